@@ -1,0 +1,5 @@
+"""Allow ``python -m graftkg``."""
+
+from graftkg.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,47 @@
+"""Where the declarative asset folders are, in a checkout and in an installed wheel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def asset_dir(name: str) -> Path:
+    """Return the folder of asset ``name`` (``ontology``, ``shapes`` or ``queries``).
+
+    Example:
+        >>> (asset_dir("ontology") / "graftkg.ttl").is_file()
+        True
+    """
+    installed = _PACKAGE / "_assets" / name
+    if installed.is_dir():
+        return installed
+    checkout = _PACKAGE.parent.parent / name
+    if checkout.is_dir():
+        return checkout
+    raise FileNotFoundError(f"graftkg asset folder '{name}' not found (looked in {installed} and {checkout})")
+
+
+def ontology_files(profile: str) -> list[Path]:
+    """Return the Turtle files that make up the ontology under definition ``profile``.
+
+    Example:
+        >>> [p.name for p in ontology_files("paper")][-1]
+        'paper.ttl'
+    """
+    root = asset_dir("ontology")
+    profile_file = root / "profiles" / f"{profile}.ttl"
+    if not profile_file.is_file():
+        raise FileNotFoundError(profile)
+    return [*sorted(root.glob("*.ttl")), profile_file]
+
+
+def profiles() -> list[str]:
+    """Return the names of the definition profiles shipped with graftkg.
+
+    Example:
+        >>> profiles()
+        ['astct-2021', 'paper']
+    """
+    return sorted(p.stem for p in (asset_dir("ontology") / "profiles").glob("*.ttl"))

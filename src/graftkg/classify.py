@@ -1,0 +1,191 @@
+"""classify = read -> derive -> reason -> outcome, findings and the reasons why."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+
+from graftkg.definitions import Definitions, definitions
+from graftkg.derive import Derived, derive
+from graftkg.errors import ReasonerError
+from graftkg.facts import TransplantFacts, add_to_graph, build_facts
+from graftkg.model import TransplantRecord
+from graftkg.ontology import DEFAULT_PROFILE
+from graftkg.rdf import GK, RDF
+from graftkg.reason import REASONERS, FastReasoner, HermitReasoner
+from graftkg.vocabulary import vocabulary
+
+FORMATS = ("json", "table", "turtle")
+PARALLEL_THRESHOLD = 5000
+
+
+@dataclass
+class Classification:
+    """The classification of one transplant.
+
+    Example:
+        >>> c = classify_records([TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=15)])[0]
+        >>> c.outcome, c.neutrophil_recovery_day
+        ('engrafted', 15)
+    """
+
+    transplant_id: str
+    outcome: str
+    findings: list[str]
+    chimerism: str | None
+    neutrophil_recovery_day: int | None
+    platelet_recovery_day: int | None
+    risk_factors: list[str]
+    explanation: list[str]
+    classes: set[URIRef] = field(repr=False, default_factory=set)
+    derived: Derived = field(repr=False, default_factory=Derived)
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON object of ``graftkg classify --format json``."""
+        return {
+            "transplant_id": self.transplant_id,
+            "outcome": self.outcome,
+            "findings": self.findings,
+            "chimerism": self.chimerism,
+            "neutrophil_recovery_day": self.neutrophil_recovery_day,
+            "platelet_recovery_day": self.platelet_recovery_day,
+            "risk_factors": self.risk_factors,
+            "explanation": self.explanation,
+        }
+
+
+def _summarise(record: TransplantRecord, tf: TransplantFacts, derived: Derived, classes: set[URIRef],
+               defs: Definitions, reasoner: FastReasoner) -> Classification:
+    outcomes = [c for c in defs.outcomes if c.iri in classes]
+    if len(outcomes) != 1:
+        found = ", ".join(c.code for c in outcomes) or "none"
+        raise ReasonerError(
+            f"transplant '{record.transplant_id}': the definitions gave {found} as outcome; exactly one is required"
+        )
+    outcome = outcomes[0]
+    findings = [c for c in defs.findings if c.iri in classes]
+    chimerism = next((c.code for c in defs.chimerism_statuses if c.iri in classes), None)
+    explanation = reasoner.explain(tf, outcome.iri)
+    for finding in findings:
+        explanation.extend(s for s in reasoner.explain(tf, finding.iri) if s not in explanation)
+    return Classification(
+        transplant_id=record.transplant_id,
+        outcome=outcome.code,
+        findings=[c.code for c in findings],
+        chimerism=chimerism,
+        neutrophil_recovery_day=derived.neutrophil_recovery_day,
+        platelet_recovery_day=derived.platelet_recovery_day,
+        risk_factors=[c.code for c in defs.risk_factors if c.iri in classes],
+        explanation=explanation,
+        classes=classes,
+        derived=derived,
+    )
+
+
+def prepare(records: Sequence[TransplantRecord], defs: Definitions, *, observations: bool = False
+            ) -> list[tuple[TransplantFacts, Derived]]:
+    """Derive and build the facts of each record (``observations`` keeps lab counts in the facts)."""
+    vocab = vocabulary()
+    out = []
+    for record in records:
+        derived = derive(record, defs)
+        out.append((build_facts(record, derived, vocab, observations=observations), derived))
+    return out
+
+
+def _classify_chunk(args: tuple[list[TransplantRecord], str]) -> list[Classification]:
+    records, profile = args
+    return classify_records(records, profile=profile, workers=1)
+
+
+def classify_records(
+    records: Sequence[TransplantRecord],
+    *,
+    profile: str = DEFAULT_PROFILE,
+    reasoner: str = "fast",
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Classification]:
+    """Classify ``records`` under definitions ``profile`` with ``reasoner`` (``fast`` or ``hermit``).
+
+    The fast path evaluates the ontology's definitions directly; ``hermit`` asks an OWL 2 DL reasoner
+    (Java) and is far slower. Both explain with the ontology's clauses. Large inputs on the fast path
+    are split over ``workers`` processes (default: all cores once there are more than 5,000 records).
+
+    Example:
+        >>> [c.outcome for c in classify_records([TransplantRecord("T", graft_source="UCB",
+        ...                                                          reported_neutrophil_never=True,
+        ...                                                          last_follow_up_day=20)])]
+        ['not_evaluable']
+    """
+    if reasoner not in REASONERS:
+        raise ReasonerError(f"unknown reasoner '{reasoner}' (choose from: {', '.join(REASONERS)})")
+    defs = definitions(profile)
+    fast = FastReasoner(defs)
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(records) > PARALLEL_THRESHOLD and reasoner == "fast" else 1
+    if workers > 1:
+        size = max(1, -(-len(records) // (workers * 8)))
+        chunks = [(list(records[i : i + size]), profile) for i in range(0, len(records), size)]
+        results: list[Classification] = []
+        with get_context("fork").Pool(workers) as pool:
+            for part in pool.imap(_classify_chunk, chunks):
+                results.extend(part)
+                if progress is not None:
+                    progress(len(results), len(records))
+        return results
+    prepared = prepare(records, defs)
+    if reasoner == "hermit":
+        class_sets = HermitReasoner(defs).classify_many([tf for tf, _ in prepared])
+    else:
+        class_sets = [fast.classify(tf) for tf, _ in prepared]
+    out = []
+    for n, (record, (tf, derived), classes) in enumerate(zip(records, prepared, class_sets, strict=True)):
+        out.append(_summarise(record, tf, derived, classes, defs, fast))
+        if progress is not None and (n + 1) % 10_000 == 0:
+            progress(n + 1, len(records))
+    return out
+
+
+def to_json(results: Sequence[Classification]) -> str:
+    """Render results as the JSON array of ``--format json``."""
+    return json.dumps([r.as_json() for r in results], indent=2, ensure_ascii=False)
+
+
+def to_table(results: Sequence[Classification]) -> str:
+    """Render results as a plain-text table, one line per transplant."""
+    rows = [("transplant", "outcome", "findings", "chimerism", "ANC day", "PLT day", "risk factors")]
+    for r in results:
+        rows.append((
+            r.transplant_id, r.outcome, ", ".join(r.findings) or "-", r.chimerism or "-",
+            "-" if r.neutrophil_recovery_day is None else str(r.neutrophil_recovery_day),
+            "-" if r.platelet_recovery_day is None else str(r.platelet_recovery_day),
+            ", ".join(r.risk_factors) or "-",
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
+        for row in rows
+    )
+
+
+def to_turtle(records: Sequence[TransplantRecord], results: Sequence[Classification], profile: str) -> str:
+    """Render the data, derived facts and inferred classes (with explanations) as Turtle."""
+    defs = definitions(profile)
+    graph = Graph()
+    graph.bind("gk", GK)
+    for record, result in zip(records, results, strict=True):
+        tf = build_facts(record, result.derived, vocabulary(), observations=True)
+        add_to_graph(graph, tf.facts, defs.graph, close=False)
+        for cls in sorted(result.classes):
+            graph.add((tf.node, RDF.type, cls))
+        for sentence in result.explanation:
+            graph.add((tf.node, GK.explanation, Literal(sentence, lang="en")))
+        graph.add((tf.node, GK.definitionProfile, Literal(profile)))
+    return graph.serialize(format="turtle")

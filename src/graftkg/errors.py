@@ -1,0 +1,43 @@
+"""The exception tree. The CLI maps these to exit codes in one place (``cli.py``)."""
+
+from __future__ import annotations
+
+
+class GraftkgError(Exception):
+    """Base of every error graftkg reports to a user (exit code 2).
+
+    Example:
+        >>> str(GraftkgError("no input"))
+        'no input'
+    """
+
+
+class InputError(GraftkgError):
+    """Unusable input, located to the file, line or row and field.
+
+    Example:
+        >>> str(InputError("not a number", path="t.csv", line=3, field="day"))
+        "t.csv:3: field 'day': not a number"
+    """
+
+    def __init__(
+        self, message: str, *, path: str | None = None, line: int | None = None, field: str | None = None
+    ) -> None:
+        self.message = message
+        self.path = path
+        self.line = line
+        self.field = field
+        where = path or "<input>"
+        if line is not None:
+            where += f":{line}"
+        if field is not None:
+            where += f": field '{field}'"
+        super().__init__(f"{where}: {message}")
+
+
+class OntologyError(GraftkgError):
+    """The ontology or a definition profile is missing, malformed or uses an unsupported construct."""
+
+
+class ReasonerError(GraftkgError):
+    """The OWL reasoner could not run, or reported the ontology and data inconsistent."""

@@ -1,0 +1,223 @@
+"""From a record and its derived facts to the facts of the knowledge graph, in memory and as RDF.
+
+The same facts feed the fast path (:mod:`graftkg.owlexpr`) and the OWL reasoner. Absent values of
+functional properties are closed: in RDF each becomes a type ``(P max 0)`` on the node, which is what
+lets an open-world reasoner draw the negative conclusions the definitions need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rdflib import BNode, Graph, Literal, URIRef
+
+from graftkg.derive import Derived
+from graftkg.model import TransplantRecord
+from graftkg.owlexpr import Facts, Item
+from graftkg.rdf import GK, OWL, RDF, RDFS, XSD, node_id, to_literal
+from graftkg.vocabulary import Vocabulary
+
+DERIVED_PROPERTIES: dict[str, URIRef] = {
+    "neutrophil_recovery_day": GK.neutrophilRecoveryDay,
+    "neutrophil_recovery_not_before_day": GK.neutrophilRecoveryNotBeforeDay,
+    "platelet_recovery_day": GK.plateletRecoveryDay,
+    "platelet_recovery_not_before_day": GK.plateletRecoveryNotBeforeDay,
+    "graft_function_loss_day": GK.graftFunctionLossDay,
+    "neutrophil_recovery_after_loss_day": GK.neutrophilRecoveryAfterLossDay,
+    "window_donor_chimerism_pct": GK.windowDonorChimerismPct,
+    "latest_donor_chimerism_pct": GK.latestDonorChimerismPct,
+    "severe_cytopenia_lineage_count": GK.severeCytopeniaLineageCount,
+}
+
+LAB_MEASURES = {"ANC", "PLT", "HB", "WBC"}
+SUPPORT_MEASURES = {"platelet_transfusion": GK.PlateletTransfusion, "rbc_transfusion": GK.RBCTransfusion,
+                    "gcsf": GK.GCSF}
+OBSERVATION_MEASURES = LAB_MEASURES | set(SUPPORT_MEASURES) | {"donor_chimerism_pct", "dsa_mfi", "infection", "gvhd"}
+
+
+@dataclass
+class TransplantFacts:
+    """The facts of one transplant: its node, the facts, and the nodes' asserted types."""
+
+    node: URIRef
+    facts: Facts
+
+
+def _add(facts: Facts, node: URIRef, prop: URIRef, value: Item | None) -> None:
+    if value is not None:
+        facts.setdefault(node, {}).setdefault(prop, []).append(value)
+
+
+def build_facts(
+    record: TransplantRecord, derived: Derived, vocab: Vocabulary, *, observations: bool = True
+) -> TransplantFacts:
+    """Build the facts of ``record`` (raw and derived). ``observations=False`` leaves out lab counts.
+
+    Example:
+        >>> from graftkg.vocabulary import vocabulary
+        >>> tf = build_facts(TransplantRecord("T1", graft_source="PB"), Derived(neutrophil_recovery_day=12),
+        ...                  vocabulary())
+        >>> tf.facts[tf.node][GK.neutrophilRecoveryDay]
+        [12]
+    """
+    tid = record.transplant_id
+    t = node_id("transplant", tid)
+    facts: Facts = {}
+    _add(facts, t, RDF.type, GK.Transplant)
+    _add(facts, t, GK.identifier, tid)
+
+    def code(field: str, value: str | None) -> URIRef | None:
+        return None if value is None else vocab.iri(field, value)
+
+    if record.patient_id is not None:
+        p = node_id("patient", record.patient_id)
+        _add(facts, t, GK.recipient, p)
+        _add(facts, p, RDF.type, GK.Patient)
+        _add(facts, p, GK.identifier, record.patient_id)
+        _add(facts, p, GK.sex, code("recipient_sex", record.recipient_sex))
+        _add(facts, p, GK.cmvSerostatus, code("recipient_cmv", record.recipient_cmv))
+    _add(facts, t, GK.transplantNumber, record.transplant_number)
+    if record.prior_transplant_id is not None:
+        _add(facts, t, GK.priorTransplant, node_id("transplant", record.prior_transplant_id))
+    _add(facts, t, GK.recipientAgeYears, record.recipient_age_years)
+    _add(facts, t, GK.diagnosis, code("diagnosis", record.diagnosis))
+    _add(facts, t, GK.diseaseStatus, code("disease_status", record.disease_status))
+    _add(facts, t, GK.aboMatch, code("abo_match", record.abo_match))
+
+    donor_values = (record.donor_type, record.donor_relation, record.donor_age_years, record.donor_sex,
+                    record.hla_match, record.donor_cmv)
+    if any(v is not None for v in donor_values):
+        d = node_id("donor", tid)
+        _add(facts, t, GK.donor, d)
+        _add(facts, d, RDF.type, GK.Donor)
+        _add(facts, d, GK.donorType, code("donor_type", record.donor_type))
+        _add(facts, d, GK.donorRelation, record.donor_relation)
+        _add(facts, d, GK.donorAgeYears, record.donor_age_years)
+        _add(facts, d, GK.sex, code("donor_sex", record.donor_sex))
+        _add(facts, d, GK.hlaMatch, record.hla_match)
+        _add(facts, d, GK.cmvSerostatus, code("donor_cmv", record.donor_cmv))
+
+    graft_values = (record.graft_source, record.cd34_dose_1e6_per_kg, record.tnc_dose_1e7_per_kg,
+                    record.t_cell_depletion, record.cryopreserved)
+    if any(v is not None for v in graft_values):
+        g = node_id("graft", tid)
+        _add(facts, t, GK.graft, g)
+        _add(facts, g, RDF.type, GK.Graft)
+        _add(facts, g, GK.graftSource, code("graft_source", record.graft_source))
+        _add(facts, g, GK.cd34DosePerKg, record.cd34_dose_1e6_per_kg)
+        _add(facts, g, GK.tncDosePerKg, record.tnc_dose_1e7_per_kg)
+        _add(facts, g, GK.tCellDepletion, code("t_cell_depletion", record.t_cell_depletion))
+        _add(facts, g, GK.cryopreserved, record.cryopreserved)
+
+    if record.conditioning_intensity is not None or record.conditioning_agents:
+        c = node_id("conditioning", tid)
+        _add(facts, t, GK.conditioning, c)
+        _add(facts, c, RDF.type, GK.ConditioningRegimen)
+        _add(facts, c, GK.conditioningIntensity, code("conditioning_intensity", record.conditioning_intensity))
+        for agent in record.conditioning_agents:
+            _add(facts, c, GK.conditioningAgent, code("conditioning_agents", agent))
+    for agent in record.gvhd_prophylaxis:
+        _add(facts, t, GK.gvhdProphylaxisAgent, code("gvhd_prophylaxis", agent))
+    for factor in record.asserted_risk_factors:
+        _add(facts, t, GK.assertedRiskFactor, code("asserted_risk_factors", factor))
+
+    _add(facts, t, GK.relapseDay, record.relapse_day)
+    _add(facts, t, GK.deathDay, record.death_day)
+    _add(facts, t, GK.lastFollowUpDay, record.last_follow_up_day)
+    _add(facts, t, GK.reportedNeutrophilRecoveryDay, record.reported_neutrophil_recovery_day)
+    if record.reported_neutrophil_never:
+        _add(facts, t, GK.reportedNoNeutrophilRecovery, True)
+    _add(facts, t, GK.reportedPlateletRecoveryDay, record.reported_platelet_recovery_day)
+    if record.reported_platelet_never:
+        _add(facts, t, GK.reportedNoPlateletRecovery, True)
+    _add(facts, t, GK.reportedOutcome, record.reported_outcome)
+
+    obs_list = list(record.observations)
+    if record.dsa_max_mfi is not None:
+        from graftkg.model import Observation
+
+        obs_list.append(Observation(None, "dsa_mfi", record.dsa_max_mfi))
+    for i, obs in enumerate(obs_list):
+        if not observations and obs.measure in LAB_MEASURES:
+            continue
+        o = node_id("observation", tid, str(i))
+        _add(facts, t, GK.observation, o)
+        _add(facts, o, GK.day, obs.day)
+        if obs.measure in LAB_MEASURES:
+            _add(facts, o, RDF.type, GK.LabObservation)
+            _add(facts, o, GK.measured, GK[obs.measure])
+            _add(facts, o, GK.value, obs.value)
+        elif obs.measure in SUPPORT_MEASURES:
+            _add(facts, o, RDF.type, GK.SupportEvent)
+            _add(facts, o, GK.support, SUPPORT_MEASURES[obs.measure])
+        elif obs.measure == "donor_chimerism_pct":
+            _add(facts, o, RDF.type, GK.ChimerismAssay)
+            _add(facts, o, GK.donorChimerismPct, obs.value)
+            _add(facts, o, GK.lineage, code("lineage", obs.lineage))
+            _add(facts, o, GK.assayMethod, obs.method)
+        elif obs.measure == "dsa_mfi":
+            _add(facts, o, RDF.type, GK.DSATest)
+            _add(facts, o, GK.mfi, obs.value)
+        elif obs.measure == "infection":
+            _add(facts, o, RDF.type, GK.InfectionEpisode)
+            _add(facts, o, GK.pathogen, code("infection", obs.code))
+        elif obs.measure == "gvhd":
+            _add(facts, o, RDF.type, GK.GvHDEpisode)
+            _add(facts, o, GK.gvhdGrade, None if obs.value is None else int(obs.value))
+
+    for attr, prop in DERIVED_PROPERTIES.items():
+        _add(facts, t, prop, getattr(derived, attr))
+    return TransplantFacts(t, facts)
+
+
+@lru_cache(maxsize=4)
+def _closable(graph_id: int, graph: Graph) -> dict[URIRef, tuple[URIRef, ...]]:
+    """Domain class -> its functional properties (those closed when absent)."""
+    table: dict[URIRef, list[URIRef]] = {}
+    for prop in graph.subjects(RDF.type, OWL.FunctionalProperty):
+        domain = graph.value(prop, RDFS.domain)
+        if isinstance(prop, URIRef) and isinstance(domain, URIRef):
+            table.setdefault(domain, []).append(prop)
+    return {k: tuple(sorted(v)) for k, v in table.items()}
+
+
+def closure(facts: Facts, ontology: Graph) -> Iterator[tuple[URIRef, URIRef]]:
+    """Yield ``(node, property)`` for every absent functional property of a typed node.
+
+    Example:
+        >>> from graftkg.ontology import load_ontology
+        >>> f = {URIRef("urn:t"): {RDF.type: [GK.Transplant]}}
+        >>> (URIRef("urn:t"), GK.deathDay) in set(closure(f, load_ontology()))
+        True
+    """
+    table = _closable(id(ontology), ontology)
+    for node, props in facts.items():
+        for cls in props.get(RDF.type, ()):
+            for prop in table.get(cls, ()):  # type: ignore[call-overload]
+                if not props.get(prop):
+                    yield node, prop
+
+
+def add_to_graph(graph: Graph, facts: Facts, ontology: Graph, *, close: bool = True) -> None:
+    """Add ``facts`` to ``graph`` as RDF; with ``close``, state each absent functional value as ``max 0``.
+
+    Example:
+        >>> from graftkg.ontology import load_ontology
+        >>> g = Graph()
+        >>> add_to_graph(g, {URIRef("urn:t"): {GK.deathDay: [40]}}, load_ontology())
+        >>> g.value(URIRef("urn:t"), GK.deathDay).toPython()
+        40
+    """
+    for node, props in facts.items():
+        for prop, values in props.items():
+            for value in values:
+                graph.add((node, prop, value if isinstance(value, URIRef) else to_literal(value)))
+    if close:
+        for node, prop in closure(facts, ontology):
+            restriction = BNode()
+            graph.add((restriction, RDF.type, OWL.Restriction))
+            graph.add((restriction, OWL.onProperty, prop))
+            graph.add((restriction, OWL.maxCardinality, Literal(0, datatype=XSD.nonNegativeInteger)))
+            graph.add((node, RDF.type, restriction))

@@ -1,0 +1,63 @@
+"""Namespaces and small RDF helpers shared by every module."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from rdflib import Literal, Namespace, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
+
+GK = Namespace("https://w3id.org/graftkg/")
+ID = Namespace("https://w3id.org/graftkg/id/")
+DCTERMS = Namespace("http://purl.org/dc/terms/")
+
+__all__ = ["DCTERMS", "GK", "ID", "OWL", "RDF", "RDFS", "SKOS", "XSD", "Value", "to_literal", "to_python"]
+
+#: A data value as graftkg holds it in memory.
+Value = int | float | bool | str
+
+
+def to_literal(value: Value) -> Literal:
+    """Turn an in-memory value into a typed RDF literal (floats become exact ``xsd:decimal``).
+
+    Example:
+        >>> to_literal(0.5).n3()
+        '"0.5"^^<http://www.w3.org/2001/XMLSchema#decimal>'
+    """
+    if isinstance(value, bool):
+        return Literal(value)
+    if isinstance(value, int):
+        return Literal(value, datatype=XSD.integer)
+    if isinstance(value, float):
+        text = format(Decimal(repr(value)), "f")
+        if "." not in text:
+            text += ".0"
+        return Literal(text, datatype=XSD.decimal)
+    return Literal(value)
+
+
+def to_python(literal: Literal) -> Value:
+    """Turn an RDF literal into the in-memory value graftkg compares (numbers as int or float).
+
+    Example:
+        >>> to_python(Literal("2.0", datatype=XSD.decimal))
+        2.0
+    """
+    value = literal.toPython()
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal | float):
+        return float(value)
+    return str(literal)
+
+
+def node_id(kind: str, *parts: str) -> URIRef:
+    """Mint the IRI of a data node from its kind and identifiers.
+
+    Example:
+        >>> str(node_id("transplant", "P1-T1"))
+        'https://w3id.org/graftkg/id/transplant/P1-T1'
+    """
+    from urllib.parse import quote
+
+    return ID[kind + "/" + "/".join(quote(p, safe="") for p in parts)]

@@ -1,0 +1,65 @@
+"""Readers: every input format becomes a list of :class:`~graftkg.model.TransplantRecord`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from graftkg.errors import InputError
+from graftkg.model import TransplantRecord
+from graftkg.readers.csv_bundle import read_bundle
+from graftkg.readers.rdf_input import RDF_SUFFIXES, read_rdf
+
+__all__ = ["read_inputs"]
+
+
+def read_inputs(paths: Sequence[str | Path]) -> list[TransplantRecord]:
+    """Read every input: CSV bundle folders, a ``transplants.csv`` + ``observations.csv`` pair, Turtle or JSON-LD.
+
+    Raises :class:`InputError` on the first problem; nothing is returned from a partly read input.
+    Transplant identifiers must be unique across all inputs.
+
+    Example:
+        >>> records = read_inputs(["examples/paper-patients/csv"])  # doctest: +SKIP
+    """
+    if not paths:
+        raise InputError("no input given")
+    records: list[TransplantRecord] = []
+    csv_files: dict[str, Path] = {}
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise InputError("no such file or folder", path=str(path))
+        if path.is_dir():
+            records.extend(read_bundle(path / "transplants.csv", path / "observations.csv"))
+        elif path.suffix.lower() == ".csv":
+            if path.name in csv_files:
+                raise InputError(f"given twice: {path.name}", path=str(path))
+            csv_files[path.name] = path
+        elif path.suffix.lower() in RDF_SUFFIXES:
+            records.extend(read_rdf(path))
+        else:
+            raise InputError(
+                "unknown input type (expected a CSV bundle folder, transplants.csv + observations.csv, "
+                f"or RDF: {', '.join(sorted(RDF_SUFFIXES))})",
+                path=str(path),
+            )
+    if csv_files:
+        unknown = set(csv_files) - {"transplants.csv", "observations.csv"}
+        if unknown:
+            name = sorted(unknown)[0]
+            raise InputError("a CSV input must be named transplants.csv or observations.csv", path=str(csv_files[name]))
+        if "transplants.csv" not in csv_files:
+            raise InputError("observations.csv given without transplants.csv", path=str(csv_files["observations.csv"]))
+        if "observations.csv" not in csv_files:
+            raise InputError("transplants.csv given without observations.csv", path=str(csv_files["transplants.csv"]))
+        records.extend(read_bundle(csv_files["transplants.csv"], csv_files["observations.csv"]))
+    seen: dict[str, TransplantRecord] = {}
+    for record in records:
+        if record.transplant_id in seen:
+            raise InputError(
+                f"duplicate transplant_id '{record.transplant_id}' (also in {seen[record.transplant_id].source})",
+                path=record.source, line=record.line, field="transplant_id",
+            )
+        seen[record.transplant_id] = record
+    return records

@@ -1,0 +1,197 @@
+"""The registry CSV bundle: ``transplants.csv`` (one row per transplant) + ``observations.csv`` (one per value)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from graftkg.errors import InputError
+from graftkg.facts import OBSERVATION_MEASURES
+from graftkg.model import Observation, TransplantRecord
+from graftkg.vocabulary import FIELD_VALUE_SETS, vocabulary
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_INT = re.compile(r"^[+-]?\d+$")
+_HLA = re.compile(r"^\d{1,2}/\d{1,2}$")
+
+INT_FIELDS = {"transplant_number", "last_follow_up_day", "death_day", "relapse_day"}
+FLOAT_FIELDS = {"recipient_age_years", "donor_age_years", "cd34_dose_1e6_per_kg", "tnc_dose_1e7_per_kg",
+                "dsa_max_mfi"}
+TEXT_FIELDS = {"transplant_id", "patient_id", "prior_transplant_id", "donor_relation", "hla_match"}
+LIST_FIELDS = {"conditioning_agents", "gvhd_prophylaxis", "asserted_risk_factors"}
+DAY_OR_NEVER = {"reported_neutrophil_recovery_day", "reported_platelet_recovery_day"}
+BOOL_FIELDS = {"cryopreserved"}
+CODE_FIELDS = set(FIELD_VALUE_SETS) - LIST_FIELDS - {"lineage", "infection"}
+
+TRANSPLANT_COLUMNS = sorted(INT_FIELDS | FLOAT_FIELDS | TEXT_FIELDS | LIST_FIELDS | DAY_OR_NEVER | BOOL_FIELDS
+                            | CODE_FIELDS)
+OBSERVATION_COLUMNS = ["transplant_id", "day", "measure", "value", "lineage", "method"]
+REQUIRED_OBSERVATION_COLUMNS = ["transplant_id", "day", "measure", "value"]
+
+
+def _number(text: str, path: str, line: int, field: str) -> float:
+    if not _NUMBER.match(text):
+        raise InputError(f"'{text}' is not a number", path=path, line=line, field=field)
+    return float(text)
+
+
+def _integer(text: str, path: str, line: int, field: str) -> int:
+    if not _INT.match(text):
+        raise InputError(f"'{text}' is not a whole number", path=path, line=line, field=field)
+    return int(text)
+
+
+def _rows(path: Path, expected: list[str], required: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(line number, {column: cell})`` for each data row, checking encoding, delimiter and shape."""
+    name = str(path)
+    if not path.is_file():
+        raise InputError("file not found", path=name)
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError("file is empty (expected a header row)", path=name)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", path=name, line=line) from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise InputError("contains a NUL byte: not a text CSV file", path=name, line=line)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV: {exc}", path=name, line=1) from None
+    if len(header) == 1 and any(d in header[0] for d in ";\t|"):
+        raise InputError("wrong delimiter: columns must be separated by ','", path=name, line=1)
+    for column in header:
+        if column not in expected:
+            raise InputError(f"unknown column (known: {', '.join(expected)})", path=name, line=1, field=column)
+    if len(set(header)) != len(header):
+        dup = next(h for h in header if header.count(h) > 1)
+        raise InputError("column appears twice", path=name, line=1, field=dup)
+    for column in required:
+        if column not in header:
+            raise InputError("required column missing", path=name, line=1, field=column)
+    width = len(header)
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) != width:
+                raise InputError(f"row has {len(row)} cells, header has {width}", path=name, line=line)
+            yield line, {h: c.strip() for h, c in zip(header, row, strict=True)}
+    except csv.Error as exc:
+        raise InputError(f"malformed CSV: {exc}", path=name, line=reader.line_num) from None
+
+
+def _transplant(line: int, row: dict[str, str], path: str) -> TransplantRecord:
+    vocab = vocabulary()
+    tid = row.get("transplant_id", "")
+    if not tid:
+        raise InputError("transplant_id is empty", path=path, line=line, field="transplant_id")
+    values: dict[str, Any] = {}
+    for column, cell in row.items():
+        if column == "transplant_id" or cell == "":
+            continue
+        if column in INT_FIELDS:
+            values[column] = _integer(cell, path, line, column)
+        elif column in FLOAT_FIELDS:
+            values[column] = _number(cell, path, line, column)
+        elif column in DAY_OR_NEVER:
+            key = "neutrophil" if "neutrophil" in column else "platelet"
+            if cell.lower() == "never":
+                values[f"reported_{key}_never"] = True
+            else:
+                values[column] = _integer(cell, path, line, column)
+        elif column in BOOL_FIELDS:
+            if cell.lower() not in ("yes", "no", "true", "false"):
+                raise InputError(f"'{cell}' is not yes or no", path=path, line=line, field=column)
+            values[column] = cell.lower() in ("yes", "true")
+        elif column in LIST_FIELDS:
+            items = [c.strip() for c in cell.split(";") if c.strip()]
+            for item in items:
+                if vocab.iri(column, item) is None:
+                    raise InputError(f"unknown code '{item}' (allowed: {', '.join(vocab.codes(column))})",
+                                     path=path, line=line, field=column)
+            values[column] = items
+        elif column in CODE_FIELDS:
+            if vocab.iri(column, cell) is None:
+                raise InputError(f"unknown code '{cell}' (allowed: {', '.join(vocab.codes(column))})",
+                                 path=path, line=line, field=column)
+            values[column] = cell
+        else:
+            if column == "hla_match" and not _HLA.match(cell):
+                raise InputError(f"'{cell}' is not an HLA match like 8/10", path=path, line=line, field=column)
+            values[column] = cell
+    return TransplantRecord(tid, source=path, line=line, **values)
+
+
+def _observation(line: int, row: dict[str, str], path: str) -> tuple[str, Observation]:
+    tid = row["transplant_id"]
+    if not tid:
+        raise InputError("transplant_id is empty", path=path, line=line, field="transplant_id")
+    measure = row["measure"]
+    if measure not in OBSERVATION_MEASURES:
+        raise InputError(f"unknown measure '{measure}' (known: {', '.join(sorted(OBSERVATION_MEASURES))})",
+                         path=path, line=line, field="measure")
+    if not row["day"]:
+        raise InputError("day is empty", path=path, line=line, field="day")
+    day = _integer(row["day"], path, line, "day")
+    cell = row["value"]
+    obs = Observation(day, measure, line=line)
+    vocab = vocabulary()
+    if measure == "infection":
+        if vocab.iri("infection", cell) is None:
+            raise InputError(f"unknown pathogen '{cell}' (allowed: {', '.join(vocab.codes('infection'))})",
+                             path=path, line=line, field="value")
+        obs.code = cell
+    elif cell:
+        obs.value = _number(cell, path, line, "value")
+    elif measure not in ("platelet_transfusion", "rbc_transfusion", "gcsf"):
+        raise InputError(f"value is empty for measure {measure}", path=path, line=line, field="value")
+    lineage = row.get("lineage", "")
+    if lineage:
+        if vocab.iri("lineage", lineage) is None:
+            raise InputError(f"unknown lineage '{lineage}' (allowed: {', '.join(vocab.codes('lineage'))})",
+                             path=path, line=line, field="lineage")
+        obs.lineage = lineage
+    obs.method = row.get("method") or None
+    return tid, obs
+
+
+def read_bundle(transplants: Path, observations: Path,
+                progress: Callable[[int], None] | None = None) -> list[TransplantRecord]:
+    """Read a CSV bundle. Raises :class:`InputError` naming file, line and field on the first problem.
+
+    Example:
+        >>> records = read_bundle(Path("examples/paper-patients/csv/transplants.csv"),
+        ...                       Path("examples/paper-patients/csv/observations.csv"))  # doctest: +SKIP
+    """
+    tpath, opath = str(transplants), str(observations)
+    if not observations.is_file():
+        raise InputError("observations.csv not found (a bundle needs both files; it may hold only a header)",
+                         path=opath)
+    records: dict[str, TransplantRecord] = {}
+    for line, row in _rows(transplants, TRANSPLANT_COLUMNS, ["transplant_id"]):
+        record = _transplant(line, row, tpath)
+        if record.transplant_id in records:
+            first = records[record.transplant_id].line
+            raise InputError(f"duplicate transplant_id '{record.transplant_id}' (first on line {first})",
+                             path=tpath, line=line, field="transplant_id")
+        records[record.transplant_id] = record
+    for n, (line, row) in enumerate(_rows(observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS)):
+        tid, obs = _observation(line, row, opath)
+        record = records.get(tid)
+        if record is None:
+            raise InputError(f"transplant_id '{tid}' is not in transplants.csv", path=opath, line=line,
+                             field="transplant_id")
+        record.observations.append(obs)
+        if progress is not None and n % 500_000 == 0 and n:
+            progress(n)
+    return list(records.values())

@@ -1,0 +1,191 @@
+"""RDF input (Turtle, N-Triples, JSON-LD) in the ontology's terms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
+
+from graftkg.errors import InputError
+from graftkg.model import Observation, TransplantRecord
+from graftkg.rdf import GK, RDF, to_python
+from graftkg.vocabulary import vocabulary
+
+RDF_SUFFIXES = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".json": "json-ld"}
+
+_SINGLE = {
+    GK.transplantNumber: ("transplant_number", int),
+    GK.recipientAgeYears: ("recipient_age_years", float),
+    GK.relapseDay: ("relapse_day", int),
+    GK.deathDay: ("death_day", int),
+    GK.lastFollowUpDay: ("last_follow_up_day", int),
+    GK.reportedNeutrophilRecoveryDay: ("reported_neutrophil_recovery_day", int),
+    GK.reportedNoNeutrophilRecovery: ("reported_neutrophil_never", bool),
+    GK.reportedPlateletRecoveryDay: ("reported_platelet_recovery_day", int),
+    GK.reportedNoPlateletRecovery: ("reported_platelet_never", bool),
+    GK.reportedOutcome: ("reported_outcome", "outcome"),
+    GK.diagnosis: ("diagnosis", "code"),
+    GK.diseaseStatus: ("disease_status", "code"),
+    GK.aboMatch: ("abo_match", "code"),
+}
+_DONOR = {
+    GK.donorType: ("donor_type", "code"),
+    GK.donorRelation: ("donor_relation", str),
+    GK.donorAgeYears: ("donor_age_years", float),
+    GK.sex: ("donor_sex", "code"),
+    GK.hlaMatch: ("hla_match", str),
+    GK.cmvSerostatus: ("donor_cmv", "code"),
+}
+_GRAFT = {
+    GK.graftSource: ("graft_source", "code"),
+    GK.cd34DosePerKg: ("cd34_dose_1e6_per_kg", float),
+    GK.tncDosePerKg: ("tnc_dose_1e7_per_kg", float),
+    GK.tCellDepletion: ("t_cell_depletion", "code"),
+    GK.cryopreserved: ("cryopreserved", bool),
+}
+_PATIENT = {GK.sex: ("recipient_sex", "code"), GK.cmvSerostatus: ("recipient_cmv", "code")}
+
+
+class _Reader:
+    def __init__(self, graph: Graph, path: str) -> None:
+        self.graph = graph
+        self.path = path
+        self.vocab = vocabulary()
+
+    def fail(self, node: Node, prop: URIRef, message: str) -> InputError:
+        return InputError(f"{node}: {message}", path=self.path, field=str(prop).rsplit("/", 1)[-1])
+
+    def one(self, node: Node, prop: URIRef) -> Node | None:
+        values = list(self.graph.objects(node, prop))
+        if len(values) > 1:
+            raise self.fail(node, prop, f"has {len(values)} values, at most one is allowed")
+        return values[0] if values else None
+
+    def convert(self, node: Node, prop: URIRef, value: Node, kind: Any, field: str) -> Any:
+        if kind in ("code", "outcome"):
+            if kind == "outcome" and isinstance(value, Literal):
+                text = str(value)
+                if self.vocab.iri("reported_outcome", text) is None:
+                    raise self.fail(node, prop, f"unknown outcome '{text}'")
+                return text
+            code = self.vocab.code(value) if isinstance(value, URIRef) else None
+            if code is None:
+                raise self.fail(node, prop, f"'{value}' is not a term of the ontology's value set")
+            return code
+        if not isinstance(value, Literal):
+            raise self.fail(node, prop, f"expected a literal, got {value}")
+        py = to_python(value)
+        if kind is bool:
+            if not isinstance(py, bool):
+                raise self.fail(node, prop, f"'{value}' is not a boolean")
+            return py
+        if kind in (int, float):
+            if isinstance(py, bool) or not isinstance(py, int | float):
+                raise self.fail(node, prop, f"'{value}' is not a number")
+            if kind is int and not float(py).is_integer():
+                raise self.fail(node, prop, f"'{value}' is not a whole number")
+            return kind(py)
+        return str(value)
+
+    def fill(self, node: Node, table: dict[URIRef, tuple[str, Any]], values: dict[str, Any]) -> None:
+        for prop, (field, kind) in table.items():
+            value = self.one(node, prop)
+            if value is not None:
+                values[field] = self.convert(node, prop, value, kind, field)
+
+    def identifier(self, node: Node) -> str:
+        value = self.one(node, GK.identifier)
+        if value is None:
+            raise self.fail(node, GK.identifier, "has no gk:identifier")
+        return str(value)
+
+    def codes(self, node: Node, prop: URIRef) -> list[str]:
+        return [self.convert(node, prop, v, "code", "") for v in sorted(self.graph.objects(node, prop))]
+
+    def observation(self, node: Node) -> Observation:
+        g = self.graph
+        day_node = self.one(node, GK.day)
+        day = None if day_node is None else self.convert(node, GK.day, day_node, int, "day")
+        measured = self.one(node, GK.measured)
+        if measured is not None:
+            measure = self.convert(node, GK.measured, measured, "code", "measure")
+            value = self.one(node, GK.value)
+            if value is None:
+                raise self.fail(node, GK.value, "laboratory observation has no value")
+            return Observation(day, measure, self.convert(node, GK.value, value, float, "value"))
+        support = self.one(node, GK.support)
+        if support is not None:
+            return Observation(day, self.convert(node, GK.support, support, "code", "support"))
+        pct = self.one(node, GK.donorChimerismPct)
+        if pct is not None:
+            lineage = self.one(node, GK.lineage)
+            method = self.one(node, GK.assayMethod)
+            return Observation(
+                day, "donor_chimerism_pct", self.convert(node, GK.donorChimerismPct, pct, float, "value"),
+                lineage=None if lineage is None else self.convert(node, GK.lineage, lineage, "code", "lineage"),
+                method=None if method is None else str(method),
+            )
+        mfi = self.one(node, GK.mfi)
+        if mfi is not None:
+            return Observation(day, "dsa_mfi", self.convert(node, GK.mfi, mfi, float, "value"))
+        pathogen = self.one(node, GK.pathogen)
+        if pathogen is not None:
+            return Observation(day, "infection", code=self.convert(node, GK.pathogen, pathogen, "code", "value"))
+        if (node, RDF.type, GK.GvHDEpisode) in g:
+            grade = self.one(node, GK.gvhdGrade)
+            return Observation(day, "gvhd", None if grade is None else self.convert(node, GK.gvhdGrade, grade, int, "value"))
+        raise self.fail(node, GK.observation, "observation of unknown kind (no measured, support, "
+                        "donorChimerismPct, mfi, pathogen, or GvHDEpisode type)")
+
+    def transplant(self, node: Node) -> TransplantRecord:
+        values: dict[str, Any] = {}
+        self.fill(node, _SINGLE, values)
+        patient = self.one(node, GK.recipient)
+        if patient is not None:
+            values["patient_id"] = self.identifier(patient)
+            self.fill(patient, _PATIENT, values)
+        prior = self.one(node, GK.priorTransplant)
+        if prior is not None:
+            values["prior_transplant_id"] = self.identifier(prior)
+        donor = self.one(node, GK.donor)
+        if donor is not None:
+            self.fill(donor, _DONOR, values)
+        graft = self.one(node, GK.graft)
+        if graft is not None:
+            self.fill(graft, _GRAFT, values)
+        conditioning = self.one(node, GK.conditioning)
+        if conditioning is not None:
+            intensity = self.one(conditioning, GK.conditioningIntensity)
+            if intensity is not None:
+                values["conditioning_intensity"] = self.convert(
+                    conditioning, GK.conditioningIntensity, intensity, "code", "conditioning_intensity")
+            values["conditioning_agents"] = self.codes(conditioning, GK.conditioningAgent)
+        values["gvhd_prophylaxis"] = self.codes(node, GK.gvhdProphylaxisAgent)
+        values["asserted_risk_factors"] = self.codes(node, GK.assertedRiskFactor)
+        observations = [self.observation(o) for o in self.graph.objects(node, GK.observation)]
+        observations.sort(key=lambda o: (o.day is None, o.day or 0, o.measure))
+        return TransplantRecord(self.identifier(node), observations=observations, source=self.path, **values)
+
+
+def read_rdf(path: Path) -> list[TransplantRecord]:
+    """Read transplants described in RDF with the ontology's terms (one ``gk:Transplant`` each).
+
+    Example:
+        >>> records = read_rdf(Path("examples/paper-patients/paper-patients.ttl"))  # doctest: +SKIP
+    """
+    fmt = RDF_SUFFIXES[path.suffix.lower()]
+    if not path.is_file() or path.stat().st_size == 0:
+        raise InputError("file is empty or missing", path=str(path))
+    graph = Graph()
+    try:
+        graph.parse(path, format=fmt)
+    except Exception as exc:  # rdflib raises many types for bad syntax
+        message = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise InputError(f"not valid {fmt}: {message}", path=str(path)) from None
+    reader = _Reader(graph, str(path))
+    nodes = sorted(graph.subjects(RDF.type, GK.Transplant))
+    if not nodes:
+        raise InputError("no gk:Transplant found", path=str(path))
+    return [reader.transplant(n) for n in nodes]

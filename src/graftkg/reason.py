@@ -1,0 +1,177 @@
+"""Reasoners: the fast path over compiled definitions, and an OWL 2 DL reasoner (HermiT via owlready2).
+
+Both take the same :class:`~graftkg.facts.TransplantFacts` and return, per transplant, the set of the
+ontology's defined transplant classes it belongs to. ``tests/test_reasoner_equivalence.py`` checks they
+agree on synthetic transplants covering every outcome.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+
+from graftkg.definitions import Definitions
+from graftkg.errors import ReasonerError
+from graftkg.facts import TransplantFacts, add_to_graph
+from graftkg.owlexpr import Facts
+from graftkg.rdf import OWL, RDF, RDFS
+
+REASONERS = ("fast", "hermit")
+
+
+class _Context:
+    __slots__ = ("facts", "memo", "_reasoner")
+
+    def __init__(self, facts: Facts, reasoner: FastReasoner) -> None:
+        self.facts = facts
+        self.memo: dict[tuple[URIRef, URIRef], bool] = {}
+        self._reasoner = reasoner
+
+    def types(self, node: URIRef) -> frozenset[URIRef]:
+        return self._reasoner.types_of(node, self.facts)
+
+
+class FastReasoner:
+    """Evaluates the ontology's defined classes over one transplant's closed facts.
+
+    Example:
+        >>> from graftkg.definitions import definitions
+        >>> from graftkg.derive import Derived
+        >>> from graftkg.facts import build_facts
+        >>> from graftkg.model import TransplantRecord
+        >>> from graftkg.vocabulary import vocabulary
+        >>> tf = build_facts(TransplantRecord("T", graft_source="PB"), Derived(neutrophil_recovery_day=12),
+        ...                  vocabulary())
+        >>> from graftkg.rdf import GK
+        >>> GK.Engrafted in FastReasoner(definitions()).classify(tf)
+        True
+    """
+
+    def __init__(self, defs: Definitions) -> None:
+        self.defs = defs
+        g = defs.graph
+        self._supers: dict[URIRef, frozenset[URIRef]] = {}
+        for cls in set(g.subjects(RDF.type, OWL.Class)):
+            if isinstance(cls, URIRef):
+                ups = {c for c in g.transitive_objects(cls, RDFS.subClassOf) if isinstance(c, URIRef)}
+                self._supers[cls] = frozenset(ups)
+        self._individual_types: dict[URIRef, frozenset[URIRef]] = {}
+        for ind in set(g.subjects(RDF.type, OWL.NamedIndividual)):
+            if isinstance(ind, URIRef):
+                asserted = {c for c in g.objects(ind, RDF.type) if isinstance(c, URIRef)}
+                self._individual_types[ind] = self._close(asserted)
+
+    def _close(self, classes: Iterable[URIRef]) -> frozenset[URIRef]:
+        out: set[URIRef] = set()
+        for c in classes:
+            out |= self._supers.get(c, frozenset({c}))
+        return frozenset(out)
+
+    def types_of(self, node: URIRef, facts: Facts) -> frozenset[URIRef]:
+        """The named types of ``node``: asserted in the facts or in the ontology, with superclasses."""
+        asserted = facts.get(node, {}).get(RDF.type)
+        if asserted:
+            return self._close(c for c in asserted if isinstance(c, URIRef))
+        return self._individual_types.get(node, frozenset())
+
+    def classify(self, tf: TransplantFacts) -> set[URIRef]:
+        """The defined transplant classes ``tf`` belongs to."""
+        ctx = _Context(tf.facts, self)
+        return {c.iri for c in self.defs.defined_classes if c.definition and c.definition.holds(ctx, tf.node)}
+
+    def explain(self, tf: TransplantFacts, cls: URIRef) -> list[str]:
+        """Sentences saying why ``tf`` belongs to ``cls``: the definition clauses and facts used."""
+        ctx = _Context(tf.facts, self)
+        out: list[str] = []
+        self.defs.compiler.named(cls).explain(ctx, tf.node, self.defs.labels, out)
+        seen: set[str] = set()
+        return [s for s in out if not (s in seen or seen.add(s))]  # type: ignore[func-returns-value]
+
+
+class HermitReasoner:
+    """Classifies transplants with HermiT through owlready2, in independent batches.
+
+    One transplant's facts never touch another's, so batches are classified separately; this keeps
+    HermiT's super-linear cost in check. ``java_memory_mb`` sets the Java heap.
+    """
+
+    def __init__(self, defs: Definitions, *, batch_size: int = 100, java_memory_mb: int = 2000) -> None:
+        self.defs = defs
+        self.batch_size = batch_size
+        self.java_memory_mb = java_memory_mb
+        self._defined = {c.iri for c in defs.defined_classes}
+
+    def classify_many(self, items: Sequence[TransplantFacts]) -> list[set[URIRef]]:
+        """The defined transplant classes of each item, in order."""
+        out: list[set[URIRef]] = []
+        for start in range(0, len(items), self.batch_size):
+            out.extend(self._batch(items[start : start + self.batch_size]))
+        return out
+
+    def _batch(self, items: Sequence[TransplantFacts]) -> list[set[URIRef]]:
+        try:
+            import owlready2
+        except ImportError as exc:  # pragma: no cover - dependency declared
+            raise ReasonerError("owlready2 is not installed") from exc
+        graph = Graph()
+        for triple in self.defs.graph:
+            graph.add(triple)
+        for tf in items:
+            add_to_graph(graph, tf.facts, self.defs.graph)
+        with tempfile.TemporaryDirectory(prefix="graftkg-hermit-") as tmp:
+            path = Path(tmp) / "kb.nt"
+            graph.serialize(path, format="nt", encoding="utf-8")
+            owlready2.reasoning.JAVA_MEMORY = self.java_memory_mb
+            world = owlready2.World()
+            onto = world.get_ontology(path.as_uri()).load(format="ntriples")
+            devnull = open(os.devnull, "w")  # noqa: SIM115 - owlready2 prints progress to stdout
+            saved, sys.stdout = sys.stdout, devnull
+            try:
+                with onto:
+                    owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+            except owlready2.OwlReadyInconsistentOntologyError as exc:
+                raise ReasonerError("the OWL reasoner found the ontology and data inconsistent") from exc
+            except Exception as exc:
+                raise ReasonerError(f"the OWL reasoner failed: {str(exc).splitlines()[0][:300]}") from exc
+            finally:
+                sys.stdout = saved
+                devnull.close()
+            results: list[set[URIRef]] = []
+            for tf in items:
+                individual = world[str(tf.node)]
+                if individual is None:
+                    raise ReasonerError(f"individual {tf.node} vanished during reasoning")
+                names = {URIRef(c.iri) for c in individual.INDIRECT_is_a if hasattr(c, "iri")}
+                results.append(names & self._defined)
+            world.close()
+        return results
+
+
+def check_consistency(ontology: Graph) -> None:
+    """Raise :class:`ReasonerError` unless HermiT finds ``ontology`` consistent and every class satisfiable.
+
+    Example:
+        >>> from graftkg.ontology import load_ontology
+        >>> check_consistency(load_ontology("paper"))  # doctest: +SKIP
+    """
+    import owlready2
+
+    with tempfile.TemporaryDirectory(prefix="graftkg-hermit-") as tmp:
+        path = Path(tmp) / "onto.nt"
+        ontology.serialize(path, format="nt", encoding="utf-8")
+        world = owlready2.World()
+        onto = world.get_ontology(path.as_uri()).load(format="ntriples")
+        try:
+            with onto:
+                owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+        except owlready2.OwlReadyInconsistentOntologyError as exc:
+            raise ReasonerError("ontology is inconsistent") from exc
+        unsat = [str(c.iri) for c in world.inconsistent_classes()]
+        world.close()
+    if unsat:
+        raise ReasonerError(f"unsatisfiable classes: {', '.join(sorted(unsat))}")

@@ -1,0 +1,79 @@
+"""Code tables read from the ontology: which codes a coded field accepts, and the IRI of each code."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rdflib import Graph, Literal, URIRef
+
+from graftkg.ontology import DEFAULT_PROFILE, load_ontology
+from graftkg.rdf import GK, RDF, RDFS
+
+#: coded field of a transplant record -> the ontology class whose members' gk:code it takes.
+FIELD_VALUE_SETS: dict[str, URIRef] = {
+    "recipient_sex": GK.Sex,
+    "donor_sex": GK.Sex,
+    "diagnosis": GK.Diagnosis,
+    "disease_status": GK.DiseaseStatus,
+    "donor_type": GK.DonorType,
+    "abo_match": GK.ABOMatch,
+    "graft_source": GK.GraftSource,
+    "t_cell_depletion": GK.TCellDepletion,
+    "conditioning_intensity": GK.ConditioningIntensity,
+    "recipient_cmv": GK.CMVSerostatus,
+    "donor_cmv": GK.CMVSerostatus,
+    "conditioning_agents": GK.Agent,
+    "gvhd_prophylaxis": GK.Agent,
+    "asserted_risk_factors": GK.RiskFactor,
+    "reported_outcome": GK.Outcome,
+    "lineage": GK.Lineage,
+    "infection": GK.Pathogen,
+}
+
+
+class Vocabulary:
+    """Codes and IRIs of the ontology's value sets.
+
+    Example:
+        >>> v = vocabulary()
+        >>> v.iri("graft_source", "UCB")
+        rdflib.term.URIRef('https://w3id.org/graftkg/UCB')
+        >>> v.code(GK.UCB)
+        'UCB'
+    """
+
+    def __init__(self, graph: Graph) -> None:
+        self._codes: dict[URIRef, dict[str, URIRef]] = {}
+        self._code_of: dict[URIRef, str] = {}
+        for subject, code in graph.subject_objects(GK.code):
+            if isinstance(subject, URIRef) and isinstance(code, Literal):
+                self._code_of[subject] = str(code)
+        for cls in set(FIELD_VALUE_SETS.values()):
+            members: dict[str, URIRef] = {}
+            classes = set(graph.transitive_subjects(RDFS.subClassOf, cls))
+            for c in classes:
+                for member in graph.subjects(RDF.type, c):
+                    if isinstance(member, URIRef) and member in self._code_of:
+                        members[self._code_of[member]] = member
+                    # classes (outcomes) carry codes too
+                if c != cls and c in self._code_of and cls == GK.Outcome:
+                    members[self._code_of[c]] = c  # type: ignore[index]
+            self._codes[cls] = members
+
+    def codes(self, field: str) -> list[str]:
+        """The codes field ``field`` accepts, sorted."""
+        return sorted(self._codes[FIELD_VALUE_SETS[field]])
+
+    def iri(self, field: str, code: str) -> URIRef | None:
+        """The IRI of ``code`` in ``field``'s value set, or None when the code is not in it."""
+        return self._codes[FIELD_VALUE_SETS[field]].get(code)
+
+    def code(self, iri: URIRef) -> str | None:
+        """The code of a value-set member or coded class."""
+        return self._code_of.get(iri)
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> Vocabulary:
+    """The vocabulary of the ontology (value sets do not depend on the definition profile)."""
+    return Vocabulary(load_ontology(DEFAULT_PROFILE))
