@@ -38,6 +38,15 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from graftkg.convert import records_to_graph
+    from graftkg.readers import read_inputs
+
+    graph = records_to_graph(read_inputs(args.paths))
+    print(graph.serialize(format="json-ld" if args.to == "json-ld" else "turtle"), end="")
+    return EXIT_OK
+
+
 def _cmd_synth(args: argparse.Namespace) -> int:
     from graftkg.synth import write_bundle
 
@@ -67,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fast: compiled ontology definitions; hermit: OWL 2 DL reasoner (slow). Default: %(default)s")
     p.add_argument("--progress", action="store_true", help="report progress on stderr")
     p.set_defaults(func=_cmd_classify)
+
+    p = sub.add_parser("convert", help="convert input records to RDF (raw data only) in the ontology's terms")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--to", choices=["turtle", "json-ld"], default="turtle", help="output format (default: %(default)s)")
+    p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser("synth", help="write a synthetic CSV bundle of realistic transplants with true outcomes")
     p.add_argument("outdir", metavar="OUTDIR")

@@ -91,6 +91,19 @@ class Definitions:
         self.chimerism_statuses = self._coded(GK.ChimerismStatus)
         self.risk_factors = self._coded(GK.RiskFactorTransplant)
 
+    def bound(self, datatype: URIRef) -> float:
+        """The single facet bound of named datatype ``datatype`` (e.g. 0.5 for ``gk:EngraftmentANC``).
+
+        Example:
+            >>> definitions().bound(GK.DSAPositiveMFI)
+            1500.0
+        """
+        dt = self.compiler.datatype(datatype)
+        inner = dt.definition if isinstance(dt, NamedDatatype) else dt
+        if isinstance(inner, Restricted) and len(inner.facets) == 1:
+            return inner.facets[0][1]
+        raise OntologyError(f"datatype {datatype} has no single facet bound")
+
     def _coded(self, parent: URIRef) -> list[CodedClass]:
         out = []
         for c in sorted(self.graph.transitive_subjects(RDFS.subClassOf, parent)):

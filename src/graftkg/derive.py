@@ -188,9 +188,13 @@ def derive(record: TransplantRecord, defs: Definitions) -> Derived:
 
     cyto = defs.severe_cytopenia
     period = cyto.period
+    window_end = defs.window_last_day.get(record.graft_source or "")
     counted, assessed = 0, False
     for measure, threshold in cyto.thresholds.items():
-        series = [(d, v) for d, v in daily_series(record, measure) if period is None or period.test(d)]
+        series = [
+            (d, v) for d, v in daily_series(record, measure)
+            if (period is None or period.test(d)) and (window_end is None or d > window_end)
+        ]
         if series:
             assessed = True
             if first_run(series, 0, threshold.test, cyto.consecutive)[0] is not None:

@@ -139,10 +139,11 @@ def build_facts(
         from graftkg.model import Observation
 
         obs_list.append(Observation(None, "dsa_mfi", record.dsa_max_mfi))
+    obs_base = str(node_id("observation", tid)) + "/"
     for i, obs in enumerate(obs_list):
         if not observations and obs.measure in LAB_MEASURES:
             continue
-        o = node_id("observation", tid, str(i))
+        o = URIRef(obs_base + str(i))
         _add(facts, t, GK.observation, o)
         _add(facts, o, GK.day, obs.day)
         if obs.measure in LAB_MEASURES:

@@ -44,10 +44,9 @@ class Context(Protocol):
 
 
 class DataRange:
-    """A data range: a predicate on in-memory values."""
+    """A data range: ``test`` is a predicate on in-memory values, compiled once."""
 
-    def test(self, value: Item) -> bool:  # pragma: no cover - abstract
-        raise NotImplementedError
+    test: Callable[[Item], bool]
 
     def describe(self, labels: Labels) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -57,22 +56,28 @@ def _is_number(value: Item) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-@dataclass(frozen=True)
-class BaseType(DataRange):
-    iri: URIRef
+def _is_integer(value: Item) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer()
 
-    def test(self, value: Item) -> bool:
-        if self.iri in (XSD.integer, XSD.int, XSD.long, XSD.nonNegativeInteger):
-            return _is_number(value) and float(value).is_integer()  # type: ignore[arg-type]
-        if self.iri in NUMERIC or self.iri == OWL.real or self.iri == OWL.rational:
-            return _is_number(value)
-        if self.iri == XSD.boolean:
-            return isinstance(value, bool)
-        if self.iri == XSD.string:
-            return isinstance(value, str) and not isinstance(value, URIRef)
-        if self.iri == RDFS.Literal:
-            return not isinstance(value, URIRef)
-        raise OntologyError(f"data range {self.iri} is not supported by the fast path")
+
+INTEGERS = {XSD.integer, XSD.int, XSD.long, XSD.nonNegativeInteger}
+
+
+class BaseType(DataRange):
+    def __init__(self, iri: URIRef) -> None:
+        self.iri = iri
+        if iri in INTEGERS:
+            self.test = _is_integer
+        elif iri in NUMERIC or iri in (OWL.real, OWL.rational):
+            self.test = _is_number
+        elif iri == XSD.boolean:
+            self.test = lambda v: isinstance(v, bool)
+        elif iri == XSD.string:
+            self.test = lambda v: isinstance(v, str) and not isinstance(v, URIRef)
+        elif iri == RDFS.Literal:
+            self.test = lambda v: not isinstance(v, URIRef)
+        else:
+            raise OntologyError(f"data range {iri} is not supported by the fast path")
 
     def describe(self, labels: Labels) -> str:
         return labels.local(self.iri)
@@ -87,73 +92,72 @@ _FACETS: dict[URIRef, Callable[[float, float], bool]] = {
 _FACET_TEXT = {XSD.minInclusive: ">=", XSD.minExclusive: ">", XSD.maxInclusive: "<=", XSD.maxExclusive: "<"}
 
 
-@dataclass(frozen=True)
 class Restricted(DataRange):
-    base: BaseType
-    facets: tuple[tuple[URIRef, float], ...]
+    def __init__(self, base: BaseType, facets: tuple[tuple[URIRef, float], ...]) -> None:
+        self.base, self.facets = base, facets
+        in_base = base.test
+        lo = max((b for f, b in facets if f == XSD.minInclusive), default=None)
+        lo_x = max((b for f, b in facets if f == XSD.minExclusive), default=None)
+        hi = min((b for f, b in facets if f == XSD.maxInclusive), default=None)
+        hi_x = min((b for f, b in facets if f == XSD.maxExclusive), default=None)
 
-    def test(self, value: Item) -> bool:
-        if not self.base.test(value):
-            return False
-        number = float(value)  # type: ignore[arg-type]
-        return all(_FACETS[f](number, bound) for f, bound in self.facets)
+        def test(value: Item) -> bool:
+            if not in_base(value):
+                return False
+            v = float(value)  # type: ignore[arg-type]
+            return ((lo is None or v >= lo) and (lo_x is None or v > lo_x)
+                    and (hi is None or v <= hi) and (hi_x is None or v < hi_x))
+
+        self.test = test
 
     def describe(self, labels: Labels) -> str:
         return " and ".join(f"{_FACET_TEXT[f]} {bound:g}" for f, bound in self.facets)
 
 
-@dataclass(frozen=True)
 class DataAnd(DataRange):
-    items: tuple[DataRange, ...]
-
-    def test(self, value: Item) -> bool:
-        return all(item.test(value) for item in self.items)
+    def __init__(self, items: tuple[DataRange, ...]) -> None:
+        self.items = items
+        tests = tuple(i.test for i in items)
+        self.test = lambda v: all(t(v) for t in tests)
 
     def describe(self, labels: Labels) -> str:
         parts = [i.describe(labels) for i in self.items if not isinstance(i, BaseType)]
         return " and ".join(parts) or " and ".join(i.describe(labels) for i in self.items)
 
 
-@dataclass(frozen=True)
 class DataOr(DataRange):
-    items: tuple[DataRange, ...]
-
-    def test(self, value: Item) -> bool:
-        return any(item.test(value) for item in self.items)
+    def __init__(self, items: tuple[DataRange, ...]) -> None:
+        self.items = items
+        tests = tuple(i.test for i in items)
+        self.test = lambda v: any(t(v) for t in tests)
 
     def describe(self, labels: Labels) -> str:
         return " or ".join(i.describe(labels) for i in self.items)
 
 
-@dataclass(frozen=True)
 class DataNot(DataRange):
-    item: DataRange
-
-    def test(self, value: Item) -> bool:
-        return not self.item.test(value)
+    def __init__(self, item: DataRange) -> None:
+        self.item = item
+        inner = item.test
+        self.test = lambda v: not inner(v)
 
     def describe(self, labels: Labels) -> str:
         return "not " + self.item.describe(labels)
 
 
-@dataclass(frozen=True)
 class DataOneOf(DataRange):
-    values: tuple[Item, ...]
-
-    def test(self, value: Item) -> bool:
-        return value in self.values
+    def __init__(self, values: tuple[Item, ...]) -> None:
+        self.values = values
+        self.test = lambda v: v in values
 
     def describe(self, labels: Labels) -> str:
         return "one of " + ", ".join(str(v) for v in self.values)
 
 
-@dataclass(frozen=True)
 class NamedDatatype(DataRange):
-    iri: URIRef
-    definition: DataRange
-
-    def test(self, value: Item) -> bool:
-        return self.definition.test(value)
+    def __init__(self, iri: URIRef, definition: DataRange) -> None:
+        self.iri, self.definition = iri, definition
+        self.test = definition.test
 
     def describe(self, labels: Labels) -> str:
         if isinstance(self.definition, Restricted):
@@ -266,7 +270,10 @@ class Some(ClassExpr):
         if value is None:
             return
         if isinstance(self.filler, DataRange):
-            out.append(f"{labels.label(self.prop)} {labels.value(value)} ({self.filler.describe(labels)})")
+            text = f"{labels.label(self.prop)} {labels.value(value, self.prop)}"
+            if not isinstance(self.filler, BaseType):
+                text += f" ({self.filler.describe(labels)})"
+            out.append(text)
         elif isinstance(self.filler, OneOf | Named) and isinstance(value, URIRef) and (
             isinstance(self.filler, OneOf) or labels.is_value_set(value)
         ):
@@ -314,6 +321,7 @@ class Labels:
                 self._label[s] = str(o)
         self._clause = {s: str(o) for s, o in graph.subject_objects(GK.clause)}
         self._value_set = {s for s in graph.subjects(RDF.type, OWL.NamedIndividual)}
+        self._unit = {s: str(o) for s, o in graph.subject_objects(GK.unit)}
 
     @staticmethod
     def local(iri: Node) -> str:
@@ -329,12 +337,14 @@ class Labels:
     def is_value_set(self, iri: Node) -> bool:
         return iri in self._value_set
 
-    def value(self, value: Item) -> str:
+    def value(self, value: Item, prop: Node | None = None) -> str:
         if isinstance(value, URIRef):
             return self.label(value)
-        if isinstance(value, float):
-            return f"{value:g}"
-        return str(value)
+        text = f"{value:g}" if isinstance(value, float) else str(value)
+        unit = self._unit.get(prop) if prop is not None else None
+        if unit == "%":
+            return text + "%"
+        return f"{text} {unit}" if unit else text
 
 
 # ----------------------------------------------------------------------------- compiler

@@ -100,17 +100,32 @@ class HermitReasoner:
     HermiT's super-linear cost in check. ``java_memory_mb`` sets the Java heap.
     """
 
-    def __init__(self, defs: Definitions, *, batch_size: int = 100, java_memory_mb: int = 2000) -> None:
+    def __init__(self, defs: Definitions, *, batch_size: int = 10, workers: int = 1,
+                 java_memory_mb: int = 2000) -> None:
         self.defs = defs
         self.batch_size = batch_size
+        self.workers = workers
         self.java_memory_mb = java_memory_mb
         self._defined = {c.iri for c in defs.defined_classes}
 
     def classify_many(self, items: Sequence[TransplantFacts]) -> list[set[URIRef]]:
-        """The defined transplant classes of each item, in order."""
+        """The defined transplant classes of each item, in order (batches run on ``workers`` processes)."""
+        batches = [list(items[i : i + self.batch_size]) for i in range(0, len(items), self.batch_size)]
         out: list[set[URIRef]] = []
-        for start in range(0, len(items), self.batch_size):
-            out.extend(self._batch(items[start : start + self.batch_size]))
+        if self.workers > 1 and len(batches) > 1:
+            from multiprocessing import get_context
+
+            global _FORKED
+            _FORKED = self  # inherited by the forked workers; nothing heavy is pickled
+            try:
+                with get_context("fork").Pool(self.workers) as pool:
+                    for part in pool.imap(_run_forked_batch, batches):
+                        out.extend(part)
+            finally:
+                _FORKED = None
+        else:
+            for batch in batches:
+                out.extend(self._batch(batch))
         return out
 
     def _batch(self, items: Sequence[TransplantFacts]) -> list[set[URIRef]]:
@@ -150,6 +165,14 @@ class HermitReasoner:
                 results.append(names & self._defined)
             world.close()
         return results
+
+
+_FORKED: HermitReasoner | None = None
+
+
+def _run_forked_batch(batch: list[TransplantFacts]) -> list[set[URIRef]]:
+    assert _FORKED is not None
+    return _FORKED._batch(batch)
 
 
 def check_consistency(ontology: Graph) -> None:

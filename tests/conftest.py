@@ -1,0 +1,32 @@
+"""Shared helpers: the classification case files and the repository paths."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from graftkg.model import Observation, TransplantRecord
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "tests" / "cases"
+EXAMPLES = ROOT / "examples"
+SHARED = ROOT.parent / "shared"
+
+
+def classify_cases() -> list[Path]:
+    return sorted((CASES / "classify").glob("*.json"))
+
+
+def record_from_case(path: Path) -> tuple[TransplantRecord, dict[str, Any]]:
+    """Build the record of a case file; return it with the case's expectations per profile."""
+    case = json.loads(path.read_text())
+    observations = []
+    for item in case["observations"]:
+        day, measure, value = item[:3]
+        if measure == "infection":
+            observations.append(Observation(day, measure, code=value))
+        else:
+            observations.append(Observation(day, measure, None if value is None else float(value)))
+    record = TransplantRecord(path.stem, observations=observations, **case["record"])
+    return record, case["expect"]

@@ -1,0 +1,67 @@
+"""The command line, run in-process: formats, exit codes, the README's example command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, ROOT
+from rdflib import Graph
+
+from graftkg.cli import main
+from graftkg.rdf import GK
+
+CSV = str(EXAMPLES / "paper-patients" / "csv")
+
+
+def test_classify_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["classify", CSV, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [d["transplant_id"] for d in data][:2] == ["P1-T1", "P1-T2"]
+    keys = {"transplant_id", "outcome", "findings", "chimerism", "neutrophil_recovery_day",
+            "platelet_recovery_day", "risk_factors", "explanation"}
+    assert all(set(d) == keys for d in data)
+    p4 = next(d for d in data if d["transplant_id"] == "P4-T1")
+    assert p4["neutrophil_recovery_day"] == 57 and isinstance(p4["neutrophil_recovery_day"], int)
+
+
+def test_classify_turtle_has_inferred_triples(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["classify", CSV, "--format", "turtle", "--definitions", "astct-2021"]) == 0
+    graph = Graph().parse(data=capsys.readouterr().out, format="turtle")
+    primary = set(graph.subjects(None, GK.PrimaryGraftFailure))
+    assert len(primary) == 3
+    assert len(list(graph.objects(None, GK.explanation))) > 10
+
+
+def test_classify_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["classify", CSV]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split()[:2] == ["transplant", "outcome"]
+    assert "P4-T1       primary_graft_failure    autologous_reconstitution" in out
+
+
+def test_unknown_profile_is_a_usage_error() -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["classify", CSV, "--definitions", "nope"])
+    assert info.value.code == 2
+
+
+def test_synth_then_classify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["synth", "--n", "40", "--seed", "3", str(tmp_path)]) == 0
+    assert main(["classify", str(tmp_path), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data) == 40
+
+
+def test_readme_example_command_runs_as_documented() -> None:
+    """README's first command (after install) prints the five patients' classification."""
+    readme = (ROOT / "README.md").read_text()
+    assert "graftkg classify examples/paper-patients/csv" in readme
+    run = subprocess.run([sys.executable, "-m", "graftkg", "classify", "examples/paper-patients/csv"],
+                         cwd=ROOT, capture_output=True, text=True, check=True)
+    for line in run.stdout.splitlines()[1:]:
+        tid, outcome = line.split()[:2]
+        assert f"{tid}" in readme and outcome in readme

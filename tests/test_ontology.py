@@ -1,0 +1,112 @@
+"""Static checks of the ontology asset: annotations, sources, thresholds stated once, profiles."""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from rdflib import BNode, Graph, Literal, URIRef
+
+from graftkg.definitions import definitions
+from graftkg.ontology import load_ontology
+from graftkg.rdf import DCTERMS, GK, OWL, RDF, RDFS, SKOS, XSD
+
+FACETS = (XSD.minInclusive, XSD.minExclusive, XSD.maxInclusive, XSD.maxExclusive)
+
+
+def _terms(graph: Graph) -> set[URIRef]:
+    kinds = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, RDFS.Datatype)
+    return {s for k in kinds for s in graph.subjects(RDF.type, k) if isinstance(s, URIRef) and s.startswith(GK)}
+
+
+@pytest.mark.parametrize("profile", ["paper", "astct-2021"])
+def test_every_term_has_label_definition_and_source(profile: str) -> None:
+    graph = load_ontology(profile)
+    missing = []
+    for term in sorted(_terms(graph)):
+        for prop in (RDFS.label, SKOS.definition, DCTERMS.source):
+            if (term, prop, None) not in graph:
+                missing.append(f"{term} lacks {prop}")
+    assert not missing, missing[:10]
+
+
+def test_every_individual_has_label_and_source() -> None:
+    graph = load_ontology()
+    missing = [str(i) for i in graph.subjects(RDF.type, OWL.NamedIndividual)
+               if (i, RDFS.label, None) not in graph
+               or ((i, DCTERMS.source, None) not in graph and (i, RDF.type, GK.Citation) not in graph)]
+    assert not missing, missing
+
+
+def test_every_threshold_is_in_a_named_datatype_with_a_source() -> None:
+    graph = load_ontology()
+    for restriction in graph.subjects(OWL.withRestrictions, None):
+        owners = [s for s in graph.subjects(OWL.equivalentClass, restriction)]
+        assert len(owners) == 1 and isinstance(owners[0], URIRef), f"anonymous facet restriction {restriction}"
+        assert (owners[0], DCTERMS.source, None) in graph, owners[0]
+    for rule in graph.subjects(RDF.type, GK.CountingRule):
+        assert (rule, DCTERMS.source, None) in graph
+
+
+def _numbers(graph: Graph) -> dict[float, URIRef]:
+    out: dict[float, URIRef] = {}
+    for facet in FACETS:
+        for node, bound in graph.subject_objects(facet):
+            out[float(bound)] = node  # type: ignore[arg-type]
+    for prop in (GK.consecutiveValues, GK.transfusionFreeDays):
+        for node, value in graph.subject_objects(prop):
+            out[float(value)] = node  # type: ignore[arg-type]
+    return out
+
+
+def test_thresholds_appear_once_per_profile() -> None:
+    for profile in ("paper", "astct-2021"):
+        graph = load_ontology(profile)
+        seen: dict[tuple[URIRef, float], int] = {}
+        for facet in FACETS:
+            for node, bound in graph.subject_objects(facet):
+                assert isinstance(node, BNode) and isinstance(bound, Literal)
+                seen[(facet, float(bound))] = seen.get((facet, float(bound)), 0) + 1
+        duplicated = {k: v for k, v in seen.items() if v > 1 and k[1] not in (28.0,)}
+        assert not duplicated, duplicated
+
+
+def test_profiles_differ_only_in_the_pbbm_window() -> None:
+    paper, astct = definitions("paper"), definitions("astct-2021")
+    assert paper.window_last_day == {"PB": 28, "BM": 28, "UCB": 42}
+    assert astct.window_last_day == {"PB": 30, "BM": 30, "UCB": 42}
+    assert paper.neutrophil_recovery.consecutive == astct.neutrophil_recovery.consecutive
+
+
+IMPLEMENTATION = ["derive.py", "definitions.py", "owlexpr.py", "classify.py", "reason.py", "facts.py", "cli.py",
+                  "readers/csv_bundle.py", "readers/rdf_input.py"]
+
+
+def test_no_clinical_number_is_a_python_literal() -> None:
+    """Windows, thresholds and counts live in the ontology; the modules that apply them hold none of them.
+
+    (``synth.py`` is left out: its numbers are scenario weights and spacing; every threshold and
+    window it respects comes from the ontology through ``definitions``.)
+    """
+    clinical = {v for v in _numbers(load_ontology("paper")) | _numbers(load_ontology("astct-2021")) if v > 3}
+    offenders = []
+    for name in IMPLEMENTATION:
+        path = ROOT / "src" / "graftkg" / name
+        for tok in tokenize.generate_tokens(io.StringIO(path.read_text()).readline):
+            if tok.type == tokenize.NUMBER and float(tok.string.replace("_", "")) in clinical:
+                offenders.append(f"{name}:{tok.start[0]}: {tok.string}")
+    assert not offenders, offenders
+
+
+def test_window_annotations_match_class_definitions() -> None:
+    """gk:engraftmentWindow (read by the derivation) names the datatypes the definitions use per source."""
+    graph = load_ontology()
+    text = Path(ROOT / "ontology" / "graftkg.ttl").read_text()
+    for source, window in graph.subject_objects(GK.engraftmentWindow):
+        assert isinstance(window, URIRef)
+        assert window.startswith(GK) and window.removeprefix(str(GK)) in text
+    assert {str(w) for w in graph.objects(None, GK.engraftmentWindow)} == {str(GK.PBBMEngraftmentWindow),
+                                                                          str(GK.UCBEngraftmentWindow)}

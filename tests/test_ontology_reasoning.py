@@ -1,0 +1,28 @@
+"""The ontology is consistent and coherent under HermiT, under each profile; negative fixtures fail."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import CASES
+from rdflib import Graph
+
+from graftkg.errors import ReasonerError
+from graftkg.ontology import load_ontology
+from graftkg.reason import check_consistency
+
+pytestmark = pytest.mark.reasoner
+
+
+@pytest.mark.parametrize("profile", ["paper", "astct-2021"])
+def test_ontology_is_consistent_and_coherent(profile: str) -> None:
+    check_consistency(load_ontology(profile))
+
+
+@pytest.mark.parametrize(("fixture", "message"), [("inconsistent", "inconsistent"), ("incoherent", "unsatisfiable")])
+def test_negative_fixture_is_reported(fixture: str, message: str) -> None:
+    graph = Graph()
+    for triple in load_ontology("paper"):
+        graph.add(triple)
+    graph.parse(CASES / "reasoner" / f"{fixture}.ttl")
+    with pytest.raises(ReasonerError, match=message):
+        check_consistency(graph)
