@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import classify_cases, record_from_case
 
 from graftkg.classify import classify_records
+
+from conftest import classify_cases, record_from_case
 
 
 @pytest.mark.parametrize("path", classify_cases(), ids=lambda p: p.stem)

@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, ROOT
 from rdflib import Graph
 
 from graftkg.cli import main
 from graftkg.rdf import GK
+
+from conftest import EXAMPLES, ROOT
 
 CSV = str(EXAMPLES / "paper-patients" / "csv")
 
@@ -21,8 +22,16 @@ def test_classify_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["classify", CSV, "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [d["transplant_id"] for d in data][:2] == ["P1-T1", "P1-T2"]
-    keys = {"transplant_id", "outcome", "findings", "chimerism", "neutrophil_recovery_day",
-            "platelet_recovery_day", "risk_factors", "explanation"}
+    keys = {
+        "transplant_id",
+        "outcome",
+        "findings",
+        "chimerism",
+        "neutrophil_recovery_day",
+        "platelet_recovery_day",
+        "risk_factors",
+        "explanation",
+    }
     assert all(set(d) == keys for d in data)
     p4 = next(d for d in data if d["transplant_id"] == "P4-T1")
     assert p4["neutrophil_recovery_day"] == 57 and isinstance(p4["neutrophil_recovery_day"], int)
@@ -60,8 +69,13 @@ def test_readme_example_command_runs_as_documented() -> None:
     """README's first command (after install) prints the five patients' classification."""
     readme = (ROOT / "README.md").read_text()
     assert "graftkg classify examples/paper-patients/csv" in readme
-    run = subprocess.run([sys.executable, "-m", "graftkg", "classify", "examples/paper-patients/csv"],
-                         cwd=ROOT, capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "graftkg", "classify", "examples/paper-patients/csv"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     for line in run.stdout.splitlines()[1:]:
         tid, outcome = line.split()[:2]
         assert f"{tid}" in readme and outcome in readme

@@ -7,12 +7,13 @@ import tokenize
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from rdflib import BNode, Graph, Literal, URIRef
 
 from graftkg.definitions import definitions
 from graftkg.ontology import load_ontology
 from graftkg.rdf import DCTERMS, GK, OWL, RDF, RDFS, SKOS, XSD
+
+from conftest import ROOT
 
 FACETS = (XSD.minInclusive, XSD.minExclusive, XSD.maxInclusive, XSD.maxExclusive)
 
@@ -35,9 +36,12 @@ def test_every_term_has_label_definition_and_source(profile: str) -> None:
 
 def test_every_individual_has_label_and_source() -> None:
     graph = load_ontology()
-    missing = [str(i) for i in graph.subjects(RDF.type, OWL.NamedIndividual)
-               if (i, RDFS.label, None) not in graph
-               or ((i, DCTERMS.source, None) not in graph and (i, RDF.type, GK.Citation) not in graph)]
+    missing = [
+        str(i)
+        for i in graph.subjects(RDF.type, OWL.NamedIndividual)
+        if (i, RDFS.label, None) not in graph
+        or ((i, DCTERMS.source, None) not in graph and (i, RDF.type, GK.Citation) not in graph)
+    ]
     assert not missing, missing
 
 
@@ -81,8 +85,17 @@ def test_profiles_differ_only_in_the_pbbm_window() -> None:
     assert paper.neutrophil_recovery.consecutive == astct.neutrophil_recovery.consecutive
 
 
-IMPLEMENTATION = ["derive.py", "definitions.py", "owlexpr.py", "classify.py", "reason.py", "facts.py", "cli.py",
-                  "readers/csv_bundle.py", "readers/rdf_input.py"]
+IMPLEMENTATION = [
+    "derive.py",
+    "definitions.py",
+    "owlexpr.py",
+    "classify.py",
+    "reason.py",
+    "facts.py",
+    "cli.py",
+    "readers/csv_bundle.py",
+    "readers/rdf_input.py",
+]
 
 
 def test_no_clinical_number_is_a_python_literal() -> None:
@@ -105,8 +118,10 @@ def test_window_annotations_match_class_definitions() -> None:
     """gk:engraftmentWindow (read by the derivation) names the datatypes the definitions use per source."""
     graph = load_ontology()
     text = Path(ROOT / "ontology" / "graftkg.ttl").read_text()
-    for source, window in graph.subject_objects(GK.engraftmentWindow):
+    for _source, window in graph.subject_objects(GK.engraftmentWindow):
         assert isinstance(window, URIRef)
         assert window.startswith(GK) and window.removeprefix(str(GK)) in text
-    assert {str(w) for w in graph.objects(None, GK.engraftmentWindow)} == {str(GK.PBBMEngraftmentWindow),
-                                                                          str(GK.UCBEngraftmentWindow)}
+    assert {str(w) for w in graph.objects(None, GK.engraftmentWindow)} == {
+        str(GK.PBBMEngraftmentWindow),
+        str(GK.UCBEngraftmentWindow),
+    }

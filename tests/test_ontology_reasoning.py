@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CASES
 from rdflib import Graph
 
 from graftkg.errors import ReasonerError
 from graftkg.ontology import load_ontology
 from graftkg.reason import check_consistency
+
+from conftest import CASES
 
 pytestmark = pytest.mark.reasoner
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from conftest import EXAMPLES
 from rdflib.compare import isomorphic
 
 from graftkg.classify import classify_records
 from graftkg.convert import records_to_graph
 from graftkg.readers import read_inputs
+
+from conftest import EXAMPLES
 
 CSV = EXAMPLES / "paper-patients" / "csv"
 TTL = EXAMPLES / "paper-patients" / "paper-patients.ttl"

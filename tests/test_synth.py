@@ -16,8 +16,11 @@ from graftkg.synth import write_bundle
 def test_true_outcomes_are_recovered(tmp_path: Path, profile: str) -> None:
     records = read_inputs([write_bundle(tmp_path, n=1500, seed=5, profile=profile)])
     results = classify_records(records, profile=profile)
-    wrong = Counter((r.reported_outcome, c.outcome) for r, c in zip(records, results, strict=True)
-                    if r.reported_outcome != c.outcome)
+    wrong = Counter(
+        (r.reported_outcome, c.outcome)
+        for r, c in zip(records, results, strict=True)
+        if r.reported_outcome != c.outcome
+    )
     assert not wrong, wrong
     assert len({c.outcome for c in results}) == 5
 

@@ -60,8 +60,14 @@ class Classification:
         }
 
 
-def _summarise(record: TransplantRecord, tf: TransplantFacts, derived: Derived, classes: set[URIRef],
-               defs: Definitions, reasoner: FastReasoner) -> Classification:
+def _summarise(
+    record: TransplantRecord,
+    tf: TransplantFacts,
+    derived: Derived,
+    classes: set[URIRef],
+    defs: Definitions,
+    reasoner: FastReasoner,
+) -> Classification:
     outcomes = [c for c in defs.outcomes if c.iri in classes]
     if len(outcomes) != 1:
         found = ", ".join(c.code for c in outcomes) or "none"
@@ -88,8 +94,9 @@ def _summarise(record: TransplantRecord, tf: TransplantFacts, derived: Derived, 
     )
 
 
-def prepare(records: Sequence[TransplantRecord], defs: Definitions, *, observations: bool = False
-            ) -> list[tuple[TransplantFacts, Derived]]:
+def prepare(
+    records: Sequence[TransplantRecord], defs: Definitions, *, observations: bool = False
+) -> list[tuple[TransplantFacts, Derived]]:
     """Derive and build the facts of each record (``observations`` keeps lab counts in the facts)."""
     vocab = vocabulary()
     out = []
@@ -162,16 +169,20 @@ def to_table(results: Sequence[Classification]) -> str:
     """Render results as a plain-text table, one line per transplant."""
     rows = [("transplant", "outcome", "findings", "chimerism", "ANC day", "PLT day", "risk factors")]
     for r in results:
-        rows.append((
-            r.transplant_id, r.outcome, ", ".join(r.findings) or "-", r.chimerism or "-",
-            "-" if r.neutrophil_recovery_day is None else str(r.neutrophil_recovery_day),
-            "-" if r.platelet_recovery_day is None else str(r.platelet_recovery_day),
-            ", ".join(r.risk_factors) or "-",
-        ))
+        rows.append(
+            (
+                r.transplant_id,
+                r.outcome,
+                ", ".join(r.findings) or "-",
+                r.chimerism or "-",
+                "-" if r.neutrophil_recovery_day is None else str(r.neutrophil_recovery_day),
+                "-" if r.platelet_recovery_day is None else str(r.platelet_recovery_day),
+                ", ".join(r.risk_factors) or "-",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
-        for row in rows
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1] for row in rows
     )
 
 

@@ -26,7 +26,9 @@ def _cmd_classify(args: argparse.Namespace) -> int:
 
     records = read_inputs(args.paths)
     results = classify_records(
-        records, profile=args.definitions, reasoner=args.reasoner,
+        records,
+        profile=args.definitions,
+        reasoner=args.reasoner,
         progress=_progress if args.progress else None,
     )
     if args.format == "json":
@@ -67,13 +69,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("classify", help="classify transplants: outcome, findings, risk factors, reasons")
-    p.add_argument("paths", nargs="+", metavar="PATH",
-                   help="CSV bundle folder, transplants.csv + observations.csv, or Turtle/JSON-LD files")
-    p.add_argument("--definitions", choices=profiles(), default=DEFAULT_PROFILE,
-                   help="definition profile (default: %(default)s)")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="CSV bundle folder, transplants.csv + observations.csv, or Turtle/JSON-LD files",
+    )
+    p.add_argument(
+        "--definitions", choices=profiles(), default=DEFAULT_PROFILE, help="definition profile (default: %(default)s)"
+    )
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: %(default)s)")
-    p.add_argument("--reasoner", choices=REASONERS, default="fast",
-                   help="fast: compiled ontology definitions; hermit: OWL 2 DL reasoner (slow). Default: %(default)s")
+    p.add_argument(
+        "--reasoner",
+        choices=REASONERS,
+        default="fast",
+        help="fast: compiled ontology definitions; hermit: OWL 2 DL reasoner (slow). Default: %(default)s",
+    )
     p.add_argument("--progress", action="store_true", help="report progress on stderr")
     p.set_defaults(func=_cmd_classify)
 
@@ -86,8 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("outdir", metavar="OUTDIR")
     p.add_argument("--n", type=int, default=1000, help="number of transplants (default: %(default)s)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default: %(default)s)")
-    p.add_argument("--definitions", choices=profiles(), default=DEFAULT_PROFILE,
-                   help="definition profile the true outcomes are computed under (default: %(default)s)")
+    p.add_argument(
+        "--definitions",
+        choices=profiles(),
+        default=DEFAULT_PROFILE,
+        help="definition profile the true outcomes are computed under (default: %(default)s)",
+    )
     p.set_defaults(func=_cmd_synth)
     return parser
 

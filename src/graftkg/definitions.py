@@ -82,9 +82,9 @@ class Definitions:
         transplant_classes = set(g.transitive_subjects(RDFS.subClassOf, GK.Transplant))
         #: every defined class of transplants: what the fast path and the OWL reasoner must agree on.
         self.defined_classes: list[Named] = [
-            self.compiler.named(c)  # type: ignore[arg-type]
-            for c in sorted(transplant_classes)
-            if isinstance(c, URIRef) and (c, OWL.equivalentClass, None) in g
+            self.compiler.named(c)
+            for c in sorted(c for c in transplant_classes if isinstance(c, URIRef))
+            if (c, OWL.equivalentClass, None) in g
         ]
         self.outcomes = self._coded(GK.Outcome)
         self.findings = self._coded(GK.Finding)
@@ -106,9 +106,10 @@ class Definitions:
 
     def _coded(self, parent: URIRef) -> list[CodedClass]:
         out = []
-        for c in sorted(self.graph.transitive_subjects(RDFS.subClassOf, parent)):
+        classes = (c for c in self.graph.transitive_subjects(RDFS.subClassOf, parent) if isinstance(c, URIRef))
+        for c in sorted(classes):
             code = self.graph.value(c, GK.code)
-            if c != parent and isinstance(c, URIRef) and isinstance(code, Literal):
+            if c != parent and isinstance(code, Literal):
                 out.append(CodedClass(c, str(code), self.compiler.named(c)))
         return out
 

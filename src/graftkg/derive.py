@@ -113,15 +113,17 @@ def _end_of_data_day(record: TransplantRecord) -> int | None:
 
 
 def _recovery(
-    record: TransplantRecord, series: Series, rule: CountingRule, reported_day: int | None, never: bool,
+    record: TransplantRecord,
+    series: Series,
+    rule: CountingRule,
+    reported_day: int | None,
+    never: bool,
     allowed_start: Callable[[int], bool] = lambda day: True,
 ) -> tuple[int | None, int | None, int | None, int | None]:
     """(recovery day, not-before day, index of the recovery run, derived day) for one lineage."""
     ok = rule.threshold.test
     if series:
-        idx, not_before = first_run(
-            series, nadir_index(series, ok), ok, rule.consecutive, allowed_start=allowed_start
-        )
+        idx, not_before = first_run(series, nadir_index(series, ok), ok, rule.consecutive, allowed_start=allowed_start)
         if idx is not None:
             return series[idx][0], None, idx, series[idx][0]
         return None, not_before, None, None
@@ -162,15 +164,17 @@ def derive(record: TransplantRecord, defs: Definitions) -> Derived:
 
     plt = daily_series(record, "PLT")
     free = prule.transfusion_free_days
-    transfused = sorted(
-        o.day for o in record.observations if o.measure == "platelet_transfusion" and o.day is not None
-    )
+    transfused = sorted(o.day for o in record.observations if o.measure == "platelet_transfusion" and o.day is not None)
 
     def no_recent_transfusion(day: int) -> bool:
         return free is None or not any(day - free <= t < day for t in transfused)
 
     p1, pn, _, pday = _recovery(
-        record, plt, prule, record.reported_platelet_recovery_day, record.reported_platelet_never,
+        record,
+        plt,
+        prule,
+        record.reported_platelet_recovery_day,
+        record.reported_platelet_never,
         no_recent_transfusion,
     )
     out.platelet_recovery_day, out.platelet_recovery_not_before_day = p1, pn
@@ -192,7 +196,8 @@ def derive(record: TransplantRecord, defs: Definitions) -> Derived:
     counted, assessed = 0, False
     for measure, threshold in cyto.thresholds.items():
         series = [
-            (d, v) for d, v in daily_series(record, measure)
+            (d, v)
+            for d, v in daily_series(record, measure)
             if (period is None or period.test(d)) and (window_end is None or d > window_end)
         ]
         if series:

@@ -32,8 +32,11 @@ DERIVED_PROPERTIES: dict[str, URIRef] = {
 }
 
 LAB_MEASURES = {"ANC", "PLT", "HB", "WBC"}
-SUPPORT_MEASURES = {"platelet_transfusion": GK.PlateletTransfusion, "rbc_transfusion": GK.RBCTransfusion,
-                    "gcsf": GK.GCSF}
+SUPPORT_MEASURES = {
+    "platelet_transfusion": GK.PlateletTransfusion,
+    "rbc_transfusion": GK.RBCTransfusion,
+    "gcsf": GK.GCSF,
+}
 OBSERVATION_MEASURES = LAB_MEASURES | set(SUPPORT_MEASURES) | {"donor_chimerism_pct", "dsa_mfi", "infection", "gvhd"}
 
 
@@ -86,8 +89,14 @@ def build_facts(
     _add(facts, t, GK.diseaseStatus, code("disease_status", record.disease_status))
     _add(facts, t, GK.aboMatch, code("abo_match", record.abo_match))
 
-    donor_values = (record.donor_type, record.donor_relation, record.donor_age_years, record.donor_sex,
-                    record.hla_match, record.donor_cmv)
+    donor_values = (
+        record.donor_type,
+        record.donor_relation,
+        record.donor_age_years,
+        record.donor_sex,
+        record.hla_match,
+        record.donor_cmv,
+    )
     if any(v is not None for v in donor_values):
         d = node_id("donor", tid)
         _add(facts, t, GK.donor, d)
@@ -99,8 +108,13 @@ def build_facts(
         _add(facts, d, GK.hlaMatch, record.hla_match)
         _add(facts, d, GK.cmvSerostatus, code("donor_cmv", record.donor_cmv))
 
-    graft_values = (record.graft_source, record.cd34_dose_1e6_per_kg, record.tnc_dose_1e7_per_kg,
-                    record.t_cell_depletion, record.cryopreserved)
+    graft_values = (
+        record.graft_source,
+        record.cd34_dose_1e6_per_kg,
+        record.tnc_dose_1e7_per_kg,
+        record.t_cell_depletion,
+        record.cryopreserved,
+    )
     if any(v is not None for v in graft_values):
         g = node_id("graft", tid)
         _add(facts, t, GK.graft, g)
@@ -196,7 +210,7 @@ def closure(facts: Facts, ontology: Graph) -> Iterator[tuple[URIRef, URIRef]]:
     table = _closable(id(ontology), ontology)
     for node, props in facts.items():
         for cls in props.get(RDF.type, ()):
-            for prop in table.get(cls, ()):  # type: ignore[call-overload]
+            for prop in table.get(cls, ()) if isinstance(cls, URIRef) else ():
                 if not props.get(prop):
                     yield node, prop
 

@@ -104,9 +104,13 @@ class Restricted(DataRange):
         def test(value: Item) -> bool:
             if not in_base(value):
                 return False
-            v = float(value)  # type: ignore[arg-type]
-            return ((lo is None or v >= lo) and (lo_x is None or v > lo_x)
-                    and (hi is None or v <= hi) and (hi_x is None or v < hi_x))
+            v = float(value)  # type: ignore[arg-type,unused-ignore]
+            return (
+                (lo is None or v >= lo)
+                and (lo_x is None or v > lo_x)
+                and (hi is None or v <= hi)
+                and (hi_x is None or v < hi_x)
+            )
 
         self.test = test
 
@@ -188,9 +192,7 @@ class Named(ClassExpr):
         cached = ctx.memo.get(key)
         if cached is not None:
             return cached
-        result = self.iri in ctx.types(node) or (
-            self.definition is not None and self.definition.holds(ctx, node)
-        )
+        result = self.iri in ctx.types(node) or (self.definition is not None and self.definition.holds(ctx, node))
         ctx.memo[key] = result
         return result
 
@@ -274,8 +276,10 @@ class Some(ClassExpr):
             if not isinstance(self.filler, BaseType):
                 text += f" ({self.filler.describe(labels)})"
             out.append(text)
-        elif isinstance(self.filler, OneOf | Named) and isinstance(value, URIRef) and (
-            isinstance(self.filler, OneOf) or labels.is_value_set(value)
+        elif (
+            isinstance(self.filler, OneOf | Named)
+            and isinstance(value, URIRef)
+            and (isinstance(self.filler, OneOf) or labels.is_value_set(value))
         ):
             out.append(f"{labels.label(self.prop)}: {labels.label(value)}")
         else:
@@ -388,7 +392,10 @@ class Compiler:
         if on is not None:
             base = BaseType(on)  # type: ignore[arg-type]
             facets: list[tuple[URIRef, float]] = []
-            for facet_node in Collection(g, g.value(node, OWL.withRestrictions)):
+            facet_list = g.value(node, OWL.withRestrictions)
+            if facet_list is None:
+                raise OntologyError(f"datatype restriction {node} has no owl:withRestrictions")
+            for facet_node in Collection(g, facet_list):
                 for facet, bound in g.predicate_objects(facet_node):
                     if facet not in _FACETS or not isinstance(bound, Literal):
                         raise OntologyError(f"facet {facet} is not supported by the fast path")
@@ -425,8 +432,8 @@ class Compiler:
         if isinstance(node, URIRef):
             return self.named(node)
         assert isinstance(node, BNode)
-        for prop, cls in ((OWL.intersectionOf, And), (OWL.unionOf, Or)):
-            head = g.value(node, prop)
+        for list_prop, cls in ((OWL.intersectionOf, And), (OWL.unionOf, Or)):
+            head = g.value(node, list_prop)
             if head is not None:
                 return cls(tuple(self._class(i) for i in Collection(g, head)))
         comp = g.value(node, OWL.complementOf)
@@ -436,14 +443,11 @@ class Compiler:
         if one is not None:
             return OneOf(frozenset(i for i in Collection(g, one) if isinstance(i, URIRef)))
         prop = g.value(node, OWL.onProperty)
-        if prop is None:
+        if not isinstance(prop, URIRef):
             raise OntologyError(f"unsupported class expression {node}")
-        assert isinstance(prop, URIRef)
         some = g.value(node, OWL.someValuesFrom)
         if some is not None:
-            filler: ClassExpr | DataRange = (
-                self._data_range(some) if prop in self._data_props else self._class(some)
-            )
+            filler: ClassExpr | DataRange = self._data_range(some) if prop in self._data_props else self._class(some)
             return Some(prop, filler)
         value = g.value(node, OWL.hasValue)
         if value is not None:

@@ -25,7 +25,7 @@ REASONERS = ("fast", "hermit")
 
 
 class _Context:
-    __slots__ = ("facts", "memo", "_reasoner")
+    __slots__ = ("_reasoner", "facts", "memo")
 
     def __init__(self, facts: Facts, reasoner: FastReasoner) -> None:
         self.facts = facts
@@ -100,8 +100,9 @@ class HermitReasoner:
     HermiT's super-linear cost in check. ``java_memory_mb`` sets the Java heap.
     """
 
-    def __init__(self, defs: Definitions, *, batch_size: int = 10, workers: int = 1,
-                 java_memory_mb: int = 2000) -> None:
+    def __init__(
+        self, defs: Definitions, *, batch_size: int = 10, workers: int = 1, java_memory_mb: int = 2000
+    ) -> None:
         self.defs = defs
         self.batch_size = batch_size
         self.workers = workers
@@ -178,9 +179,10 @@ def _run_forked_batch(batch: list[TransplantFacts]) -> list[set[URIRef]]:
 def check_consistency(ontology: Graph) -> None:
     """Raise :class:`ReasonerError` unless HermiT finds ``ontology`` consistent and every class satisfiable.
 
-    Example:
-        >>> from graftkg.ontology import load_ontology
-        >>> check_consistency(load_ontology("paper"))  # doctest: +SKIP
+    Example (starts Java; ``tests/test_ontology_reasoning.py`` runs it)::
+
+        from graftkg.ontology import load_ontology
+        check_consistency(load_ontology("paper"))  # returns None: consistent and coherent
     """
     import owlready2
 

@@ -33,21 +33,53 @@ SCENARIOS: dict[str, float] = {
     "reported_only_never": 0.01,
 }
 OUTCOME = {
-    "engrafted": "engrafted", "primary_gf": "primary_graft_failure", "primary_gf_ar": "primary_graft_failure",
-    "primary_gf_ric_low_chimerism": "primary_graft_failure", "secondary_gf": "secondary_graft_failure",
-    "secondary_gf_ar": "secondary_graft_failure", "primary_pgf": "poor_graft_function",
-    "secondary_pgf": "poor_graft_function", "died_before_window": "not_evaluable",
-    "lost_before_window": "not_evaluable", "no_chimerism": "not_evaluable",
-    "reported_only_engrafted": "engrafted", "reported_only_never": "primary_graft_failure",
+    "engrafted": "engrafted",
+    "primary_gf": "primary_graft_failure",
+    "primary_gf_ar": "primary_graft_failure",
+    "primary_gf_ric_low_chimerism": "primary_graft_failure",
+    "secondary_gf": "secondary_graft_failure",
+    "secondary_gf_ar": "secondary_graft_failure",
+    "primary_pgf": "poor_graft_function",
+    "secondary_pgf": "poor_graft_function",
+    "died_before_window": "not_evaluable",
+    "lost_before_window": "not_evaluable",
+    "no_chimerism": "not_evaluable",
+    "reported_only_engrafted": "engrafted",
+    "reported_only_never": "primary_graft_failure",
 }
 
 TRANSPLANT_FIELDS = [
-    "transplant_id", "patient_id", "recipient_age_years", "recipient_sex", "diagnosis", "disease_status",
-    "transplant_number", "prior_transplant_id", "donor_type", "donor_relation", "donor_age_years", "donor_sex",
-    "hla_match", "abo_match", "graft_source", "cd34_dose_1e6_per_kg", "tnc_dose_1e7_per_kg", "t_cell_depletion",
-    "cryopreserved", "conditioning_intensity", "conditioning_agents", "gvhd_prophylaxis", "dsa_max_mfi",
-    "recipient_cmv", "donor_cmv", "reported_neutrophil_recovery_day", "reported_platelet_recovery_day",
-    "reported_outcome", "last_follow_up_day", "death_day", "relapse_day",
+    "transplant_id",
+    "patient_id",
+    "recipient_age_years",
+    "recipient_sex",
+    "diagnosis",
+    "disease_status",
+    "transplant_number",
+    "prior_transplant_id",
+    "donor_type",
+    "donor_relation",
+    "donor_age_years",
+    "donor_sex",
+    "hla_match",
+    "abo_match",
+    "graft_source",
+    "cd34_dose_1e6_per_kg",
+    "tnc_dose_1e7_per_kg",
+    "t_cell_depletion",
+    "cryopreserved",
+    "conditioning_intensity",
+    "conditioning_agents",
+    "gvhd_prophylaxis",
+    "dsa_max_mfi",
+    "recipient_cmv",
+    "donor_cmv",
+    "reported_neutrophil_recovery_day",
+    "reported_platelet_recovery_day",
+    "reported_outcome",
+    "last_follow_up_day",
+    "death_day",
+    "relapse_day",
 ]
 
 
@@ -70,12 +102,17 @@ class _Levels:
 
 def _levels(defs: Definitions) -> _Levels:
     return _Levels(
-        anc=defs.bound(GK.EngraftmentANC), plt=defs.bound(GK.PlateletRecoveryCount),
-        full=defs.bound(GK.FullDonorChimerism), loss=defs.bound(GK.DonorChimerismLoss),
-        dsa=defs.bound(GK.DSAPositiveMFI), severe_anc=defs.bound(GK.SevereNeutropenia),
-        severe_plt=defs.bound(GK.SevereThrombocytopenia), severe_hb=defs.bound(GK.SevereAnaemia),
+        anc=defs.bound(GK.EngraftmentANC),
+        plt=defs.bound(GK.PlateletRecoveryCount),
+        full=defs.bound(GK.FullDonorChimerism),
+        loss=defs.bound(GK.DonorChimerismLoss),
+        dsa=defs.bound(GK.DSAPositiveMFI),
+        severe_anc=defs.bound(GK.SevereNeutropenia),
+        severe_plt=defs.bound(GK.SevereThrombocytopenia),
+        severe_hb=defs.bound(GK.SevereAnaemia),
         pgf_after=int(defs.bound(GK.PoorGraftFunctionAssessmentDays)),
-        k=defs.neutrophil_recovery.consecutive, free=defs.platelet_recovery.transfusion_free_days or 0,
+        k=defs.neutrophil_recovery.consecutive,
+        free=defs.platelet_recovery.transfusion_free_days or 0,
     )
 
 
@@ -83,8 +120,9 @@ def _r(rng: random.Random, lo: float, hi: float) -> float:
     return round(rng.uniform(lo, hi), 2)
 
 
-def _transplant(rng: random.Random, i: int, scenario: str, defs: Definitions, lv: _Levels
-                ) -> tuple[dict[str, object], list[tuple[int, str, object, str, str]]]:
+def _transplant(
+    rng: random.Random, i: int, scenario: str, defs: Definitions, lv: _Levels
+) -> tuple[dict[str, object], list[tuple[int, str, object, str, str]]]:
     donor_type = rng.choices(["MSD", "MUD", "MMUD", "haploidentical", "cord_blood"], [25, 30, 10, 25, 10])[0]
     source = "UCB" if donor_type == "cord_blood" else rng.choices(["PB", "BM"], [65, 35])[0]
     intensity = "MAC" if scenario == "primary_pgf" else rng.choices(["MAC", "RIC", "NMA"], [60, 30, 10])[0]
@@ -94,13 +132,20 @@ def _transplant(rng: random.Random, i: int, scenario: str, defs: Definitions, lv
     w = defs.window_last_day[source]
     rec_sex, don_sex = rng.choice("FM"), rng.choice("FM")
     t: dict[str, object] = {
-        "transplant_id": f"S{i:06d}", "patient_id": f"SP{i:06d}",
-        "recipient_age_years": _r(rng, 0.5, 18), "recipient_sex": rec_sex,
-        "diagnosis": rng.choices(["ALL", "AML", "MDS", "SAA", "haemoglobinopathy", "lymphoma"], [40, 25, 8, 12, 8, 7])[0],
-        "transplant_number": 1, "donor_type": donor_type,
+        "transplant_id": f"S{i:06d}",
+        "patient_id": f"SP{i:06d}",
+        "recipient_age_years": _r(rng, 0.5, 18),
+        "recipient_sex": rec_sex,
+        "diagnosis": rng.choices(["ALL", "AML", "MDS", "SAA", "haemoglobinopathy", "lymphoma"], [40, 25, 8, 12, 8, 7])[
+            0
+        ],
+        "transplant_number": 1,
+        "donor_type": donor_type,
         "donor_relation": {"MSD": "sibling", "haploidentical": rng.choice(["father", "mother", "sibling"])}.get(
-            donor_type, "unrelated"),
-        "donor_sex": don_sex, "donor_age_years": "" if source == "UCB" else _r(rng, 2, 60),
+            donor_type, "unrelated"
+        ),
+        "donor_sex": don_sex,
+        "donor_age_years": "" if source == "UCB" else _r(rng, 2, 60),
         "hla_match": {"MSD": "10/10", "MUD": "10/10", "MMUD": "9/10", "haploidentical": "5/10"}.get(donor_type, "6/8"),
         "abo_match": rng.choices(["matched", "minor", "major", "bidirectional"], [60, 15, 15, 10])[0],
         "graft_source": source,
@@ -109,16 +154,24 @@ def _transplant(rng: random.Random, i: int, scenario: str, defs: Definitions, lv
         "t_cell_depletion": rng.choices(["none", "ex_vivo"], [95, 5])[0],
         "cryopreserved": "yes" if source == "UCB" or rng.random() < 0.15 else "no",
         "conditioning_intensity": intensity,
-        "conditioning_agents": rng.choice(["busulfan;cyclophosphamide", "fludarabine;busulfan;ATG", "TBI;cyclophosphamide"])
-        if not ric else rng.choice(["fludarabine;melphalan", "fludarabine;low_dose_TBI", "fludarabine;cyclophosphamide;ATG"]),
+        "conditioning_agents": rng.choice(
+            ["busulfan;cyclophosphamide", "fludarabine;busulfan;ATG", "TBI;cyclophosphamide"]
+        )
+        if not ric
+        else rng.choice(["fludarabine;melphalan", "fludarabine;low_dose_TBI", "fludarabine;cyclophosphamide;ATG"]),
         "gvhd_prophylaxis": "PTCy;cyclosporine" if donor_type == "haploidentical" else "cyclosporine;methotrexate",
-        "recipient_cmv": rng.choice(["pos", "neg"]), "donor_cmv": rng.choice(["pos", "neg"]),
+        "recipient_cmv": rng.choice(["pos", "neg"]),
+        "donor_cmv": rng.choice(["pos", "neg"]),
     }
-    t["disease_status"] = "not_applicable" if t["diagnosis"] in ("SAA", "haemoglobinopathy") else rng.choices(
-        ["CR1", "CR2", "CR3", "active"], [45, 30, 5, 20])[0]
+    t["disease_status"] = (
+        "not_applicable"
+        if t["diagnosis"] in ("SAA", "haemoglobinopathy")
+        else rng.choices(["CR1", "CR2", "CR3", "active"], [45, 30, 5, 20])[0]
+    )
     gf = OUTCOME[scenario] in ("primary_graft_failure", "secondary_graft_failure")
-    t["dsa_max_mfi"] = round(lv.dsa * rng.uniform(1.2, 8)) if gf and rng.random() < 0.3 else round(
-        lv.dsa * rng.uniform(0, 0.8))
+    t["dsa_max_mfi"] = (
+        round(lv.dsa * rng.uniform(1.2, 8)) if gf and rng.random() < 0.3 else round(lv.dsa * rng.uniform(0, 0.8))
+    )
     obs: list[tuple[int, str, object, str, str]] = []
     follow = rng.randint(w + 60, 1500)
     t["last_follow_up_day"] = follow
@@ -128,7 +181,9 @@ def _transplant(rng: random.Random, i: int, scenario: str, defs: Definitions, lv
             t["reported_platelet_recovery_day"] = rng.randint(12, w + 20)
         else:
             t["reported_neutrophil_recovery_day"] = "never"
-            obs.append((rng.randint(w - 5, w), "donor_chimerism_pct", _r(rng, 0, lv.full * 0.8), "whole_blood", "STR-PCR"))
+            obs.append(
+                (rng.randint(w - 5, w), "donor_chimerism_pct", _r(rng, 0, lv.full * 0.8), "whole_blood", "STR-PCR")
+            )
         t["reported_outcome"] = OUTCOME[scenario]
         return t, obs
 
@@ -144,8 +199,13 @@ def _transplant(rng: random.Random, i: int, scenario: str, defs: Definitions, lv
     step = rng.choice([3, 4])
     grid = sorted({*range(0, w + 1, step), *range(w + 1, lab_end + 1, 2 * step)} | {lab_end})
     grid = [d for d in grid if d <= lab_end]
-    high = lambda: _r(rng, lv.anc * 1.6, lv.anc * 8)  # noqa: E731
-    low = lambda: _r(rng, 0, lv.anc * 0.5)  # noqa: E731
+
+    def high() -> float:
+        return _r(rng, lv.anc * 1.6, lv.anc * 8)
+
+    def low() -> float:
+        return _r(rng, 0, lv.anc * 0.5)
+
     anc_at: dict[int, float] = {-2: _r(rng, lv.anc * 2, lv.anc * 6)}
 
     r = rng.randint(10, w - 4) if source != "UCB" else rng.randint(16, w - 4)
@@ -190,8 +250,11 @@ def _transplant(rng: random.Random, i: int, scenario: str, defs: Definitions, lv
     for d in plt_grid:
         if d > end:
             continue
-        ok = p_rec is not None and d >= p_rec and (lost_from is None or d < lost_from or (
-            again_from is not None and d >= again_from))
+        ok = (
+            p_rec is not None
+            and d >= p_rec
+            and (lost_from is None or d < lost_from or (again_from is not None and d >= again_from))
+        )
         if cyto_from is not None and d >= cyto_from:
             ok = False
         value = _r(rng, lv.plt * 1.5, lv.plt * 15) if ok else _r(rng, lv.severe_plt * 0.2, lv.severe_plt * 0.9)
@@ -204,8 +267,17 @@ def _transplant(rng: random.Random, i: int, scenario: str, defs: Definitions, lv
         if d > end:
             continue
         severe = cyto_from is not None and d >= cyto_from
-        obs.append((d, "HB", _r(rng, lv.severe_hb * 0.6, lv.severe_hb * 0.95) if severe else
-                    _r(rng, lv.severe_hb * 1.25, lv.severe_hb * 2), "", ""))
+        obs.append(
+            (
+                d,
+                "HB",
+                _r(rng, lv.severe_hb * 0.6, lv.severe_hb * 0.95)
+                if severe
+                else _r(rng, lv.severe_hb * 1.25, lv.severe_hb * 2),
+                "",
+                "",
+            )
+        )
     if scenario == "primary_pgf":
         pgf_days = [d for d in grid if d > lv.pgf_after]
         for d in pgf_days:
@@ -239,10 +311,18 @@ def _transplant(rng: random.Random, i: int, scenario: str, defs: Definitions, lv
         obs = [o for o in obs if o[1] != "ANC"] + [(d, "ANC", v, "", "") for d, v in sorted(anc_at.items()) if d <= end]
 
     if rng.random() < 0.2:
-        obs.append((rng.randint(1, max(2, min(end, 90))), "infection", rng.choice(["CMV", "BK", "EBV", "bacterial", "fungal"]), "", ""))
+        obs.append(
+            (
+                rng.randint(1, max(2, min(end, 90))),
+                "infection",
+                rng.choice(["CMV", "BK", "EBV", "bacterial", "fungal"]),
+                "",
+                "",
+            )
+        )
     if recovered_from is not None and rng.random() < 0.25:
         obs.append((rng.randint(recovered_from, recovered_from + 60), "gvhd", rng.randint(1, 4), "", ""))
-    if scenario.startswith("secondary") or scenario in ("primary_gf_ar",) and rng.random() < 0.5:
+    if scenario.startswith("secondary") or (scenario in ("primary_gf_ar",) and rng.random() < 0.5):
         obs.extend((d, "gcsf", "", "", "") for d in grid[-4:-1])
     neut = recovered_from if scenario not in ("died_before_window", "lost_before_window") else None
     t["reported_neutrophil_recovery_day"] = neut if neut is not None else "never"
@@ -250,8 +330,9 @@ def _transplant(rng: random.Random, i: int, scenario: str, defs: Definitions, lv
     return t, obs
 
 
-def generate(n: int, *, seed: int = 1, profile: str = DEFAULT_PROFILE
-             ) -> tuple[list[dict[str, object]], list[tuple[str, int, str, object, str, str]]]:
+def generate(
+    n: int, *, seed: int = 1, profile: str = DEFAULT_PROFILE
+) -> tuple[list[dict[str, object]], list[tuple[str, int, str, object, str, str]]]:
     """Generate ``n`` transplants: (transplant rows, observation rows). Deterministic for a ``seed``.
 
     Example:

@@ -56,8 +56,8 @@ class Vocabulary:
                     if isinstance(member, URIRef) and member in self._code_of:
                         members[self._code_of[member]] = member
                     # classes (outcomes) carry codes too
-                if c != cls and c in self._code_of and cls == GK.Outcome:
-                    members[self._code_of[c]] = c  # type: ignore[index]
+                if c != cls and isinstance(c, URIRef) and c in self._code_of and cls == GK.Outcome:
+                    members[self._code_of[c]] = c
             self._codes[cls] = members
 
     def codes(self, field: str) -> list[str]:

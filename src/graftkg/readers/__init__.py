@@ -20,7 +20,8 @@ def read_inputs(paths: Sequence[str | Path]) -> list[TransplantRecord]:
     Transplant identifiers must be unique across all inputs.
 
     Example:
-        >>> records = read_inputs(["examples/paper-patients/csv"])  # doctest: +SKIP
+        >>> [r.transplant_id for r in read_inputs(["examples/paper-patients/csv"])][:2]
+        ['P1-T1', 'P1-T2']
     """
     if not paths:
         raise InputError("no input given")
@@ -59,7 +60,9 @@ def read_inputs(paths: Sequence[str | Path]) -> list[TransplantRecord]:
         if record.transplant_id in seen:
             raise InputError(
                 f"duplicate transplant_id '{record.transplant_id}' (also in {seen[record.transplant_id].source})",
-                path=record.source, line=record.line, field="transplant_id",
+                path=record.source,
+                line=record.line,
+                field="transplant_id",
             )
         seen[record.transplant_id] = record
     return records

@@ -19,16 +19,16 @@ _INT = re.compile(r"^[+-]?\d+$")
 _HLA = re.compile(r"^\d{1,2}/\d{1,2}$")
 
 INT_FIELDS = {"transplant_number", "last_follow_up_day", "death_day", "relapse_day"}
-FLOAT_FIELDS = {"recipient_age_years", "donor_age_years", "cd34_dose_1e6_per_kg", "tnc_dose_1e7_per_kg",
-                "dsa_max_mfi"}
+FLOAT_FIELDS = {"recipient_age_years", "donor_age_years", "cd34_dose_1e6_per_kg", "tnc_dose_1e7_per_kg", "dsa_max_mfi"}
 TEXT_FIELDS = {"transplant_id", "patient_id", "prior_transplant_id", "donor_relation", "hla_match"}
 LIST_FIELDS = {"conditioning_agents", "gvhd_prophylaxis", "asserted_risk_factors"}
 DAY_OR_NEVER = {"reported_neutrophil_recovery_day", "reported_platelet_recovery_day"}
 BOOL_FIELDS = {"cryopreserved"}
 CODE_FIELDS = set(FIELD_VALUE_SETS) - LIST_FIELDS - {"lineage", "infection"}
 
-TRANSPLANT_COLUMNS = sorted(INT_FIELDS | FLOAT_FIELDS | TEXT_FIELDS | LIST_FIELDS | DAY_OR_NEVER | BOOL_FIELDS
-                            | CODE_FIELDS)
+TRANSPLANT_COLUMNS = sorted(
+    INT_FIELDS | FLOAT_FIELDS | TEXT_FIELDS | LIST_FIELDS | DAY_OR_NEVER | BOOL_FIELDS | CODE_FIELDS
+)
 OBSERVATION_COLUMNS = ["transplant_id", "day", "measure", "value", "lineage", "method"]
 REQUIRED_OBSERVATION_COLUMNS = ["transplant_id", "day", "measure", "value"]
 
@@ -117,13 +117,21 @@ def _transplant(line: int, row: dict[str, str], path: str) -> TransplantRecord:
             items = [c.strip() for c in cell.split(";") if c.strip()]
             for item in items:
                 if vocab.iri(column, item) is None:
-                    raise InputError(f"unknown code '{item}' (allowed: {', '.join(vocab.codes(column))})",
-                                     path=path, line=line, field=column)
+                    raise InputError(
+                        f"unknown code '{item}' (allowed: {', '.join(vocab.codes(column))})",
+                        path=path,
+                        line=line,
+                        field=column,
+                    )
             values[column] = items
         elif column in CODE_FIELDS:
             if vocab.iri(column, cell) is None:
-                raise InputError(f"unknown code '{cell}' (allowed: {', '.join(vocab.codes(column))})",
-                                 path=path, line=line, field=column)
+                raise InputError(
+                    f"unknown code '{cell}' (allowed: {', '.join(vocab.codes(column))})",
+                    path=path,
+                    line=line,
+                    field=column,
+                )
             values[column] = cell
         else:
             if column == "hla_match" and not _HLA.match(cell):
@@ -138,8 +146,12 @@ def _observation(line: int, row: dict[str, str], path: str) -> tuple[str, Observ
         raise InputError("transplant_id is empty", path=path, line=line, field="transplant_id")
     measure = row["measure"]
     if measure not in OBSERVATION_MEASURES:
-        raise InputError(f"unknown measure '{measure}' (known: {', '.join(sorted(OBSERVATION_MEASURES))})",
-                         path=path, line=line, field="measure")
+        raise InputError(
+            f"unknown measure '{measure}' (known: {', '.join(sorted(OBSERVATION_MEASURES))})",
+            path=path,
+            line=line,
+            field="measure",
+        )
     if not row["day"]:
         raise InputError("day is empty", path=path, line=line, field="day")
     day = _integer(row["day"], path, line, "day")
@@ -148,8 +160,12 @@ def _observation(line: int, row: dict[str, str], path: str) -> tuple[str, Observ
     vocab = vocabulary()
     if measure == "infection":
         if vocab.iri("infection", cell) is None:
-            raise InputError(f"unknown pathogen '{cell}' (allowed: {', '.join(vocab.codes('infection'))})",
-                             path=path, line=line, field="value")
+            raise InputError(
+                f"unknown pathogen '{cell}' (allowed: {', '.join(vocab.codes('infection'))})",
+                path=path,
+                line=line,
+                field="value",
+            )
         obs.code = cell
     elif cell:
         obs.value = _number(cell, path, line, "value")
@@ -158,40 +174,53 @@ def _observation(line: int, row: dict[str, str], path: str) -> tuple[str, Observ
     lineage = row.get("lineage", "")
     if lineage:
         if vocab.iri("lineage", lineage) is None:
-            raise InputError(f"unknown lineage '{lineage}' (allowed: {', '.join(vocab.codes('lineage'))})",
-                             path=path, line=line, field="lineage")
+            raise InputError(
+                f"unknown lineage '{lineage}' (allowed: {', '.join(vocab.codes('lineage'))})",
+                path=path,
+                line=line,
+                field="lineage",
+            )
         obs.lineage = lineage
     obs.method = row.get("method") or None
     return tid, obs
 
 
-def read_bundle(transplants: Path, observations: Path,
-                progress: Callable[[int], None] | None = None) -> list[TransplantRecord]:
+def read_bundle(
+    transplants: Path, observations: Path, progress: Callable[[int], None] | None = None
+) -> list[TransplantRecord]:
     """Read a CSV bundle. Raises :class:`InputError` naming file, line and field on the first problem.
 
     Example:
         >>> records = read_bundle(Path("examples/paper-patients/csv/transplants.csv"),
-        ...                       Path("examples/paper-patients/csv/observations.csv"))  # doctest: +SKIP
+        ...                       Path("examples/paper-patients/csv/observations.csv"))
+        >>> records[0].graft_source, len(records[0].observations)
+        ('PB', 30)
     """
     tpath, opath = str(transplants), str(observations)
     if not observations.is_file():
-        raise InputError("observations.csv not found (a bundle needs both files; it may hold only a header)",
-                         path=opath)
+        raise InputError(
+            "observations.csv not found (a bundle needs both files; it may hold only a header)", path=opath
+        )
     records: dict[str, TransplantRecord] = {}
     for line, row in _rows(transplants, TRANSPLANT_COLUMNS, ["transplant_id"]):
         record = _transplant(line, row, tpath)
         if record.transplant_id in records:
             first = records[record.transplant_id].line
-            raise InputError(f"duplicate transplant_id '{record.transplant_id}' (first on line {first})",
-                             path=tpath, line=line, field="transplant_id")
+            raise InputError(
+                f"duplicate transplant_id '{record.transplant_id}' (first on line {first})",
+                path=tpath,
+                line=line,
+                field="transplant_id",
+            )
         records[record.transplant_id] = record
     for n, (line, row) in enumerate(_rows(observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS)):
         tid, obs = _observation(line, row, opath)
-        record = records.get(tid)
-        if record is None:
-            raise InputError(f"transplant_id '{tid}' is not in transplants.csv", path=opath, line=line,
-                             field="transplant_id")
-        record.observations.append(obs)
+        found = records.get(tid)
+        if found is None:
+            raise InputError(
+                f"transplant_id '{tid}' is not in transplants.csv", path=opath, line=line, field="transplant_id"
+            )
+        found.observations.append(obs)
         if progress is not None and n % 500_000 == 0 and n:
             progress(n)
     return list(records.values())

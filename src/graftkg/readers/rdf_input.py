@@ -102,7 +102,7 @@ class _Reader:
         return str(value)
 
     def codes(self, node: Node, prop: URIRef) -> list[str]:
-        return [self.convert(node, prop, v, "code", "") for v in sorted(self.graph.objects(node, prop))]
+        return [self.convert(node, prop, v, "code", "") for v in sorted(self.graph.objects(node, prop), key=str)]
 
     def observation(self, node: Node) -> Observation:
         g = self.graph
@@ -123,7 +123,9 @@ class _Reader:
             lineage = self.one(node, GK.lineage)
             method = self.one(node, GK.assayMethod)
             return Observation(
-                day, "donor_chimerism_pct", self.convert(node, GK.donorChimerismPct, pct, float, "value"),
+                day,
+                "donor_chimerism_pct",
+                self.convert(node, GK.donorChimerismPct, pct, float, "value"),
                 lineage=None if lineage is None else self.convert(node, GK.lineage, lineage, "code", "lineage"),
                 method=None if method is None else str(method),
             )
@@ -135,9 +137,14 @@ class _Reader:
             return Observation(day, "infection", code=self.convert(node, GK.pathogen, pathogen, "code", "value"))
         if (node, RDF.type, GK.GvHDEpisode) in g:
             grade = self.one(node, GK.gvhdGrade)
-            return Observation(day, "gvhd", None if grade is None else self.convert(node, GK.gvhdGrade, grade, int, "value"))
-        raise self.fail(node, GK.observation, "observation of unknown kind (no measured, support, "
-                        "donorChimerismPct, mfi, pathogen, or GvHDEpisode type)")
+            return Observation(
+                day, "gvhd", None if grade is None else self.convert(node, GK.gvhdGrade, grade, int, "value")
+            )
+        raise self.fail(
+            node,
+            GK.observation,
+            "observation of unknown kind (no measured, support, donorChimerismPct, mfi, pathogen, or GvHDEpisode type)",
+        )
 
     def transplant(self, node: Node) -> TransplantRecord:
         values: dict[str, Any] = {}
@@ -160,7 +167,8 @@ class _Reader:
             intensity = self.one(conditioning, GK.conditioningIntensity)
             if intensity is not None:
                 values["conditioning_intensity"] = self.convert(
-                    conditioning, GK.conditioningIntensity, intensity, "code", "conditioning_intensity")
+                    conditioning, GK.conditioningIntensity, intensity, "code", "conditioning_intensity"
+                )
             values["conditioning_agents"] = self.codes(conditioning, GK.conditioningAgent)
         values["gvhd_prophylaxis"] = self.codes(node, GK.gvhdProphylaxisAgent)
         values["asserted_risk_factors"] = self.codes(node, GK.assertedRiskFactor)
@@ -173,7 +181,8 @@ def read_rdf(path: Path) -> list[TransplantRecord]:
     """Read transplants described in RDF with the ontology's terms (one ``gk:Transplant`` each).
 
     Example:
-        >>> records = read_rdf(Path("examples/paper-patients/paper-patients.ttl"))  # doctest: +SKIP
+        >>> len(read_rdf(Path("examples/paper-patients/paper-patients.ttl")))
+        8
     """
     fmt = RDF_SUFFIXES[path.suffix.lower()]
     if not path.is_file() or path.stat().st_size == 0:
@@ -185,7 +194,7 @@ def read_rdf(path: Path) -> list[TransplantRecord]:
         message = " ".join(str(exc).split())[:300] or type(exc).__name__
         raise InputError(f"not valid {fmt}: {message}", path=str(path)) from None
     reader = _Reader(graph, str(path))
-    nodes = sorted(graph.subjects(RDF.type, GK.Transplant))
+    nodes = sorted(graph.subjects(RDF.type, GK.Transplant), key=str)
     if not nodes:
         raise InputError("no gk:Transplant found", path=str(path))
     return [reader.transplant(n) for n in nodes]
