@@ -125,3 +125,19 @@ def test_window_annotations_match_class_definitions() -> None:
         str(GK.PBBMEngraftmentWindow),
         str(GK.UCBEngraftmentWindow),
     }
+
+
+def test_jsonld_context_covers_every_property() -> None:
+    """ontology/context.jsonld names every gk property, with the coercion its OWL declaration implies."""
+    from graftkg.convert import context
+
+    ctx = context()
+    graph = load_ontology()
+    for prop in graph.subjects(RDF.type, OWL.ObjectProperty):
+        name = str(prop).removeprefix(str(GK))
+        assert ctx[name]["@id"] == f"gk:{name}" and ctx[name]["@type"] in ("@id", "@vocab"), name
+    for prop in graph.subjects(RDF.type, OWL.DatatypeProperty):
+        name = str(prop).removeprefix(str(GK))
+        declared = graph.value(prop, RDFS.range)
+        expected = None if declared in (None, XSD.string) else "xsd:" + str(declared).split("#")[1]
+        assert ctx[name]["@id"] == f"gk:{name}" and ctx[name].get("@type") == expected, name

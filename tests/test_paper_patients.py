@@ -13,6 +13,7 @@ from conftest import EXAMPLES
 
 CSV = EXAMPLES / "paper-patients" / "csv"
 TTL = EXAMPLES / "paper-patients" / "paper-patients.ttl"
+JSONLD = EXAMPLES / "paper-patients" / "paper-patients.jsonld"
 
 # Table 4 of the source review: type of GF and approach for each patient's first transplant.
 TABLE_4 = {
@@ -24,7 +25,7 @@ TABLE_4 = {
 }
 
 
-@pytest.mark.parametrize("source", [CSV, TTL], ids=["csv", "turtle"])
+@pytest.mark.parametrize("source", [CSV, TTL, JSONLD], ids=["csv", "turtle", "json-ld"])
 @pytest.mark.parametrize("profile", ["paper", "astct-2021"])
 def test_table_4(source: object, profile: str) -> None:
     results = {r.transplant_id: r for r in classify_records(read_inputs([source]), profile=profile)}
@@ -59,4 +60,18 @@ def test_turtle_example_is_current() -> None:
     assert isomorphic(committed, records_to_graph(read_inputs([CSV]))), (
         "examples/paper-patients/paper-patients.ttl is stale: "
         "graftkg convert examples/paper-patients/csv > examples/paper-patients/paper-patients.ttl"
+    )
+
+
+def test_jsonld_example_is_current() -> None:
+    """The committed JSON-LD example is the conversion of the CSV bundle, under the published context."""
+    from rdflib import Graph
+
+    from graftkg.readers.rdf_input import _parse_jsonld
+
+    committed = Graph()
+    _parse_jsonld(committed, JSONLD)
+    assert isomorphic(committed, records_to_graph(read_inputs([CSV]))), (
+        "examples/paper-patients/paper-patients.jsonld is stale: "
+        "graftkg convert examples/paper-patients/csv --to json-ld > examples/paper-patients/paper-patients.jsonld"
     )

@@ -41,11 +41,11 @@ def _cmd_classify(args: argparse.Namespace) -> int:
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from graftkg.convert import records_to_graph
+    from graftkg.convert import records_to_graph, to_jsonld
     from graftkg.readers import read_inputs
 
     graph = records_to_graph(read_inputs(args.paths))
-    print(graph.serialize(format="json-ld" if args.to == "json-ld" else "turtle"), end="")
+    print(to_jsonld(graph) if args.to == "json-ld" else graph.serialize(format="turtle"), end="")
     return EXIT_OK
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
 from rdflib import Graph
 
+from graftkg.assets import asset_dir
 from graftkg.derive import Derived
 from graftkg.facts import add_to_graph, build_facts
 from graftkg.model import TransplantRecord
@@ -30,3 +33,32 @@ def records_to_graph(records: Sequence[TransplantRecord]) -> Graph:
         tf = build_facts(record, Derived(), vocab, observations=True)
         add_to_graph(graph, tf.facts, ontology, close=False)
     return graph
+
+
+#: The published JSON-LD context; readers use the copy in ``ontology/context.jsonld`` instead of fetching it.
+CONTEXT_URL = "https://w3id.org/graftkg/context.jsonld"
+
+
+def context() -> dict[str, Any]:
+    """The JSON-LD ``@context`` object of graftkg's terms.
+
+    Example:
+        >>> context()["graftSource"]
+        {'@id': 'gk:graftSource', '@type': '@vocab'}
+    """
+    data: dict[str, Any] = json.loads((asset_dir("ontology") / "context.jsonld").read_text())
+    return dict(data["@context"])
+
+
+def to_jsonld(graph: Graph) -> str:
+    """Serialise ``graph`` as compact JSON-LD that refers to the published context by its URL.
+
+    Example:
+        >>> json.loads(to_jsonld(records_to_graph([TransplantRecord("T1", graft_source="PB")])))["@context"]
+        'https://w3id.org/graftkg/context.jsonld'
+    """
+    doc = json.loads(graph.serialize(format="json-ld", context=context(), auto_compact=True))
+    doc["@context"] = CONTEXT_URL
+    if isinstance(doc.get("@graph"), list):
+        doc["@graph"].sort(key=lambda node: str(node.get("@id", "")))
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -194,7 +194,7 @@ def read_bundle(
         >>> records = read_bundle(Path("examples/paper-patients/csv/transplants.csv"),
         ...                       Path("examples/paper-patients/csv/observations.csv"))
         >>> records[0].graft_source, len(records[0].observations)
-        ('PB', 30)
+        ('PB', 27)
     """
     tpath, opath = str(transplants), str(observations)
     if not observations.is_file():

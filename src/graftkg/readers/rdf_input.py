@@ -177,6 +177,26 @@ class _Reader:
         return TransplantRecord(self.identifier(node), observations=observations, source=self.path, **values)
 
 
+def _parse_jsonld(graph: Graph, path: Path) -> None:
+    """Parse JSON-LD, using the bundled copy of graftkg's published context instead of fetching it."""
+    import json
+
+    from graftkg.convert import CONTEXT_URL, context
+
+    doc = json.loads(path.read_text(encoding="utf-8"))
+
+    def local(ctx: Any) -> Any:
+        if ctx == CONTEXT_URL:
+            return context()
+        if isinstance(ctx, list):
+            return [local(c) for c in ctx]
+        return ctx
+
+    if isinstance(doc, dict) and "@context" in doc:
+        doc["@context"] = local(doc["@context"])
+    graph.parse(data=json.dumps(doc), format="json-ld", base=path.resolve().as_uri())
+
+
 def read_rdf(path: Path) -> list[TransplantRecord]:
     """Read transplants described in RDF with the ontology's terms (one ``gk:Transplant`` each).
 
@@ -189,7 +209,10 @@ def read_rdf(path: Path) -> list[TransplantRecord]:
         raise InputError("file is empty or missing", path=str(path))
     graph = Graph()
     try:
-        graph.parse(path, format=fmt)
+        if fmt == "json-ld":
+            _parse_jsonld(graph, path)
+        else:
+            graph.parse(path, format=fmt)
     except Exception as exc:  # rdflib raises many types for bad syntax
         message = " ".join(str(exc).split())[:300] or type(exc).__name__
         raise InputError(f"not valid {fmt}: {message}", path=str(path)) from None
