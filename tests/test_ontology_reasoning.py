@@ -6,7 +6,7 @@ import pytest
 from rdflib import Graph
 
 from graftkg.errors import ReasonerError
-from graftkg.ontology import load_ontology
+from graftkg.ontology import load_knowledge_base, load_ontology
 from graftkg.reason import check_consistency
 
 from conftest import CASES
@@ -17,6 +17,11 @@ pytestmark = pytest.mark.reasoner
 @pytest.mark.parametrize("profile", ["paper", "astct-2021"])
 def test_ontology_is_consistent_and_coherent(profile: str) -> None:
     check_consistency(load_ontology(profile))
+
+
+def test_knowledge_base_is_consistent_and_coherent() -> None:
+    """The evidence and recommendations (individuals, typed values, functional properties) fit the ontology."""
+    check_consistency(load_knowledge_base("paper"))
 
 
 @pytest.mark.parametrize(("fixture", "message"), [("inconsistent", "inconsistent"), ("incoherent", "unsatisfiable")])

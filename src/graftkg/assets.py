@@ -37,6 +37,26 @@ def ontology_files(profile: str) -> list[Path]:
     return [*sorted(root.glob("*.ttl")), profile_file]
 
 
+def knowledge_files() -> list[Path]:
+    """Return the Turtle files of the knowledge base: the cited evidence and the recommendations.
+
+    Example:
+        >>> [p.name for p in knowledge_files()]
+        ['evidence.ttl', 'recommendations.ttl']
+    """
+    return sorted((asset_dir("ontology") / "knowledge").glob("*.ttl"))
+
+
+def query_files() -> list[Path]:
+    """Return the named SPARQL queries (``queries/*.rq``), sorted by name.
+
+    Example:
+        >>> "recommendations-for-transplant" in [p.stem for p in query_files()]
+        True
+    """
+    return sorted(asset_dir("queries").glob("*.rq"))
+
+
 def profiles() -> list[str]:
     """Return the names of the definition profiles shipped with graftkg.
 

@@ -188,6 +188,18 @@ def to_table(results: Sequence[Classification]) -> str:
 
 def to_turtle(records: Sequence[TransplantRecord], results: Sequence[Classification], profile: str) -> str:
     """Render the data, derived facts and inferred classes (with explanations) as Turtle."""
+    return to_graph(records, results, profile).serialize(format="turtle")
+
+
+def to_graph(records: Sequence[TransplantRecord], results: Sequence[Classification], profile: str) -> Graph:
+    """The data, derived facts, inferred classes and explanations of classified ``records`` as a graph.
+
+    Example:
+        >>> rs = [TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=15)]
+        >>> g = to_graph(rs, classify_records(rs), "paper")
+        >>> (None, RDF.type, GK.Engrafted) in g
+        True
+    """
     defs = definitions(profile)
     graph = Graph()
     graph.bind("gk", GK)
@@ -199,4 +211,4 @@ def to_turtle(records: Sequence[TransplantRecord], results: Sequence[Classificat
         for sentence in result.explanation:
             graph.add((tf.node, GK.explanation, Literal(sentence, lang="en")))
         graph.add((tf.node, GK.definitionProfile, Literal(profile)))
-    return graph.serialize(format="turtle")
+    return graph

@@ -57,6 +57,45 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_queries(args: argparse.Namespace) -> int:
+    from graftkg.query import named_queries
+
+    for name, q in sorted(named_queries().items()):
+        params = ", ".join(f"{p.name}{'' if p.required else '?'}" for p in q.parameters)
+        print(f"{name}({params})\n    {q.question}")
+    return EXIT_OK
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    from graftkg.query import parse_params, render, run_embedded, run_endpoint
+    from graftkg.store import store_with_data
+
+    params = parse_params(args.param)
+    if args.endpoint:
+        if args.data:
+            raise GraftkgError("--data and --endpoint are exclusive: the endpoint answers from its own store")
+        result = run_endpoint(args.endpoint, args.name, params)
+    else:
+        result = run_embedded(store_with_data(args.data, args.definitions), args.name, params)
+    print(render(result, args.format))
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from graftkg.report import build_report, render_report
+
+    report = build_report(args.paths, args.transplant, profile=args.definitions)
+    text = render_report(report, args.format)
+    if args.output:
+        from pathlib import Path
+
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        print(text, end="" if text.endswith("\n") else "\n")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``graftkg`` (exposed for documentation and tests)."""
     from graftkg.assets import profiles
@@ -92,6 +131,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--to", choices=["turtle", "json-ld"], default="turtle", help="output format (default: %(default)s)")
     p.set_defaults(func=_cmd_convert)
+
+    p = sub.add_parser("queries", help="list the named SPARQL queries and the question each answers")
+    p.set_defaults(func=_cmd_queries)
+
+    p = sub.add_parser("query", help="run a named SPARQL query on the embedded store or an endpoint")
+    p.add_argument("name", metavar="NAME", help="query name (see 'graftkg queries')")
+    p.add_argument(
+        "--param", action="append", default=[], metavar="KEY=VALUE", help="bind a query parameter (repeatable)"
+    )
+    p.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="submission to classify and query with the knowledge base (repeatable; CSV bundle, Turtle, JSON-LD)",
+    )
+    p.add_argument("--endpoint", metavar="URL", help="SPARQL 1.1 endpoint to query instead of the embedded store")
+    p.add_argument(
+        "--definitions", choices=profiles(), default=DEFAULT_PROFILE, help="definition profile (default: %(default)s)"
+    )
+    p.add_argument("--format", choices=["table", "json", "csv"], default="table", help="default: %(default)s")
+    p.set_defaults(func=_cmd_query)
+
+    p = sub.add_parser("report", help="one-page report on a transplant: classification, plot, risk factors, advice")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="the submission holding the transplant")
+    p.add_argument("--transplant", required=True, metavar="ID", help="transplant identifier")
+    p.add_argument(
+        "--definitions", choices=profiles(), default=DEFAULT_PROFILE, help="definition profile (default: %(default)s)"
+    )
+    p.add_argument("--format", choices=["markdown", "html", "json"], default="markdown", help="default: %(default)s")
+    p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("synth", help="write a synthetic CSV bundle of realistic transplants with true outcomes")
     p.add_argument("outdir", metavar="OUTDIR")

@@ -3,7 +3,8 @@
 OWL cannot count runs of consecutive values, so this step does: it turns a record's series into the
 derived properties the ontology's definitions are written over (recovery days, the earliest day a
 recovery could still begin, graft function loss, chimerism by the window and at the latest assay,
-severely cytopenic lineages). Every threshold, count and window comes from :mod:`graftkg.definitions`.
+severely cytopenic lineages, the highest donor-specific antibody MFI). Every threshold, count and
+window comes from :mod:`graftkg.definitions`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Derived:
     window_donor_chimerism_pct: float | None = None
     latest_donor_chimerism_pct: float | None = None
     severe_cytopenia_lineage_count: int | None = None
+    highest_dsa_mfi: float | None = None
     derived_neutrophil_day: int | None = None
     derived_platelet_day: int | None = None
 
@@ -205,4 +207,9 @@ def derive(record: TransplantRecord, defs: Definitions) -> Derived:
             if first_run(series, 0, threshold.test, cyto.consecutive)[0] is not None:
                 counted += 1
     out.severe_cytopenia_lineage_count = counted if assessed else None
+
+    mfis = [o.value for o in record.observations if o.measure == "dsa_mfi" and o.value is not None]
+    if record.dsa_max_mfi is not None:
+        mfis.append(record.dsa_max_mfi)
+    out.highest_dsa_mfi = max(mfis) if mfis else None
     return out

@@ -29,6 +29,7 @@ DERIVED_PROPERTIES: dict[str, URIRef] = {
     "window_donor_chimerism_pct": GK.windowDonorChimerismPct,
     "latest_donor_chimerism_pct": GK.latestDonorChimerismPct,
     "severe_cytopenia_lineage_count": GK.severeCytopeniaLineageCount,
+    "highest_dsa_mfi": GK.highestDSAMFI,
 }
 
 LAB_MEASURES = {"ANC", "PLT", "HB", "WBC"}

@@ -7,7 +7,7 @@ from functools import lru_cache
 from rdflib import Graph
 from rdflib.exceptions import ParserError
 
-from graftkg.assets import ontology_files, profiles
+from graftkg.assets import knowledge_files, ontology_files, profiles
 from graftkg.errors import OntologyError
 
 DEFAULT_PROFILE = "paper"
@@ -25,9 +25,33 @@ def load_ontology(profile: str = DEFAULT_PROFILE) -> Graph:
         raise OntologyError(f"unknown definitions profile '{profile}' (choose from: {', '.join(profiles())})")
     graph = Graph()
     for path in ontology_files(profile):
-        try:
-            graph.parse(path, format="turtle")
-        except (ParserError, SyntaxError, ValueError) as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise OntologyError(f"{path}: not valid Turtle: {first}") from exc
+        _parse(graph, path)
     return graph
+
+
+@lru_cache(maxsize=8)
+def load_knowledge_base(profile: str = DEFAULT_PROFILE) -> Graph:
+    """Return the ontology under ``profile`` with the knowledge base: cited evidence and recommendations.
+
+    The definitions the reasoners classify with are :func:`load_ontology`; the knowledge base adds the
+    statements about studies, claims and recommendations that queries and reports read.
+
+    Example:
+        >>> from graftkg.rdf import GK, RDF
+        >>> kb = load_knowledge_base()
+        >>> (GK.RecSalvageHSCT, RDF.type, GK.Recommendation) in kb
+        True
+    """
+    graph = Graph()
+    graph += load_ontology(profile)
+    for path in knowledge_files():
+        _parse(graph, path)
+    return graph
+
+
+def _parse(graph: Graph, path: object) -> None:
+    try:
+        graph.parse(path, format="turtle")  # type: ignore[arg-type]
+    except (ParserError, SyntaxError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise OntologyError(f"{path}: not valid Turtle: {first}") from exc

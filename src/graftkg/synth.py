@@ -172,6 +172,8 @@ def _transplant(
     t["dsa_max_mfi"] = (
         round(lv.dsa * rng.uniform(1.2, 8)) if gf and rng.random() < 0.3 else round(lv.dsa * rng.uniform(0, 0.8))
     )
+    if rng.random() < 0.15:
+        t["dsa_max_mfi"] = ""  # not tested
     obs: list[tuple[int, str, object, str, str]] = []
     follow = rng.randint(w + 60, 1500)
     t["last_follow_up_day"] = follow
