@@ -79,3 +79,28 @@ def test_readme_example_command_runs_as_documented() -> None:
     for line in run.stdout.splitlines()[1:]:
         tid, outcome = line.split()[:2]
         assert f"{tid}" in readme and outcome in readme
+
+
+def _readme_output_after(command: str) -> str:
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index(command + "\n```\n```\n") + len(command) + len("\n```\n```\n")
+    return readme[start : readme.index("```", start)]
+
+
+def test_readme_query_example_is_current() -> None:
+    command = (
+        "graftkg query graft-failure-after-haploidentical-with-dsa --data examples/paper-patients/csv "
+        "--data tests/cases/queries/cohort"
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "graftkg", *command.split()[1:]], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert run.stdout == _readme_output_after(command)
+
+
+def test_readme_report_example_is_current() -> None:
+    command = "graftkg report examples/paper-patients/csv --transplant P1-T1"
+    run = subprocess.run(
+        [sys.executable, "-m", "graftkg", *command.split()[1:]], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert _readme_output_after(command) in run.stdout

@@ -300,6 +300,11 @@ def format_evidence(e: dict[str, Value]) -> str:
         numbers.append(text)
     elif e.get("range_low") is not None and e.get("range_high") is not None:
         numbers.append(f"{measure} {e['range_low']}-{e['range_high']}{unit}".strip())
+    if e.get("events") is not None and e.get("group_size") is not None:
+        counts = f"{e['events']}/{e['group_size']}"
+        if e.get("comparator_events") is not None and e.get("comparator_group_size") is not None:
+            counts += f" vs {e['comparator_events']}/{e['comparator_group_size']}"
+        numbers.append(counts)
     if e.get("ci_lower") is not None and e.get("ci_upper") is not None:
         numbers[-1:] = [(numbers[-1] if numbers else measure) + f" (95% CI {e['ci_lower']}-{e['ci_upper']})"]
     if e.get("p_value") is not None:
@@ -384,7 +389,11 @@ def key_points(report: Report) -> list[Recommendation]:
 
 
 def _fmt(v: Any) -> str:
-    return ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+    if isinstance(v, list):
+        return ", ".join(map(str, v))
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
 
 
 def ascii_plot(report: Report, width: int = 64, height: int = 6) -> str:
@@ -425,9 +434,9 @@ def svg_plot(report: Report, width: int = 720, panel: int = 120) -> str:
     days = [d for s in report.series.values() for d, _ in s]
     lo = min([*days, 0])
     hi = max([*days, report.window_last_day or 0, 1])
-    left, right, gap = 60, 20, 30
+    left, right, gap = 40, 20, 36
     plot_w = width - left - right
-    height = len(PLOTTED) * (panel + gap) + 30
+    height = len(PLOTTED) * (panel + gap) + 40
 
     def x(day: float) -> float:
         return left + (day - lo) / max(hi - lo, 1) * plot_w
@@ -437,7 +446,7 @@ def svg_plot(report: Report, width: int = 720, panel: int = 120) -> str:
         'font-size="11" role="img" aria-label="ANC, platelets and donor chimerism by day">'
     ]
     for i, (code, (label, unit, _)) in enumerate(PLOTTED.items()):
-        top_y = 10 + i * (panel + gap)
+        top_y = 24 + i * (panel + gap)
         series = report.series.get(code, [])
         threshold = report.thresholds[code]
         vmax = max([v for _, v in series] + [threshold * 2]) if code != "donor_chimerism_pct" else 100.0
@@ -465,9 +474,20 @@ def svg_plot(report: Report, width: int = 720, panel: int = 120) -> str:
                 f'<line x1="{left}" x2="{left + plot_w}" y1="{y(loss):.1f}" y2="{y(loss):.1f}" stroke="#c0392b" '
                 f'stroke-dasharray="1 3"><title>donor chimerism loss below {loss:g} %</title></line>'
             )
-        parts.append(f'<text x="4" y="{top_y + 12}">{html.escape(label)}</text>')
-        parts.append(f'<text x="4" y="{top_y + 26}" fill="#666">{html.escape(unit)}</text>')
+        parts.append(
+            f'<text x="{left}" y="{top_y - 6}" font-weight="bold">{html.escape(label)} '
+            f'<tspan font-weight="normal" fill="#666">({html.escape(unit)})</tspan></text>'
+        )
         parts.append(f'<text x="{left - 4}" y="{top_y + 10}" text-anchor="end" fill="#666">{vmax:g}</text>')
+        parts.append(f'<text x="{left - 4}" y="{top_y + panel}" text-anchor="end" fill="#666">0</text>')
+        marker = {"ANC": "neutrophil_recovery_day", "PLT": "platelet_recovery_day"}.get(code)
+        day = report.classification.get(marker) if marker else None
+        if isinstance(day, int):
+            parts.append(
+                f'<line x1="{x(day):.1f}" x2="{x(day):.1f}" y1="{top_y}" y2="{top_y + panel}" stroke="#1e8449" '
+                f'stroke-dasharray="2 2"><title>recovery day {day}</title></line>'
+            )
+            parts.append(f'<text x="{x(day) + 3:.1f}" y="{top_y + 12}" fill="#1e8449">recovery day {day}</text>')
         if series:
             points = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in series)
             parts.append(f'<polyline points="{points}" fill="none" stroke="#2c3e50" stroke-width="1.5"/>')
@@ -478,11 +498,15 @@ def svg_plot(report: Report, width: int = 720, panel: int = 120) -> str:
                 )
         else:
             parts.append(f'<text x="{left + 8}" y="{top_y + panel / 2:.1f}" fill="#999">no data</text>')
-    axis_y = 10 + len(PLOTTED) * (panel + gap) - gap + 14
+    axis_y = 24 + len(PLOTTED) * (panel + gap) - gap + 14
     for d in range(lo - lo % 7, hi + 1, max(7, (hi - lo) // 10 // 7 * 7 or 7)):
         if d >= lo:
             parts.append(f'<text x="{x(d):.1f}" y="{axis_y}" text-anchor="middle" fill="#666">{d}</text>')
-    parts.append(f'<text x="{left + plot_w / 2}" y="{axis_y + 14}" text-anchor="middle">day after infusion</text>')
+    window = f"; shaded: engraftment window, to day {report.window_last_day}" if report.window_last_day else ""
+    parts.append(
+        f'<text x="{left + plot_w / 2}" y="{axis_y + 14}" text-anchor="middle">day after infusion '
+        f'<tspan fill="#666">(dashed red: thresholds{window})</tspan></text>'
+    )
     parts.append("</svg>")
     return "\n".join(parts)
 
