@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 from graftkg.cli import main
-from graftkg.query import QueryError, bind, named_queries, named_query, render, run_embedded, with_values
+from graftkg.query import (
+    QueryError,
+    bind,
+    named_queries,
+    named_query,
+    render,
+    run_embedded,
+    run_embedded_with_values,
+    with_values,
+)
 from graftkg.store import knowledge_store, store_with_data
 
 from conftest import EXAMPLES, ROOT
@@ -46,7 +55,9 @@ def test_header_and_parameters_are_declared_and_used(name: str) -> None:
     used = set(re.findall(r"[?$](\w+)", body))
     for p in q.parameters:
         assert p.name in used, f"{name}: parameter {p.name} is declared but not used"
-        # bound in the outermost group only: the part of the query before its first sub-SELECT
+        # projected (pyoxigraph substitutes projected variables) and used in the outermost group
+        select = body[body.index("SELECT") : re.search(r"\bWHERE\b", body).start()]  # type: ignore[union-attr]
+        assert re.search(rf"[?$]{p.name}\b", select), f"{name}: parameter {p.name} must be projected"
         outer = re.split(r"\{\s*SELECT\b", body, maxsplit=1)[0]
         assert re.search(rf"[?$]{p.name}\b", outer), f"{name}: parameter {p.name} used only inside a subquery"
 
@@ -65,10 +76,21 @@ def test_query_rows(case: Path) -> None:
         assert sorted(map(key, got)) == sorted(map(key, spec["expected"]))
 
 
+@pytest.mark.parametrize("case", CASE_FILES, ids=[p.stem for p in CASE_FILES])
+def test_substitution_and_values_binding_agree(case: Path) -> None:
+    """The embedded run (substitutions) and the endpoint form (VALUES) of each query give the same rows."""
+    spec = json.loads(case.read_text(encoding="utf-8"))
+    store = store_with_data([ROOT / d for d in spec["data"]])
+    a = run_embedded(store, spec["query"], spec["params"])
+    b = run_embedded_with_values(store, spec["query"], spec["params"])
+    assert a.variables == b.variables and a.rows == b.rows
+
+
 def test_parameters_are_bound_as_escaped_terms_not_pasted() -> None:
     store = store_with_data([EXAMPLES / "paper-patients" / "csv"])
     hostile = 'P1-T1" } } SELECT * WHERE { ?s ?p ?o } #'
     assert run_embedded(store, "recommendations-for-transplant", {"transplant_id": hostile}).rows == []
+    assert run_embedded_with_values(store, "recommendations-for-transplant", {"transplant_id": hostile}).rows == []
     text = with_values(
         named_query("transplants-by-outcome"), bind(named_query("transplants-by-outcome"), {"outcome": 'x"y'})
     )
@@ -94,7 +116,7 @@ def test_render_formats() -> None:
     result = run_embedded(knowledge_store(), "studies-by-measure", {"measure": "hazard_ratio"})
     assert json.loads(render(result, "json"))[0]["estimate"] == 2.9
     csv_text = render(result, "csv")
-    assert csv_text.splitlines()[0].split(",")[:2] == ["study", "design"]
+    assert csv_text.splitlines()[0].split(",")[:3] == ["measure", "study", "design"]
     assert render(result, "table").endswith("(1 row)")
 
 

@@ -7,11 +7,12 @@ and what it returns::
     # Parameter: transplant_id (string, required) - the transplant's identifier
     # Returns: one row per ...
 
-Parameters are bound, never pasted: each value is checked against the parameter's declared type,
-made a typed RDF term and serialised by rdflib (escaped), then given to the query as a ``VALUES``
-block placed first in its outermost ``WHERE`` group - the same text on the embedded store
-(pyoxigraph) and on any SPARQL 1.1 endpoint, so both answer alike. Queries use their parameters only
-in that outermost group (a test checks each query's parameters are all used there).
+Parameters are bound, never pasted: each value is checked against the parameter's declared type and
+made a typed RDF term. On the embedded store (pyoxigraph) the term is given as a substitution
+(SPARQL-dev SEP-0007, the query text untouched); the SPARQL 1.1 Protocol has no binding mechanism,
+so for an endpoint the term, serialised by rdflib (escaped), goes in a ``VALUES`` block placed first
+in the query's outermost ``WHERE`` group. Queries project their parameters and use them in that
+outermost group; a test runs every query both ways and requires the same rows.
 """
 
 from __future__ import annotations
@@ -179,6 +180,27 @@ def _term(qname: str, p: Parameter, raw: str) -> RdfLiteral | URIRef:
     return RdfLiteral(raw, datatype=XSD.string)
 
 
+def _ox_term(term: RdfLiteral | URIRef) -> ox.NamedNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
+
+
+def run_embedded_with_values(store: ox.Store, name: str, params: Mapping[str, str] | None = None) -> QueryResult:
+    """Run ``name`` on ``store`` the way :func:`run_endpoint` sends it (``VALUES`` binding), for comparison.
+
+    Example:
+        >>> from graftkg.store import knowledge_store
+        >>> kb = knowledge_store()
+        >>> a = run_embedded_with_values(kb, "studies-by-measure", {"measure": "hazard_ratio"})
+        >>> a.rows == run_embedded(kb, "studies-by-measure", {"measure": "hazard_ratio"}).rows
+        True
+    """
+    query = named_query(name)
+    text = with_values(query, bind(query, params or {}))
+    return _solutions(name, store.query(text, use_default_graph_as_union=True))
+
+
 def _python(term: object) -> Value:
     if isinstance(term, ox.Literal):
         dt = term.datatype.value
@@ -209,11 +231,19 @@ def run_embedded(store: ox.Store, name: str, params: Mapping[str, str] | None = 
         (2.9, 1.07, 7.92)
     """
     query = named_query(name)
-    text = with_values(query, bind(query, params or {}))
+    bound = bind(query, params or {})
     try:
-        solutions = store.query(text, use_default_graph_as_union=True)
+        solutions = store.query(
+            query.text,
+            use_default_graph_as_union=True,
+            substitutions={ox.Variable(k): _ox_term(v) for k, v in bound.items()},
+        )
     except SyntaxError as exc:
         raise QueryError(f"{query.path}: {exc}") from None
+    return _solutions(name, solutions)
+
+
+def _solutions(name: str, solutions: object) -> QueryResult:
     if not isinstance(solutions, ox.QuerySolutions):
         raise QueryError(f"query '{name}' is not a SELECT query")
     variables = [v.value for v in solutions.variables]
