@@ -33,6 +33,7 @@ DERIVED_PROPERTIES: dict[str, URIRef] = {
 }
 
 LAB_MEASURES = {"ANC", "PLT", "HB", "WBC"}
+MEASURE_TYPES = {m: GK[f"{m}Observation"] for m in LAB_MEASURES}
 SUPPORT_MEASURES = {
     "platelet_transfusion": GK.PlateletTransfusion,
     "rbc_transfusion": GK.RBCTransfusion,
@@ -72,8 +73,9 @@ def build_facts(
     _add(facts, t, RDF.type, GK.Transplant)
     _add(facts, t, GK.identifier, tid)
 
-    def code(field: str, value: str | None) -> URIRef | None:
-        return None if value is None else vocab.iri(field, value)
+    def code(field: str, value: str | None) -> URIRef | str | None:
+        # a code outside the value set (kept only by a lenient read, for validation) stays a literal
+        return None if value is None else (vocab.iri(field, value) or value)
 
     if record.patient_id is not None:
         p = node_id("patient", record.patient_id)
@@ -161,8 +163,10 @@ def build_facts(
         o = URIRef(obs_base + str(i))
         _add(facts, t, GK.observation, o)
         _add(facts, o, GK.day, obs.day)
+        _add(facts, o, GK.unitCode, obs.unit)
         if obs.measure in LAB_MEASURES:
             _add(facts, o, RDF.type, GK.LabObservation)
+            _add(facts, o, RDF.type, MEASURE_TYPES[obs.measure])
             _add(facts, o, GK.measured, GK[obs.measure])
             _add(facts, o, GK.value, obs.value)
         elif obs.measure in SUPPORT_MEASURES:

@@ -23,6 +23,7 @@ class Observation:
     code: str | None = None
     lineage: str | None = None
     method: str | None = None
+    unit: str | None = None
     line: int | None = None
 
 

@@ -7,8 +7,20 @@ from decimal import Decimal
 from rdflib import Literal, Namespace, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
-GK = Namespace("https://w3id.org/graftkg/")
-ID = Namespace("https://w3id.org/graftkg/id/")
+
+class _CachedNamespace(Namespace):
+    """A namespace whose attribute terms are made once (rdflib builds a new URIRef on every access)."""
+
+    def __getattr__(self, name: str) -> URIRef:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        term = self.term(name)
+        object.__setattr__(self, name, term)
+        return term
+
+
+GK = _CachedNamespace("https://w3id.org/graftkg/")
+ID = _CachedNamespace("https://w3id.org/graftkg/id/")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 
 __all__ = ["DCTERMS", "GK", "ID", "OWL", "RDF", "RDFS", "SKOS", "XSD", "Value", "to_literal", "to_python"]

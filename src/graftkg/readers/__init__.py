@@ -13,11 +13,12 @@ from graftkg.readers.rdf_input import RDF_SUFFIXES, read_rdf
 __all__ = ["read_inputs"]
 
 
-def read_inputs(paths: Sequence[str | Path]) -> list[TransplantRecord]:
+def read_inputs(paths: Sequence[str | Path], *, lenient: bool = False) -> list[TransplantRecord]:
     """Read every input: CSV bundle folders, a ``transplants.csv`` + ``observations.csv`` pair, Turtle or JSON-LD.
 
     Raises :class:`InputError` on the first problem; nothing is returned from a partly read input.
-    Transplant identifiers must be unique across all inputs.
+    Transplant identifiers must be unique across all inputs. ``lenient`` keeps content problems (codes
+    outside the value sets, missing days or values) for validation to report; see :func:`read_bundle`.
 
     Example:
         >>> [r.transplant_id for r in read_inputs(["examples/paper-patients/csv"])][:2]
@@ -32,7 +33,7 @@ def read_inputs(paths: Sequence[str | Path]) -> list[TransplantRecord]:
         if not path.exists():
             raise InputError("no such file or folder", path=str(path))
         if path.is_dir():
-            records.extend(read_bundle(path / "transplants.csv", path / "observations.csv"))
+            records.extend(read_bundle(path / "transplants.csv", path / "observations.csv", lenient=lenient))
         elif path.suffix.lower() == ".csv":
             if path.name in csv_files:
                 raise InputError(f"given twice: {path.name}", path=str(path))
@@ -54,7 +55,7 @@ def read_inputs(paths: Sequence[str | Path]) -> list[TransplantRecord]:
             raise InputError("observations.csv given without transplants.csv", path=str(csv_files["observations.csv"]))
         if "observations.csv" not in csv_files:
             raise InputError("transplants.csv given without observations.csv", path=str(csv_files["transplants.csv"]))
-        records.extend(read_bundle(csv_files["transplants.csv"], csv_files["observations.csv"]))
+        records.extend(read_bundle(csv_files["transplants.csv"], csv_files["observations.csv"], lenient=lenient))
     seen: dict[str, TransplantRecord] = {}
     for record in records:
         if record.transplant_id in seen:

@@ -29,7 +29,7 @@ CODE_FIELDS = set(FIELD_VALUE_SETS) - LIST_FIELDS - {"lineage", "infection"}
 TRANSPLANT_COLUMNS = sorted(
     INT_FIELDS | FLOAT_FIELDS | TEXT_FIELDS | LIST_FIELDS | DAY_OR_NEVER | BOOL_FIELDS | CODE_FIELDS
 )
-OBSERVATION_COLUMNS = ["transplant_id", "day", "measure", "value", "lineage", "method"]
+OBSERVATION_COLUMNS = ["transplant_id", "day", "measure", "value", "lineage", "method", "unit"]
 REQUIRED_OBSERVATION_COLUMNS = ["transplant_id", "day", "measure", "value"]
 
 
@@ -90,7 +90,7 @@ def _rows(path: Path, expected: list[str], required: list[str]) -> Iterator[tupl
         raise InputError(f"malformed CSV: {exc}", path=name, line=reader.line_num) from None
 
 
-def _transplant(line: int, row: dict[str, str], path: str) -> TransplantRecord:
+def _transplant(line: int, row: dict[str, str], path: str, lenient: bool = False) -> TransplantRecord:
     vocab = vocabulary()
     tid = row.get("transplant_id", "")
     if not tid:
@@ -116,7 +116,7 @@ def _transplant(line: int, row: dict[str, str], path: str) -> TransplantRecord:
         elif column in LIST_FIELDS:
             items = [c.strip() for c in cell.split(";") if c.strip()]
             for item in items:
-                if vocab.iri(column, item) is None:
+                if vocab.iri(column, item) is None and not lenient:
                     raise InputError(
                         f"unknown code '{item}' (allowed: {', '.join(vocab.codes(column))})",
                         path=path,
@@ -125,7 +125,7 @@ def _transplant(line: int, row: dict[str, str], path: str) -> TransplantRecord:
                     )
             values[column] = items
         elif column in CODE_FIELDS:
-            if vocab.iri(column, cell) is None:
+            if vocab.iri(column, cell) is None and not lenient:
                 raise InputError(
                     f"unknown code '{cell}' (allowed: {', '.join(vocab.codes(column))})",
                     path=path,
@@ -134,13 +134,13 @@ def _transplant(line: int, row: dict[str, str], path: str) -> TransplantRecord:
                 )
             values[column] = cell
         else:
-            if column == "hla_match" and not _HLA.match(cell):
+            if column == "hla_match" and not _HLA.match(cell) and not lenient:
                 raise InputError(f"'{cell}' is not an HLA match like 8/10", path=path, line=line, field=column)
             values[column] = cell
     return TransplantRecord(tid, source=path, line=line, **values)
 
 
-def _observation(line: int, row: dict[str, str], path: str) -> tuple[str, Observation]:
+def _observation(line: int, row: dict[str, str], path: str, lenient: bool = False) -> tuple[str, Observation]:
     tid = row["transplant_id"]
     if not tid:
         raise InputError("transplant_id is empty", path=path, line=line, field="transplant_id")
@@ -152,14 +152,14 @@ def _observation(line: int, row: dict[str, str], path: str) -> tuple[str, Observ
             line=line,
             field="measure",
         )
-    if not row["day"]:
+    if not row["day"] and not lenient:
         raise InputError("day is empty", path=path, line=line, field="day")
-    day = _integer(row["day"], path, line, "day")
+    day = _integer(row["day"], path, line, "day") if row["day"] else None
     cell = row["value"]
     obs = Observation(day, measure, line=line)
     vocab = vocabulary()
     if measure == "infection":
-        if vocab.iri("infection", cell) is None:
+        if vocab.iri("infection", cell) is None and not (lenient and cell):
             raise InputError(
                 f"unknown pathogen '{cell}' (allowed: {', '.join(vocab.codes('infection'))})",
                 path=path,
@@ -169,11 +169,11 @@ def _observation(line: int, row: dict[str, str], path: str) -> tuple[str, Observ
         obs.code = cell
     elif cell:
         obs.value = _number(cell, path, line, "value")
-    elif measure not in ("platelet_transfusion", "rbc_transfusion", "gcsf"):
+    elif measure not in ("platelet_transfusion", "rbc_transfusion", "gcsf") and not lenient:
         raise InputError(f"value is empty for measure {measure}", path=path, line=line, field="value")
     lineage = row.get("lineage", "")
     if lineage:
-        if vocab.iri("lineage", lineage) is None:
+        if vocab.iri("lineage", lineage) is None and not lenient:
             raise InputError(
                 f"unknown lineage '{lineage}' (allowed: {', '.join(vocab.codes('lineage'))})",
                 path=path,
@@ -182,13 +182,23 @@ def _observation(line: int, row: dict[str, str], path: str) -> tuple[str, Observ
             )
         obs.lineage = lineage
     obs.method = row.get("method") or None
+    obs.unit = row.get("unit") or None
     return tid, obs
 
 
 def read_bundle(
-    transplants: Path, observations: Path, progress: Callable[[int], None] | None = None
+    transplants: Path,
+    observations: Path,
+    progress: Callable[[int], None] | None = None,
+    *,
+    lenient: bool = False,
 ) -> list[TransplantRecord]:
     """Read a CSV bundle. Raises :class:`InputError` naming file, line and field on the first problem.
+
+    Unusable input (encoding, delimiter, cells that are not numbers, unknown columns or measures,
+    duplicate identifiers, rows of the wrong width) always raises. With ``lenient`` (validation),
+    content a registry check should report instead - codes outside the value sets, a malformed HLA
+    match, a missing day or value - is kept as submitted for the shapes to find.
 
     Example:
         >>> records = read_bundle(Path("examples/paper-patients/csv/transplants.csv"),
@@ -203,7 +213,7 @@ def read_bundle(
         )
     records: dict[str, TransplantRecord] = {}
     for line, row in _rows(transplants, TRANSPLANT_COLUMNS, ["transplant_id"]):
-        record = _transplant(line, row, tpath)
+        record = _transplant(line, row, tpath, lenient)
         if record.transplant_id in records:
             first = records[record.transplant_id].line
             raise InputError(
@@ -214,7 +224,7 @@ def read_bundle(
             )
         records[record.transplant_id] = record
     for n, (line, row) in enumerate(_rows(observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS)):
-        tid, obs = _observation(line, row, opath)
+        tid, obs = _observation(line, row, opath, lenient)
         found = records.get(tid)
         if found is None:
             raise InputError(
