@@ -57,6 +57,14 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from graftkg.validate import render, validate_paths
+
+    report = validate_paths(args.paths, profile=args.definitions)
+    print(render(report, args.format, args.fail_on))
+    return EXIT_OK if report.conforms(args.fail_on) else EXIT_FINDINGS
+
+
 def _cmd_queries(args: argparse.Namespace) -> int:
     from graftkg.query import named_queries
 
@@ -131,6 +139,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--to", choices=["turtle", "json-ld"], default="turtle", help="output format (default: %(default)s)")
     p.set_defaults(func=_cmd_convert)
+
+    p = sub.add_parser(
+        "validate", help="check a registry submission: SHACL shapes and cross-checks against the definitions"
+    )
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="CSV bundle folder, transplants.csv + observations.csv, Turtle, JSON-LD",
+    )
+    p.add_argument("--format", choices=["text", "json", "turtle"], default="text", help="default: %(default)s")
+    p.add_argument(
+        "--fail-on",
+        choices=["violation", "warning", "info"],
+        default="violation",
+        help="exit 1 when a finding is at least this severe (default: %(default)s)",
+    )
+    p.add_argument(
+        "--definitions", choices=profiles(), default=DEFAULT_PROFILE, help="definition profile (default: %(default)s)"
+    )
+    p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("queries", help="list the named SPARQL queries and the question each answers")
     p.set_defaults(func=_cmd_queries)

@@ -25,6 +25,7 @@ class Observation:
     method: str | None = None
     unit: str | None = None
     line: int | None = None
+    source: str | None = None
 
 
 @dataclass(slots=True)

@@ -156,7 +156,7 @@ def _observation(line: int, row: dict[str, str], path: str, lenient: bool = Fals
         raise InputError("day is empty", path=path, line=line, field="day")
     day = _integer(row["day"], path, line, "day") if row["day"] else None
     cell = row["value"]
-    obs = Observation(day, measure, line=line)
+    obs = Observation(day, measure, line=line, source=path)
     vocab = vocabulary()
     if measure == "infection":
         if vocab.iri("infection", cell) is None and not (lenient and cell):

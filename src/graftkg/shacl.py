@@ -1,0 +1,355 @@
+"""SHACL: the shapes in ``shapes/``, a fast evaluator for them, and pySHACL as the reference.
+
+The fast evaluator implements the part of SHACL Core the shapes use - property shapes with
+``sh:targetClass`` or ``sh:targetSubjectsOf``, predicate and sequence paths, ``sh:minCount``,
+``sh:maxCount``, ``sh:datatype``, ``sh:in``, ``sh:min/maxInclusive``, ``sh:min/maxExclusive``,
+``sh:pattern``, ``sh:class``, ``sh:equals``, ``sh:lessThan``, ``sh:lessThanOrEquals`` and a
+qualified value shape of one ``sh:class`` - over one transplant's facts at a time, so it runs in
+parallel partitions without building an RDF graph. Any other construct in a shape is refused when
+the shapes are loaded. ``tests/test_validate.py`` checks that it reports exactly what pySHACL
+reports on the same shapes and data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.collection import Collection
+
+from graftkg.assets import asset_dir
+from graftkg.errors import OntologyError
+from graftkg.owlexpr import Facts, Item
+from graftkg.rdf import DCTERMS, GK, RDF, XSD, to_python
+
+SH = Namespace("http://www.w3.org/ns/shacl#")
+SEVERITIES = ("Violation", "Warning", "Info")
+
+_SUPPORTED = {
+    SH.targetClass,
+    SH.targetSubjectsOf,
+    SH.path,
+    SH.minCount,
+    SH.maxCount,
+    SH.datatype,
+    SH["in"],
+    SH.minInclusive,
+    SH.maxInclusive,
+    SH.minExclusive,
+    SH.maxExclusive,
+    SH.pattern,
+    SH["class"],
+    SH.equals,
+    SH.lessThan,
+    SH.lessThanOrEquals,
+    SH.qualifiedValueShape,
+    SH.qualifiedMinCount,
+    SH.name,
+    SH.description,
+    SH.message,
+    SH.severity,
+    RDF.type,
+    GK.checkCategory,
+    GK.field,
+    DCTERMS.source,
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One validation result, as SHACL defines it (severity is the local name: Violation, Warning, Info)."""
+
+    focus: Item
+    path: tuple[URIRef, ...]
+    value: Item | None
+    severity: str
+    shape: URIRef
+    component: str
+    message: str
+
+
+@dataclass
+class Shape:
+    """A property shape of ``shapes/``, compiled for the fast evaluator."""
+
+    iri: URIRef
+    path: tuple[URIRef, ...]
+    severity: str
+    message: str
+    name: str
+    description: str
+    category: str
+    field: str
+    source: URIRef | None
+    target_class: URIRef | None = None
+    target_subjects_of: URIRef | None = None
+    constraints: list[tuple[str, object]] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def shapes_graph() -> Graph:
+    """Every shape file of ``shapes/`` in one graph.
+
+    Example:
+        >>> len(shapes_graph()) > 500
+        True
+    """
+    graph = Graph()
+    for path in sorted(asset_dir("shapes").glob("*.ttl")):
+        try:
+            graph.parse(path, format="turtle")
+        except (SyntaxError, ValueError) as exc:
+            raise OntologyError(f"{path}: not valid Turtle: {str(exc).splitlines()[0]}") from exc
+    return graph
+
+
+def _literal(node: object) -> Item:
+    if isinstance(node, Literal):
+        return to_python(node)
+    if isinstance(node, URIRef):
+        return node
+    raise OntologyError(f"unsupported value in a shape: {node!r}")
+
+
+@lru_cache(maxsize=1)
+def load_shapes() -> tuple[Shape, ...]:
+    """Compile the shapes; refuse any construct the fast evaluator does not implement.
+
+    Example:
+        >>> shapes = load_shapes()
+        >>> next(s for s in shapes if s.iri.endswith("GraftSourceRequired")).constraints
+        [('minCount', 1)]
+    """
+    g = shapes_graph()
+    out = []
+    for iri in sorted(set(g.subjects(RDF.type, SH.PropertyShape))):
+        if not isinstance(iri, URIRef):
+            raise OntologyError("every property shape must be named")
+        for prop in set(g.predicates(iri, None)):
+            if prop not in _SUPPORTED:
+                raise OntologyError(f"shape {iri}: {prop} is not supported by the fast evaluator")
+        path_node = g.value(iri, SH.path)
+        if isinstance(path_node, URIRef):
+            path: tuple[URIRef, ...] = (path_node,)
+        elif isinstance(path_node, BNode):
+            items = list(Collection(g, path_node))
+            if not items or not all(isinstance(i, URIRef) for i in items):
+                raise OntologyError(f"shape {iri}: only predicate and sequence paths are supported")
+            path = tuple(items)  # type: ignore[arg-type]
+        else:
+            raise OntologyError(f"shape {iri} has no sh:path")
+        severity = g.value(iri, SH.severity)
+        if not isinstance(severity, URIRef) or severity.removeprefix(str(SH)) not in SEVERITIES:
+            raise OntologyError(f"shape {iri} needs an explicit sh:severity")
+        text = {
+            p: str(g.value(iri, p) or "") for p in (SH.message, SH.name, SH.description, GK.checkCategory, GK.field)
+        }
+        source = g.value(iri, DCTERMS.source)
+        shape = Shape(
+            iri,
+            path,
+            severity.removeprefix(str(SH)),
+            text[SH.message],
+            text[SH.name],
+            text[SH.description],
+            text[GK.checkCategory],
+            text[GK.field],
+            source if isinstance(source, URIRef) else None,
+            target_class=g.value(iri, SH.targetClass),  # type: ignore[arg-type]
+            target_subjects_of=g.value(iri, SH.targetSubjectsOf),  # type: ignore[arg-type]
+        )
+        for key in ("minCount", "maxCount", "qualifiedMinCount"):
+            v = g.value(iri, SH[key])
+            if v is not None:
+                shape.constraints.append((key, int(v)))  # type: ignore[call-overload]
+        for key in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
+            v = g.value(iri, SH[key])
+            if v is not None:
+                shape.constraints.append((key, float(v)))  # type: ignore[arg-type]
+        for key in ("datatype", "class", "equals", "lessThan", "lessThanOrEquals"):
+            v = g.value(iri, SH[key])
+            if v is not None:
+                shape.constraints.append((key, v))
+        pattern = g.value(iri, SH.pattern)
+        if pattern is not None:
+            shape.constraints.append(("pattern", re.compile(str(pattern))))
+        members = g.value(iri, SH["in"])
+        if members is not None:
+            shape.constraints.append(("in", frozenset(_key(_literal(m)) for m in Collection(g, members))))
+        qualified = g.value(iri, SH.qualifiedValueShape)
+        if qualified is not None:
+            cls = g.value(qualified, SH["class"])
+            if cls is None or len(set(g.predicate_objects(qualified))) != 1:
+                raise OntologyError(f"shape {iri}: a qualified value shape may only state sh:class")
+            shape.constraints.append(("qualifiedClass", cls))
+        if not shape.target_class and not shape.target_subjects_of:
+            raise OntologyError(f"shape {iri} has no target")
+        out.append(shape)
+    return tuple(out)
+
+
+def _key(value: Item) -> tuple[str, object]:
+    """A comparison key that keeps IRIs, strings, numbers and booleans apart (RDF term equality)."""
+    if isinstance(value, URIRef):
+        return ("iri", str(value))
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, int | float):
+        return ("num", float(value))
+    return ("str", value)
+
+
+_DATATYPE_OF: dict[type, URIRef] = {bool: XSD.boolean, int: XSD.integer, float: XSD.decimal, str: XSD.string}
+
+
+def _is_number(value: Item) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+Lookup = Callable[[Item], dict[URIRef, list[Item]]]
+
+
+def _values(facts: Facts, lookup: Lookup, node: Item, path: tuple[URIRef, ...]) -> list[Item]:
+    current = [node]
+    for prop in path:
+        nxt: list[Item] = []
+        for n in current:
+            props = facts.get(n) if isinstance(n, URIRef) else None  # type: ignore[arg-type]
+            if props is None:
+                props = lookup(n)
+            nxt.extend(props.get(prop, ()))
+        current = nxt
+    return current
+
+
+def _types(facts: Facts, lookup: Lookup, node: Item) -> list[Item]:
+    props = facts.get(node) if isinstance(node, URIRef) else None  # type: ignore[arg-type]
+    return list((props if props is not None else lookup(node)).get(RDF.type, ()))
+
+
+def _compare(op: str, a: Item, b: Item) -> bool:
+    if not (_is_number(a) and _is_number(b)):
+        return False
+    x, y = float(a), float(b)  # type: ignore[arg-type]
+    return x < y if op == "lessThan" else x <= y
+
+
+def evaluate(shapes: Iterable[Shape], facts: Facts, lookup: Lookup | None = None) -> Iterator[Result]:
+    """Evaluate ``shapes`` on one partition of facts (node -> property -> values).
+
+    ``lookup`` resolves nodes outside the partition that a path reaches (e.g. a prior transplant).
+
+    Example:
+        >>> f = {URIRef("urn:t"): {RDF.type: [GK.Transplant]}}
+        >>> [r.shape.rsplit("/", 1)[1] for r in evaluate(load_shapes(), f) if r.severity == "Violation"][:2]
+        ['ConditioningIntensityRequired', 'DonorTypeRequired']
+    """
+    resolve: Lookup = lookup or (lambda n: {})
+    for shape in shapes:
+        if shape.target_class is not None:
+            focus_nodes = [n for n, props in facts.items() if shape.target_class in props.get(RDF.type, ())]
+        else:
+            focus_nodes = [n for n, props in facts.items() if shape.target_subjects_of in props]
+        for focus in focus_nodes:
+            values = _values(facts, resolve, focus, shape.path)
+            yield from _check(shape, facts, resolve, focus, values)
+
+
+def _result(shape: Shape, focus: Item, value: Item | None, component: str) -> Result:
+    return Result(focus, shape.path, value, shape.severity, shape.iri, component, shape.message)
+
+
+def _check(shape: Shape, facts: Facts, lookup: Lookup, focus: Item, values: list[Item]) -> Iterator[Result]:
+    for kind, arg in shape.constraints:
+        if kind == "minCount" and len(values) < arg:  # type: ignore[operator]
+            yield _result(shape, focus, None, "MinCountConstraintComponent")
+        elif kind == "maxCount" and len(values) > arg:  # type: ignore[operator]
+            yield _result(shape, focus, None, "MaxCountConstraintComponent")
+        elif kind == "datatype":
+            for v in values:
+                if isinstance(v, URIRef) or _DATATYPE_OF.get(type(v)) != arg:
+                    yield _result(shape, focus, v, "DatatypeConstraintComponent")
+        elif kind == "in":
+            for v in values:
+                if _key(v) not in arg:  # type: ignore[operator]
+                    yield _result(shape, focus, v, "InConstraintComponent")
+        elif kind in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
+            bound = float(arg)  # type: ignore[arg-type]
+            for v in values:
+                ok = _is_number(v) and {
+                    "minInclusive": lambda x: x >= bound,
+                    "maxInclusive": lambda x: x <= bound,
+                    "minExclusive": lambda x: x > bound,
+                    "maxExclusive": lambda x: x < bound,
+                }[kind](float(v))  # type: ignore[arg-type]
+                if not ok:
+                    yield _result(shape, focus, v, kind[0].upper() + kind[1:] + "ConstraintComponent")
+        elif kind == "pattern":
+            for v in values:
+                if not isinstance(v, str) or isinstance(v, URIRef) or not arg.search(v):  # type: ignore[attr-defined]
+                    yield _result(shape, focus, v, "PatternConstraintComponent")
+        elif kind == "class":
+            for v in values:
+                if arg not in _types(facts, lookup, v):
+                    yield _result(shape, focus, v, "ClassConstraintComponent")
+        elif kind == "equals":
+            other = _values(facts, lookup, focus, (arg,))  # type: ignore[arg-type]
+            mine = {_key(v) for v in values}
+            theirs = {_key(v) for v in other}
+            for v in values:
+                if _key(v) not in theirs:
+                    yield _result(shape, focus, v, "EqualsConstraintComponent")
+            for v in other:
+                if _key(v) not in mine:
+                    yield _result(shape, focus, v, "EqualsConstraintComponent")
+        elif kind in ("lessThan", "lessThanOrEquals"):
+            other = _values(facts, lookup, focus, (arg,))  # type: ignore[arg-type]
+            component = "LessThanConstraintComponent" if kind == "lessThan" else "LessThanOrEqualsConstraintComponent"
+            for v in values:
+                if any(not _compare(kind, v, w) for w in other):
+                    yield _result(shape, focus, v, component)
+        elif kind == "qualifiedClass":
+            minimum = next((a for k, a in shape.constraints if k == "qualifiedMinCount"), None)
+            conforming = sum(1 for v in values if arg in _types(facts, lookup, v))
+            if minimum is not None and conforming < minimum:  # type: ignore[operator]
+                yield _result(shape, focus, None, "QualifiedMinCountConstraintComponent")
+
+
+def run_pyshacl(data: Graph) -> list[Result]:
+    """Validate ``data`` with pySHACL against the same shapes (the reference the fast evaluator must match).
+
+    Example (slow on large graphs; the tests compare it with :func:`evaluate`)::
+
+        results = run_pyshacl(graph)
+    """
+    import pyshacl
+
+    _conforms, report, _text = pyshacl.validate(
+        data, shacl_graph=shapes_graph(), inference="none", advanced=False, allow_warnings=True
+    )
+    out = []
+    for r in report.subjects(RDF.type, SH.ValidationResult):
+        value = report.value(r, SH.value)
+        shape = report.value(r, SH.sourceShape)
+        severity = report.value(r, SH.resultSeverity)
+        component = report.value(r, SH.sourceConstraintComponent)
+        focus = report.value(r, SH.focusNode)
+        message = report.value(r, SH.resultMessage)
+        if not isinstance(shape, URIRef):
+            raise OntologyError(f"pySHACL reported a result from an unnamed shape: {shape}")
+        compiled = next(s for s in load_shapes() if s.iri == shape)
+        out.append(
+            Result(
+                _literal(focus) if focus is not None else "",  # type: ignore[arg-type]
+                compiled.path,
+                None if value is None else _literal(value),
+                str(severity).removeprefix(str(SH)),
+                shape,
+                str(component).removeprefix(str(SH)),
+                str(message) if message is not None else compiled.message,
+            )
+        )
+    return out

@@ -1,0 +1,349 @@
+"""validate = read a submission leniently -> classify -> check the SHACL shapes -> located findings.
+
+The validated graph of a transplant is its submitted data plus what the definitions derive from it
+(derived days, inferred classes): conformance, completeness, plausibility and chronology shapes read
+the submitted data; the cross-check shapes compare what the centre reports with what the ontology's
+definitions derive, and the submission-check classes of ``ontology/submission-checks.ttl`` carry the
+rules that depend on the definitions (e.g. the engraftment window has closed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, URIRef
+
+from graftkg.classify import Classification, classify_records
+from graftkg.facts import TransplantFacts, add_to_graph, build_facts
+from graftkg.findings import SEVERITY_ORDER, Finding
+from graftkg.model import TransplantRecord
+from graftkg.ontology import DEFAULT_PROFILE, load_ontology
+from graftkg.owlexpr import Facts, Item
+from graftkg.rdf import GK, ID, RDF, XSD, to_literal
+from graftkg.shacl import SH, Result, Shape, evaluate, load_shapes
+from graftkg.vocabulary import vocabulary
+
+FORMATS = ("text", "json", "turtle")
+PARALLEL_THRESHOLD = 5000
+
+
+@dataclass
+class ValidationReport:
+    """The findings of one validation run, with what was checked."""
+
+    findings: list[Finding]
+    results: list[Result] = field(repr=False, default_factory=list)
+    transplants: int = 0
+    profile: str = DEFAULT_PROFILE
+
+    def conforms(self, fail_on: str = "violation") -> bool:
+        """Whether no finding is at or above ``fail_on``.
+
+        Example:
+            >>> ValidationReport([]).conforms()
+            True
+        """
+        return not any(f.at_least(fail_on) for f in self.findings)
+
+    def counts(self) -> dict[str, int]:
+        """Findings by severity."""
+        c = Counter(f.severity for f in self.findings)
+        return {s: c.get(s, 0) for s in SEVERITY_ORDER}
+
+
+def validation_facts(record: TransplantRecord, result: Classification) -> TransplantFacts:
+    """The facts the shapes see for one transplant: submitted data, derived facts, inferred classes."""
+    tf = build_facts(record, result.derived, vocabulary(), observations=True)
+    types = tf.facts[tf.node][RDF.type]
+    types.extend(c for c in sorted(result.classes) if c not in types)
+    return tf
+
+
+def transplant_index(records: Sequence[TransplantRecord]) -> dict[Item, dict[URIRef, list[Item]]]:
+    """Facts that span partitions: each transplant node's own facts (for ``gk:priorTransplant`` paths)
+    and each patient node's facts merged over all the patient's transplants (so that two transplants
+    stating different sexes for one patient are found, as in the whole graph)."""
+    from graftkg.rdf import node_id
+
+    index: dict[Item, dict[URIRef, list[Item]]] = {}
+    vocab = vocabulary()
+    for r in records:
+        if r.patient_id is not None:
+            patient = index.setdefault(
+                node_id("patient", r.patient_id), {RDF.type: [GK.Patient], GK.identifier: [r.patient_id]}
+            )
+            for prop, column, value in (
+                (GK.sex, "recipient_sex", r.recipient_sex),
+                (GK.cmvSerostatus, "recipient_cmv", r.recipient_cmv),
+            ):
+                if value is not None:
+                    term = vocab.iri(column, value) or value
+                    if term not in patient.setdefault(prop, []):
+                        patient[prop].append(term)
+    for r in records:
+        props: dict[URIRef, list[Item]] = {RDF.type: [GK.Transplant], GK.identifier: [r.transplant_id]}
+        if r.patient_id is not None:
+            props[GK.recipient] = [node_id("patient", r.patient_id)]
+        if r.transplant_number is not None:
+            props[GK.transplantNumber] = [r.transplant_number]
+        index[node_id("transplant", r.transplant_id)] = props
+    return index
+
+
+_INDEX: dict[Item, dict[URIRef, list[Item]]] = {}
+
+
+def check_partitions(
+    partitions: Sequence[Facts], index: dict[Item, dict[URIRef, list[Item]]] | None = None
+) -> list[tuple[int, Result]]:
+    """Evaluate the shapes on each partition (one transplant's facts); return (partition, result) pairs.
+
+    A node shared by partitions (a patient with two transplants) is reported once.
+
+    Example:
+        >>> check_partitions([{URIRef("urn:t"): {RDF.type: [GK.Transplant], GK.identifier: ["T"]}}])[0][1].severity
+        'Violation'
+    """
+    shapes = load_shapes()
+    known = index or {}
+    out: list[tuple[int, Result]] = []
+    seen: set[tuple[object, ...]] = set()
+    for n, partition in enumerate(partitions):
+        # nodes shared by partitions (patients) are checked with their facts merged over all partitions
+        facts = {
+            node: known.get(node, props) if GK.Patient in props.get(RDF.type, ()) else props
+            for node, props in partition.items()
+        }
+        for r in evaluate(shapes, facts, lambda node: known.get(node, {})):
+            key = (r.focus, r.shape, r.component, _key_of(r.value))
+            if key not in seen:
+                seen.add(key)
+                out.append((n, r))
+    return out
+
+
+def _key_of(value: Item | None) -> object:
+    return None if value is None else (type(value).__name__ if not isinstance(value, int | float) else "num", value)
+
+
+def _check_chunk(args: tuple[list[TransplantRecord], list[Classification]]) -> list[tuple[int, Result]]:
+    records, results = args
+    partitions = [validation_facts(r, c).facts for r, c in zip(records, results, strict=True)]
+    return check_partitions(partitions, _INDEX)
+
+
+def validate_records(
+    records: Sequence[TransplantRecord],
+    *,
+    profile: str = DEFAULT_PROFILE,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ValidationReport:
+    """Validate ``records`` (read with ``lenient=True``) against the shapes, under definitions ``profile``.
+
+    Example:
+        >>> from graftkg.readers import read_inputs
+        >>> report = validate_records(read_inputs(["examples/paper-patients/csv"], lenient=True))
+        >>> report.conforms(), report.counts()["violation"]
+        (True, 0)
+    """
+    global _INDEX
+    classifications = classify_records(records, profile=profile, workers=workers, progress=progress)
+    _INDEX = transplant_index(records)
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(records) > PARALLEL_THRESHOLD else 1
+    size = max(1, -(-len(records) // max(1, workers * 8)))
+    chunks = [(list(records[i : i + size]), classifications[i : i + size]) for i in range(0, len(records), size)]
+    pairs: list[tuple[int, Result]] = []
+    if workers > 1:
+        with get_context("fork").Pool(workers) as pool:
+            for c, part in enumerate(pool.imap(_check_chunk, chunks)):
+                pairs.extend((c * size + n, r) for n, r in part)
+    else:
+        for c, chunk in enumerate(chunks):
+            pairs.extend((c * size + n, r) for n, r in _check_chunk(chunk))
+    unique: dict[tuple[object, ...], tuple[int, Result]] = {}
+    for n, r in pairs:
+        unique.setdefault((r.focus, r.shape, r.component, _key_of(r.value)), (n, r))
+    shapes = {s.iri: s for s in load_shapes()}
+    findings = [_finding(records[n], classifications[n], r, shapes[r.shape]) for n, r in unique.values()]
+    return ValidationReport(findings, [r for _, r in unique.values()], len(records), profile)
+
+
+def validate_paths(paths: Sequence[str | Path], *, profile: str = DEFAULT_PROFILE) -> ValidationReport:
+    """Read ``paths`` leniently and validate them (see :func:`validate_records`).
+
+    Example:
+        >>> validate_paths(["examples/paper-patients/csv"]).transplants
+        8
+    """
+    from graftkg.readers import read_inputs
+
+    return validate_records(read_inputs(paths, lenient=True), profile=profile)
+
+
+def validation_graph(records: Sequence[TransplantRecord], classifications: Sequence[Classification]) -> Graph:
+    """The RDF graph the shapes are checked on: submitted data, derived facts and inferred classes.
+
+    Example:
+        >>> from graftkg.readers import read_inputs
+        >>> rs = read_inputs(["examples/paper-patients/csv"], lenient=True)
+        >>> (None, RDF.type, GK.ANCObservation) in validation_graph(rs, classify_records(rs))
+        True
+    """
+    graph = Graph()
+    ontology = load_ontology()
+    for record, result in zip(records, classifications, strict=True):
+        add_to_graph(graph, validation_facts(record, result).facts, ontology, close=False)
+    return graph
+
+
+# ----------------------------------------------------------------------------------- findings
+
+
+def _observation_of(record: TransplantRecord, focus: Item) -> int | None:
+    prefix = str(ID["observation/"])
+    if isinstance(focus, URIRef) and str(focus).startswith(prefix):
+        index = str(focus).rsplit("/", 1)[1]
+        return int(index) if index.isdigit() else None
+    return None
+
+
+def _location(record: TransplantRecord, focus: Item, shape: Shape) -> str | None:
+    i = _observation_of(record, focus)
+    if i is not None and i < len(record.observations):
+        obs = record.observations[i]
+        source = obs.source or record.source
+        return f"{source}:{obs.line}" if obs.line is not None else source
+    if record.source is None:
+        return None
+    return f"{record.source}:{record.line}" if record.line is not None else record.source
+
+
+def _plain(value: Item | None) -> object:
+    if isinstance(value, URIRef):
+        code = vocabulary().code(value)
+        if code is not None:
+            return code
+        return str(value).rsplit("/", 1)[-1] if str(value).startswith(str(ID)) else str(value)
+    return value
+
+
+def _finding(record: TransplantRecord, result: Classification, r: Result, shape: Shape) -> Finding:
+    value = _plain(r.value)
+    message = shape.message
+    if shape.category == "cross-check":
+        message = _cross_check_message(record, result, shape, value)
+    elif value is not None:
+        message = f"{message}: {value!s}"
+    return Finding(
+        severity=r.severity.lower(),
+        transplant_id=record.transplant_id,
+        field=shape.field,
+        value=value,  # type: ignore[arg-type]
+        message=message,
+        rule=str(shape.iri).rsplit("/", 1)[-1],
+        category=shape.category,
+        location=_location(record, r.focus, shape),
+    )
+
+
+def _cross_check_message(record: TransplantRecord, result: Classification, shape: Shape, value: object) -> str:
+    why = "; ".join(result.explanation)
+    if "Outcome" in str(shape.iri):
+        return (
+            f"reported {record.reported_outcome}, but the definitions give {result.outcome} from the same record: {why}"
+        )
+    lineage = "neutrophil" if "Neutrophil" in str(shape.iri) else "platelet"
+    reported = getattr(record, f"reported_{lineage}_recovery_day")
+    if reported is None and getattr(record, f"reported_{lineage}_never"):
+        reported = "never"
+    derived = result.neutrophil_recovery_day if lineage == "neutrophil" else result.platelet_recovery_day
+    series = "ANC" if lineage == "neutrophil" else "platelet"
+    return (
+        f"reported {lineage} recovery day {reported}, but the {series} series gives "
+        f"{'no recovery' if derived is None else f'day {derived}'} by the counting rule"
+    )
+
+
+# ---------------------------------------------------------------------------------- rendering
+
+
+def render(report: ValidationReport, fmt: str, fail_on: str = "violation") -> str:
+    """Render ``report`` as a human ``text`` summary, a ``json`` list of findings, or a ``turtle`` sh:ValidationReport.
+
+    Example:
+        >>> print(render(ValidationReport([], transplants=2), "text").splitlines()[0])
+        2 transplants checked: 0 violations, 0 warnings, 0 info (conforms at level violation)
+    """
+    if fmt == "json":
+        return json.dumps([f.as_json() for f in report.findings], indent=2, ensure_ascii=False)
+    if fmt == "turtle":
+        return _turtle(report, fail_on)
+    counts = report.counts()
+    verdict = "conforms" if report.conforms(fail_on) else "does not conform"
+    lines = [
+        f"{report.transplants} transplants checked: {counts['violation']} violations, {counts['warning']} warnings, "
+        f"{counts['info']} info ({verdict} at level {fail_on})"
+    ]
+    by_transplant: dict[str, list[Finding]] = {}
+    for f in sorted(report.findings, key=lambda f: (f.transplant_id or "", SEVERITY_ORDER.index(f.severity), f.rule)):
+        by_transplant.setdefault(f.transplant_id or "(submission)", []).append(f)
+    for tid, items in by_transplant.items():
+        lines.append(f"\n{tid}")
+        for f in items:
+            where = f" [{f.location}]" if f.location else ""
+            lines.append(f"  {f.severity:<9} {f.field}: {f.message} ({f.rule}){where}")
+    return "\n".join(lines)
+
+
+def _turtle(report: ValidationReport, fail_on: str) -> str:
+    g = Graph()
+    g.bind("sh", SH)
+    g.bind("gk", GK)
+    root = BNode()
+    g.add((root, RDF.type, SH.ValidationReport))
+    g.add((root, SH.conforms, Literal(report.conforms(fail_on))))
+    shapes = {s.iri: s for s in load_shapes()}
+    for r in report.results:
+        node = BNode()
+        g.add((root, SH.result, node))
+        g.add((node, RDF.type, SH.ValidationResult))
+        g.add((node, SH.focusNode, r.focus if isinstance(r.focus, URIRef) else to_literal(r.focus)))
+        g.add((node, SH.resultSeverity, SH[r.severity]))
+        g.add((node, SH.sourceShape, r.shape))
+        g.add((node, SH.sourceConstraintComponent, SH[r.component]))
+        path = shapes[r.shape].path
+        g.add((node, SH.resultPath, path[0] if len(path) == 1 else _list(g, path)))
+        if r.value is not None:
+            g.add((node, SH.value, r.value if isinstance(r.value, URIRef) else to_literal(r.value)))
+        g.add((node, SH.resultMessage, Literal(r.message, lang="en")))
+    g.add((root, GK.definitionProfile, Literal(report.profile, datatype=XSD.string)))
+    return g.serialize(format="turtle")
+
+
+def _list(g: Graph, items: tuple[URIRef, ...]) -> BNode:
+    from rdflib.collection import Collection
+
+    head = BNode()
+    Collection(g, head, list(items))
+    return head
+
+
+__all__ = [
+    "FORMATS",
+    "ValidationReport",
+    "check_partitions",
+    "render",
+    "transplant_index",
+    "validate_paths",
+    "validate_records",
+    "validation_facts",
+    "validation_graph",
+]
