@@ -92,7 +92,7 @@ def _datatype_errors(facts: dict[URIRef, dict[URIRef, list[object]]]) -> None:
     facts[t][GK.relapseDay] = ["soon"]
     facts[t][GK.reportedNeutrophilRecoveryDay] = [12.5]
     facts[t][GK.reportedPlateletRecoveryDay] = ["x"]
-    for node, props in facts.items():
+    for props in facts.values():
         types = props.get(RDF.type, [])
         if GK.Donor in types:
             props[GK.donorAgeYears] = ["forty"]

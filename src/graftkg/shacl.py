@@ -82,7 +82,7 @@ class Shape:
     name: str
     description: str
     category: str
-    field: str
+    column: str
     source: URIRef | None
     target_class: URIRef | None = None
     target_subjects_of: URIRef | None = None
@@ -125,7 +125,7 @@ def load_shapes() -> tuple[Shape, ...]:
     """
     g = shapes_graph()
     out = []
-    for iri in sorted(set(g.subjects(RDF.type, SH.PropertyShape))):
+    for iri in sorted({s for s in g.subjects(RDF.type, SH.PropertyShape) if isinstance(s, URIRef)}):
         if not isinstance(iri, URIRef):
             raise OntologyError("every property shape must be named")
         for prop in set(g.predicates(iri, None)):
@@ -217,7 +217,7 @@ def _values(facts: Facts, lookup: Lookup, node: Item, path: tuple[URIRef, ...]) 
     for prop in path:
         nxt: list[Item] = []
         for n in current:
-            props = facts.get(n) if isinstance(n, URIRef) else None  # type: ignore[arg-type]
+            props = facts.get(n) if isinstance(n, URIRef) else None
             if props is None:
                 props = lookup(n)
             nxt.extend(props.get(prop, ()))
@@ -226,14 +226,24 @@ def _values(facts: Facts, lookup: Lookup, node: Item, path: tuple[URIRef, ...]) 
 
 
 def _types(facts: Facts, lookup: Lookup, node: Item) -> list[Item]:
-    props = facts.get(node) if isinstance(node, URIRef) else None  # type: ignore[arg-type]
+    props = facts.get(node) if isinstance(node, URIRef) else None
     return list((props if props is not None else lookup(node)).get(RDF.type, ()))
+
+
+def _within(kind: str, x: float, bound: float) -> bool:
+    if kind == "minInclusive":
+        return x >= bound
+    if kind == "maxInclusive":
+        return x <= bound
+    if kind == "minExclusive":
+        return x > bound
+    return x < bound
 
 
 def _compare(op: str, a: Item, b: Item) -> bool:
     if not (_is_number(a) and _is_number(b)):
         return False
-    x, y = float(a), float(b)  # type: ignore[arg-type]
+    x, y = float(a), float(b)
     return x < y if op == "lessThan" else x <= y
 
 
@@ -277,15 +287,8 @@ def _check(shape: Shape, facts: Facts, lookup: Lookup, focus: Item, values: list
                 if _key(v) not in arg:  # type: ignore[operator]
                     yield _result(shape, focus, v, "InConstraintComponent")
         elif kind in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
-            bound = float(arg)  # type: ignore[arg-type]
             for v in values:
-                ok = _is_number(v) and {
-                    "minInclusive": lambda x: x >= bound,
-                    "maxInclusive": lambda x: x <= bound,
-                    "minExclusive": lambda x: x > bound,
-                    "maxExclusive": lambda x: x < bound,
-                }[kind](float(v))  # type: ignore[arg-type]
-                if not ok:
+                if not (_is_number(v) and _within(kind, float(v), float(arg))):  # type: ignore[arg-type]
                     yield _result(shape, focus, v, kind[0].upper() + kind[1:] + "ConstraintComponent")
         elif kind == "pattern":
             for v in values:
@@ -343,7 +346,7 @@ def run_pyshacl(data: Graph) -> list[Result]:
         compiled = next(s for s in load_shapes() if s.iri == shape)
         out.append(
             Result(
-                _literal(focus) if focus is not None else "",  # type: ignore[arg-type]
+                _literal(focus) if focus is not None else "",
                 compiled.path,
                 None if value is None else _literal(value),
                 str(severity).removeprefix(str(SH)),

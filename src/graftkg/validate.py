@@ -107,8 +107,9 @@ def check_partitions(
     A node shared by partitions (a patient with two transplants) is reported once.
 
     Example:
-        >>> check_partitions([{URIRef("urn:t"): {RDF.type: [GK.Transplant], GK.identifier: ["T"]}}])[0][1].severity
-        'Violation'
+        >>> results = check_partitions([{URIRef("urn:t"): {RDF.type: [GK.Transplant], GK.identifier: ["T"]}}])
+        >>> sorted({r.shape.rsplit("/", 1)[1] for _, r in results if r.severity == "Violation"})[:2]
+        ['ConditioningIntensityRequired', 'DonorTypeRequired']
     """
     shapes = load_shapes()
     known = index or {}
@@ -245,7 +246,7 @@ def _finding(record: TransplantRecord, result: Classification, r: Result, shape:
     return Finding(
         severity=r.severity.lower(),
         transplant_id=record.transplant_id,
-        field=shape.field,
+        field=shape.column,
         value=value,  # type: ignore[arg-type]
         message=message,
         rule=str(shape.iri).rsplit("/", 1)[-1],
