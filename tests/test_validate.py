@@ -40,6 +40,7 @@ RDF_ONLY = {
     "RelapseDayConformance",
     "ReportedNeutrophilRecoveryDayConformance",
     "ReportedPlateletRecoveryDayConformance",
+    "ReportedPlatelet50RecoveryDayConformance",
 }
 
 
@@ -92,6 +93,7 @@ def _datatype_errors(facts: dict[URIRef, dict[URIRef, list[object]]]) -> None:
     facts[t][GK.relapseDay] = ["soon"]
     facts[t][GK.reportedNeutrophilRecoveryDay] = [12.5]
     facts[t][GK.reportedPlateletRecoveryDay] = ["x"]
+    facts[t][GK.reportedPlatelet50RecoveryDay] = [1.5]
     for props in facts.values():
         types = props.get(RDF.type, [])
         if GK.Donor in types:

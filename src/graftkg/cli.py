@@ -65,6 +65,18 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK if report.conforms(args.fail_on) else EXIT_FINDINGS
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    from graftkg.readers.uci_bmt import import_uci_bmt
+
+    summary = import_uci_bmt(args.file, args.outdir)
+    print(
+        f"imported {summary.transplants} transplants to {summary.transplants_csv.parent} "
+        f"(unmapped attributes in {summary.unmapped_csv.name}; mapping in import-notes.txt)",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
 def _cmd_queries(args: argparse.Namespace) -> int:
     from graftkg.query import named_queries
 
@@ -160,6 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--definitions", choices=profiles(), default=DEFAULT_PROFILE, help="definition profile (default: %(default)s)"
     )
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("import", help="import an external dataset as a registry CSV bundle")
+    p.add_argument("format", choices=["uci-bmt"], help="uci-bmt: UCI 'bone marrow transplant: children' (ARFF)")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("outdir", metavar="OUTDIR")
+    p.set_defaults(func=_cmd_import)
 
     p = sub.add_parser("queries", help="list the named SPARQL queries and the question each answers")
     p.set_defaults(func=_cmd_queries)

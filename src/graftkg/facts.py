@@ -149,6 +149,9 @@ def build_facts(
     _add(facts, t, GK.reportedPlateletRecoveryDay, record.reported_platelet_recovery_day)
     if record.reported_platelet_never:
         _add(facts, t, GK.reportedNoPlateletRecovery, True)
+    _add(facts, t, GK.reportedPlatelet50RecoveryDay, record.reported_platelet50_recovery_day)
+    if record.reported_platelet50_never:
+        _add(facts, t, GK.reportedNoPlatelet50Recovery, True)
     _add(facts, t, GK.reportedOutcome, record.reported_outcome)
 
     obs_list = list(record.observations)

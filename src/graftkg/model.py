@@ -66,6 +66,8 @@ class TransplantRecord:
     reported_neutrophil_never: bool = False
     reported_platelet_recovery_day: int | None = None
     reported_platelet_never: bool = False
+    reported_platelet50_recovery_day: int | None = None
+    reported_platelet50_never: bool = False
     reported_outcome: str | None = None
     last_follow_up_day: int | None = None
     death_day: int | None = None

@@ -22,7 +22,11 @@ INT_FIELDS = {"transplant_number", "last_follow_up_day", "death_day", "relapse_d
 FLOAT_FIELDS = {"recipient_age_years", "donor_age_years", "cd34_dose_1e6_per_kg", "tnc_dose_1e7_per_kg", "dsa_max_mfi"}
 TEXT_FIELDS = {"transplant_id", "patient_id", "prior_transplant_id", "donor_relation", "hla_match"}
 LIST_FIELDS = {"conditioning_agents", "gvhd_prophylaxis", "asserted_risk_factors"}
-DAY_OR_NEVER = {"reported_neutrophil_recovery_day", "reported_platelet_recovery_day"}
+DAY_OR_NEVER = {
+    "reported_neutrophil_recovery_day",
+    "reported_platelet_recovery_day",
+    "reported_platelet_50_recovery_day",
+}
 BOOL_FIELDS = {"cryopreserved"}
 CODE_FIELDS = set(FIELD_VALUE_SETS) - LIST_FIELDS - {"lineage", "infection"}
 
@@ -104,11 +108,11 @@ def _transplant(line: int, row: dict[str, str], path: str, lenient: bool = False
         elif column in FLOAT_FIELDS:
             values[column] = _number(cell, path, line, column)
         elif column in DAY_OR_NEVER:
-            key = "neutrophil" if "neutrophil" in column else "platelet"
+            key = "neutrophil" if "neutrophil" in column else "platelet50" if "_50_" in column else "platelet"
             if cell.lower() == "never":
                 values[f"reported_{key}_never"] = True
             else:
-                values[column] = _integer(cell, path, line, column)
+                values[f"reported_{key}_recovery_day"] = _integer(cell, path, line, column)
         elif column in BOOL_FIELDS:
             if cell.lower() not in ("yes", "no", "true", "false"):
                 raise InputError(f"'{cell}' is not yes or no", path=path, line=line, field=column)

@@ -25,6 +25,8 @@ _SINGLE = {
     GK.reportedNoNeutrophilRecovery: ("reported_neutrophil_never", bool),
     GK.reportedPlateletRecoveryDay: ("reported_platelet_recovery_day", int),
     GK.reportedNoPlateletRecovery: ("reported_platelet_never", bool),
+    GK.reportedPlatelet50RecoveryDay: ("reported_platelet50_recovery_day", int),
+    GK.reportedNoPlatelet50Recovery: ("reported_platelet50_never", bool),
     GK.reportedOutcome: ("reported_outcome", "outcome"),
     GK.diagnosis: ("diagnosis", "code"),
     GK.diseaseStatus: ("disease_status", "code"),
