@@ -104,3 +104,12 @@ def test_readme_report_example_is_current() -> None:
         [sys.executable, "-m", "graftkg", *command.split()[1:]], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert _readme_output_after(command) in run.stdout
+
+
+def test_readme_validate_example_is_current() -> None:
+    command = "graftkg validate examples/invalid-submission"
+    run = subprocess.run(
+        [sys.executable, "-m", "graftkg", *command.split()[1:]], cwd=ROOT, capture_output=True, text=True
+    )
+    assert run.returncode == 1
+    assert run.stdout == _readme_output_after(command)

@@ -65,6 +65,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK if report.conforms(args.fail_on) else EXIT_FINDINGS
 
 
+def _cmd_checks(args: argparse.Namespace) -> int:
+    from graftkg.shacl import catalogue
+
+    print(catalogue(), end="")
+    return EXIT_OK
+
+
 def _cmd_import(args: argparse.Namespace) -> int:
     from graftkg.readers.uci_bmt import import_uci_bmt
 
@@ -172,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--definitions", choices=profiles(), default=DEFAULT_PROFILE, help="definition profile (default: %(default)s)"
     )
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("checks", help="print the validation check catalogue (a Markdown table from the shapes)")
+    p.set_defaults(func=_cmd_checks)
 
     p = sub.add_parser("import", help="import an external dataset as a registry CSV bundle")
     p.add_argument("format", choices=["uci-bmt"], help="uci-bmt: UCI 'bone marrow transplant: children' (ARFF)")

@@ -23,7 +23,7 @@ from rdflib.collection import Collection
 from graftkg.assets import asset_dir
 from graftkg.errors import OntologyError
 from graftkg.owlexpr import Facts, Item
-from graftkg.rdf import DCTERMS, GK, RDF, XSD, to_python
+from graftkg.rdf import DCTERMS, GK, RDF, RDFS, XSD, to_python
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 SEVERITIES = ("Violation", "Warning", "Info")
@@ -356,3 +356,61 @@ def run_pyshacl(data: Graph) -> list[Result]:
             )
         )
     return out
+
+
+def _threshold(shape: Shape) -> str:
+    parts = []
+    c = dict(shape.constraints)
+    if "minCount" in c:
+        parts.append("required" if c["minCount"] == 1 else f"at least {c['minCount']}")
+    if "maxCount" in c:
+        parts.append("none" if c["maxCount"] == 0 else f"at most {c['maxCount']}")
+    if "datatype" in c:
+        parts.append(str(c["datatype"]).replace(str(XSD), "xsd:"))
+    if "in" in c:
+        members = sorted(str(v) for _, v in c["in"])  # type: ignore[attr-defined]
+        if not members:
+            parts.append("never: every value is a finding")
+        elif len(members) <= 3:
+            parts.append("one of " + ", ".join(m.rsplit("/", 1)[-1] for m in members))
+        else:
+            parts.append(f"one of {len(members)} codes")
+    lo = c.get("minInclusive", c.get("minExclusive"))
+    hi = c.get("maxInclusive", c.get("maxExclusive"))
+    if lo is not None or hi is not None:
+        fmt = lambda x: f"{x:g}"  # noqa: E731
+        parts.append(f"{fmt(lo) if lo is not None else ''} to {fmt(hi) if hi is not None else ''}".strip())  # type: ignore[arg-type]
+    if "pattern" in c:
+        parts.append(f"matches {c['pattern'].pattern}")  # type: ignore[attr-defined]
+    for key, word in (("equals", "="), ("lessThan", "<"), ("lessThanOrEquals", "<=")):
+        if key in c:
+            parts.append(f"{word} {str(c[key]).rsplit('/', 1)[1]}")
+    if "qualifiedClass" in c:
+        parts.append(f"at least one {str(c['qualifiedClass']).rsplit('/', 1)[1]}")
+    return "; ".join(parts)
+
+
+def catalogue() -> str:
+    """The check catalogue as a Markdown table, generated from the shapes (README holds a copy).
+
+    Example:
+        >>> catalogue().splitlines()[0]
+        '| check | rule | category | severity | threshold | field | source |'
+    """
+    labels: dict[URIRef, str] = {}
+    from graftkg.ontology import load_ontology
+
+    onto = load_ontology()
+    rows = ["| check | rule | category | severity | threshold | field | source |", "|---|---|---|---|---|---|---|"]
+    order = {"completeness": 0, "conformance": 1, "plausibility": 2, "chronology": 3, "cross-check": 4}
+    for shape in sorted(load_shapes(), key=lambda s: (order.get(s.category, 9), s.iri)):
+        source = ""
+        if shape.source is not None:
+            label = str(onto.value(shape.source, RDFS.label) or shape.source)
+            source = labels.setdefault(shape.source, label.split(" (")[0].split(", after")[0])
+        rule = str(shape.iri).rsplit("/", 1)[1]
+        rows.append(
+            f"| {shape.name} | `{rule}` | {shape.category} | {shape.severity} | {_threshold(shape)} | "
+            f"`{shape.column}` | {source} |"
+        )
+    return "\n".join(rows) + "\n"

@@ -242,7 +242,8 @@ def _finding(record: TransplantRecord, result: Classification, r: Result, shape:
     if shape.category == "cross-check":
         message = _cross_check_message(record, result, shape, value)
     elif value is not None:
-        message = f"{message}: {value!s}"
+        shown = int(value) if isinstance(value, float) and value.is_integer() else value
+        message = f"{message}: {shown!s}"
     return Finding(
         severity=r.severity.lower(),
         transplant_id=record.transplant_id,
