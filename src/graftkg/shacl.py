@@ -378,8 +378,9 @@ def _threshold(shape: Shape) -> str:
     lo = c.get("minInclusive", c.get("minExclusive"))
     hi = c.get("maxInclusive", c.get("maxExclusive"))
     if lo is not None or hi is not None:
-        fmt = lambda x: f"{x:g}"  # noqa: E731
-        parts.append(f"{fmt(lo) if lo is not None else ''} to {fmt(hi) if hi is not None else ''}".strip())  # type: ignore[arg-type]
+        low = f"{lo:g}" if isinstance(lo, float) else ""
+        high = f"{hi:g}" if isinstance(hi, float) else ""
+        parts.append(f"{low} to {high}".strip())
     if "pattern" in c:
         parts.append(f"matches {c['pattern'].pattern}")  # type: ignore[attr-defined]
     for key, word in (("equals", "="), ("lessThan", "<"), ("lessThanOrEquals", "<=")):
