@@ -122,3 +122,37 @@ def test_cli_reports_bad_input_with_exit_2_and_no_traceback(tmp_path: Path, caps
 def test_duplicate_ids_across_inputs() -> None:
     with pytest.raises(InputError, match="duplicate transplant_id 'P1-T1'"):
         read_inputs([BUNDLE, EXAMPLES / "paper-patients" / "paper-patients.ttl"])
+
+
+def test_malformed_jsonld(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonld"
+    path.write_text('{"@context": "https://w3id.org/graftkg/context.jsonld", "@graph": [ {"@id": ')
+    with pytest.raises(InputError) as info:
+        read_inputs([path])
+    assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)
+
+
+def test_empty_transplants_file(tmp_path: Path) -> None:
+    path = _bundle(tmp_path, transplants="")
+    with pytest.raises(InputError, match="transplants.csv: file is empty"):
+        read_inputs([path])
+
+
+def test_fifty_megabyte_file_with_an_error_on_its_last_line(tmp_path: Path) -> None:
+    """A large file is read through, and an error on its last line is still located exactly."""
+    path = _bundle(tmp_path)
+    rows = ["transplant_id,day,measure,value"]
+    row = "P1-T1,{},ANC,0.{}"
+    n = 0
+    size = len(rows[0]) + 1
+    while size < 50 * 1024 * 1024:
+        line = row.format(n % 400, n % 10)
+        rows.append(line)
+        size += len(line) + 1
+        n += 1
+    rows.append("P1-T1,12,ANC,twelve")
+    (path / "observations.csv").write_text("\n".join(rows) + "\n")
+    assert (path / "observations.csv").stat().st_size >= 50 * 1024 * 1024
+    with pytest.raises(InputError) as info:
+        read_inputs([path])
+    assert f"observations.csv:{len(rows)}: field 'value': 'twelve' is not a number" in str(info.value)

@@ -1,0 +1,123 @@
+"""Property-based tests: random bytes and mutated valid submissions give clean errors, never a crash."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graftkg.errors import GraftkgError, InputError
+from graftkg.readers import read_inputs
+from graftkg.validate import validate_records
+
+from conftest import EXAMPLES
+
+BUNDLE = EXAMPLES / "paper-patients" / "csv"
+TRANSPLANTS = (BUNDLE / "transplants.csv").read_text()
+OBSERVATIONS = (BUNDLE / "observations.csv").read_text()
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _write_bundle(transplants: bytes, observations: bytes) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="graftkg-fuzz-"))
+    (folder / "transplants.csv").write_bytes(transplants)
+    (folder / "observations.csv").write_bytes(observations)
+    return folder
+
+
+def _read_and_validate(folder: Path) -> None:
+    try:
+        for lenient in (False, True):
+            records = read_inputs([folder], lenient=lenient)
+            if lenient:
+                validate_records(records)
+    except InputError as exc:
+        message = str(exc)
+        assert message and "\n" not in message and "Traceback" not in message
+    except GraftkgError as exc:  # pragma: no cover - a clean error of another kind is acceptable
+        assert "\n" not in str(exc)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@SETTINGS
+@given(st.binary(max_size=400), st.binary(max_size=400))
+def test_random_bytes_give_clean_errors(transplants: bytes, observations: bytes) -> None:
+    _read_and_validate(_write_bundle(transplants, observations))
+
+
+EDITS = st.lists(
+    st.tuples(
+        st.sampled_from(["delete", "insert", "replace_cell", "duplicate_line", "drop_line"]),
+        st.integers(min_value=0, max_value=10_000),
+        st.text(alphabet=st.characters(codec="utf-8"), max_size=6),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def _mutate(text: str, edits: list[tuple[str, int, str]]) -> str:
+    for kind, pos, extra in edits:
+        lines = text.splitlines(keepends=True)
+        if not lines:
+            return text + extra
+        i = pos % len(lines)
+        if kind == "delete":
+            j = pos % max(1, len(text))
+            text = text[:j] + text[j + 1 :]
+        elif kind == "insert":
+            j = pos % max(1, len(text))
+            text = text[:j] + extra + text[j:]
+        elif kind == "replace_cell":
+            cells = lines[i].rstrip("\n").split(",")
+            cells[pos % len(cells)] = extra.replace("\n", " ")
+            lines[i] = ",".join(cells) + "\n"
+            text = "".join(lines)
+        elif kind == "duplicate_line":
+            text = "".join(lines[: i + 1] + [lines[i]] + lines[i + 1 :])
+        else:
+            text = "".join(lines[:i] + lines[i + 1 :])
+    return text
+
+
+@SETTINGS
+@given(EDITS, EDITS)
+def test_mutated_valid_submissions_give_clean_results(t_edits: list, o_edits: list) -> None:  # type: ignore[type-arg]
+    transplants = _mutate(TRANSPLANTS, t_edits).encode("utf-8", "surrogatepass")
+    observations = _mutate(OBSERVATIONS, o_edits).encode("utf-8", "surrogatepass")
+    _read_and_validate(_write_bundle(transplants, observations))
+
+
+@SETTINGS
+@given(st.binary(max_size=300), st.sampled_from([".ttl", ".jsonld", ".nt"]))
+def test_random_rdf_gives_clean_errors(data: bytes, suffix: str) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="graftkg-fuzz-"))
+    path = folder / f"submission{suffix}"
+    path.write_bytes(data)
+    try:
+        read_inputs([path])
+    except InputError as exc:
+        assert "\n" not in str(exc)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@SETTINGS
+@given(
+    st.lists(st.tuples(st.sampled_from(["delete", "insert"]), st.integers(0, 100_000), st.text(max_size=4)), max_size=3)
+)
+def test_mutated_turtle_gives_clean_results(edits: list) -> None:  # type: ignore[type-arg]
+    text = (EXAMPLES / "paper-patients" / "paper-patients.ttl").read_text()
+    folder = Path(tempfile.mkdtemp(prefix="graftkg-fuzz-"))
+    path = folder / "submission.ttl"
+    path.write_text(_mutate(text, edits), encoding="utf-8", errors="surrogatepass")
+    try:
+        read_inputs([path])
+    except InputError as exc:
+        assert "\n" not in str(exc)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
