@@ -78,7 +78,7 @@ def _mutate(text: str, edits: list[tuple[str, int, str]]) -> str:
             lines[i] = ",".join(cells) + "\n"
             text = "".join(lines)
         elif kind == "duplicate_line":
-            text = "".join(lines[: i + 1] + [lines[i]] + lines[i + 1 :])
+            text = "".join([*lines[: i + 1], lines[i], *lines[i + 1 :]])
         else:
             text = "".join(lines[:i] + lines[i + 1 :])
     return text

@@ -134,7 +134,7 @@ def test_malformed_jsonld(tmp_path: Path) -> None:
 
 def test_empty_transplants_file(tmp_path: Path) -> None:
     path = _bundle(tmp_path, transplants="")
-    with pytest.raises(InputError, match="transplants.csv: file is empty"):
+    with pytest.raises(InputError, match=r"transplants\.csv: file is empty"):
         read_inputs([path])
 
 
