@@ -67,6 +67,7 @@ def _summarise(
     classes: set[URIRef],
     defs: Definitions,
     reasoner: FastReasoner,
+    explain: bool = True,
 ) -> Classification:
     outcomes = [c for c in defs.outcomes if c.iri in classes]
     if len(outcomes) != 1:
@@ -77,8 +78,8 @@ def _summarise(
     outcome = outcomes[0]
     findings = [c for c in defs.findings if c.iri in classes]
     chimerism = next((c.code for c in defs.chimerism_statuses if c.iri in classes), None)
-    explanation = reasoner.explain(tf, outcome.iri)
-    for finding in findings:
+    explanation = reasoner.explain(tf, outcome.iri) if explain else []
+    for finding in findings if explain else []:
         explanation.extend(s for s in reasoner.explain(tf, finding.iri) if s not in explanation)
     return Classification(
         transplant_id=record.transplant_id,
@@ -106,9 +107,9 @@ def prepare(
     return out
 
 
-def _classify_chunk(args: tuple[list[TransplantRecord], str]) -> list[Classification]:
-    records, profile = args
-    return classify_records(records, profile=profile, workers=1)
+def _classify_chunk(args: tuple[list[TransplantRecord], str, bool]) -> list[Classification]:
+    records, profile, explain = args
+    return classify_records(records, profile=profile, workers=1, explain=explain)
 
 
 def classify_records(
@@ -118,12 +119,14 @@ def classify_records(
     reasoner: str = "fast",
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    explain: bool = True,
 ) -> list[Classification]:
     """Classify ``records`` under definitions ``profile`` with ``reasoner`` (``fast`` or ``hermit``).
 
     The fast path evaluates the ontology's definitions directly; ``hermit`` asks an OWL 2 DL reasoner
     (Java) and is far slower. Both explain with the ontology's clauses. Large inputs on the fast path
     are split over ``workers`` processes (default: all cores once there are more than 5,000 records).
+    ``explain=False`` skips the explanations (validation asks for them only where it reports).
 
     Example:
         >>> [c.outcome for c in classify_records([TransplantRecord("T", graft_source="UCB",
@@ -139,7 +142,7 @@ def classify_records(
         workers = (os.cpu_count() or 1) if len(records) > PARALLEL_THRESHOLD and reasoner == "fast" else 1
     if workers > 1:
         size = max(1, -(-len(records) // (workers * 8)))
-        chunks = [(list(records[i : i + size]), profile) for i in range(0, len(records), size)]
+        chunks = [(list(records[i : i + size]), profile, explain) for i in range(0, len(records), size)]
         results: list[Classification] = []
         with get_context("fork").Pool(workers) as pool:
             for part in pool.imap(_classify_chunk, chunks):
@@ -154,7 +157,7 @@ def classify_records(
         class_sets = [fast.classify(tf) for tf, _ in prepared]
     out = []
     for n, (record, (tf, derived), classes) in enumerate(zip(records, prepared, class_sets, strict=True)):
-        out.append(_summarise(record, tf, derived, classes, defs, fast))
+        out.append(_summarise(record, tf, derived, classes, defs, fast, explain))
         if progress is not None and (n + 1) % 10_000 == 0:
             progress(n + 1, len(records))
     return out

@@ -5,7 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from rdflib import Literal, Namespace, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import OWL as _OWL
+from rdflib.namespace import RDF as _RDF
+from rdflib.namespace import RDFS as _RDFS
+from rdflib.namespace import SKOS as _SKOS
+from rdflib.namespace import XSD as _XSD
 
 
 class _CachedNamespace(Namespace):
@@ -20,6 +24,12 @@ class _CachedNamespace(Namespace):
 
 
 GK = _CachedNamespace("https://w3id.org/graftkg/")
+# rdflib's closed namespaces build a new term on every attribute access: cache them too (same IRIs).
+RDF = _CachedNamespace(str(_RDF))
+RDFS = _CachedNamespace(str(_RDFS))
+OWL = _CachedNamespace(str(_OWL))
+XSD = _CachedNamespace(str(_XSD))
+SKOS = _CachedNamespace(str(_SKOS))
 ID = _CachedNamespace("https://w3id.org/graftkg/id/")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 
@@ -27,6 +37,21 @@ __all__ = ["DCTERMS", "GK", "ID", "OWL", "RDF", "RDFS", "SKOS", "XSD", "Value", 
 
 #: A data value as graftkg holds it in memory.
 Value = int | float | bool | str
+
+
+def canonical(iri: URIRef) -> URIRef:
+    """The shared term object of a graftkg, RDF, RDFS, OWL or XSD IRI (dict lookups then skip ``__eq__``).
+
+    Example:
+        >>> canonical(URIRef(str(GK) + "Transplant")) is GK.Transplant
+        True
+    """
+    for ns in (GK, RDF, RDFS, OWL, XSD):
+        if iri.startswith(ns):
+            local = iri[len(ns) :]
+            if local.isidentifier():
+                return getattr(ns, local)  # type: ignore[no-any-return]
+    return iri
 
 
 def to_literal(value: Value) -> Literal:

@@ -23,7 +23,7 @@ from rdflib.collection import Collection
 from graftkg.assets import asset_dir
 from graftkg.errors import OntologyError
 from graftkg.owlexpr import Facts, Item
-from graftkg.rdf import DCTERMS, GK, RDF, RDFS, XSD, to_python
+from graftkg.rdf import DCTERMS, GK, RDF, RDFS, XSD, canonical, to_python
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 SEVERITIES = ("Violation", "Warning", "Info")
@@ -88,6 +88,14 @@ class Shape:
     target_subjects_of: URIRef | None = None
     constraints: list[tuple[str, object]] = field(default_factory=list)
 
+    def __hash__(self) -> int:
+        return hash(self.iri)
+
+    @property
+    def needs_check_when_empty(self) -> bool:
+        """Whether a focus node without values can violate the shape (counts, equality)."""
+        return any(k in ("minCount", "qualifiedMinCount", "equals") for k, _ in self.constraints)
+
 
 @lru_cache(maxsize=1)
 def shapes_graph() -> Graph:
@@ -133,12 +141,12 @@ def load_shapes() -> tuple[Shape, ...]:
                 raise OntologyError(f"shape {iri}: {prop} is not supported by the fast evaluator")
         path_node = g.value(iri, SH.path)
         if isinstance(path_node, URIRef):
-            path: tuple[URIRef, ...] = (path_node,)
+            path: tuple[URIRef, ...] = (canonical(path_node),)
         elif isinstance(path_node, BNode):
             items = list(Collection(g, path_node))
             if not items or not all(isinstance(i, URIRef) for i in items):
                 raise OntologyError(f"shape {iri}: only predicate and sequence paths are supported")
-            path = tuple(items)  # type: ignore[arg-type]
+            path = tuple(canonical(i) for i in items)  # type: ignore[arg-type]
         else:
             raise OntologyError(f"shape {iri} has no sh:path")
         severity = g.value(iri, SH.severity)
@@ -158,8 +166,8 @@ def load_shapes() -> tuple[Shape, ...]:
             text[GK.checkCategory],
             text[GK.field],
             source if isinstance(source, URIRef) else None,
-            target_class=g.value(iri, SH.targetClass),  # type: ignore[arg-type]
-            target_subjects_of=g.value(iri, SH.targetSubjectsOf),  # type: ignore[arg-type]
+            target_class=_canon(g.value(iri, SH.targetClass)),
+            target_subjects_of=_canon(g.value(iri, SH.targetSubjectsOf)),
         )
         for key in ("minCount", "maxCount", "qualifiedMinCount"):
             v = g.value(iri, SH[key])
@@ -172,7 +180,7 @@ def load_shapes() -> tuple[Shape, ...]:
         for key in ("datatype", "class", "equals", "lessThan", "lessThanOrEquals"):
             v = g.value(iri, SH[key])
             if v is not None:
-                shape.constraints.append((key, v))
+                shape.constraints.append((key, _canon(v)))
         pattern = g.value(iri, SH.pattern)
         if pattern is not None:
             shape.constraints.append(("pattern", re.compile(str(pattern))))
@@ -184,11 +192,15 @@ def load_shapes() -> tuple[Shape, ...]:
             cls = g.value(qualified, SH["class"])
             if cls is None or len(set(g.predicate_objects(qualified))) != 1:
                 raise OntologyError(f"shape {iri}: a qualified value shape may only state sh:class")
-            shape.constraints.append(("qualifiedClass", cls))
+            shape.constraints.append(("qualifiedClass", _canon(cls)))
         if not shape.target_class and not shape.target_subjects_of:
             raise OntologyError(f"shape {iri} has no target")
         out.append(shape)
     return tuple(out)
+
+
+def _canon(node: object) -> URIRef | None:
+    return canonical(node) if isinstance(node, URIRef) else None
 
 
 def _key(value: Item) -> tuple[str, object]:
@@ -258,14 +270,32 @@ def evaluate(shapes: Iterable[Shape], facts: Facts, lookup: Lookup | None = None
         ['ConditioningIntensityRequired', 'DonorTypeRequired']
     """
     resolve: Lookup = lookup or (lambda n: {})
+    by_class, by_subject = _index(tuple(shapes))
+    for focus, props in facts.items():
+        todo: list[Shape] = []
+        for cls in props.get(RDF.type, ()):
+            todo.extend(by_class.get(cls, ()))  # type: ignore[call-overload]
+        for prop in props:
+            todo.extend(by_subject.get(prop, ()))
+        for shape in todo:
+            if len(shape.path) == 1:
+                values = props.get(shape.path[0], [])
+            else:
+                values = _values(facts, resolve, focus, shape.path)
+            if values or shape.needs_check_when_empty:
+                yield from _check(shape, facts, resolve, focus, values)
+
+
+@lru_cache(maxsize=4)
+def _index(shapes: tuple[Shape, ...]) -> tuple[dict[URIRef, list[Shape]], dict[URIRef, list[Shape]]]:
+    by_class: dict[URIRef, list[Shape]] = {}
+    by_subject: dict[URIRef, list[Shape]] = {}
     for shape in shapes:
         if shape.target_class is not None:
-            focus_nodes = [n for n, props in facts.items() if shape.target_class in props.get(RDF.type, ())]
-        else:
-            focus_nodes = [n for n, props in facts.items() if shape.target_subjects_of in props]
-        for focus in focus_nodes:
-            values = _values(facts, resolve, focus, shape.path)
-            yield from _check(shape, facts, resolve, focus, values)
+            by_class.setdefault(shape.target_class, []).append(shape)
+        elif shape.target_subjects_of is not None:
+            by_subject.setdefault(shape.target_subjects_of, []).append(shape)
+    return by_class, by_subject
 
 
 def _result(shape: Shape, focus: Item, value: Item | None, component: str) -> Result:

@@ -155,7 +155,7 @@ def validate_records(
         (True, 0)
     """
     global _INDEX
-    classifications = classify_records(records, profile=profile, workers=workers, progress=progress)
+    classifications = classify_records(records, profile=profile, workers=workers, progress=progress, explain=False)
     _INDEX = transplant_index(records)
     if workers is None:
         workers = (os.cpu_count() or 1) if len(records) > PARALLEL_THRESHOLD else 1
@@ -173,7 +173,13 @@ def validate_records(
     for n, r in pairs:
         unique.setdefault((r.focus, r.shape, r.component, _key_of(r.value)), (n, r))
     shapes = {s.iri: s for s in load_shapes()}
-    findings = [_finding(records[n], classifications[n], r, shapes[r.shape]) for n, r in unique.values()]
+    explained: dict[int, Classification] = {}
+    for n, r in unique.values():  # explanations only where a cross-check reports
+        if shapes[r.shape].category == "cross-check" and n not in explained:
+            explained[n] = classify_records([records[n]], profile=profile, workers=1)[0]
+    findings = [
+        _finding(records[n], explained.get(n, classifications[n]), r, shapes[r.shape]) for n, r in unique.values()
+    ]
     return ValidationReport(findings, [r for _, r in unique.values()], len(records), profile)
 
 
