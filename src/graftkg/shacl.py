@@ -274,7 +274,7 @@ def evaluate(shapes: Iterable[Shape], facts: Facts, lookup: Lookup | None = None
     for focus, props in facts.items():
         todo: list[Shape] = []
         for cls in props.get(RDF.type, ()):
-            todo.extend(by_class.get(cls, ()))  # type: ignore[call-overload]
+            todo.extend(by_class.get(cls, ()))  # type: ignore[arg-type]
         for prop in props:
             todo.extend(by_subject.get(prop, ()))
         for shape in todo:
