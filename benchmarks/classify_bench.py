@@ -11,24 +11,19 @@ repository: the synthetic bundle goes to a temporary folder.
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
+from _common import peak_mb  # type: ignore[import-not-found]
+
 from graftkg.classify import classify_records, prepare
 from graftkg.definitions import definitions
 from graftkg.readers import read_inputs
 from graftkg.reason import FastReasoner, HermitReasoner
 from graftkg.synth import write_bundle
-
-
-def _peak_mb() -> tuple[float, float]:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return own, children
 
 
 def main() -> int:
@@ -56,7 +51,7 @@ def main() -> int:
             n_obs = sum(len(r.observations) for r in records)
             results = classify_records(records, profile=args.profile, workers=args.workers)
             t3 = time.perf_counter()
-            own, children = _peak_mb()
+            own, children = peak_mb()
             wrong = sum(1 for r, c in zip(records, results, strict=True) if r.reported_outcome != c.outcome)
             print(
                 f"fast path, profile {args.profile}: {args.n:,} transplants, {n_obs:,} observations "

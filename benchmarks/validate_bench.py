@@ -11,13 +11,13 @@ first M records with pySHACL on the same graph and reports whether the results a
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
+from _common import peak_mb  # type: ignore[import-not-found]
 from rdflib import Graph
 
 from graftkg.classify import classify_records
@@ -28,12 +28,6 @@ from graftkg.readers import read_inputs
 from graftkg.shacl import run_pyshacl
 from graftkg.synth import write_bundle
 from graftkg.validate import check_partitions, transplant_index, validate_records, validation_facts
-
-
-def _peak_mb() -> tuple[float, float]:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return own, children
 
 
 def main() -> int:
@@ -59,7 +53,7 @@ def main() -> int:
             t3 = time.perf_counter()
             report = validate_records(records, workers=args.workers)
             t4 = time.perf_counter()
-            own, children = _peak_mb()
+            own, children = peak_mb()
             n_obs = sum(len(r.observations) for r in records)
             found = {(f.transplant_id, f.rule) for f in report.findings}
             from graftkg.mutate import MUTATIONS
