@@ -130,7 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     from graftkg.ontology import DEFAULT_PROFILE
     from graftkg.reason import REASONERS
 
-    parser = argparse.ArgumentParser(prog="graftkg", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="graftkg",
+        description="graftkg: an ontology-backed knowledge graph and reasoner for graft failure after allogeneic HSCT.",
+    )
     parser.add_argument("--version", action="version", version=f"graftkg {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
