@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -133,12 +133,6 @@ def _key_of(value: Item | None) -> object:
     return None if value is None else (type(value).__name__ if not isinstance(value, int | float) else "num", value)
 
 
-def _check_chunk(args: tuple[list[TransplantRecord], list[Classification]]) -> list[tuple[int, Result]]:
-    records, results = args
-    partitions = [validation_facts(r, c).facts for r, c in zip(records, results, strict=True)]
-    return check_partitions(partitions, _INDEX)
-
-
 def validate_records(
     records: Sequence[TransplantRecord],
     *,
@@ -148,39 +142,72 @@ def validate_records(
 ) -> ValidationReport:
     """Validate ``records`` (read with ``lenient=True``) against the shapes, under definitions ``profile``.
 
+    Records are classified and checked in ranges, on ``workers`` processes for large inputs (default:
+    all cores above 5,000 records); each process returns only its findings.
+
     Example:
         >>> from graftkg.readers import read_inputs
         >>> report = validate_records(read_inputs(["examples/paper-patients/csv"], lenient=True))
         >>> report.conforms(), report.counts()["violation"]
         (True, 0)
     """
-    global _INDEX
-    classifications = classify_records(records, profile=profile, workers=workers, progress=progress, explain=False)
-    _INDEX = transplant_index(records)
+    global _INDEX, _RECORDS, _PROFILE
+    _INDEX, _RECORDS, _PROFILE = transplant_index(records), records, profile
     if workers is None:
         workers = (os.cpu_count() or 1) if len(records) > PARALLEL_THRESHOLD else 1
     size = max(1, -(-len(records) // max(1, workers * 8)))
-    chunks = [(list(records[i : i + size]), classifications[i : i + size]) for i in range(0, len(records), size)]
-    pairs: list[tuple[int, Result]] = []
-    if workers > 1:
-        with get_context("fork").Pool(workers) as pool:
-            for c, part in enumerate(pool.imap(_check_chunk, chunks)):
-                pairs.extend((c * size + n, r) for n, r in part)
-    else:
-        for c, chunk in enumerate(chunks):
-            pairs.extend((c * size + n, r) for n, r in _check_chunk(chunk))
-    unique: dict[tuple[object, ...], tuple[int, Result]] = {}
-    for n, r in pairs:
-        unique.setdefault((r.focus, r.shape, r.component, _key_of(r.value)), (n, r))
+    ranges = [(i, min(i + size, len(records))) for i in range(0, len(records), size)]
+    unique: dict[tuple[object, ...], tuple[Finding, Result]] = {}
+    try:
+        if workers > 1:
+            with get_context("fork").Pool(workers) as pool:
+                parts = list(_progressing(pool.imap(_validate_range, ranges), ranges, progress))
+        else:
+            parts = list(_progressing(map(_validate_range, ranges), ranges, progress))
+    finally:
+        _RECORDS = ()
+    for part in parts:
+        for key, finding, result in part:
+            unique.setdefault(key, (finding, result))
+    findings = [f for f, _ in unique.values()]
+    return ValidationReport(findings, [r for _, r in unique.values()], len(records), profile)
+
+
+_RECORDS: Sequence[TransplantRecord] = ()
+_PROFILE = DEFAULT_PROFILE
+
+
+def _progressing(
+    parts: Iterable[list[tuple[tuple[object, ...], Finding, Result]]],
+    ranges: list[tuple[int, int]],
+    progress: Callable[[int, int], None] | None,
+) -> Iterator[list[tuple[tuple[object, ...], Finding, Result]]]:
+    total = ranges[-1][1] if ranges else 0
+    for (_, end), part in zip(ranges, parts, strict=True):
+        if progress is not None:
+            progress(end, total)
+        yield part
+
+
+def _validate_range(bounds: tuple[int, int]) -> list[tuple[tuple[object, ...], Finding, Result]]:
+    """Classify and check one range of ``_RECORDS`` (set before the workers fork); findings out."""
+    start, end = bounds
+    records = _RECORDS[start:end]
+    classifications = classify_records(records, profile=_PROFILE, workers=1, explain=False)
+    partitions = [validation_facts(r, c).facts for r, c in zip(records, classifications, strict=True)]
     shapes = {s.iri: s for s in load_shapes()}
     explained: dict[int, Classification] = {}
-    for n, r in unique.values():  # explanations only where a cross-check reports
-        if shapes[r.shape].category == "cross-check" and n not in explained:
-            explained[n] = classify_records([records[n]], profile=profile, workers=1)[0]
-    findings = [
-        _finding(records[n], explained.get(n, classifications[n]), r, shapes[r.shape]) for n, r in unique.values()
-    ]
-    return ValidationReport(findings, [r for _, r in unique.values()], len(records), profile)
+    out = []
+    for n, r in check_partitions(partitions, _INDEX):
+        shape = shapes[r.shape]
+        result = classifications[n]
+        if shape.category == "cross-check":  # explanations only where a cross-check reports
+            if n not in explained:
+                explained[n] = classify_records([records[n]], profile=_PROFILE, workers=1)[0]
+            result = explained[n]
+        key = (r.focus, r.shape, r.component, _key_of(r.value))
+        out.append((key, _finding(records[n], result, r, shape), r))
+    return out
 
 
 def validate_paths(paths: Sequence[str | Path], *, profile: str = DEFAULT_PROFILE) -> ValidationReport:
