@@ -197,7 +197,7 @@ def _validate_range(bounds: tuple[int, int]) -> list[tuple[tuple[object, ...], F
     partitions = [validation_facts(r, c).facts for r, c in zip(records, classifications, strict=True)]
     shapes = {s.iri: s for s in load_shapes()}
     explained: dict[int, Classification] = {}
-    out = []
+    out: list[tuple[tuple[object, ...], Finding, Result]] = []
     for n, r in check_partitions(partitions, _INDEX):
         shape = shapes[r.shape]
         result = classifications[n]
