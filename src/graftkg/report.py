@@ -368,7 +368,7 @@ def _markdown(report: Report) -> str:
 
 
 #: Situations every graft failure is in: recommendations for them are general, not specific to the case.
-GENERAL_SITUATIONS = ("graft failure", "graft failure without autologous recovery")
+GENERAL_SITUATIONS = (GK.GraftFailure, GK.GraftFailureWithoutAutologousRecovery)
 
 
 def key_points(report: Report) -> list[Recommendation]:
@@ -380,11 +380,13 @@ def key_points(report: Report) -> list[Recommendation]:
         >>> [k.code for k in key_points(r)][-3:]
         ['different_haploidentical_donor', 'immediately_available_donor', 'salvage_as_soon_as_possible']
     """
+    kb = load_knowledge_base(report.profile)
+    general = {str(kb.value(c, RDFS.label)) for c in GENERAL_SITUATIONS}
     return [
         r
         for r in report.recommendations
         if r.strength in ("preferred", "should_be_considered")
-        or any(s.strip() not in GENERAL_SITUATIONS for s in r.applies_because.split(";"))
+        or any(s.strip() not in general for s in r.applies_because.split(";"))
     ]
 
 
