@@ -130,6 +130,24 @@ class HermitReasoner:
         return out
 
     def _batch(self, items: Sequence[TransplantFacts]) -> list[set[URIRef]]:
+        """Classify one batch; on a Java crash, retry once, then split the batch in halves.
+
+        HermiT has been seen to crash (a NullPointerException while classifying data properties) on a
+        batch that runs cleanly when retried or split; the classes compared are unchanged either way,
+        and a transplant that HermiT cannot classify on its own still raises.
+        """
+        try:
+            return self._run(items)
+        except _JavaCrash as first:
+            try:
+                return self._run(items)
+            except _JavaCrash:
+                if len(items) == 1:
+                    raise ReasonerError(str(first)) from first
+                half = len(items) // 2
+                return self._batch(items[:half]) + self._batch(items[half:])
+
+    def _run(self, items: Sequence[TransplantFacts]) -> list[set[URIRef]]:
         try:
             import owlready2
         except ImportError as exc:  # pragma: no cover - dependency declared
@@ -153,7 +171,16 @@ class HermitReasoner:
             except owlready2.OwlReadyInconsistentOntologyError as exc:
                 raise ReasonerError("the OWL reasoner found the ontology and data inconsistent") from exc
             except Exception as exc:
-                raise ReasonerError(f"the OWL reasoner failed: {str(exc).splitlines()[0][:300]}") from exc
+                lines = [x.strip() for x in str(exc).splitlines() if x.strip()]
+                detail = next((x for x in lines if "Exception" in x or "Error" in x), lines[-1] if lines else "")
+                keep = os.environ.get("GRAFTKG_KEEP_FAILED_BATCH")
+                if keep:
+                    import shutil
+
+                    Path(keep).mkdir(parents=True, exist_ok=True)
+                    shutil.copy(path, Path(keep) / f"batch-{os.getpid()}-{id(items)}.nt")
+                ids = ", ".join(str(tf.node).rsplit("/", 1)[-1] for tf in items)
+                raise _JavaCrash(f"the OWL reasoner failed on transplants {ids}: {detail[:300]}") from exc
             finally:
                 sys.stdout = saved
                 devnull.close()
@@ -166,6 +193,10 @@ class HermitReasoner:
                 results.append(names & self._defined)
             world.close()
         return results
+
+
+class _JavaCrash(ReasonerError):
+    """HermiT (Java) crashed on a batch, as opposed to finding it inconsistent."""
 
 
 _FORKED: HermitReasoner | None = None
