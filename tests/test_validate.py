@@ -103,6 +103,7 @@ def _datatype_errors(facts: dict[URIRef, dict[URIRef, list[object]]]) -> None:
             props[GK.tncDosePerKg] = ["n/a"]
             props[GK.cryopreserved] = ["maybe"]
     lab = next(n for n, p in facts.items() if GK.LabObservation in p.get(RDF.type, []))
+    facts[lab] = dict(facts[lab])  # a count's facts are shared by equal counts: change a copy
     facts[lab][GK.measured] = [GK.Ferritin]
     support = next(n for n, p in facts.items() if GK.SupportEvent in p.get(RDF.type, []))
     facts[support][GK.support] = [GK.Aspirin]

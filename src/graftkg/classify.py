@@ -60,7 +60,7 @@ class Classification:
         }
 
 
-def _summarise(
+def summarise(
     record: TransplantRecord,
     tf: TransplantFacts,
     derived: Derived,
@@ -69,6 +69,16 @@ def _summarise(
     reasoner: FastReasoner,
     explain: bool = True,
 ) -> Classification:
+    """The classification of ``record`` from the classes ``reasoner`` inferred on its facts ``tf``.
+
+    Example:
+        >>> defs = definitions()
+        >>> r = TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=15)
+        >>> (tf, derived), = prepare([r], defs)
+        >>> fast = FastReasoner(defs)
+        >>> summarise(r, tf, derived, fast.classify(tf), defs, fast).outcome
+        'engrafted'
+    """
     outcomes = [c for c in defs.outcomes if c.iri in classes]
     if len(outcomes) != 1:
         found = ", ".join(c.code for c in outcomes) or "none"
@@ -157,7 +167,7 @@ def classify_records(
         class_sets = [fast.classify(tf) for tf, _ in prepared]
     out = []
     for n, (record, (tf, derived), classes) in enumerate(zip(records, prepared, class_sets, strict=True)):
-        out.append(_summarise(record, tf, derived, classes, defs, fast, explain))
+        out.append(summarise(record, tf, derived, classes, defs, fast, explain))
         if progress is not None and (n + 1) % 10_000 == 0:
             progress(n + 1, len(records))
     return out

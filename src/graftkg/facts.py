@@ -16,7 +16,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from graftkg.derive import Derived
 from graftkg.model import TransplantRecord
 from graftkg.owlexpr import Facts, Item
-from graftkg.rdf import GK, OWL, RDF, RDFS, XSD, node_id, to_literal
+from graftkg.rdf import GK, OWL, RDF, RDFS, XSD, node_id, to_literal, trusted_iri
 from graftkg.vocabulary import Vocabulary
 
 DERIVED_PROPERTIES: dict[str, URIRef] = {
@@ -161,18 +161,13 @@ def build_facts(
         obs_list.append(Observation(None, "dsa_mfi", record.dsa_max_mfi))
     obs_base = str(node_id("observation", tid)) + "/"
     for i, obs in enumerate(obs_list):
-        if not observations and obs.measure in LAB_MEASURES:
+        if obs.measure in LAB_MEASURES:
             continue
         o = URIRef(obs_base + str(i))
         _add(facts, t, GK.observation, o)
         _add(facts, o, GK.day, obs.day)
         _add(facts, o, GK.unitCode, obs.unit)
-        if obs.measure in LAB_MEASURES:
-            _add(facts, o, RDF.type, GK.LabObservation)
-            _add(facts, o, RDF.type, MEASURE_TYPES[obs.measure])
-            _add(facts, o, GK.measured, GK[obs.measure])
-            _add(facts, o, GK.value, obs.value)
-        elif obs.measure in SUPPORT_MEASURES:
+        if obs.measure in SUPPORT_MEASURES:
             _add(facts, o, RDF.type, GK.SupportEvent)
             _add(facts, o, GK.support, SUPPORT_MEASURES[obs.measure])
         elif obs.measure == "donor_chimerism_pct":
@@ -192,7 +187,66 @@ def build_facts(
 
     for attr, prop in DERIVED_PROPERTIES.items():
         _add(facts, t, prop, getattr(derived, attr))
-    return TransplantFacts(t, facts)
+    tf = TransplantFacts(t, facts)
+    if observations:
+        add_lab_observations(tf, record)
+    return tf
+
+
+class SharedProps(dict):  # type: ignore[type-arg]
+    """The facts of a lab count, shared by every count with the same measure, day, value and unit.
+
+    A count's facts depend on nothing else, so equal counts share one read-only dict; the SHACL
+    evaluator keeps the results of shapes that read only the node itself on it (``memo``), so that
+    4 million counts cost one check per distinct count. Never mutate one.
+    """
+
+    __slots__ = ("memo",)
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.memo: dict[object, object] = {}
+
+    def _read_only(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("the facts of a lab count are shared and read-only: copy them with dict(...) to change them")
+
+    __setitem__ = __delitem__ = setdefault = update = pop = popitem = clear = _read_only  # type: ignore[assignment]
+
+
+@lru_cache(maxsize=1 << 18)
+def _lab_props(measure: str, day: int | None, value: float | None, unit: str | None) -> SharedProps:
+    props: dict[URIRef, list[Item]] = {RDF.type: [GK.LabObservation, MEASURE_TYPES[measure]], GK.measured: [GK[measure]]}
+    if day is not None:
+        props[GK.day] = [day]
+    if unit is not None:
+        props[GK.unitCode] = [unit]
+    if value is not None:
+        props[GK.value] = [value]
+    return SharedProps(props)
+
+
+def add_lab_observations(tf: TransplantFacts, record: TransplantRecord) -> None:
+    """Add the lab counts of ``record`` to ``tf`` (what ``build_facts(..., observations=True)`` adds).
+
+    Example:
+        >>> from graftkg.model import Observation
+        >>> from graftkg.vocabulary import vocabulary
+        >>> r = TransplantRecord("T", observations=[Observation(14, "ANC", 0.6)])
+        >>> tf = build_facts(r, Derived(), vocabulary(), observations=False)
+        >>> add_lab_observations(tf, r)
+        >>> tf.facts[tf.facts[tf.node][GK.observation][0]][GK.value]
+        [0.6]
+    """
+    facts = tf.facts
+    links = facts[tf.node].setdefault(GK.observation, [])
+    base = str(tf.node).replace("/transplant/", "/observation/", 1) + "/"
+    for i, obs in enumerate(record.observations):
+        if obs.measure in LAB_MEASURES:
+            o = trusted_iri(base + str(i))
+            links.append(o)
+            facts[o] = _lab_props(obs.measure, obs.day, obs.value, obs.unit)
+    if not links:
+        del facts[tf.node][GK.observation]
 
 
 @lru_cache(maxsize=4)

@@ -22,6 +22,7 @@ from rdflib.collection import Collection
 
 from graftkg.assets import asset_dir
 from graftkg.errors import OntologyError
+from graftkg.facts import SharedProps
 from graftkg.owlexpr import Facts, Item
 from graftkg.rdf import DCTERMS, GK, RDF, RDFS, XSD, canonical, to_python
 
@@ -270,13 +271,20 @@ def evaluate(shapes: Iterable[Shape], facts: Facts, lookup: Lookup | None = None
         ['ConditioningIntensityRequired', 'DonorTypeRequired']
     """
     resolve: Lookup = lookup or (lambda n: {})
-    by_class, by_subject = _index(tuple(shapes))
+    by_class, by_subject, token = _index(tuple(shapes))
     for focus, props in facts.items():
-        todo: list[Shape] = []
-        for cls in props.get(RDF.type, ()):
-            todo.extend(by_class.get(cls, ()))  # type: ignore[arg-type]
-        for prop in props:
-            todo.extend(by_subject.get(prop, ()))
+        if type(props) is SharedProps:
+            # the facts of a count are shared by all equal counts: shapes that read only the node
+            # itself give the same results for each of them, so they are evaluated once per dict
+            memo = props.memo.get(token)
+            if memo is None:
+                memo = props.memo[token] = _shared_results(by_class, by_subject, props)
+            local, other = memo  # type: ignore[misc]
+            for shape, value, component in local:
+                yield _result(shape, focus, value, component)
+            todo: list[Shape] = other
+        else:
+            todo = _applicable(props, by_class, by_subject)
         for shape in todo:
             if len(shape.path) == 1:
                 values = props.get(shape.path[0], [])
@@ -286,8 +294,44 @@ def evaluate(shapes: Iterable[Shape], facts: Facts, lookup: Lookup | None = None
                 yield from _check(shape, facts, resolve, focus, values)
 
 
+def _applicable(
+    props: dict[URIRef, list[Item]], by_class: dict[URIRef, list[Shape]], by_subject: dict[URIRef, list[Shape]]
+) -> list[Shape]:
+    todo: list[Shape] = []
+    for cls in props.get(RDF.type, ()):
+        todo.extend(by_class.get(cls, ()))  # type: ignore[arg-type]
+    for prop in props:
+        todo.extend(by_subject.get(prop, ()))
+    return todo
+
+
+_LOCAL_FOCUS = URIRef("urn:graftkg:shared-node")
+
+
+def _is_local(shape: Shape) -> bool:
+    """Whether ``shape`` reads nothing but its focus node's own values (so equal nodes give equal results)."""
+    return len(shape.path) == 1 and not any(kind in ("class", "qualifiedClass") for kind, _ in shape.constraints)
+
+
+def _shared_results(
+    by_class: dict[URIRef, list[Shape]],
+    by_subject: dict[URIRef, list[Shape]],
+    props: dict[URIRef, list[Item]],
+) -> tuple[list[tuple[Shape, Item | None, str]], list[Shape]]:
+    todo = _applicable(props, by_class, by_subject)
+    local = [s for s in todo if _is_local(s)]
+    results = []
+    for shape in local:
+        values = props.get(shape.path[0], [])
+        if values or shape.needs_check_when_empty:
+            for r in _check(shape, {_LOCAL_FOCUS: props}, lambda n: {}, _LOCAL_FOCUS, values):
+                results.append((shape, r.value, r.component))
+    return results, [s for s in todo if not _is_local(s)]
+
+
 @lru_cache(maxsize=4)
-def _index(shapes: tuple[Shape, ...]) -> tuple[dict[URIRef, list[Shape]], dict[URIRef, list[Shape]]]:
+def _index(shapes: tuple[Shape, ...]) -> tuple[dict[URIRef, list[Shape]], dict[URIRef, list[Shape]], object]:
+    """Shapes by target class and by target property, and a token naming this set of shapes."""
     by_class: dict[URIRef, list[Shape]] = {}
     by_subject: dict[URIRef, list[Shape]] = {}
     for shape in shapes:
@@ -295,7 +339,7 @@ def _index(shapes: tuple[Shape, ...]) -> tuple[dict[URIRef, list[Shape]], dict[U
             by_class.setdefault(shape.target_class, []).append(shape)
         elif shape.target_subjects_of is not None:
             by_subject.setdefault(shape.target_subjects_of, []).append(shape)
-    return by_class, by_subject
+    return by_class, by_subject, object()
 
 
 def _result(shape: Shape, focus: Item, value: Item | None, component: str) -> Result:

@@ -19,13 +19,15 @@ from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
 
-from graftkg.classify import Classification, classify_records
-from graftkg.facts import TransplantFacts, add_to_graph, build_facts
+from graftkg.classify import Classification, classify_records, prepare, summarise
+from graftkg.definitions import definitions
+from graftkg.facts import TransplantFacts, add_lab_observations, add_to_graph, build_facts
 from graftkg.findings import SEVERITY_ORDER, Finding
 from graftkg.model import TransplantRecord
 from graftkg.ontology import DEFAULT_PROFILE, load_ontology
 from graftkg.owlexpr import Facts, Item
 from graftkg.rdf import GK, ID, RDF, XSD, to_literal
+from graftkg.reason import FastReasoner
 from graftkg.shacl import SH, Result, Shape, evaluate, load_shapes
 from graftkg.vocabulary import vocabulary
 
@@ -193,8 +195,19 @@ def _validate_range(bounds: tuple[int, int]) -> list[tuple[tuple[object, ...], F
     """Classify and check one range of ``_RECORDS`` (set before the workers fork); findings out."""
     start, end = bounds
     records = _RECORDS[start:end]
-    classifications = classify_records(records, profile=_PROFILE, workers=1, explain=False)
-    partitions = [validation_facts(r, c).facts for r, c in zip(records, classifications, strict=True)]
+    defs = definitions(_PROFILE)
+    fast = FastReasoner(defs)
+    classifications: list[Classification] = []
+    partitions: list[Facts] = []
+    # the facts are built once: classified without the lab counts (the definitions read only the
+    # derived facts), then completed with them and the inferred classes for the shapes
+    for record, (tf, derived) in zip(records, prepare(records, defs), strict=True):
+        classes = fast.classify(tf)
+        classifications.append(summarise(record, tf, derived, classes, defs, fast, explain=False))
+        add_lab_observations(tf, record)
+        types = tf.facts[tf.node][RDF.type]
+        types.extend(c for c in sorted(classes) if c not in types)
+        partitions.append(tf.facts)
     shapes = {s.iri: s for s in load_shapes()}
     explained: dict[int, Classification] = {}
     out: list[tuple[tuple[object, ...], Finding, Result]] = []

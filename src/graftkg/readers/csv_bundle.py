@@ -49,8 +49,8 @@ def _integer(text: str, path: str, line: int, field: str) -> int:
     return int(text)
 
 
-def _rows(path: Path, expected: list[str], required: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield ``(line number, {column: cell})`` for each data row, checking encoding, delimiter and shape."""
+def _table(path: Path, expected: list[str], required: list[str]) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """Check a CSV file's encoding, delimiter and header; return the header and ``(line, stripped cells)`` rows."""
     name = str(path)
     if not path.is_file():
         raise InputError("file not found", path=name)
@@ -62,6 +62,7 @@ def _rows(path: Path, expected: list[str], required: list[str]) -> Iterator[tupl
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", path=name, line=line) from None
+    del data
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise InputError("contains a NUL byte: not a text CSV file", path=name, line=line)
@@ -81,17 +82,28 @@ def _rows(path: Path, expected: list[str], required: list[str]) -> Iterator[tupl
     for column in required:
         if column not in header:
             raise InputError("required column missing", path=name, line=1, field=column)
-    width = len(header)
+    return header, _cells(reader, name, len(header))
+
+
+def _cells(reader: Any, name: str, width: int) -> Iterator[tuple[int, list[str]]]:
     try:
         for row in reader:
-            line = reader.line_num
-            if not row or all(not c.strip() for c in row):
-                continue
             if len(row) != width:
-                raise InputError(f"row has {len(row)} cells, header has {width}", path=name, line=line)
-            yield line, {h: c.strip() for h, c in zip(header, row, strict=True)}
+                if not row or all(not c.strip() for c in row):
+                    continue
+                raise InputError(f"row has {len(row)} cells, header has {width}", path=name, line=reader.line_num)
+            cells = [c.strip() for c in row]
+            if any(cells):
+                yield reader.line_num, cells
     except csv.Error as exc:
         raise InputError(f"malformed CSV: {exc}", path=name, line=reader.line_num) from None
+
+
+def _rows(path: Path, expected: list[str], required: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(line number, {column: cell})`` for each data row, checking encoding, delimiter and shape."""
+    header, rows = _table(path, expected, required)
+    for line, cells in rows:
+        yield line, dict(zip(header, cells, strict=True))
 
 
 def _transplant(line: int, row: dict[str, str], path: str, lenient: bool = False) -> TransplantRecord:
@@ -144,50 +156,75 @@ def _transplant(line: int, row: dict[str, str], path: str, lenient: bool = False
     return TransplantRecord(tid, source=path, line=line, **values)
 
 
-def _observation(line: int, row: dict[str, str], path: str, lenient: bool = False) -> tuple[str, Observation]:
-    tid = row["transplant_id"]
-    if not tid:
-        raise InputError("transplant_id is empty", path=path, line=line, field="transplant_id")
-    measure = row["measure"]
-    if measure not in OBSERVATION_MEASURES:
-        raise InputError(
-            f"unknown measure '{measure}' (known: {', '.join(sorted(OBSERVATION_MEASURES))})",
-            path=path,
-            line=line,
-            field="measure",
-        )
-    if not row["day"] and not lenient:
-        raise InputError("day is empty", path=path, line=line, field="day")
-    day = _integer(row["day"], path, line, "day") if row["day"] else None
-    cell = row["value"]
-    obs = Observation(day, measure, line=line, source=path)
+_SUPPORT_WITHOUT_VALUE = frozenset({"platelet_transfusion", "rbc_transfusion", "gcsf"})
+
+
+def _observation_parser(
+    header: list[str], path: str, lenient: bool
+) -> Callable[[int, list[str]], tuple[str, Observation]]:
+    """A parser of ``observations.csv`` rows with this header: ``(line, cells) -> (transplant_id, Observation)``."""
     vocab = vocabulary()
-    if measure == "infection":
-        if vocab.iri("infection", cell) is None and not (lenient and cell):
+    at = {column: header.index(column) for column in header}
+    i_tid, i_day, i_measure, i_value = at["transplant_id"], at["day"], at["measure"], at["value"]
+    i_lineage, i_method, i_unit = at.get("lineage"), at.get("method"), at.get("unit")
+    known_measures = frozenset(OBSERVATION_MEASURES)
+    number, integer = _NUMBER.match, _INT.match
+
+    def parse(line: int, cells: list[str]) -> tuple[str, Observation]:
+        tid = cells[i_tid]
+        if not tid:
+            raise InputError("transplant_id is empty", path=path, line=line, field="transplant_id")
+        measure = cells[i_measure]
+        if measure not in known_measures:
             raise InputError(
-                f"unknown pathogen '{cell}' (allowed: {', '.join(vocab.codes('infection'))})",
+                f"unknown measure '{measure}' (known: {', '.join(sorted(OBSERVATION_MEASURES))})",
                 path=path,
                 line=line,
-                field="value",
+                field="measure",
             )
-        obs.code = cell
-    elif cell:
-        obs.value = _number(cell, path, line, "value")
-    elif measure not in ("platelet_transfusion", "rbc_transfusion", "gcsf") and not lenient:
-        raise InputError(f"value is empty for measure {measure}", path=path, line=line, field="value")
-    lineage = row.get("lineage", "")
-    if lineage:
-        if vocab.iri("lineage", lineage) is None and not lenient:
-            raise InputError(
-                f"unknown lineage '{lineage}' (allowed: {', '.join(vocab.codes('lineage'))})",
-                path=path,
-                line=line,
-                field="lineage",
-            )
-        obs.lineage = lineage
-    obs.method = row.get("method") or None
-    obs.unit = row.get("unit") or None
-    return tid, obs
+        text = cells[i_day]
+        if text:
+            if not integer(text):
+                raise InputError(f"'{text}' is not a whole number", path=path, line=line, field="day")
+            day: int | None = int(text)
+        elif lenient:
+            day = None
+        else:
+            raise InputError("day is empty", path=path, line=line, field="day")
+        cell = cells[i_value]
+        obs = Observation(day, measure, None, None, None, None, None, line, path)
+        if measure == "infection":
+            if vocab.iri("infection", cell) is None and not (lenient and cell):
+                raise InputError(
+                    f"unknown pathogen '{cell}' (allowed: {', '.join(vocab.codes('infection'))})",
+                    path=path,
+                    line=line,
+                    field="value",
+                )
+            obs.code = cell
+        elif cell:
+            if not number(cell):
+                raise InputError(f"'{cell}' is not a number", path=path, line=line, field="value")
+            obs.value = float(cell)
+        elif measure not in _SUPPORT_WITHOUT_VALUE and not lenient:
+            raise InputError(f"value is empty for measure {measure}", path=path, line=line, field="value")
+        if i_lineage is not None and cells[i_lineage]:
+            lineage = cells[i_lineage]
+            if vocab.iri("lineage", lineage) is None and not lenient:
+                raise InputError(
+                    f"unknown lineage '{lineage}' (allowed: {', '.join(vocab.codes('lineage'))})",
+                    path=path,
+                    line=line,
+                    field="lineage",
+                )
+            obs.lineage = lineage
+        if i_method is not None and cells[i_method]:
+            obs.method = cells[i_method]
+        if i_unit is not None and cells[i_unit]:
+            obs.unit = cells[i_unit]
+        return tid, obs
+
+    return parse
 
 
 def read_bundle(
@@ -227,8 +264,10 @@ def read_bundle(
                 field="transplant_id",
             )
         records[record.transplant_id] = record
-    for n, (line, row) in enumerate(_rows(observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS)):
-        tid, obs = _observation(line, row, opath, lenient)
+    header, rows = _table(observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS)
+    parse = _observation_parser(header, opath, lenient)
+    for n, (line, cells) in enumerate(rows):
+        tid, obs = parse(line, cells)
         found = records.get(tid)
         if found is None:
             raise InputError(
