@@ -215,7 +215,10 @@ class SharedProps(dict):  # type: ignore[type-arg]
 
 @lru_cache(maxsize=1 << 18)
 def _lab_props(measure: str, day: int | None, value: float | None, unit: str | None) -> SharedProps:
-    props: dict[URIRef, list[Item]] = {RDF.type: [GK.LabObservation, MEASURE_TYPES[measure]], GK.measured: [GK[measure]]}
+    props: dict[URIRef, list[Item]] = {
+        RDF.type: [GK.LabObservation, MEASURE_TYPES[measure]],
+        GK.measured: [GK[measure]],
+    }
     if day is not None:
         props[GK.day] = [day]
     if unit is not None:

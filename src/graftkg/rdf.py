@@ -33,7 +33,20 @@ SKOS = _CachedNamespace(str(_SKOS))
 ID = _CachedNamespace("https://w3id.org/graftkg/id/")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 
-__all__ = ["DCTERMS", "GK", "ID", "OWL", "RDF", "RDFS", "SKOS", "XSD", "Value", "to_literal", "to_python", "trusted_iri"]
+__all__ = [
+    "DCTERMS",
+    "GK",
+    "ID",
+    "OWL",
+    "RDF",
+    "RDFS",
+    "SKOS",
+    "XSD",
+    "Value",
+    "to_literal",
+    "to_python",
+    "trusted_iri",
+]
 
 #: A data value as graftkg holds it in memory.
 Value = int | float | bool | str

@@ -279,7 +279,9 @@ def evaluate(shapes: Iterable[Shape], facts: Facts, lookup: Lookup | None = None
             memo = props.memo.get(token)
             if memo is None:
                 memo = props.memo[token] = _shared_results(by_class, by_subject, props)
-            local, other = memo  # type: ignore[misc]
+            local: list[tuple[Shape, Item | None, str]]
+            other: list[Shape]
+            local, other = memo  # type: ignore[assignment]
             for shape, value, component in local:
                 yield _result(shape, focus, value, component)
             todo: list[Shape] = other
