@@ -59,6 +59,11 @@ _SUPPORTED = {
 }
 
 
+Lookup = Callable[[Item], dict[URIRef, list[Item]]]
+#: A compiled constraint: (facts, lookup, focus, value nodes) -> the (value, component) pairs that fail it.
+Checker = Callable[[Facts, Lookup, Item, list[Item]], Iterable[tuple[Item | None, str]]]
+
+
 @dataclass(frozen=True)
 class Result:
     """One validation result, as SHACL defines it (severity is the local name: Violation, Warning, Info)."""
@@ -88,6 +93,10 @@ class Shape:
     target_class: URIRef | None = None
     target_subjects_of: URIRef | None = None
     constraints: list[tuple[str, object]] = field(default_factory=list)
+    #: the constraints compiled to functions (set by :func:`load_shapes`)
+    checkers: tuple[Checker, ...] = field(default=(), repr=False, compare=False)
+    #: whether a focus node without values can fail (set with ``checkers``)
+    check_empty: bool = field(default=False, repr=False, compare=False)
 
     def __hash__(self) -> int:
         return hash(self.iri)
@@ -196,6 +205,8 @@ def load_shapes() -> tuple[Shape, ...]:
             shape.constraints.append(("qualifiedClass", _canon(cls)))
         if not shape.target_class and not shape.target_subjects_of:
             raise OntologyError(f"shape {iri} has no target")
+        shape.checkers = tuple(c for c in (_checker(k, a, shape) for k, a in shape.constraints) if c is not None)
+        shape.check_empty = shape.needs_check_when_empty
         out.append(shape)
     return tuple(out)
 
@@ -220,9 +231,6 @@ _DATATYPE_OF: dict[type, URIRef] = {bool: XSD.boolean, int: XSD.integer, float: 
 
 def _is_number(value: Item) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-Lookup = Callable[[Item], dict[URIRef, list[Item]]]
 
 
 def _values(facts: Facts, lookup: Lookup, node: Item, path: tuple[URIRef, ...]) -> list[Item]:
@@ -271,7 +279,13 @@ def evaluate(shapes: Iterable[Shape], facts: Facts, lookup: Lookup | None = None
         ['ConditioningIntensityRequired', 'DonorTypeRequired']
     """
     resolve: Lookup = lookup or (lambda n: {})
-    by_class, by_subject, token = _index(tuple(shapes))
+    if not isinstance(shapes, tuple):
+        shapes = tuple(shapes)
+    cached = _INDEXES.get(id(shapes))
+    if cached is None or cached[0] is not shapes:
+        cached = _INDEXES[id(shapes)] = (shapes, *_index(shapes))
+    _, by_class, by_subject, token = cached
+    reached: dict[tuple[Item, tuple[URIRef, ...]], list[Item]] = {}  # sequence paths, once per focus
     for focus, props in facts.items():
         if type(props) is SharedProps:
             # the facts of a count are shared by all equal counts: shapes that read only the node
@@ -281,19 +295,32 @@ def evaluate(shapes: Iterable[Shape], facts: Facts, lookup: Lookup | None = None
                 memo = props.memo[token] = _shared_results(by_class, by_subject, props)
             local: list[tuple[Shape, Item | None, str]]
             other: list[Shape]
-            local, other = memo  # type: ignore[assignment]
+            local, other = memo  # type: ignore[misc]
             for shape, value, component in local:
                 yield _result(shape, focus, value, component)
+            if not other:
+                continue
             todo: list[Shape] = other
         else:
             todo = _applicable(props, by_class, by_subject)
         for shape in todo:
-            if len(shape.path) == 1:
-                values = props.get(shape.path[0], [])
+            path = shape.path
+            if len(path) == 1:
+                values = props.get(path[0], _EMPTY)
             else:
-                values = _values(facts, resolve, focus, shape.path)
-            if values or shape.needs_check_when_empty:
-                yield from _check(shape, facts, resolve, focus, values)
+                values = reached.get((focus, path))  # type: ignore[assignment]
+                if values is None:
+                    values = reached[focus, path] = _values(facts, resolve, focus, path)
+            if values or shape.check_empty:
+                for checker in shape.checkers:
+                    failed = checker(facts, resolve, focus, values)
+                    if failed:
+                        for value, component in failed:
+                            yield Result(focus, path, value, shape.severity, shape.iri, component, shape.message)
+
+
+_EMPTY: list[Item] = []
+_INDEXES: dict[int, tuple[tuple[Shape, ...], dict[URIRef, list[Shape]], dict[URIRef, list[Shape]], object]] = {}
 
 
 def _applicable(
@@ -348,53 +375,90 @@ def _result(shape: Shape, focus: Item, value: Item | None, component: str) -> Re
     return Result(focus, shape.path, value, shape.severity, shape.iri, component, shape.message)
 
 
-def _check(shape: Shape, facts: Facts, lookup: Lookup, focus: Item, values: list[Item]) -> Iterator[Result]:
-    for kind, arg in shape.constraints:
-        if kind == "minCount" and len(values) < arg:  # type: ignore[operator]
-            yield _result(shape, focus, None, "MinCountConstraintComponent")
-        elif kind == "maxCount" and len(values) > arg:  # type: ignore[operator]
-            yield _result(shape, focus, None, "MaxCountConstraintComponent")
-        elif kind == "datatype":
-            for v in values:
-                if isinstance(v, URIRef) or _DATATYPE_OF.get(type(v)) != arg:
-                    yield _result(shape, focus, v, "DatatypeConstraintComponent")
-        elif kind == "in":
-            for v in values:
-                if _key(v) not in arg:  # type: ignore[operator]
-                    yield _result(shape, focus, v, "InConstraintComponent")
-        elif kind in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
-            for v in values:
-                if not (_is_number(v) and _within(kind, float(v), float(arg))):  # type: ignore[arg-type]
-                    yield _result(shape, focus, v, kind[0].upper() + kind[1:] + "ConstraintComponent")
-        elif kind == "pattern":
-            for v in values:
-                if not isinstance(v, str) or isinstance(v, URIRef) or not arg.search(v):  # type: ignore[attr-defined]
-                    yield _result(shape, focus, v, "PatternConstraintComponent")
-        elif kind == "class":
-            for v in values:
-                if arg not in _types(facts, lookup, v):
-                    yield _result(shape, focus, v, "ClassConstraintComponent")
-        elif kind == "equals":
-            other = _values(facts, lookup, focus, (arg,))  # type: ignore[arg-type]
-            mine = {_key(v) for v in values}
+_NOTHING: tuple[tuple[Item | None, str], ...] = ()
+
+
+def _num(value: Item) -> bool:
+    t = type(value)
+    return t is float or t is int
+
+
+def _checker(kind: str, arg: object, shape: Shape) -> Checker | None:
+    """Compile one constraint of ``shape`` to a function (the SHACL Core semantics of that component)."""
+    if kind == "minCount":
+        least = int(arg)  # type: ignore[call-overload]
+        return lambda f, lk, n, vs: ((None, "MinCountConstraintComponent"),) if len(vs) < least else _NOTHING
+    if kind == "maxCount":
+        most = int(arg)  # type: ignore[call-overload]
+        return lambda f, lk, n, vs: ((None, "MaxCountConstraintComponent"),) if len(vs) > most else _NOTHING
+    if kind == "datatype":
+        wanted = {t for t, d in _DATATYPE_OF.items() if d == arg}
+        return lambda f, lk, n, vs: [(v, "DatatypeConstraintComponent") for v in vs if type(v) not in wanted]
+    if kind == "in":
+        members = arg
+        return lambda f, lk, n, vs: [(v, "InConstraintComponent") for v in vs if _key(v) not in members]  # type: ignore[operator]
+    if kind in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
+        bound = float(arg)  # type: ignore[arg-type]
+        component = kind[0].upper() + kind[1:] + "ConstraintComponent"
+        if kind == "minInclusive":
+            return lambda f, lk, n, vs: [(v, component) for v in vs if not (_num(v) and v >= bound)]  # type: ignore[operator]
+        if kind == "maxInclusive":
+            return lambda f, lk, n, vs: [(v, component) for v in vs if not (_num(v) and v <= bound)]  # type: ignore[operator]
+        if kind == "minExclusive":
+            return lambda f, lk, n, vs: [(v, component) for v in vs if not (_num(v) and v > bound)]  # type: ignore[operator]
+        return lambda f, lk, n, vs: [(v, component) for v in vs if not (_num(v) and v < bound)]  # type: ignore[operator]
+    if kind == "pattern":
+        search = arg.search  # type: ignore[attr-defined]
+        return lambda f, lk, n, vs: [
+            (v, "PatternConstraintComponent") for v in vs if type(v) is not str or not search(v)
+        ]
+    if kind == "class":
+        return lambda f, lk, n, vs: [(v, "ClassConstraintComponent") for v in vs if arg not in _types(f, lk, v)]
+    if kind == "equals":
+        prop = (arg,)
+
+        def equals(f: Facts, lk: Lookup, n: Item, vs: list[Item]) -> Iterable[tuple[Item | None, str]]:
+            other = _values(f, lk, n, prop)  # type: ignore[arg-type]
+            mine = {_key(v) for v in vs}
             theirs = {_key(v) for v in other}
-            for v in values:
-                if _key(v) not in theirs:
-                    yield _result(shape, focus, v, "EqualsConstraintComponent")
-            for v in other:
-                if _key(v) not in mine:
-                    yield _result(shape, focus, v, "EqualsConstraintComponent")
-        elif kind in ("lessThan", "lessThanOrEquals"):
-            other = _values(facts, lookup, focus, (arg,))  # type: ignore[arg-type]
-            component = "LessThanConstraintComponent" if kind == "lessThan" else "LessThanOrEqualsConstraintComponent"
-            for v in values:
-                if any(not _compare(kind, v, w) for w in other):
-                    yield _result(shape, focus, v, component)
-        elif kind == "qualifiedClass":
-            minimum = next((a for k, a in shape.constraints if k == "qualifiedMinCount"), None)
-            conforming = sum(1 for v in values if arg in _types(facts, lookup, v))
-            if minimum is not None and conforming < minimum:  # type: ignore[operator]
-                yield _result(shape, focus, None, "QualifiedMinCountConstraintComponent")
+            missing = [v for v in vs if _key(v) not in theirs] + [v for v in other if _key(v) not in mine]
+            return [(v, "EqualsConstraintComponent") for v in missing]
+
+        return equals
+    if kind in ("lessThan", "lessThanOrEquals"):
+        prop, strict = (arg,), kind == "lessThan"
+        component = "LessThanConstraintComponent" if strict else "LessThanOrEqualsConstraintComponent"
+
+        def less(f: Facts, lk: Lookup, n: Item, vs: list[Item]) -> Iterable[tuple[Item | None, str]]:
+            other = _values(f, lk, n, prop)  # type: ignore[arg-type]
+            if not other:
+                return _NOTHING
+            out: list[tuple[Item | None, str]] = []
+            for v in dict.fromkeys(vs):  # value nodes are a set
+                for w in other:
+                    if not (_num(v) and _num(w) and (v < w if strict else v <= w)):  # type: ignore[operator]
+                        out.append((v, component))
+                        break
+            return out
+
+        return less
+    if kind == "qualifiedClass":
+        minimum = next((a for k, a in shape.constraints if k == "qualifiedMinCount"), None)
+        if minimum is None:
+            return None
+
+        def qualified(f: Facts, lk: Lookup, n: Item, vs: list[Item]) -> Iterable[tuple[Item | None, str]]:
+            conforming = sum(1 for v in vs if arg in _types(f, lk, v))
+            return ((None, "QualifiedMinCountConstraintComponent"),) if conforming < minimum else _NOTHING  # type: ignore[operator]
+
+        return qualified
+    return None  # qualifiedMinCount is read by qualifiedClass
+
+
+def _check(shape: Shape, facts: Facts, lookup: Lookup, focus: Item, values: list[Item]) -> Iterator[Result]:
+    for checker in shape.checkers:
+        for value, component in checker(facts, lookup, focus, values):
+            yield Result(focus, shape.path, value, shape.severity, shape.iri, component, shape.message)
 
 
 def run_pyshacl(data: Graph) -> list[Result]:

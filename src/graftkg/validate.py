@@ -117,12 +117,16 @@ def check_partitions(
     known = index or {}
     out: list[tuple[int, Result]] = []
     seen: set[tuple[object, ...]] = set()
+    patients = {node for node, props in known.items() if GK.Patient in props.get(RDF.type, ())}
     for n, partition in enumerate(partitions):
         # nodes shared by partitions (patients) are checked with their facts merged over all partitions
-        facts = {
-            node: known.get(node, props) if GK.Patient in props.get(RDF.type, ()) else props
-            for node, props in partition.items()
-        }
+        facts = partition
+        shared = partition.keys() & patients
+        if shared:
+            facts = dict(partition)
+            for node in shared:
+                if GK.Patient in partition[node].get(RDF.type, ()):
+                    facts[node] = known[node]
         for r in evaluate(shapes, facts, lambda node: known.get(node, {})):
             key = (r.focus, r.shape, r.component, _key_of(r.value))
             if key not in seen:
