@@ -98,13 +98,76 @@ def _cmd_query(args: argparse.Namespace) -> int:
     from graftkg.store import store_with_data
 
     params = parse_params(args.param)
+    if sum(map(bool, (args.data, args.endpoint, args.store))) > 1:
+        raise GraftkgError("--data, --endpoint and --store are exclusive: choose where the query runs")
     if args.endpoint:
-        if args.data:
-            raise GraftkgError("--data and --endpoint are exclusive: the endpoint answers from its own store")
         result = run_endpoint(args.endpoint, args.name, params)
+    elif args.store:
+        from graftkg.store import open_store
+
+        result = run_embedded(open_store(args.store), args.name, params)
     else:
         result = run_embedded(store_with_data(args.data, args.definitions), args.name, params)
     print(render(result, args.format))
+    return EXIT_OK
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    from graftkg.load import load, submissions
+
+    if args.list:
+        rows = submissions(args.store)
+        for row in rows:
+            print(
+                f"{row['name']}\t{row['transplants']} transplants\tdefinitions {row['profile']}\tloaded {row['loaded']}"
+            )
+        if not rows:
+            print(f"no submissions in {args.store}", file=sys.stderr)
+        return EXIT_OK
+    if not args.paths:
+        raise GraftkgError("give a submission to load (or --list)")
+    if args.name and len(args.paths) > 1:
+        raise GraftkgError("--name names one submission: give one PATH with it")
+    for path in args.paths:
+        report = load(path, store=args.store, name=args.name, profile=args.definitions, progress=_say)
+        print(report.summary())
+    return EXIT_OK
+
+
+def _cmd_unload(args: argparse.Namespace) -> int:
+    from graftkg.load import unload
+
+    removed = unload(args.submission, store=args.store)
+    print(f"unloaded submission '{args.submission}': {removed:,} triples removed")
+    return EXIT_OK
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from graftkg.serve import Server, Settings
+
+    settings = Settings(args.host, args.port, args.write_token, args.timeout, args.max_result_mb)
+    with Server(args.store, settings) as server:
+        mode = "read-write with token" if args.write_token else "read-only"
+        _say(f"serving {args.store} at {server.url}/query ({mode}; query page {server.url}/); Ctrl-C stops")
+        try:
+            return server.wait()
+        except KeyboardInterrupt:
+            _say("stopping")
+            return EXIT_OK
+
+
+def _cmd_push(args: argparse.Namespace) -> int:
+    from graftkg.push import Remote, push
+
+    remote = Remote(
+        update=args.endpoint, graph_store=args.graph_store, token=args.token, user=args.user, password=args.password
+    )
+    sent = push(args.store, remote, progress=_say)
+    print(f"pushed {len(sent)} graphs, {sum(sent.values()):,} triples to {args.graph_store or args.endpoint}")
     return EXIT_OK
 
 
@@ -127,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``graftkg`` (exposed for documentation and tests)."""
     from graftkg.assets import profiles
     from graftkg.classify import FORMATS
+    from graftkg.load import DEFAULT_STORE
     from graftkg.ontology import DEFAULT_PROFILE
     from graftkg.reason import REASONERS
 
@@ -208,11 +272,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="submission to classify and query with the knowledge base (repeatable; CSV bundle, Turtle, JSON-LD)",
     )
     p.add_argument("--endpoint", metavar="URL", help="SPARQL 1.1 endpoint to query instead of the embedded store")
+    p.add_argument("--store", metavar="DIR", help="query a store folder made by 'graftkg load' instead")
     p.add_argument(
         "--definitions", choices=profiles(), default=DEFAULT_PROFILE, help="definition profile (default: %(default)s)"
     )
     p.add_argument("--format", choices=["table", "json", "csv"], default="table", help="default: %(default)s")
     p.set_defaults(func=_cmd_query)
+
+    p = sub.add_parser("load", help="classify submissions and load them into the store (replaces an earlier load)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="submission: CSV bundle folder, Turtle or JSON-LD")
+    p.add_argument("--store", default=DEFAULT_STORE, metavar="DIR", help="store folder (default: %(default)s)")
+    p.add_argument("--name", metavar="NAME", help="submission name (default: the folder or file name)")
+    p.add_argument(
+        "--definitions", choices=profiles(), default=DEFAULT_PROFILE, help="definition profile (default: %(default)s)"
+    )
+    p.add_argument("--list", action="store_true", help="list the submissions in the store instead")
+    p.set_defaults(func=_cmd_load)
+
+    p = sub.add_parser("unload", help="remove a submission and everything inferred from it from the store")
+    p.add_argument("submission", metavar="SUBMISSION", help="submission name (see 'graftkg load --list')")
+    p.add_argument("--store", default=DEFAULT_STORE, metavar="DIR", help="store folder (default: %(default)s)")
+    p.set_defaults(func=_cmd_unload)
+
+    p = sub.add_parser("serve", help="serve the store as a SPARQL 1.1 endpoint (Oxigraph), read-only by default")
+    p.add_argument("--store", default=DEFAULT_STORE, metavar="DIR", help="store folder (default: %(default)s)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    p.add_argument("--port", type=int, default=7878, help="port (default: %(default)s)")
+    p.add_argument("--write-token", metavar="TOKEN", help="accept writes that present this bearer token")
+    p.add_argument("--timeout", type=int, default=30, metavar="S", help="query time limit in seconds (default: 30)")
+    p.add_argument(
+        "--max-result-mb", type=float, default=64, metavar="MB", help="result size limit in MB (default: 64)"
+    )
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("push", help="copy the store's graphs into another SPARQL store (Graph Store or Update)")
+    p.add_argument("--store", default=DEFAULT_STORE, metavar="DIR", help="store folder (default: %(default)s)")
+    p.add_argument("--endpoint", required=True, metavar="URL", help="the target's SPARQL Update address")
+    p.add_argument("--graph-store", metavar="URL", help="the target's Graph Store Protocol address (preferred)")
+    p.add_argument("--token", metavar="TOKEN", help="bearer token for the target")
+    p.add_argument("--user", metavar="USER", help="HTTP basic user for the target")
+    p.add_argument("--password", metavar="PASSWORD", help="HTTP basic password for the target")
+    p.set_defaults(func=_cmd_push)
 
     p = sub.add_parser("report", help="one-page report on a transplant: classification, plot, risk factors, advice")
     p.add_argument("paths", nargs="+", metavar="PATH", help="the submission holding the transplant")

@@ -301,3 +301,47 @@ def add_to_graph(graph: Graph, facts: Facts, ontology: Graph, *, close: bool = T
             graph.add((restriction, OWL.onProperty, prop))
             graph.add((restriction, OWL.maxCardinality, Literal(0, datatype=XSD.nonNegativeInteger)))
             graph.add((node, RDF.type, restriction))
+
+
+_NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+_INTEGER = f"^^<{XSD.integer}>"
+_DECIMAL = f"^^<{XSD.decimal}>"
+_BOOLEAN = f"^^<{XSD.boolean}>"
+
+
+def nt_term(value: Item) -> str:
+    """``value`` as an N-Triples term, exactly as :func:`graftkg.rdf.to_literal` types it.
+
+    Example:
+        >>> nt_term(0.5)
+        '"0.5"^^<http://www.w3.org/2001/XMLSchema#decimal>'
+        >>> print(nt_term('say "hi"'), nt_term(3))
+        "say \\"hi\\"" "3"^^<http://www.w3.org/2001/XMLSchema#integer>
+    """
+    t = type(value)
+    if t is URIRef:
+        return f"<{value}>"
+    if t is str:
+        return '"' + value.translate(_NT_ESCAPES) + '"'  # type: ignore[union-attr]
+    if t is bool:
+        return f'"{"true" if value else "false"}"{_BOOLEAN}'
+    if t is int:
+        return f'"{value}"{_INTEGER}'
+    if t is float:
+        return f'"{to_literal(value)}"{_DECIMAL}'
+    return to_literal(value).n3()
+
+
+def ntriples(facts: Facts) -> Iterator[str]:
+    """The facts as N-Triples lines (without newline), for fast bulk writes to a store.
+
+    Example:
+        >>> list(ntriples({URIRef("urn:t"): {GK.deathDay: [40]}}))
+        ['<urn:t> <https://w3id.org/graftkg/deathDay> "40"^^<http://www.w3.org/2001/XMLSchema#integer> .']
+    """
+    for node, props in facts.items():
+        subject = f"<{node}> "
+        for prop, values in props.items():
+            head = f"{subject}<{prop}> "
+            for value in values:
+                yield head + nt_term(value) + " ."

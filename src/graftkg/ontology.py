@@ -25,7 +25,7 @@ def load_ontology(profile: str = DEFAULT_PROFILE) -> Graph:
         raise OntologyError(f"unknown definitions profile '{profile}' (choose from: {', '.join(profiles())})")
     graph = Graph()
     for path in ontology_files(profile):
-        _parse(graph, path)
+        parse_into(graph, path)
     return graph
 
 
@@ -45,11 +45,18 @@ def load_knowledge_base(profile: str = DEFAULT_PROFILE) -> Graph:
     graph = Graph()
     graph += load_ontology(profile)
     for path in knowledge_files():
-        _parse(graph, path)
+        parse_into(graph, path)
     return graph
 
 
-def _parse(graph: Graph, path: object) -> None:
+def parse_into(graph: Graph, path: object) -> None:
+    """Parse the Turtle file ``path`` into ``graph``; a syntax error becomes an :class:`OntologyError` naming the file.
+
+    Example:
+        >>> from graftkg.assets import knowledge_files
+        >>> g = Graph(); parse_into(g, knowledge_files()[0]); len(g) > 100
+        True
+    """
     try:
         graph.parse(path, format="turtle")  # type: ignore[arg-type]
     except (ParserError, SyntaxError, ValueError) as exc:

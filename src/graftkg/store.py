@@ -38,6 +38,31 @@ def add_graph(store: ox.Store, graph: Graph, name: str | None = None) -> int:
     return len(graph)
 
 
+def open_store(path: str | Path) -> ox.Store:
+    """Open a store folder made by ``graftkg load`` for queries (read-only; through no server).
+
+    Example:
+        >>> import tempfile
+        >>> from graftkg.load import load
+        >>> where = Path(tempfile.mkdtemp()) / "s"
+        >>> _ = load("examples/paper-patients/csv", store=where)
+        >>> len(open_store(where)) > 5000
+        True
+    """
+    from graftkg.errors import GraftkgError
+    from graftkg.load import SERVER_FILE
+
+    folder = Path(path)
+    if (folder / SERVER_FILE).exists():
+        raise GraftkgError(f"{folder} is being served: query the server with --endpoint <its URL>/query")
+    if not folder.is_dir():
+        raise GraftkgError(f"{folder}: no such store (make one with 'graftkg load')")
+    try:
+        return ox.Store.read_only(str(folder))
+    except OSError as exc:
+        raise GraftkgError(f"{folder}: cannot open the store: {str(exc).splitlines()[0]}") from None
+
+
 def knowledge_store(profile: str = DEFAULT_PROFILE) -> ox.Store:
     """A new in-memory store holding the knowledge base under definitions ``profile``.
 

@@ -9,6 +9,7 @@ rules that depend on the definitions (e.g. the engraftment window has closed).
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections import Counter
@@ -166,12 +167,14 @@ def validate_records(
     unique: dict[tuple[object, ...], tuple[Finding, Result]] = {}
     try:
         if workers > 1:
+            gc.freeze()  # the records are read-only in the workers: keep the collector off their pages
             with get_context("fork").Pool(workers) as pool:
                 parts = list(_progressing(pool.imap(_validate_range, ranges), ranges, progress))
         else:
             parts = list(_progressing(map(_validate_range, ranges), ranges, progress))
     finally:
         _RECORDS = ()
+        gc.unfreeze()
     for part in parts:
         for key, finding, result in part:
             unique.setdefault(key, (finding, result))

@@ -1,0 +1,511 @@
+"""load / unload = put a classified submission into a store, or take it out, in one atomic step.
+
+A store holds named graphs:
+
+* ``gk:graph/ontology`` - the ontology under one definitions profile;
+* ``gk:graph/evidence`` - the cited evidence and the recommendations;
+* ``gk:graph/submission/<id>`` - one submission's data as submitted, with its provenance (PROV-O:
+  source files and their SHA-256, time of load, definitions profile, graftkg version);
+* ``gk:graph/inferred/<id>`` - what graftkg inferred from it: derived days and values, the classes of
+  the definitions, the explanations; ``prov:wasDerivedFrom`` its submission graph.
+
+Queries read the union of the graphs. A load reads and classifies everything first (bad input stops
+it before the store is touched), then replaces the submission's graphs in one SPARQL update, so a
+reader sees the old submission or the new one, never a mixture. The store is an on-disk pyoxigraph
+store, or, while ``graftkg serve`` runs on it, that server (the loader finds it and writes through it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from graftkg import __version__
+from graftkg.classify import classify_records
+from graftkg.derive import Derived
+from graftkg.errors import GraftkgError, InputError
+from graftkg.facts import DERIVED_PROPERTIES, build_facts, nt_term, ntriples
+from graftkg.model import TransplantRecord
+from graftkg.ontology import DEFAULT_PROFILE, load_ontology
+from graftkg.rdf import GK, RDF, XSD
+from graftkg.vocabulary import vocabulary
+
+DEFAULT_STORE = "graftkg-store"
+ONTOLOGY_GRAPH = str(GK["graph/ontology"])
+EVIDENCE_GRAPH = str(GK["graph/evidence"])
+SERVER_FILE = ".graftkg-serve.json"
+PROV = "http://www.w3.org/ns/prov#"
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+class StoreError(GraftkgError):
+    """The store cannot be opened or written, or does not hold what was asked for."""
+
+
+def submission_graph(submission: str) -> str:
+    """The IRI of a submission's data graph.
+
+    Example:
+        >>> submission_graph("centre-a-2026")
+        'https://w3id.org/graftkg/graph/submission/centre-a-2026'
+    """
+    return f"{GK}graph/submission/{submission}"
+
+
+def inferred_graph(submission: str) -> str:
+    """The IRI of the graph of what graftkg inferred from a submission.
+
+    Example:
+        >>> inferred_graph("centre-a-2026")
+        'https://w3id.org/graftkg/graph/inferred/centre-a-2026'
+    """
+    return f"{GK}graph/inferred/{submission}"
+
+
+def submission_id(path: str | Path) -> str:
+    """The default submission identifier of an input: its folder or file name without suffix.
+
+    Example:
+        >>> submission_id("examples/paper-patients/csv"), submission_id("data/centre-a.ttl")
+        ('csv', 'centre-a')
+    """
+    p = Path(path)
+    name = p.name if p.is_dir() else p.stem
+    return check_id(re.sub(r"[^A-Za-z0-9._-]", "-", name).strip("-.") or "submission")
+
+
+def check_id(submission: str) -> str:
+    """Return ``submission`` if it is a usable identifier (letters, digits, ``.``, ``_``, ``-``).
+
+    Example:
+        >>> check_id("centre-a")
+        'centre-a'
+    """
+    if not _ID.match(submission):
+        raise InputError(
+            f"'{submission}' is not a usable submission name (letters, digits, '.', '_', '-'; up to 128)",
+            field="submission",
+        )
+    return submission
+
+
+class Target(Protocol):
+    """Where a load writes: an embedded store or a running server."""
+
+    def update(self, text: str) -> None: ...
+
+    def ask(self, text: str) -> bool: ...
+
+    def select(self, text: str) -> list[dict[str, str]]: ...
+
+
+class EmbeddedTarget:
+    """An on-disk pyoxigraph store opened by this process."""
+
+    def __init__(self, path: Path) -> None:
+        import pyoxigraph as ox
+
+        self.path = path
+        try:
+            self.store = ox.Store(str(path))
+        except OSError as exc:
+            raise StoreError(f"{path}: cannot open the store: {str(exc).splitlines()[0]}") from None
+
+    def update(self, text: str) -> None:
+        try:
+            self.store.update(text)
+        except (OSError, SyntaxError) as exc:
+            raise StoreError(f"{self.path}: write failed, the store is unchanged: {exc}") from None
+        self.store.flush()
+
+    def ask(self, text: str) -> bool:
+        return bool(self.store.query(text))
+
+    def select(self, text: str) -> list[dict[str, str]]:
+        solutions = self.store.query(text)
+        names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
+        return [{n: s[n].value for n in names if s[n] is not None} for s in solutions]  # type: ignore[union-attr]
+
+
+class ServerTarget:
+    """A store served by ``graftkg serve``: writes go through its update endpoint with the write token."""
+
+    def __init__(self, url: str, token: str | None) -> None:
+        self.url, self.token = url.rstrip("/"), token
+
+    def _post(self, path: str, body: str, content_type: str, accept: str) -> bytes:
+        import urllib.error
+        import urllib.request
+
+        headers = {"Content-Type": content_type, "Accept": accept}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(self.url + path, data=body.encode("utf-8"), headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=3600) as response:
+                return response.read()  # type: ignore[no-any-return]
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace").strip().splitlines()
+            raise StoreError(f"{self.url}{path}: HTTP {exc.code}: {detail[0] if detail else exc.reason}") from None
+        except OSError as exc:
+            raise StoreError(f"{self.url}{path}: {exc}") from None
+
+    def update(self, text: str) -> None:
+        self._post("/update", text, "application/sparql-update", "*/*")
+
+    def ask(self, text: str) -> bool:
+        return bool(
+            json.loads(self._post("/query", text, "application/sparql-query", "application/sparql-results+json"))[
+                "boolean"
+            ]
+        )
+
+    def select(self, text: str) -> list[dict[str, str]]:
+        data = json.loads(self._post("/query", text, "application/sparql-query", "application/sparql-results+json"))
+        return [{k: v["value"] for k, v in row.items()} for row in data["results"]["bindings"]]
+
+
+def open_target(store: str | Path = DEFAULT_STORE) -> EmbeddedTarget | ServerTarget:
+    """Open ``store`` for writing: directly, or through the ``graftkg serve`` running on it.
+
+    Example:
+        >>> import tempfile
+        >>> isinstance(open_target(Path(tempfile.mkdtemp()) / "s"), EmbeddedTarget)
+        True
+    """
+    path = Path(store)
+    server = path / SERVER_FILE
+    if server.is_file():
+        try:
+            info = json.loads(server.read_text(encoding="utf-8"))
+            return ServerTarget(str(info["url"]), info.get("write_token"))
+        except (OSError, ValueError, KeyError) as exc:
+            raise StoreError(f"{server}: unreadable server file ({exc}); remove it if no server runs") from None
+    if path.exists() and not path.is_dir():
+        raise StoreError(f"{path}: not a store folder")
+    return EmbeddedTarget(path)
+
+
+@dataclass
+class LoadReport:
+    """What a load wrote."""
+
+    submission: str
+    transplants: int
+    data_triples: int
+    inferred_triples: int
+    replaced: bool
+    seconds: float
+
+    def summary(self) -> str:
+        """One line for the terminal.
+
+        Example:
+            >>> LoadReport("a", 8, 900, 300, False, 1.5).summary()
+            "loaded submission 'a': 8 transplants, 900 data triples, 300 inferred triples in 1.5 s"
+        """
+        verb = "reloaded" if self.replaced else "loaded"
+        return (
+            f"{verb} submission '{self.submission}': {self.transplants:,} transplants, "
+            f"{self.data_triples:,} data triples, {self.inferred_triples:,} inferred triples in {self.seconds:.1f} s"
+        )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _source_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return [p for p in (path / "transplants.csv", path / "observations.csv") if p.is_file()]
+    return [path]
+
+
+def _lines(graph_iri: str, lines: Iterator[str]) -> Iterator[str]:
+    yield f"GRAPH <{graph_iri}> {{"
+    yield from lines
+    yield "}"
+
+
+def provenance(
+    submission: str, sources: Sequence[Path], profile: str, transplants: int, started: datetime, ended: datetime
+) -> tuple[list[str], list[str]]:
+    """PROV-O statements about a submission's data graph and its inferred graph (N-Triples lines).
+
+    Example:
+        >>> now = datetime(2026, 1, 1, tzinfo=UTC)
+        >>> data, inferred = provenance("a", [], "paper", 0, now, now)
+        >>> any("generatedAtTime" in line for line in data), any("wasDerivedFrom" in line for line in inferred)
+        (True, True)
+    """
+    g, i = f"<{submission_graph(submission)}>", f"<{inferred_graph(submission)}>"
+    activity = f"<{GK}load/{submission}/{started.strftime('%Y%m%dT%H%M%S%fZ')}>"
+    agent = f"<{GK}software/graftkg/{__version__}>"
+    when = f'"{started.isoformat()}"^^<{XSD.dateTime}>'
+    done = f'"{ended.isoformat()}"^^<{XSD.dateTime}>'
+    a = f"<{RDF.type}>"
+    data = [
+        f"{g} {a} <{PROV}Entity> .",
+        f"{g} {a} <{GK}Submission> .",
+        f"{g} <{GK}submissionName> {nt_term(submission)} .",
+        f"{g} <{PROV}generatedAtTime> {done} .",
+        f"{g} <{PROV}wasGeneratedBy> {activity} .",
+        f"{g} <{GK}definitionProfile> {nt_term(profile)} .",
+        f"{g} <{GK}transplantCount> {nt_term(transplants)} .",
+        f"{activity} {a} <{PROV}Activity> .",
+        f"{activity} <{PROV}startedAtTime> {when} .",
+        f"{activity} <{PROV}endedAtTime> {done} .",
+        f"{activity} <{PROV}wasAssociatedWith> {agent} .",
+        f"{agent} {a} <{PROV}SoftwareAgent> .",
+        f"{agent} <http://www.w3.org/2000/01/rdf-schema#label> {nt_term(f'graftkg {__version__}')} .",
+    ]
+    for source in sources:
+        checksum = _sha256(source)
+        node = f"<urn:sha256:{checksum}>"
+        data += [
+            f"{g} <{PROV}wasDerivedFrom> {node} .",
+            f"{node} {a} <{PROV}Entity> .",
+            f"{node} <{PROV}atLocation> {nt_term(str(source.resolve()))} .",
+            f"{node} <{GK}sha256> {nt_term(checksum)} .",
+            f"{activity} <{PROV}used> {node} .",
+        ]
+    inferred = [
+        f"{i} {a} <{PROV}Entity> .",
+        f"{i} <{PROV}wasDerivedFrom> {g} .",
+        f"{i} <{PROV}wasGeneratedBy> {activity} .",
+        f"{i} <{PROV}generatedAtTime> {done} .",
+        f"{i} <{GK}definitionProfile> {nt_term(profile)} .",
+    ]
+    return data, inferred
+
+
+def submission_lines(
+    records: Sequence[TransplantRecord], profile: str, progress: Callable[[str], None] | None = None
+) -> tuple[list[str], list[str]]:
+    """The data triples (as submitted) and the inferred triples of ``records``, as N-Triples lines.
+
+    Example:
+        >>> r = TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=12)
+        >>> data, inferred = submission_lines([r], "paper")
+        >>> any("Engrafted" in line for line in inferred), any("Engrafted" in line for line in data)
+        (True, False)
+    """
+    vocab = vocabulary()
+    results = classify_records(
+        records, profile=profile, progress=(lambda d, t: progress(f"classified {d:,} of {t:,}")) if progress else None
+    )
+    data: list[str] = []
+    inferred: list[str] = []
+    explanation, definition_profile = f"<{GK.explanation}>", f"<{GK.definitionProfile}>"
+    for record, result in zip(records, results, strict=True):
+        tf = build_facts(record, Derived(), vocab, observations=True)
+        data.extend(ntriples(tf.facts))
+        node = f"<{tf.node}>"
+        for attr, prop in DERIVED_PROPERTIES.items():
+            value = getattr(result.derived, attr)
+            if value is not None:
+                inferred.append(f"{node} <{prop}> {nt_term(value)} .")
+        inferred.extend(f"{node} <{RDF.type}> <{cls}> ." for cls in sorted(result.classes))
+        inferred.extend(f'{node} {explanation} {nt_term(s)[:-1]}"@en .' for s in result.explanation)
+        inferred.append(f"{node} {definition_profile} {nt_term(profile)} .")
+    return data, inferred
+
+
+def _graph_lines(graph: object) -> list[str]:
+    from rdflib import Graph
+
+    assert isinstance(graph, Graph)
+    text = graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def knowledge_checksum(profile: str) -> str:
+    """SHA-256 over the ontology and knowledge-base files of ``profile`` (the store keeps the one it holds).
+
+    Example:
+        >>> knowledge_checksum("paper") != knowledge_checksum("astct-2021")
+        True
+    """
+    from graftkg.assets import knowledge_files, ontology_files
+
+    digest = hashlib.sha256()
+    for path in [*ontology_files(profile), *knowledge_files()]:
+        digest.update(Path(path).name.encode() + b"\0" + Path(path).read_bytes())
+    return digest.hexdigest()
+
+
+def _evidence_graph() -> object:
+    from rdflib import Graph
+
+    from graftkg.assets import knowledge_files
+    from graftkg.ontology import parse_into
+
+    graph = Graph()
+    for path in knowledge_files():
+        parse_into(graph, path)
+    return graph
+
+
+def _knowledge_update(target: Target, profile: str) -> str:
+    """The update that (re)writes the ontology and evidence graphs when they are missing or changed."""
+    marker = ONTOLOGY_GRAPH
+    rows = target.select(
+        f"SELECT ?profile ?checksum WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ "
+        f"<{marker}> <{GK.definitionProfile}> ?profile ; <{GK.sha256}> ?checksum }} }}"
+    )
+    if rows and rows[0].get("profile") != profile:
+        raise StoreError(
+            f"the store holds definitions '{rows[0].get('profile')}', not '{profile}': load with "
+            f"--definitions {rows[0].get('profile')}, or use another store"
+        )
+    checksum = knowledge_checksum(profile)
+    if rows and rows[0].get("checksum") == checksum:
+        return ""
+    ontology = _graph_lines(load_ontology(profile))
+    ontology += [
+        f"<{marker}> <{GK.definitionProfile}> {nt_term(profile)} .",
+        f"<{marker}> <{GK.sha256}> {nt_term(checksum)} .",
+        f"<{marker}> <{GK.graftkgVersion}> {nt_term(__version__)} .",
+    ]
+    evidence = _graph_lines(_evidence_graph())
+    return "\n".join(
+        [
+            f"DROP SILENT GRAPH <{ONTOLOGY_GRAPH}> ;",
+            f"DROP SILENT GRAPH <{EVIDENCE_GRAPH}> ;",
+            "INSERT DATA {",
+            *_lines(ONTOLOGY_GRAPH, iter(ontology)),
+            *_lines(EVIDENCE_GRAPH, iter(evidence)),
+            "} ;",
+        ]
+    )
+
+
+def submissions(store: str | Path = DEFAULT_STORE) -> list[dict[str, str]]:
+    """The submissions in ``store``: name, transplants, profile and time of load.
+
+    Example:
+        >>> import tempfile
+        >>> submissions(Path(tempfile.mkdtemp()) / "s")
+        []
+    """
+    target = open_target(store)
+    return target.select(
+        f"SELECT ?name ?transplants ?profile ?loaded WHERE {{ GRAPH ?g {{ ?g a <{GK}Submission> ; "
+        f"<{GK}submissionName> ?name ; <{GK}transplantCount> ?transplants ; <{GK.definitionProfile}> ?profile ; "
+        f"<{PROV}generatedAtTime> ?loaded }} }} ORDER BY ?name"
+    )
+
+
+def load(
+    path: str | Path,
+    *,
+    store: str | Path = DEFAULT_STORE,
+    name: str | None = None,
+    profile: str = DEFAULT_PROFILE,
+    progress: Callable[[str], None] | None = None,
+) -> LoadReport:
+    """Read, classify and load the submission at ``path`` into ``store``, replacing an earlier load of it.
+
+    Nothing is written unless the whole input reads and classifies; the graphs are then replaced in one
+    transaction.
+
+    Example:
+        >>> import tempfile
+        >>> where = Path(tempfile.mkdtemp()) / "store"
+        >>> load("examples/paper-patients/csv", store=where, name="paper").transplants
+        8
+        >>> load("examples/paper-patients/csv", store=where, name="paper").replaced
+        True
+    """
+    from graftkg.readers import read_inputs
+
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    source = Path(path)
+    submission = check_id(name) if name is not None else submission_id(source)
+    say = progress or (lambda message: None)
+    say(f"reading {source}")
+    records = read_inputs([source])
+    data, inferred = submission_lines(records, profile, say)
+    target = open_target(store)
+    knowledge = _knowledge_update(target, profile)
+    replaced = target.ask(f"ASK {{ GRAPH <{submission_graph(submission)}> {{ ?s ?p ?o }} }}")
+    extra_data, extra_inferred = provenance(
+        submission, _source_files(source), profile, len(records), started, datetime.now(UTC)
+    )
+    say(f"writing {len(data) + len(inferred) + len(extra_data) + len(extra_inferred):,} triples")
+    text = "\n".join(
+        [
+            knowledge,
+            f"DROP SILENT GRAPH <{submission_graph(submission)}> ;",
+            f"DROP SILENT GRAPH <{inferred_graph(submission)}> ;",
+            "INSERT DATA {",
+            *_lines(submission_graph(submission), iter(data + extra_data)),
+            *_lines(inferred_graph(submission), iter(inferred + extra_inferred)),
+            "}",
+        ]
+    )
+    target.update(text)
+    return LoadReport(
+        submission,
+        len(records),
+        len(data) + len(extra_data),
+        len(inferred) + len(extra_inferred),
+        replaced,
+        time.perf_counter() - t0,
+    )
+
+
+def unload(submission: str, *, store: str | Path = DEFAULT_STORE) -> int:
+    """Remove a submission and everything inferred from it; return the number of triples removed.
+
+    Example:
+        >>> import tempfile
+        >>> where = Path(tempfile.mkdtemp()) / "store"
+        >>> _ = load("examples/paper-patients/csv", store=where, name="paper")
+        >>> unload("paper", store=where) > 100, submissions(where)
+        (True, [])
+    """
+    check_id(submission)
+    target = open_target(store)
+    graphs = (submission_graph(submission), inferred_graph(submission))
+    rows = target.select(
+        "SELECT (COUNT(*) AS ?n) WHERE { VALUES ?g { "
+        + " ".join(f"<{g}>" for g in graphs)
+        + " } GRAPH ?g { ?s ?p ?o } }"
+    )
+    count = int(rows[0]["n"]) if rows else 0
+    if not count:
+        names = ", ".join(r["name"] for r in submissions(store)) or "none"
+        raise StoreError(f"no submission '{submission}' in {store} (loaded: {names})")
+    target.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
+    return count
+
+
+__all__ = [
+    "DEFAULT_STORE",
+    "EVIDENCE_GRAPH",
+    "ONTOLOGY_GRAPH",
+    "LoadReport",
+    "StoreError",
+    "inferred_graph",
+    "load",
+    "open_target",
+    "provenance",
+    "submission_graph",
+    "submission_id",
+    "submission_lines",
+    "submissions",
+    "unload",
+]
