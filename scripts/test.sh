@@ -18,6 +18,23 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
 
+# A second SPARQL server standing in for a site's own store, for the push tests: an Oxigraph server
+# (PyPI oxigraph, installed above) on 127.0.0.1, reading the union of its graphs as most stores do.
+if [ -z "${GRAFTKG_TEST_OXIGRAPH:-}" ]; then
+  PORT=$(.venv/bin/python -c 'from graftkg.serve import free_port; print(free_port())')
+  .venv/bin/oxigraph serve --bind "127.0.0.1:$PORT" --union-default-graph >/dev/null 2>&1 &
+  OXIGRAPH_PID=$!
+  trap 'kill $OXIGRAPH_PID 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do
+    if .venv/bin/python -c "import socket,sys; socket.create_connection(('127.0.0.1', $PORT), 1)" 2>/dev/null; then
+      break
+    fi
+    sleep 0.1
+  done
+  export GRAFTKG_TEST_OXIGRAPH="http://127.0.0.1:$PORT"
+  echo "Oxigraph test server at $GRAFTKG_TEST_OXIGRAPH"
+fi
+
 echo "== ruff"; .venv/bin/ruff check src tests benchmarks
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"; .venv/bin/python -m pytest --doctest-modules src tests "$@"

@@ -116,6 +116,11 @@ class EmbeddedTarget:
         try:
             self.store = ox.Store(str(path))
         except OSError as exc:
+            if "lock" in str(exc).lower():
+                raise StoreError(
+                    f"{path}: the store is in use by another process (a load, or a server without its "
+                    f"{SERVER_FILE}); wait for it, or serve the store and go through the server"
+                ) from None
             raise StoreError(f"{path}: cannot open the store: {str(exc).splitlines()[0]}") from None
 
     def update(self, text: str) -> None:
@@ -190,7 +195,25 @@ def open_target(store: str | Path = DEFAULT_STORE) -> EmbeddedTarget | ServerTar
             raise StoreError(f"{server}: unreadable server file ({exc}); remove it if no server runs") from None
     if path.exists() and not path.is_dir():
         raise StoreError(f"{path}: not a store folder")
-    return EmbeddedTarget(path)
+    key = str(path.resolve())
+    if key not in _OPEN:  # one handle per store and process (the store is locked while open)
+        _OPEN[key] = EmbeddedTarget(path)
+    return _OPEN[key]
+
+
+_OPEN: dict[str, EmbeddedTarget] = {}
+
+
+def release(store: str | Path) -> None:
+    """Close this process's handle on ``store`` (so that a server, or another process, can open it).
+
+    Example:
+        >>> release("no-such-store")
+    """
+    import gc
+
+    if _OPEN.pop(str(Path(store).resolve()), None) is not None:
+        gc.collect()
 
 
 @dataclass
@@ -399,7 +422,10 @@ def submissions(store: str | Path = DEFAULT_STORE) -> list[dict[str, str]]:
         >>> submissions(Path(tempfile.mkdtemp()) / "s")
         []
     """
-    target = open_target(store)
+    return _submissions(open_target(store))
+
+
+def _submissions(target: Target) -> list[dict[str, str]]:
     return target.select(
         f"SELECT ?name ?transplants ?profile ?loaded WHERE {{ GRAPH ?g {{ ?g a <{GK}Submission> ; "
         f"<{GK}submissionName> ?name ; <{GK}transplantCount> ?transplants ; <{GK.definitionProfile}> ?profile ; "
@@ -487,7 +513,7 @@ def unload(submission: str, *, store: str | Path = DEFAULT_STORE) -> int:
     )
     count = int(rows[0]["n"]) if rows else 0
     if not count:
-        names = ", ".join(r["name"] for r in submissions(store)) or "none"
+        names = ", ".join(r["name"] for r in _submissions(target)) or "none"
         raise StoreError(f"no submission '{submission}' in {store} (loaded: {names})")
     target.update(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
     return count
@@ -503,6 +529,7 @@ __all__ = [
     "load",
     "open_target",
     "provenance",
+    "release",
     "submission_graph",
     "submission_id",
     "submission_lines",

@@ -109,7 +109,9 @@ def local_graphs(store: str | Path = DEFAULT_STORE) -> dict[str, bytes]:
         }
     if not path.is_dir():
         raise PushError(f"{path}: no such store (load a submission first)")
-    local = ox.Store.read_only(str(path))
+    from graftkg.store import open_store
+
+    local = open_store(path)
     out: dict[str, bytes] = {}
     for graph in local.named_graphs():
         out[graph.value] = local.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph) or b""

@@ -32,11 +32,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from graftkg.errors import GraftkgError
-from graftkg.load import DEFAULT_STORE, SERVER_FILE
+from graftkg.load import DEFAULT_STORE, SERVER_FILE, release
 
 DEFAULT_PORT = 7878
 DEFAULT_TIMEOUT_S = 30
 DEFAULT_MAX_RESULT_MB = 64
+_CANCELLED = b"The SPARQL operation has been cancelled"
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization"}
 
 
@@ -141,6 +142,14 @@ class _Gate(BaseHTTPRequestHandler):
                     "add LIMIT to the query, or ask for a server started with a higher --max-result-mb",
                 )
                 return
+            if _CANCELLED in data[-200:]:
+                # Oxigraph streams results: a query that hits the time limit ends its 200 body with this
+                self._refuse(
+                    503,
+                    f"the query ran longer than this endpoint's limit of {self.settings.timeout_s} s and was "
+                    "stopped: narrow it, or ask for a server started with a higher --timeout",
+                )
+                return
             self.send_response(response.status, response.reason)
             for key, value in response.getheaders():
                 if key.lower() not in _HOP_BY_HOP | {"content-length", "server", "date"}:
@@ -186,6 +195,7 @@ class Server:
         if marker.exists():
             raise ServeError(f"{marker} exists: a server already runs on this store (remove the file if it does not)")
         self.store.mkdir(parents=True, exist_ok=True)
+        release(self.store)
         port = free_port()
         command = [
             oxigraph_binary(),
@@ -247,8 +257,9 @@ def _wait_until_up(process: subprocess.Popen[bytes], port: int, timeout: float =
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            error = (process.stderr.read() if process.stderr else b"").decode("utf-8", "replace").strip()
-            raise ServeError(f"the Oxigraph server stopped: {error.splitlines()[-1] if error else process.returncode}")
+            error = (process.stderr.read() if process.stderr else b"").decode("utf-8", "replace").strip().splitlines()
+            reason = next((line.strip() for line in error if "rror" in line), error[0] if error else process.returncode)
+            raise ServeError(f"the Oxigraph server stopped: {reason}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
             return
         time.sleep(0.1)

@@ -39,7 +39,7 @@ def add_graph(store: ox.Store, graph: Graph, name: str | None = None) -> int:
 
 
 def open_store(path: str | Path) -> ox.Store:
-    """Open a store folder made by ``graftkg load`` for queries (read-only; through no server).
+    """Open a store folder made by ``graftkg load`` for queries (the handle ``load`` uses, in this process).
 
     Example:
         >>> import tempfile
@@ -50,17 +50,16 @@ def open_store(path: str | Path) -> ox.Store:
         True
     """
     from graftkg.errors import GraftkgError
-    from graftkg.load import SERVER_FILE
+    from graftkg.load import SERVER_FILE, EmbeddedTarget, open_target
 
     folder = Path(path)
     if (folder / SERVER_FILE).exists():
         raise GraftkgError(f"{folder} is being served: query the server with --endpoint <its URL>/query")
     if not folder.is_dir():
         raise GraftkgError(f"{folder}: no such store (make one with 'graftkg load')")
-    try:
-        return ox.Store.read_only(str(folder))
-    except OSError as exc:
-        raise GraftkgError(f"{folder}: cannot open the store: {str(exc).splitlines()[0]}") from None
+    target = open_target(folder)
+    assert isinstance(target, EmbeddedTarget)
+    return target.store
 
 
 def knowledge_store(profile: str = DEFAULT_PROFILE) -> ox.Store:
