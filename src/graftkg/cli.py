@@ -193,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     from graftkg.load import DEFAULT_STORE
     from graftkg.ontology import DEFAULT_PROFILE
     from graftkg.reason import REASONERS
+    from graftkg.serve import DEFAULT_MAX_RESULT_MB, DEFAULT_PORT, DEFAULT_TIMEOUT_S
 
     parser = argparse.ArgumentParser(
         prog="graftkg",
@@ -297,11 +298,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the store as a SPARQL 1.1 endpoint (Oxigraph), read-only by default")
     p.add_argument("--store", default=DEFAULT_STORE, metavar="DIR", help="store folder (default: %(default)s)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    p.add_argument("--port", type=int, default=7878, help="port (default: %(default)s)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default: %(default)s)")
     p.add_argument("--write-token", metavar="TOKEN", help="accept writes that present this bearer token")
-    p.add_argument("--timeout", type=int, default=30, metavar="S", help="query time limit in seconds (default: 30)")
     p.add_argument(
-        "--max-result-mb", type=float, default=64, metavar="MB", help="result size limit in MB (default: 64)"
+        "--timeout", type=int, default=DEFAULT_TIMEOUT_S, metavar="S", help="query time limit (default: %(default)s s)"
+    )
+    p.add_argument(
+        "--max-result-mb",
+        type=float,
+        default=DEFAULT_MAX_RESULT_MB,
+        metavar="MB",
+        help="result size limit (default: %(default)s MB)",
     )
     p.set_defaults(func=_cmd_serve)
 
