@@ -16,7 +16,7 @@ from graftkg.query import (
     named_query,
     render,
     run_embedded,
-    run_embedded_with_values,
+    run_embedded_substituted,
     with_values,
 )
 from graftkg.store import knowledge_store, store_with_data
@@ -82,7 +82,7 @@ def test_substitution_and_values_binding_agree(case: Path) -> None:
     spec = json.loads(case.read_text(encoding="utf-8"))
     store = store_with_data([ROOT / d for d in spec["data"]])
     a = run_embedded(store, spec["query"], spec["params"])
-    b = run_embedded_with_values(store, spec["query"], spec["params"])
+    b = run_embedded_substituted(store, spec["query"], spec["params"])
     assert a.variables == b.variables and a.rows == b.rows
 
 
@@ -90,7 +90,7 @@ def test_parameters_are_bound_as_escaped_terms_not_pasted() -> None:
     store = store_with_data([EXAMPLES / "paper-patients" / "csv"])
     hostile = 'P1-T1" } } SELECT * WHERE { ?s ?p ?o } #'
     assert run_embedded(store, "recommendations-for-transplant", {"transplant_id": hostile}).rows == []
-    assert run_embedded_with_values(store, "recommendations-for-transplant", {"transplant_id": hostile}).rows == []
+    assert run_embedded_substituted(store, "recommendations-for-transplant", {"transplant_id": hostile}).rows == []
     text = with_values(
         named_query("transplants-by-outcome"), bind(named_query("transplants-by-outcome"), {"outcome": 'x"y'})
     )
