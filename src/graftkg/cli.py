@@ -357,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except GraftkgError as exc:
-        print(f"graftkg: error: {exc}", file=sys.stderr)
+        print(f"graftkg: error: {' '.join(str(exc).splitlines())}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("graftkg: interrupted", file=sys.stderr)

@@ -23,6 +23,9 @@ class InputError(GraftkgError):
     def __init__(
         self, message: str, *, path: str | None = None, line: int | None = None, field: str | None = None
     ) -> None:
+        message = _one_line(message)
+        path = None if path is None else _one_line(path)
+        field = None if field is None else _one_line(field)
         self.message = message
         self.path = path
         self.line = line
@@ -33,6 +36,16 @@ class InputError(GraftkgError):
         if field is not None:
             where += f": field '{field}'"
         super().__init__(f"{where}: {message}")
+
+
+def _one_line(text: str) -> str:
+    """Escape line breaks and other control characters, so that an error stays on one line.
+
+    Example:
+        >>> _one_line("a" + chr(10) + "b") == "a" + chr(92) + "nb"
+        True
+    """
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 class OntologyError(GraftkgError):
