@@ -4,11 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v java >/dev/null 2>&1; then
-  echo "installing Java (needed by the OWL reasoner HermiT)..."
+# System packages: Java for the OWL reasoner HermiT; Virtuoso Open Source for the tests that push to
+# a second, independent SPARQL server.
+MISSING=""
+command -v java >/dev/null 2>&1 || MISSING="$MISSING default-jre-headless"
+command -v virtuoso-t >/dev/null 2>&1 || MISSING="$MISSING virtuoso-opensource-7"
+if [ -n "$MISSING" ]; then
+  echo "installing:$MISSING"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq default-jre-headless >/dev/null
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $MISSING >/dev/null
 fi
 
 PY=${PYTHON:-python3}
@@ -34,6 +40,18 @@ if [ -z "${GRAFTKG_TEST_OXIGRAPH:-}" ]; then
   export GRAFTKG_TEST_OXIGRAPH="http://127.0.0.1:$PORT"
   echo "Oxigraph test server at $GRAFTKG_TEST_OXIGRAPH"
 fi
+
+# Virtuoso Open Source 7 on 127.0.0.1, its own database in a temporary folder.
+if [ -z "${GRAFTKG_TEST_VIRTUOSO:-}" ]; then
+  VDIR=$(mktemp -d)
+  VHTTP=$(.venv/bin/python -c 'from graftkg.serve import free_port; print(free_port())')
+  VSQL=$(.venv/bin/python -c 'from graftkg.serve import free_port; print(free_port())')
+  GRAFTKG_TEST_VIRTUOSO=$(bash scripts/start-virtuoso.sh "$VDIR" "$VHTTP" "$VSQL" | tail -1)
+  export GRAFTKG_TEST_VIRTUOSO
+  trap 'kill ${OXIGRAPH_PID:-} 2>/dev/null || true; isql-vt "127.0.0.1:$VSQL" dba dba exec="shutdown;" >/dev/null 2>&1 || true' EXIT
+  echo "Virtuoso test server at $GRAFTKG_TEST_VIRTUOSO"
+fi
+export GRAFTKG_REQUIRE_SERVERS=1
 
 echo "== ruff"; .venv/bin/ruff check src tests benchmarks
 echo "== mypy"; .venv/bin/mypy

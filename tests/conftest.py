@@ -30,3 +30,25 @@ def record_from_case(path: Path) -> tuple[TransplantRecord, dict[str, Any]]:
             observations.append(Observation(day, measure, None if value is None else float(value)))
     record = TransplantRecord(path.stem, observations=observations, **case["record"])
     return record, case["expect"]
+
+
+def normal_rows(rows: list[dict[str, object]], *, empty_is_unbound: bool = False) -> list[str]:
+    """Query rows as sorted JSON, for comparing stores: GROUP_CONCAT lists sorted (SPARQL leaves their
+    order undefined), whole decimals as integers; with ``empty_is_unbound``, an empty string is no value
+    (Virtuoso gives "" for a GROUP_CONCAT over nothing where Oxigraph leaves the variable unbound)."""
+    import json
+
+    def cell(v: object) -> object:
+        if isinstance(v, str):
+            for sep in ("; ", ", "):
+                if sep in v:
+                    return sep.join(sorted(v.split(sep)))
+        if isinstance(v, float) and v.is_integer():
+            return int(v)
+        return v
+
+    out = []
+    for r in rows:
+        kept = {k: cell(v) for k, v in r.items() if not (empty_is_unbound and v == "")}
+        out.append(json.dumps(kept, sort_keys=True))
+    return sorted(out)

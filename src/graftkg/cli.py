@@ -141,6 +141,13 @@ def _cmd_load(args: argparse.Namespace) -> int:
 def _cmd_unload(args: argparse.Namespace) -> int:
     from graftkg.load import unload
 
+    if args.endpoint:
+        from graftkg.push import Remote, unload_remote
+
+        remote = Remote(update=args.endpoint, token=args.token, user=args.user, password=args.password)
+        unload_remote(remote, args.submission)
+        print(f"unloaded submission '{args.submission}' from {args.endpoint}")
+        return EXIT_OK
     removed = unload(args.submission, store=args.store)
     print(f"unloaded submission '{args.submission}': {removed:,} triples removed")
     return EXIT_OK
@@ -293,6 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("unload", help="remove a submission and everything inferred from it from the store")
     p.add_argument("submission", metavar="SUBMISSION", help="submission name (see 'graftkg load --list')")
     p.add_argument("--store", default=DEFAULT_STORE, metavar="DIR", help="store folder (default: %(default)s)")
+    p.add_argument("--endpoint", metavar="URL", help="remove it from this store's SPARQL Update address instead")
+    p.add_argument("--token", metavar="TOKEN", help="bearer token for --endpoint")
+    p.add_argument("--user", metavar="USER", help="HTTP basic user for --endpoint")
+    p.add_argument("--password", metavar="PASSWORD", help="HTTP basic password for --endpoint")
     p.set_defaults(func=_cmd_unload)
 
     p = sub.add_parser("serve", help="serve the store as a SPARQL 1.1 endpoint (Oxigraph), read-only by default")

@@ -1,13 +1,16 @@
 """push = copy a store's graphs, one by one, into any store that speaks the standard protocols.
 
 With a SPARQL 1.1 Graph Store HTTP Protocol address each graph is sent with ``PUT`` (which replaces
-it); without one, each graph is replaced with SPARQL 1.1 Update (``DROP SILENT GRAPH`` then ``INSERT
-DATA`` in chunks). Either way a second push of the same store changes nothing: it is idempotent.
+it); without one, each graph is replaced with SPARQL 1.1 Update: ``DROP SILENT GRAPH``, then ``INSERT
+DATA`` in chunks of 1,000 triples, and the triples that share blank nodes together in ``INSERT {...}
+WHERE {}`` templates of about 200 (Virtuoso refuses blank nodes in ``INSERT DATA`` and compiles each
+update to SQL of bounded length). Either way a second push of the same store changes nothing.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -18,7 +21,9 @@ from pathlib import Path
 from graftkg.errors import GraftkgError
 from graftkg.load import DEFAULT_STORE, SERVER_FILE
 
-CHUNK_TRIPLES = 20_000
+CHUNK_TRIPLES = 1_000  # Virtuoso compiles each update to SQL and refuses very long ones
+TEMPLATE_TRIPLES = 200
+_BNODE = re.compile(r"_:[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 class PushError(GraftkgError):
@@ -68,6 +73,37 @@ class Remote:
         separator = "&" if "?" in self.graph_store else "?"
         url = f"{self.graph_store}{separator}{urllib.parse.urlencode({'graph': graph})}"
         self.send("PUT", url, ntriples, "application/n-triples")
+
+
+def bnode_chunks(lines: list[str], size: int) -> list[list[str]]:
+    """Group N-Triples lines so that the triples sharing a blank node stay in one group of about ``size``.
+
+    Example:
+        >>> bnode_chunks(["<a> <p> _:x .", "_:x <q> _:y .", "_:y <r> <b> .", "<c> <p> _:z ."], 2)
+        [['<a> <p> _:x .', '_:x <q> _:y .', '_:y <r> <b> .'], ['<c> <p> _:z .']]
+    """
+    parent: dict[str, str] = {}
+
+    def root(label: str) -> str:
+        while parent.setdefault(label, label) != label:
+            parent[label] = parent[parent[label]]
+            label = parent[label]
+        return label
+
+    labels = [_BNODE.findall(line) for line in lines]
+    for found in labels:
+        for other in found[1:]:
+            parent[root(other)] = root(found[0])
+    groups: dict[str, list[str]] = {}
+    for line, found in zip(lines, labels, strict=True):
+        groups.setdefault(root(found[0]) if found else line, []).append(line)
+    chunks: list[list[str]] = []
+    for group in groups.values():
+        if chunks and len(chunks[-1]) + len(group) <= size:
+            chunks[-1].extend(group)
+        else:
+            chunks.append(list(group))
+    return chunks
 
 
 def local_graphs(store: str | Path = DEFAULT_STORE) -> dict[str, bytes]:
@@ -141,13 +177,32 @@ def push(
             remote.put_graph(graph, data)
         else:
             remote.run_update(f"DROP SILENT GRAPH <{graph}>")
-            # blank nodes are scoped to one request: a graph with any goes in one piece
-            size = len(lines) if any("_:" in line for line in lines) else CHUNK_TRIPLES
-            for start in range(0, len(lines), max(size, 1)):
-                chunk = "\n".join(lines[start : start + size])
+            plain = [line for line in lines if "_:" not in line]
+            for start in range(0, len(plain), CHUNK_TRIPLES):
+                chunk = "\n".join(plain[start : start + CHUNK_TRIPLES])
                 remote.run_update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{chunk}\n}} }}")
+            # blank nodes are scoped to one request, and some stores (Virtuoso) refuse them in INSERT
+            # DATA: the triples sharing blank nodes go together, as INSERT templates (fresh blank nodes)
+            for chunk_lines in bnode_chunks([line for line in lines if "_:" in line], TEMPLATE_TRIPLES):
+                body = "\n".join(chunk_lines)
+                remote.run_update(f"INSERT {{ GRAPH <{graph}> {{\n{body}\n}} }} WHERE {{}}")
         sent[graph] = len(lines)
     return sent
 
 
-__all__ = ["PushError", "Remote", "local_graphs", "push"]
+def unload_remote(remote: Remote, submission: str) -> None:
+    """Remove a submission's two graphs from a remote store (what ``graftkg unload`` does locally).
+
+    Example (needs a running server; see tests)::
+
+        unload_remote(Remote(update="http://127.0.0.1:7879/update"), "centre-a")
+    """
+    from graftkg.load import check_id, inferred_graph, submission_graph
+
+    check_id(submission)
+    remote.run_update(
+        f"DROP SILENT GRAPH <{submission_graph(submission)}> ;\nDROP SILENT GRAPH <{inferred_graph(submission)}>"
+    )
+
+
+__all__ = ["PushError", "Remote", "bnode_chunks", "local_graphs", "push", "unload_remote"]

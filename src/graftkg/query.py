@@ -145,7 +145,7 @@ def bind(query: NamedQuery, params: Mapping[str, str]) -> dict[str, RdfLiteral |
 
     Example:
         >>> bind(named_query("transplants-by-outcome"), {"outcome": "engrafted"})
-        {'outcome': rdflib.term.Literal('engrafted', datatype=rdflib.term.URIRef('http://www.w3.org/2001/XMLSchema#string'))}
+        {'outcome': rdflib.term.Literal('engrafted')}
     """
     declared = {p.name: p for p in query.parameters}
     unknown = sorted(set(params) - set(declared))
@@ -177,7 +177,7 @@ def _term(qname: str, p: Parameter, raw: str) -> RdfLiteral | URIRef:
             return RdfLiteral(Decimal(raw.strip()), datatype=XSD.decimal)
         except InvalidOperation:
             raise QueryError(f"query '{qname}': parameter '{p.name}': '{raw}' is not a number") from None
-    return RdfLiteral(raw, datatype=XSD.string)
+    return RdfLiteral(raw)  # a simple literal: the same term as xsd:string in RDF 1.1, and matched by every store
 
 
 def _ox_term(term: RdfLiteral | URIRef) -> ox.NamedNode | ox.Literal:
@@ -273,7 +273,7 @@ def with_values(query: NamedQuery, bound: Mapping[str, RdfLiteral | URIRef]) -> 
 
     Example:
         >>> q = named_query("transplants-by-outcome")
-        >>> 'VALUES (?outcome) { ("engrafted"^^' in with_values(q, bind(q, {"outcome": "engrafted"}))
+        >>> 'VALUES (?outcome) { ("engrafted") }' in with_values(q, bind(q, {"outcome": "engrafted"}))
         True
     """
     if not bound:
