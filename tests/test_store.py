@@ -154,6 +154,26 @@ def test_failed_load_leaves_the_store_as_it_was(tmp_path: Path) -> None:
     assert sorted(str(q) for q in open_store(store)) == before
 
 
+def test_bulk_load_writes_the_same_triples(tmp_path: Path) -> None:
+    from graftkg.synth import write_bundle
+
+    bundle = write_bundle(tmp_path / "b", n=60, seed=4)
+    a, b = tmp_path / "a", tmp_path / "b-store"
+    normal = load(bundle, store=a, name="x")
+    bulk = load(bundle, store=b, name="x", bulk=True)
+    assert (normal.data_triples, normal.inferred_triples) == (bulk.data_triples, bulk.inferred_triples)
+
+    def data_quads(store: Path) -> set[str]:
+        return {str(q) for q in open_store(store) if q.subject.value.startswith("https://w3id.org/graftkg/id/")}
+
+    assert data_quads(a) == data_quads(b) and len(data_quads(a)) > 5000
+    assert {g: _count(a, g) for g in (submission_graph("x"), inferred_graph("x"))} == {
+        g: _count(b, g) for g in (submission_graph("x"), inferred_graph("x"))
+    }
+    again = load(bundle, store=b, name="x", bulk=True)  # a bulk reload replaces too
+    assert again.replaced and _count(b, inferred_graph("x")) == _count(a, inferred_graph("x"))
+
+
 def test_unload_removes_a_submission_and_its_inferences(tmp_path: Path) -> None:
     store = tmp_path / "store"
     load(PAPER, store=store, name="a")

@@ -133,7 +133,7 @@ def _cmd_load(args: argparse.Namespace) -> int:
     if args.name and len(args.paths) > 1:
         raise GraftkgError("--name names one submission: give one PATH with it")
     for path in args.paths:
-        report = load(path, store=args.store, name=args.name, profile=args.definitions, progress=_say)
+        report = load(path, store=args.store, name=args.name, profile=args.definitions, progress=_say, bulk=args.bulk)
         print(report.summary())
     return EXIT_OK
 
@@ -293,6 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", metavar="NAME", help="submission name (default: the folder or file name)")
     p.add_argument(
         "--definitions", choices=profiles(), default=DEFAULT_PROFILE, help="definition profile (default: %(default)s)"
+    )
+    p.add_argument(
+        "--bulk",
+        action="store_true",
+        help="first load of a large registry: bulk loader, fast, not isolated from concurrent readers",
     )
     p.add_argument("--list", action="store_true", help="list the submissions in the store instead")
     p.set_defaults(func=_cmd_load)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Protocol
 
 from graftkg import __version__
-from graftkg.classify import classify_records
+from graftkg.classify import Classification, classify_records
 from graftkg.derive import Derived
 from graftkg.errors import GraftkgError, InputError
 from graftkg.facts import DERIVED_PROPERTIES, build_facts, nt_term, ntriples
@@ -313,6 +313,29 @@ def provenance(
     return data, inferred
 
 
+def record_lines(record: TransplantRecord, result: Classification, profile: str) -> tuple[list[str], list[str]]:
+    """One classified record's data triples (as submitted) and inferred triples, as N-Triples lines.
+
+    Example:
+        >>> r = TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=12)
+        >>> data, inferred = record_lines(r, classify_records([r])[0], "paper")
+        >>> any("Engrafted" in line for line in inferred), any("Engrafted" in line for line in data)
+        (True, False)
+    """
+    tf = build_facts(record, Derived(), vocabulary(), observations=True)
+    data = list(ntriples(tf.facts))
+    node = f"<{tf.node}>"
+    inferred = []
+    for attr, prop in DERIVED_PROPERTIES.items():
+        value = getattr(result.derived, attr)
+        if value is not None:
+            inferred.append(f"{node} <{prop}> {nt_term(value)} .")
+    inferred.extend(f"{node} <{RDF.type}> <{cls}> ." for cls in sorted(result.classes))
+    inferred.extend(f'{node} <{GK.explanation}> {nt_term(s)[:-1]}"@en .' for s in result.explanation)
+    inferred.append(f"{node} <{GK.definitionProfile}> {nt_term(profile)} .")
+    return data, inferred
+
+
 def submission_lines(
     records: Sequence[TransplantRecord], profile: str, progress: Callable[[str], None] | None = None
 ) -> tuple[list[str], list[str]]:
@@ -324,25 +347,20 @@ def submission_lines(
         >>> any("Engrafted" in line for line in inferred), any("Engrafted" in line for line in data)
         (True, False)
     """
-    vocab = vocabulary()
-    results = classify_records(
-        records, profile=profile, progress=(lambda d, t: progress(f"classified {d:,} of {t:,}")) if progress else None
-    )
     data: list[str] = []
     inferred: list[str] = []
-    explanation, definition_profile = f"<{GK.explanation}>", f"<{GK.definitionProfile}>"
-    for record, result in zip(records, results, strict=True):
-        tf = build_facts(record, Derived(), vocab, observations=True)
-        data.extend(ntriples(tf.facts))
-        node = f"<{tf.node}>"
-        for attr, prop in DERIVED_PROPERTIES.items():
-            value = getattr(result.derived, attr)
-            if value is not None:
-                inferred.append(f"{node} <{prop}> {nt_term(value)} .")
-        inferred.extend(f"{node} <{RDF.type}> <{cls}> ." for cls in sorted(result.classes))
-        inferred.extend(f'{node} {explanation} {nt_term(s)[:-1]}"@en .' for s in result.explanation)
-        inferred.append(f"{node} {definition_profile} {nt_term(profile)} .")
+    for record, result in zip(records, _classify(records, profile, progress), strict=True):
+        d, i = record_lines(record, result, profile)
+        data.extend(d)
+        inferred.extend(i)
     return data, inferred
+
+
+def _classify(
+    records: Sequence[TransplantRecord], profile: str, progress: Callable[[str], None] | None
+) -> list[Classification]:
+    say = (lambda d, t: progress(f"classified {d:,} of {t:,}")) if progress else None
+    return classify_records(records, profile=profile, progress=say)
 
 
 def _graph_lines(graph: object) -> list[str]:
@@ -440,11 +458,15 @@ def load(
     name: str | None = None,
     profile: str = DEFAULT_PROFILE,
     progress: Callable[[str], None] | None = None,
+    bulk: bool = False,
 ) -> LoadReport:
     """Read, classify and load the submission at ``path`` into ``store``, replacing an earlier load of it.
 
     Nothing is written unless the whole input reads and classifies; the graphs are then replaced in one
-    transaction.
+    transaction. ``bulk`` (embedded store only, for first loads of a whole registry) streams the triples
+    through pyoxigraph's bulk loader instead: far faster and without holding them in memory, but not
+    isolated from concurrent readers, and a failure while writing leaves the submission out (the old
+    load is removed first; load again).
 
     Example:
         >>> import tempfile
@@ -463,6 +485,8 @@ def load(
     say = progress or (lambda message: None)
     say(f"reading {source}")
     records = read_inputs([source])
+    if bulk:
+        return _bulk_load(records, source, submission, store, profile, started, t0, say)
     data, inferred = submission_lines(records, profile, say)
     target = open_target(store)
     knowledge = _knowledge_update(target, profile)
@@ -491,6 +515,63 @@ def load(
         replaced,
         time.perf_counter() - t0,
     )
+
+
+def _bulk_load(
+    records: Sequence[TransplantRecord],
+    source: Path,
+    submission: str,
+    store: str | Path,
+    profile: str,
+    started: datetime,
+    t0: float,
+    say: Callable[[str], None],
+) -> LoadReport:
+    import os
+    import tempfile
+
+    import pyoxigraph as ox
+
+    target = open_target(store)
+    if not isinstance(target, EmbeddedTarget):
+        raise StoreError(f"{store} is being served: a bulk load needs the store to itself (stop the server first)")
+    results = _classify(records, profile, say)
+    knowledge = _knowledge_update(target, profile)
+    replaced = target.ask(f"ASK {{ GRAPH <{submission_graph(submission)}> {{ ?s ?p ?o }} }}")
+    data_graph, inferred_graph_ = f" <{submission_graph(submission)}> .\n", f" <{inferred_graph(submission)}> .\n"
+    counts = [0, 0]
+    handle, name = tempfile.mkstemp(prefix="graftkg-bulk-", suffix=".nq")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            for n, (record, result) in enumerate(zip(records, results, strict=True), start=1):
+                data, inferred = record_lines(record, result, profile)
+                out.writelines(line[:-2] + data_graph for line in data)
+                out.writelines(line[:-2] + inferred_graph_ for line in inferred)
+                counts[0] += len(data)
+                counts[1] += len(inferred)
+                if n % 10_000 == 0:
+                    say(f"serialised {n:,} of {len(records):,} transplants")
+            extra_data, extra_inferred = provenance(
+                submission, _source_files(source), profile, len(records), started, datetime.now(UTC)
+            )
+            out.writelines(line[:-2] + data_graph for line in extra_data)
+            out.writelines(line[:-2] + inferred_graph_ for line in extra_inferred)
+        counts[0] += len(extra_data)
+        counts[1] += len(extra_inferred)
+        drop = f"DROP SILENT GRAPH <{submission_graph(submission)}> ;\nDROP SILENT GRAPH <{inferred_graph(submission)}>"
+        target.update(knowledge + "\n" + drop)
+        say(f"bulk-writing {sum(counts):,} triples")
+        try:
+            target.store.bulk_load(path=name, format=ox.RdfFormat.N_QUADS)
+        except (OSError, SyntaxError, ValueError) as exc:
+            target.update(drop)
+            raise StoreError(
+                f"{store}: bulk write failed, submission '{submission}' removed; load again: {exc}"
+            ) from None
+        target.store.flush()
+    finally:
+        os.unlink(name)
+    return LoadReport(submission, len(records), counts[0], counts[1], replaced, time.perf_counter() - t0)
 
 
 def unload(submission: str, *, store: str | Path = DEFAULT_STORE) -> int:
@@ -529,6 +610,7 @@ __all__ = [
     "load",
     "open_target",
     "provenance",
+    "record_lines",
     "release",
     "submission_graph",
     "submission_id",
