@@ -78,21 +78,6 @@ def _select(base: str, query: str) -> list[dict[str, str]]:
     return [{k: v["value"] for k, v in b.items()} for b in json.loads(body)["results"]["bindings"]]
 
 
-def _normal(rows: list[dict[str, object]]) -> list[str]:
-    """Rows as sorted JSON, with GROUP_CONCAT lists sorted (their order is not defined by SPARQL)."""
-
-    def cell(v: object) -> object:
-        if isinstance(v, str):
-            for sep in ("; ", ", "):
-                if sep in v:
-                    return sep.join(sorted(v.split(sep)))
-        if isinstance(v, float) and v.is_integer():
-            return int(v)
-        return v
-
-    return sorted(json.dumps({k: cell(v) for k, v in r.items()}, sort_keys=True) for r in rows)
-
-
 # ------------------------------------------------------------------------------- embedded store
 
 
@@ -230,7 +215,7 @@ def test_every_named_query_gives_the_same_rows_on_a_loaded_store(loaded_stores: 
             a = run_embedded(store, str(spec["query"]), spec["params"])  # type: ignore[arg-type]
             b = run_embedded(memory, str(spec["query"]), spec["params"])  # type: ignore[arg-type]
             assert a.variables == b.variables
-            assert _normal(a.rows) == _normal(b.rows), spec["query"]
+            assert normal_rows(a.rows) == normal_rows(b.rows), spec["query"]
             checked.add(spec["query"])
     assert checked == set(named_queries())
 
@@ -245,7 +230,7 @@ def test_cli_load_list_query_unload(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main([*args, "--store", store]) == 0
     stored = json.loads(capsys.readouterr().out)
     assert main([*args, "--data", str(PAPER)]) == 0
-    assert _normal(stored) == _normal(json.loads(capsys.readouterr().out))
+    assert normal_rows(stored) == normal_rows(json.loads(capsys.readouterr().out))
     assert "P1-T1" in {r["transplant_id"] for r in stored}
     assert main(["unload", "paper", "--store", store]) == 0
     assert main(["unload", "paper", "--store", store]) == 2
@@ -273,7 +258,7 @@ def test_every_named_query_through_the_endpoint_matches_the_embedded_store(
         a = run_endpoint(server.url + "/query", str(spec["query"]), spec["params"])  # type: ignore[arg-type]
         b = run_embedded(memory, str(spec["query"]), spec["params"])  # type: ignore[arg-type]
         assert a.variables == b.variables
-        assert _normal(a.rows) == _normal(b.rows), spec["query"]
+        assert normal_rows(a.rows) == normal_rows(b.rows), spec["query"]
     # and every other named query answers without error
     for name in sorted(set(named_queries()) - {str(s["query"]) for s in specs}):
         from graftkg.query import named_query
@@ -525,6 +510,16 @@ def _same_rows_everywhere(ext: External, store: Path) -> None:
         there = run_endpoint(ext.query, name, params)
         mine = run_embedded(here, name, params)
         assert there.variables == mine.variables, name
+        if ext.name == "virtuoso" and name == "recommendations-for-transplant":
+            # Virtuoso 7 does not let a FILTER inside OPTIONAL see the outer variables (SPARQL 1.1
+            # LeftJoin condition), so contraindications_recorded is empty there: README says so.
+            # Everything else of the query must still match, and the column must be empty, not wrong.
+            assert all(not r.get("contraindications_recorded") for r in there.rows)
+            assert any(r.get("contraindications_recorded") for r in mine.rows)
+            there_rows = [{k: v for k, v in r.items() if k != "contraindications_recorded"} for r in there.rows]
+            mine_rows = [{k: v for k, v in r.items() if k != "contraindications_recorded"} for r in mine.rows]
+            assert plain(there_rows) == plain(mine_rows), name
+            continue
         assert plain(there.rows) == plain(mine.rows), name
 
 

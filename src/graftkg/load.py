@@ -146,21 +146,12 @@ class ServerTarget:
         self.url, self.token = url.rstrip("/"), token
 
     def _post(self, path: str, body: str, content_type: str, accept: str) -> bytes:
-        import urllib.error
-        import urllib.request
+        from graftkg.http import send
 
         headers = {"Content-Type": content_type, "Accept": accept}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(self.url + path, data=body.encode("utf-8"), headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=3600) as response:
-                return response.read()  # type: ignore[no-any-return]
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace").strip().splitlines()
-            raise StoreError(f"{self.url}{path}: HTTP {exc.code}: {detail[0] if detail else exc.reason}") from None
-        except OSError as exc:
-            raise StoreError(f"{self.url}{path}: {exc}") from None
+        return send("POST", self.url + path, body.encode("utf-8"), headers, StoreError)
 
     def update(self, text: str) -> None:
         self._post("/update", text, "application/sparql-update", "*/*")

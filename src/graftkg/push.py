@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import base64
 import re
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from graftkg.errors import GraftkgError
+from graftkg.http import send
 from graftkg.load import DEFAULT_STORE, SERVER_FILE
 
 CHUNK_TRIPLES = 1_000  # Virtuoso compiles each update to SQL and refuses very long ones
@@ -52,15 +51,7 @@ class Remote:
 
     def send(self, method: str, url: str, body: bytes | None, content_type: str, accept: str = "*/*") -> bytes:
         """Send one request; a refusal becomes a :class:`PushError` naming the address and status."""
-        request = urllib.request.Request(url, data=body, headers=self._headers(content_type, accept), method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=3600) as response:
-                return response.read()  # type: ignore[no-any-return]
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace").strip().splitlines()
-            raise PushError(f"{url}: HTTP {exc.code}: {detail[0][:300] if detail else exc.reason}") from None
-        except OSError as exc:
-            raise PushError(f"{url}: {exc}") from None
+        return send(method, url, body, self._headers(content_type, accept), PushError)
 
     def run_update(self, text: str) -> None:
         """Run a SPARQL update (form-encoded ``update=``, as the protocol defines)."""
