@@ -178,6 +178,24 @@ def _cmd_push(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_qc(args: argparse.Namespace) -> int:
+    from graftkg.assets import profiles
+    from graftkg.ontology import load_knowledge_base
+    from graftkg.qc import LEVELS, owl2_dl_violations, render, run_qc
+
+    violations = run_qc()
+    print(render(violations, args.format))
+    failing = sum(1 for v in violations if LEVELS.index(v.severity) <= LEVELS.index(args.fail_on))
+    if args.owl_profile:
+        for profile in profiles():
+            problems = owl2_dl_violations(load_knowledge_base(profile))
+            print(f"OWL 2 DL profile ({profile}): {'in profile' if not problems else f'{len(problems)} violations'}")
+            for line in problems:
+                print(f"  {line}")
+            failing += len(problems)
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from graftkg.report import build_report, render_report
 
@@ -336,6 +354,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", metavar="USER", help="HTTP basic user for the target")
     p.add_argument("--password", metavar="PASSWORD", help="HTTP basic password for the target")
     p.set_defaults(func=_cmd_push)
+
+    p = sub.add_parser("qc", help="quality checks of the ontology and knowledge base (queries/qc/, OWL 2 DL profile)")
+    p.add_argument(
+        "--fail-on", choices=["error", "warn"], default="error", help="exit 1 at this severity (default: %(default)s)"
+    )
+    p.add_argument("--format", choices=["table", "json"], default="table", help="default: %(default)s")
+    p.add_argument("--no-owl-profile", dest="owl_profile", action="store_false", help="skip the OWL 2 DL check (Java)")
+    p.set_defaults(func=_cmd_qc)
 
     p = sub.add_parser("report", help="one-page report on a transplant: classification, plot, risk factors, advice")
     p.add_argument("paths", nargs="+", metavar="PATH", help="the submission holding the transplant")

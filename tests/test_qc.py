@@ -1,0 +1,87 @@
+"""QC checks of the ontology: each check catches its bad fixture, the project passes them all, and the
+ontology stays in the OWL 2 DL profile (checked by the OWL API; a negative fixture shows it can fail)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from graftkg.cli import main
+from graftkg.ontology import load_knowledge_base
+from graftkg.qc import checks, owl2_dl_violations, qc_store, run_checks, run_qc, usage_graph
+
+from conftest import ROOT
+
+FIXTURES = ROOT / "tests" / "cases" / "qc"
+
+
+def _fixture(name: str) -> Graph:
+    return Graph().parse(FIXTURES / f"{name}.ttl", format="turtle")
+
+
+def test_every_check_has_a_fixture_and_a_header() -> None:
+    names = {c.name for c in checks()}
+    assert names == {p.stem for p in FIXTURES.glob("*.ttl")} - {"owl2-dl-violation"}
+    for check in checks():
+        assert check.problem and check.solution and check.origin
+        assert "?entity" in check.text and "?property" in check.text and "?value" in check.text
+
+
+@pytest.mark.parametrize("check", checks(), ids=[c.name for c in checks()])
+def test_each_check_catches_its_bad_fixture(check: object) -> None:
+    name = check.name  # type: ignore[attr-defined]
+    rows = run_checks(qc_store([_fixture(name)]), [check])  # type: ignore[list-item]
+    assert rows, f"{name} found nothing in its bad fixture"
+    assert {r.check for r in rows} == {name}
+
+
+def test_the_project_has_no_qc_errors() -> None:
+    violations = run_qc()
+    errors = [v for v in violations if v.severity == "error"]
+    assert errors == [], errors[:5]
+
+
+def test_undeclared_terms_in_shapes_and_queries_are_found() -> None:
+    usage = usage_graph()
+    bad = Graph()
+    from rdflib import Literal, URIRef
+
+    bad.add(
+        (
+            URIRef("https://w3id.org/graftkg/NoSuchClass"),
+            URIRef("https://w3id.org/graftkg/qc/usedIn"),
+            Literal("shapes/"),
+        )
+    )
+    check = next(c for c in checks() if c.name == "undeclared-term")
+    rows = run_checks(qc_store([load_knowledge_base(), usage, bad]), [check])
+    assert [r.entity for r in rows] == ["https://w3id.org/graftkg/NoSuchClass"]
+    assert len(usage) > 100
+
+
+def test_ontology_and_knowledge_base_are_in_the_owl2_dl_profile() -> None:
+    assert owl2_dl_violations(load_knowledge_base("paper")) == []
+
+
+def test_the_profile_check_can_fail() -> None:
+    problems = owl2_dl_violations(_fixture("owl2-dl-violation"))
+    kinds = {line.split("\t", 1)[0] for line in problems}
+    assert "UseOfUndeclaredAnnotationProperty" in kinds
+    assert len(kinds) >= 2, problems
+
+
+def test_cli_qc(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["qc", "--no-owl-profile"]) == 0
+    assert capsys.readouterr().out.startswith("QC: 0 errors")
+    assert main(["qc", "--no-owl-profile", "--fail-on", "warn", "--format", "json"]) == 1
+    rows = json.loads(capsys.readouterr().out)
+    assert rows and {r["severity"] for r in rows} == {"warn"}
+
+
+def test_severity_table_is_data(tmp_path: Path) -> None:
+    table = (ROOT / "queries" / "qc" / "severity.tsv").read_text(encoding="utf-8").splitlines()
+    assert table[0] == "check\tseverity"
+    assert {line.split("\t")[0] for line in table[1:]} == {c.name for c in checks()}
