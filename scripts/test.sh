@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages: Java for the OWL reasoner HermiT; Virtuoso Open Source for the tests that push to
-# a second, independent SPARQL server.
+# System packages: a JDK for the OWL reasoner HermiT and the OWL 2 DL profile check (compiled against
+# the OWL API in HermiT.jar); Virtuoso Open Source for the tests that push to a second SPARQL server.
 MISSING=""
-command -v java >/dev/null 2>&1 || MISSING="$MISSING default-jre-headless"
+command -v javac >/dev/null 2>&1 || MISSING="$MISSING default-jdk-headless"
 command -v virtuoso-t >/dev/null 2>&1 || MISSING="$MISSING virtuoso-opensource-7"
 if [ -n "$MISSING" ]; then
   echo "installing:$MISSING"
