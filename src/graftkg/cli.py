@@ -196,6 +196,28 @@ def _cmd_qc(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if failing else EXIT_OK
 
 
+def _cmd_docs(args: argparse.Namespace) -> int:
+    from graftkg.docs import build_docs
+
+    for path in build_docs(args.outdir, args.definitions):
+        print(path)
+    return EXIT_OK
+
+
+def _cmd_mappings(args: argparse.Namespace) -> int:
+    from graftkg.assets import asset_dir
+    from graftkg.mappings import mappings_ttl, unverified, write_mappings_ttl
+
+    if args.check:
+        current = (asset_dir("ontology") / "mappings.ttl").read_text(encoding="utf-8") == mappings_ttl()
+        print("ontology/mappings.ttl is current" if current else "ontology/mappings.ttl is stale: run graftkg mappings")
+        return EXIT_OK if current else EXIT_FINDINGS
+    print(write_mappings_ttl())
+    for m in unverified():
+        print(f"left out (confidence {m.confidence}): {m.subject} {m.predicate} {m.object}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from graftkg.report import build_report, render_report
 
@@ -362,6 +384,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "json"], default="table", help="default: %(default)s")
     p.add_argument("--no-owl-profile", dest="owl_profile", action="store_false", help="skip the OWL 2 DL check (Java)")
     p.set_defaults(func=_cmd_qc)
+
+    p = sub.add_parser("docs", help="write the ontology's HTML documentation (pyLODE) and a diagram to OUTDIR")
+    p.add_argument("outdir", metavar="OUTDIR")
+    p.add_argument(
+        "--definitions", choices=profiles(), default=DEFAULT_PROFILE, help="definition profile (default: %(default)s)"
+    )
+    p.set_defaults(func=_cmd_docs)
+
+    p = sub.add_parser("mappings", help="regenerate ontology/mappings.ttl from the SSSOM table (or --check it)")
+    p.add_argument("--check", action="store_true", help="only say whether it is current (exit 1 if not)")
+    p.set_defaults(func=_cmd_mappings)
 
     p = sub.add_parser("report", help="one-page report on a transplant: classification, plot, risk factors, advice")
     p.add_argument("paths", nargs="+", metavar="PATH", help="the submission holding the transplant")
