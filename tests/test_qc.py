@@ -93,7 +93,9 @@ def test_docs_document_every_class_and_property(tmp_path: Path) -> None:
     from graftkg.docs import build_docs, documented_terms
     from graftkg.ontology import load_ontology
 
+    before = len(load_ontology())
     paths = build_docs(tmp_path / "docs")
+    assert len(load_ontology()) == before, "building the docs must not change the cached ontology"
     html = paths[0].read_text(encoding="utf-8")
     graph = load_ontology()
     terms = [

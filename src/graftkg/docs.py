@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from rdflib import URIRef
+from rdflib import Graph, URIRef
 
 from graftkg.definitions import definitions
 from graftkg.errors import GraftkgError
@@ -124,10 +124,12 @@ def build_docs(outdir: str | Path, profile: str = DEFAULT_PROFILE) -> list[Path]
         raise GraftkgError(f"{folder}: not a folder")
     folder.mkdir(parents=True, exist_ok=True)
     graph = load_ontology(profile)
+    page_graph = Graph()  # pyLODE adds to the graph it is given: never hand it the cached ontology
+    page_graph += graph
     level = logging.getLogger().level
     logging.getLogger().setLevel(logging.WARNING)  # pyLODE logs its progress at INFO on the root logger
     try:
-        html = OntPub(ontology=graph).make_html()
+        html = OntPub(ontology=page_graph).make_html()
     finally:
         logging.getLogger().setLevel(level)
     html = html.replace(
