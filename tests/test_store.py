@@ -376,6 +376,14 @@ def test_load_through_a_running_server_is_atomic_for_readers(tmp_path: Path) -> 
     assert set(seen) <= {old, new}, sorted(set(seen) - {old, new})[:3]
 
 
+def test_a_stale_server_file_is_a_clear_error(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    store.mkdir()
+    (store / ".graftkg-serve.json").write_text(json.dumps({"url": f"http://127.0.0.1:{free_port()}"}), encoding="utf-8")
+    with pytest.raises(StoreError, match="none answers; remove the file"):
+        load(PAPER, store=store, name="x")
+
+
 def test_cli_serve_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     store = tmp_path / "s"
     store.mkdir()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 
 from graftkg.definitions import definitions
 from graftkg.errors import GraftkgError
@@ -113,36 +113,42 @@ def build_docs(outdir: str | Path, profile: str = DEFAULT_PROFILE) -> list[Path]
         >>> [p.name for p in build_docs(tempfile.mkdtemp())]
         ['index.html', 'diagram.svg', 'ontology.ttl']
     """
-    try:
-        from pylode import OntPub
-    except ImportError as exc:  # pragma: no cover - a dependency
-        raise GraftkgError(f"pyLODE is not installed ({exc}): pip install 'pylode>=3.1.4,<3.2'") from None
-    import logging
+    import subprocess
+    import sys
 
     folder = Path(outdir)
     if folder.exists() and not folder.is_dir():
         raise GraftkgError(f"{folder}: not a folder")
     folder.mkdir(parents=True, exist_ok=True)
-    graph = load_ontology(profile)
-    page_graph = Graph()  # pyLODE adds to the graph it is given: never hand it the cached ontology
-    page_graph += graph
-    level = logging.getLogger().level
-    logging.getLogger().setLevel(logging.WARNING)  # pyLODE logs its progress at INFO on the root logger
-    try:
-        html = OntPub(ontology=page_graph).make_html()
-    finally:
-        logging.getLogger().setLevel(level)
-    html = html.replace(
-        "</body>",
-        '<section id="diagram"><h2>From a transplant\'s data to its classification</h2>'
-        '<img src="diagram.svg" alt="submitted data, derived facts, definitions, knowledge base"/></section></body>',
-        1,
-    )
     paths = [folder / "index.html", folder / "diagram.svg", folder / "ontology.ttl"]
+    load_ontology(profile).serialize(paths[2], format="turtle")
+    # pyLODE runs in a child process: it adds to the graph it is given and leaves threads and logging
+    # set-up behind, which must not reach this process (it forks workers for large inputs)
+    done = subprocess.run(
+        [sys.executable, "-c", _PYLODE, str(paths[2]), str(paths[0])], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        raise GraftkgError(f"pyLODE could not document the ontology: {lines[-1] if lines else done.returncode}")
+    section = (
+        '<section id="diagram"><h2>From a transplant\'s data to its classification</h2>'
+        '<img src="diagram.svg" alt="submitted data, derived facts, definitions, knowledge base"/></section>'
+    )
+    html = paths[0].read_text(encoding="utf-8").replace("</body>", section + "</body>", 1)
     paths[0].write_text(html, encoding="utf-8")
     paths[1].write_text(diagram_svg(profile), encoding="utf-8")
-    graph.serialize(paths[2], format="turtle")
     return paths
+
+
+_PYLODE = """
+import logging, sys
+logging.disable(logging.INFO)
+from rdflib import Graph
+from pylode import OntPub
+graph = Graph().parse(sys.argv[1], format="turtle")
+with open(sys.argv[2], "w", encoding="utf-8") as out:
+    out.write(OntPub(ontology=graph).make_html())
+"""
 
 
 def documented_terms(html: str, terms: list[URIRef]) -> list[URIRef]:

@@ -181,9 +181,12 @@ def open_target(store: str | Path = DEFAULT_STORE) -> EmbeddedTarget | ServerTar
     if server.is_file():
         try:
             info = json.loads(server.read_text(encoding="utf-8"))
-            return ServerTarget(str(info["url"]), info.get("write_token"))
+            url = str(info["url"])
         except (OSError, ValueError, KeyError) as exc:
             raise StoreError(f"{server}: unreadable server file ({exc}); remove it if no server runs") from None
+        if not _answers(url):
+            raise StoreError(f"{server} says a server runs at {url}, but none answers; remove the file if none runs")
+        return ServerTarget(url, info.get("write_token"))
     if path.exists() and not path.is_dir():
         raise StoreError(f"{path}: not a store folder")
     key = str(path.resolve())
@@ -193,6 +196,18 @@ def open_target(store: str | Path = DEFAULT_STORE) -> EmbeddedTarget | ServerTar
 
 
 _OPEN: dict[str, EmbeddedTarget] = {}
+
+
+def _answers(url: str) -> bool:
+    import socket
+    from urllib.parse import urlparse
+
+    parts = urlparse(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=2):
+            return True
+    except OSError:
+        return False
 
 
 def release(store: str | Path) -> None:
