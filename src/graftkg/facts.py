@@ -199,6 +199,12 @@ class SharedProps(dict):  # type: ignore[type-arg]
     A count's facts depend on nothing else, so equal counts share one read-only dict; the SHACL
     evaluator keeps the results of shapes that read only the node itself on it (``memo``), so that
     4 million counts cost one check per distinct count. Never mutate one.
+
+    Example:
+        >>> import pickle
+        >>> props = _lab_props("ANC", 14, 0.6, None)
+        >>> props is _lab_props("ANC", 14, 0.6, None), pickle.loads(pickle.dumps(props)) == props
+        (True, True)
     """
 
     __slots__ = ("memo",)
@@ -206,6 +212,11 @@ class SharedProps(dict):  # type: ignore[type-arg]
     def __init__(self, *args: object) -> None:
         super().__init__(*args)
         self.memo: dict[object, object] = {}
+
+    def __reduce__(self) -> tuple[type, tuple[dict[URIRef, list[Item]]]]:
+        # pickle (e.g. to a worker process) as a plain copy: unpickling a dict subclass item by item
+        # would go through the read-only __setitem__ and kill the worker
+        return (SharedProps, (dict(self),))
 
     def _read_only(self, *args: object, **kwargs: object) -> None:
         raise TypeError("the facts of a lab count are shared and read-only: copy them with dict(...) to change them")
