@@ -346,9 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("submission", metavar="SUBMISSION", help="submission name (see 'graftkg load --list')")
     p.add_argument("--store", default=DEFAULT_STORE, metavar="DIR", help="store folder (default: %(default)s)")
     p.add_argument("--endpoint", metavar="URL", help="remove it from this store's SPARQL Update address instead")
-    p.add_argument("--token", metavar="TOKEN", help="bearer token for --endpoint")
-    p.add_argument("--user", metavar="USER", help="HTTP basic user for --endpoint")
-    p.add_argument("--password", metavar="PASSWORD", help="HTTP basic password for --endpoint")
+    _credentials(p)
     p.set_defaults(func=_cmd_unload)
 
     p = sub.add_parser("serve", help="serve the store as a SPARQL 1.1 endpoint (Oxigraph), read-only by default")
@@ -372,9 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", default=DEFAULT_STORE, metavar="DIR", help="store folder (default: %(default)s)")
     p.add_argument("--endpoint", required=True, metavar="URL", help="the target's SPARQL Update address")
     p.add_argument("--graph-store", metavar="URL", help="the target's Graph Store Protocol address (preferred)")
-    p.add_argument("--token", metavar="TOKEN", help="bearer token for the target")
-    p.add_argument("--user", metavar="USER", help="HTTP basic user for the target")
-    p.add_argument("--password", metavar="PASSWORD", help="HTTP basic password for the target")
+    _credentials(p)
     p.set_defaults(func=_cmd_push)
 
     p = sub.add_parser("qc", help="quality checks of the ontology and knowledge base (queries/qc/, OWL 2 DL profile)")
@@ -418,6 +414,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_synth)
     return parser
+
+
+def _credentials(p: argparse.ArgumentParser) -> None:
+    """The options that authenticate to a remote store (push, unload --endpoint)."""
+    p.add_argument("--token", metavar="TOKEN", help="bearer token for the remote store")
+    p.add_argument("--user", metavar="USER", help="HTTP basic user for the remote store")
+    p.add_argument("--password", metavar="PASSWORD", help="HTTP basic password for the remote store")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
