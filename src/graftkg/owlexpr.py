@@ -22,7 +22,7 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from graftkg.errors import OntologyError
-from graftkg.rdf import GK, OWL, RDF, RDFS, XSD, Value, to_python
+from graftkg.rdf import GK, OWL, RDF, RDFS, XSD, Value, canonical, to_python
 
 Item = Value | URIRef
 #: node -> property -> values. ``rdf:type`` holds the asserted (named) types of a node.
@@ -188,13 +188,16 @@ class Named(ClassExpr):
     definition: ClassExpr | None = None
 
     def holds(self, ctx: Context, node: URIRef) -> bool:
+        if self.iri in ctx.types(node):
+            return True
+        definition = self.definition
+        if definition is None:  # a named class without a definition: its asserted types decide
+            return False
         key = (self.iri, node)
         cached = ctx.memo.get(key)
-        if cached is not None:
-            return cached
-        result = self.iri in ctx.types(node) or (self.definition is not None and self.definition.holds(ctx, node))
-        ctx.memo[key] = result
-        return result
+        if cached is None:
+            cached = ctx.memo[key] = definition.holds(ctx, node)
+        return cached
 
     def explain(self, ctx: Context, node: URIRef, labels: Labels, out: list[str]) -> None:
         clause = labels.clause(self.iri)
@@ -256,11 +259,19 @@ class Some(ClassExpr):
     filler: ClassExpr | DataRange
 
     def _witness(self, ctx: Context, node: URIRef) -> Item | None:
-        for value in ctx.facts.get(node, {}).get(self.prop, ()):
-            if isinstance(self.filler, DataRange):
-                if self.filler.test(value):
+        props = ctx.facts.get(node)
+        values = props.get(self.prop) if props is not None else None
+        if not values:
+            return None
+        filler = self.filler
+        if isinstance(filler, DataRange):
+            test = filler.test
+            for value in values:
+                if test(value):
                     return value
-            elif isinstance(value, URIRef) and self.filler.holds(ctx, value):
+            return None
+        for value in values:
+            if isinstance(value, URIRef) and filler.holds(ctx, value):
                 return value
         return None
 
@@ -416,6 +427,7 @@ class Compiler:
     # --- classes
     def named(self, iri: URIRef) -> Named:
         """Return the compiled named class ``iri`` (its definition, if it has one, compiled too)."""
+        iri = canonical(iri)
         if iri in self._classes:
             return self._classes[iri]
         named = Named(iri)
@@ -441,17 +453,18 @@ class Compiler:
             return Not(self._class(comp))
         one = g.value(node, OWL.oneOf)
         if one is not None:
-            return OneOf(frozenset(i for i in Collection(g, one) if isinstance(i, URIRef)))
+            return OneOf(frozenset(canonical(i) for i in Collection(g, one) if isinstance(i, URIRef)))
         prop = g.value(node, OWL.onProperty)
         if not isinstance(prop, URIRef):
             raise OntologyError(f"unsupported class expression {node}")
+        prop = canonical(prop)
         some = g.value(node, OWL.someValuesFrom)
         if some is not None:
             filler: ClassExpr | DataRange = self._data_range(some) if prop in self._data_props else self._class(some)
             return Some(prop, filler)
         value = g.value(node, OWL.hasValue)
         if value is not None:
-            return HasValue(prop, to_python(value) if isinstance(value, Literal) else value)  # type: ignore[arg-type]
+            return HasValue(prop, to_python(value) if isinstance(value, Literal) else canonical(value))  # type: ignore[arg-type]
         max_card = g.value(node, OWL.maxCardinality)
         if isinstance(max_card, Literal) and int(max_card) == 0:
             return NoValue(prop)

@@ -19,21 +19,26 @@ from graftkg.definitions import Definitions
 from graftkg.errors import ReasonerError
 from graftkg.facts import TransplantFacts, add_to_graph
 from graftkg.owlexpr import Facts
-from graftkg.rdf import OWL, RDF, RDFS
+from graftkg.rdf import OWL, RDF, RDFS, canonical
 
 REASONERS = ("fast", "hermit")
 
 
 class _Context:
-    __slots__ = ("_reasoner", "facts", "memo")
+    __slots__ = ("_reasoner", "_types", "facts", "memo")
 
     def __init__(self, facts: Facts, reasoner: FastReasoner) -> None:
         self.facts = facts
         self.memo: dict[tuple[URIRef, URIRef], bool] = {}
         self._reasoner = reasoner
+        self._types: dict[URIRef, frozenset[URIRef]] = {}
 
     def types(self, node: URIRef) -> frozenset[URIRef]:
-        return self._reasoner.types_of(node, self.facts)
+        # a node's named types are read by every named class tested on it: close them once
+        found = self._types.get(node)
+        if found is None:
+            found = self._types[node] = self._reasoner.types_of(node, self.facts)
+        return found
 
 
 class FastReasoner:
@@ -56,15 +61,16 @@ class FastReasoner:
         self.defs = defs
         g = defs.graph
         self._supers: dict[URIRef, frozenset[URIRef]] = {}
+        # canonical term objects: the facts hold them too, so set and dict lookups skip rdflib's __eq__
         for cls in set(g.subjects(RDF.type, OWL.Class)):
             if isinstance(cls, URIRef):
-                ups = {c for c in g.transitive_objects(cls, RDFS.subClassOf) if isinstance(c, URIRef)}
-                self._supers[cls] = frozenset(ups)
+                ups = {canonical(c) for c in g.transitive_objects(cls, RDFS.subClassOf) if isinstance(c, URIRef)}
+                self._supers[canonical(cls)] = frozenset(ups)
         self._individual_types: dict[URIRef, frozenset[URIRef]] = {}
         for ind in set(g.subjects(RDF.type, OWL.NamedIndividual)):
             if isinstance(ind, URIRef):
-                asserted = {c for c in g.objects(ind, RDF.type) if isinstance(c, URIRef)}
-                self._individual_types[ind] = self._close(asserted)
+                asserted = {canonical(c) for c in g.objects(ind, RDF.type) if isinstance(c, URIRef)}
+                self._individual_types[canonical(ind)] = self._close(asserted)
 
     def _close(self, classes: Iterable[URIRef]) -> frozenset[URIRef]:
         out: set[URIRef] = set()
