@@ -11,6 +11,7 @@ from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 
+from graftkg.collector import paused
 from graftkg.definitions import Definitions, definitions
 from graftkg.derive import Derived, derive
 from graftkg.errors import ReasonerError
@@ -122,6 +123,7 @@ def _classify_chunk(args: tuple[list[TransplantRecord], str, bool]) -> list[Clas
     return classify_records(records, profile=profile, workers=1, explain=explain)
 
 
+@paused()
 def classify_records(
     records: Sequence[TransplantRecord],
     *,

@@ -97,6 +97,10 @@ class Shape:
     checkers: tuple[Checker, ...] = field(default=(), repr=False, compare=False)
     #: whether a focus node without values can fail (set with ``checkers``)
     check_empty: bool = field(default=False, repr=False, compare=False)
+    #: whether the shape reads nothing but its focus node's own values (set with ``checkers``)
+    local: bool = field(default=False, repr=False, compare=False)
+    #: the properties of the focus node a local shape reads: its path, and those it compares with
+    reads: tuple[URIRef, ...] = field(default=(), repr=False, compare=False)
 
     def __hash__(self) -> int:
         return hash(self.iri)
@@ -207,6 +211,9 @@ def load_shapes() -> tuple[Shape, ...]:
             raise OntologyError(f"shape {iri} has no target")
         shape.checkers = tuple(c for c in (_checker(k, a, shape) for k, a in shape.constraints) if c is not None)
         shape.check_empty = shape.needs_check_when_empty
+        shape.local = _is_local(shape)
+        compared = tuple(a for k, a in shape.constraints if k in ("equals", "lessThan", "lessThanOrEquals"))
+        shape.reads = (path[0], *compared) if shape.local else ()  # type: ignore[arg-type]
         out.append(shape)
     return tuple(out)
 
@@ -248,7 +255,7 @@ def _values(facts: Facts, lookup: Lookup, node: Item, path: tuple[URIRef, ...]) 
 
 def _types(facts: Facts, lookup: Lookup, node: Item) -> list[Item]:
     props = facts.get(node) if isinstance(node, URIRef) else None
-    return list((props if props is not None else lookup(node)).get(RDF.type, ()))
+    return (props if props is not None else lookup(node)).get(RDF.type, _EMPTY)  # read only
 
 
 def _within(kind: str, x: float, bound: float) -> bool:
@@ -283,8 +290,8 @@ def evaluate(shapes: Iterable[Shape], facts: Facts, lookup: Lookup | None = None
         shapes = tuple(shapes)
     cached = _INDEXES.get(id(shapes))
     if cached is None or cached[0] is not shapes:
-        cached = _INDEXES[id(shapes)] = (shapes, *_index(shapes))
-    _, by_class, by_subject, token = cached
+        cached = _INDEXES[id(shapes)] = (shapes, *_index(shapes), {}, {})
+    _, by_class, by_subject, token, plans, seen = cached
     reached: dict[tuple[Item, tuple[URIRef, ...]], list[Item]] = {}  # sequence paths, once per focus
     for focus, props in facts.items():
         if type(props) is SharedProps:
@@ -292,7 +299,7 @@ def evaluate(shapes: Iterable[Shape], facts: Facts, lookup: Lookup | None = None
             # itself give the same results for each of them, so they are evaluated once per dict
             memo = props.memo.get(token)
             if memo is None:
-                memo = props.memo[token] = _shared_results(by_class, by_subject, props)
+                memo = props.memo[token] = _shared_results(by_class, by_subject, props, plans, seen)
             local: list[tuple[Shape, Item | None, str]]
             other: list[Shape]
             local, other = memo  # type: ignore[misc]
@@ -302,7 +309,11 @@ def evaluate(shapes: Iterable[Shape], facts: Facts, lookup: Lookup | None = None
                 continue
             todo: list[Shape] = other
         else:
-            todo = _applicable(props, by_class, by_subject)
+            layout = (tuple(props.get(RDF.type, _EMPTY)), tuple(props))
+            plan = plans.get(layout)
+            if plan is None:
+                plan = plans[layout] = _plan(props, by_class, by_subject)
+            todo = plan[2]
         for shape in todo:
             path = shape.path
             if len(path) == 1:
@@ -320,7 +331,13 @@ def evaluate(shapes: Iterable[Shape], facts: Facts, lookup: Lookup | None = None
 
 
 _EMPTY: list[Item] = []
-_INDEXES: dict[int, tuple[tuple[Shape, ...], dict[URIRef, list[Shape]], dict[URIRef, list[Shape]], object]] = {}
+#: the shapes to run on a node, by its types and properties: (local shapes, the others, all)
+Plans = dict[tuple[tuple[Item, ...], tuple[URIRef, ...]], tuple[list[Shape], list[Shape], list[Shape]]]
+#: results of a local shape, by the shape and the typed values it reads
+Seen = dict[tuple[object, ...], list[tuple[Shape, Item | None, str]]]
+_INDEXES: dict[
+    int, tuple[tuple[Shape, ...], dict[URIRef, list[Shape]], dict[URIRef, list[Shape]], object, Plans, Seen]
+] = {}
 
 
 def _applicable(
@@ -332,6 +349,14 @@ def _applicable(
     for prop in props:
         todo.extend(by_subject.get(prop, ()))
     return todo
+
+
+def _plan(
+    props: dict[URIRef, list[Item]], by_class: dict[URIRef, list[Shape]], by_subject: dict[URIRef, list[Shape]]
+) -> tuple[list[Shape], list[Shape], list[Shape]]:
+    """The shapes that apply to a node with these types and properties: (local, the others, all in order)."""
+    todo = _applicable(props, by_class, by_subject)
+    return [s for s in todo if s.local], [s for s in todo if not s.local], todo
 
 
 _LOCAL_FOCUS = URIRef("urn:graftkg:shared-node")
@@ -346,16 +371,38 @@ def _shared_results(
     by_class: dict[URIRef, list[Shape]],
     by_subject: dict[URIRef, list[Shape]],
     props: dict[URIRef, list[Item]],
+    plans: Plans,
+    seen: Seen,
 ) -> tuple[list[tuple[Shape, Item | None, str]], list[Shape]]:
-    todo = _applicable(props, by_class, by_subject)
-    local = [s for s in todo if _is_local(s)]
-    results = []
+    """The results of the local shapes on a shared node, and the shapes that read beyond it.
+
+    Distinct counts are many (each day and value), but the values one shape reads repeat: a local
+    shape's results are kept by the typed values it reads (``1``, ``1.0`` and ``True`` stay apart).
+    """
+    layout = (tuple(props.get(RDF.type, _EMPTY)), tuple(props))
+    plan = plans.get(layout)
+    if plan is None:
+        plan = plans[layout] = _plan(props, by_class, by_subject)
+    local, other, _ = plan
+    results: list[tuple[Shape, Item | None, str]] = []
     for shape in local:
-        values = props.get(shape.path[0], [])
-        if values or shape.needs_check_when_empty:
-            for r in _check(shape, {_LOCAL_FOCUS: props}, lambda n: {}, _LOCAL_FOCUS, values):
-                results.append((shape, r.value, r.component))
-    return results, [s for s in todo if not _is_local(s)]
+        key: tuple[object, ...] = (id(shape),)
+        for prop in shape.reads:
+            values = props.get(prop, _EMPTY)
+            key += (tuple(values), tuple(map(type, values)))
+        found = seen.get(key)
+        if found is None:
+            values = props.get(shape.path[0], _EMPTY)
+            found = seen[key] = (
+                [
+                    (shape, r.value, r.component)
+                    for r in _check(shape, {_LOCAL_FOCUS: props}, lambda n: {}, _LOCAL_FOCUS, values)
+                ]
+                if values or shape.check_empty
+                else []
+            )
+        results.extend(found)
+    return results, other
 
 
 @lru_cache(maxsize=4)

@@ -21,6 +21,7 @@ from pathlib import Path
 from rdflib import BNode, Graph, Literal, URIRef
 
 from graftkg.classify import Classification, classify_records, prepare, summarise
+from graftkg.collector import paused
 from graftkg.definitions import definitions
 from graftkg.facts import TransplantFacts, add_lab_observations, add_to_graph, build_facts
 from graftkg.findings import SEVERITY_ORDER, Finding
@@ -140,6 +141,7 @@ def _key_of(value: Item | None) -> object:
     return None if value is None else (type(value).__name__ if not isinstance(value, int | float) else "num", value)
 
 
+@paused()
 def validate_records(
     records: Sequence[TransplantRecord],
     *,

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from graftkg.collector import paused
 from graftkg.errors import InputError
 from graftkg.facts import OBSERVATION_MEASURES
 from graftkg.model import Observation, TransplantRecord
@@ -227,6 +228,7 @@ def _observation_parser(
     return parse
 
 
+@paused()
 def read_bundle(
     transplants: Path,
     observations: Path,
