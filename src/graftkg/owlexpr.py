@@ -212,7 +212,10 @@ class And(ClassExpr):
     items: tuple[ClassExpr, ...]
 
     def holds(self, ctx: Context, node: URIRef) -> bool:
-        return all(item.holds(ctx, node) for item in self.items)
+        for item in self.items:  # a loop, not all(...): this is the innermost call of classification
+            if not item.holds(ctx, node):
+                return False
+        return True
 
     def explain(self, ctx: Context, node: URIRef, labels: Labels, out: list[str]) -> None:
         for item in self.items:
@@ -224,7 +227,10 @@ class Or(ClassExpr):
     items: tuple[ClassExpr, ...]
 
     def holds(self, ctx: Context, node: URIRef) -> bool:
-        return any(item.holds(ctx, node) for item in self.items)
+        for item in self.items:
+            if item.holds(ctx, node):
+                return True
+        return False
 
     def explain(self, ctx: Context, node: URIRef, labels: Labels, out: list[str]) -> None:
         for item in self.items:

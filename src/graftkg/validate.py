@@ -64,9 +64,14 @@ class ValidationReport:
 def validation_facts(record: TransplantRecord, result: Classification) -> TransplantFacts:
     """The facts the shapes see for one transplant: submitted data, derived facts, inferred classes."""
     tf = build_facts(record, result.derived, vocabulary(), observations=True)
-    types = tf.facts[tf.node][RDF.type]
-    types.extend(c for c in sorted(result.classes) if c not in types)
+    _add_types(tf.facts[tf.node][RDF.type], result.classes)
     return tf
+
+
+def _add_types(types: list[Item], classes: set[URIRef]) -> None:
+    """Add the inferred ``classes`` to a node's ``types``, in IRI order, each once."""
+    present = set(types)
+    types.extend(c for c in sorted(classes, key=str) if c not in present)
 
 
 def transplant_index(records: Sequence[TransplantRecord]) -> dict[Item, dict[URIRef, list[Item]]]:
@@ -214,8 +219,7 @@ def _validate_range(bounds: tuple[int, int]) -> list[tuple[tuple[object, ...], F
         classes = fast.classify(tf)
         classifications.append(summarise(record, tf, derived, classes, defs, fast, explain=False))
         add_lab_observations(tf, record)
-        types = tf.facts[tf.node][RDF.type]
-        types.extend(c for c in sorted(classes) if c not in types)
+        _add_types(tf.facts[tf.node][RDF.type], classes)
         partitions.append(tf.facts)
     shapes = {s.iri: s for s in load_shapes()}
     explained: dict[int, Classification] = {}
