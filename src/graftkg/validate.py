@@ -20,9 +20,10 @@ from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
 
-from graftkg.classify import Classification, classify_records, prepare, summarise
+from graftkg.classify import Classification, classify_records, summarise
 from graftkg.collector import paused
 from graftkg.definitions import definitions
+from graftkg.derive import derive
 from graftkg.facts import TransplantFacts, add_lab_observations, add_to_graph, build_facts
 from graftkg.findings import SEVERITY_ORDER, Finding
 from graftkg.model import TransplantRecord
@@ -109,7 +110,7 @@ _INDEX: dict[Item, dict[URIRef, list[Item]]] = {}
 
 
 def check_partitions(
-    partitions: Sequence[Facts], index: dict[Item, dict[URIRef, list[Item]]] | None = None
+    partitions: Iterable[Facts], index: dict[Item, dict[URIRef, list[Item]]] | None = None
 ) -> list[tuple[int, Result]]:
     """Evaluate the shapes on each partition (one transplant's facts); return (partition, result) pairs.
 
@@ -212,19 +213,25 @@ def _validate_range(bounds: tuple[int, int]) -> list[tuple[tuple[object, ...], F
     defs = definitions(_PROFILE)
     fast = FastReasoner(defs)
     classifications: list[Classification] = []
-    partitions: list[Facts] = []
-    # the facts are built once: classified without the lab counts (the definitions read only the
-    # derived facts), then completed with them and the inferred classes for the shapes
-    for record, (tf, derived) in zip(records, prepare(records, defs), strict=True):
-        classes = fast.classify(tf)
-        classifications.append(summarise(record, tf, derived, classes, defs, fast, explain=False))
-        add_lab_observations(tf, record)
-        _add_types(tf.facts[tf.node][RDF.type], classes)
-        partitions.append(tf.facts)
+    vocab = vocabulary()
+
+    def partitions() -> Iterator[Facts]:
+        # the facts are built once: classified without the lab counts (the definitions read only the
+        # derived facts), then completed with them and the inferred classes for the shapes. One
+        # transplant's facts at a time, checked and dropped: memory stays flat however long the range
+        for record in records:
+            derived = derive(record, defs)
+            tf = build_facts(record, derived, vocab, observations=False)
+            classes = fast.classify(tf)
+            classifications.append(summarise(record, tf, derived, classes, defs, fast, explain=False))
+            add_lab_observations(tf, record)
+            _add_types(tf.facts[tf.node][RDF.type], classes)
+            yield tf.facts
+
     shapes = {s.iri: s for s in load_shapes()}
     explained: dict[int, Classification] = {}
     out: list[tuple[tuple[object, ...], Finding, Result]] = []
-    for n, r in check_partitions(partitions, _INDEX):
+    for n, r in check_partitions(partitions(), _INDEX):
         shape = shapes[r.shape]
         result = classifications[n]
         if shape.category == "cross-check":  # explanations only where a cross-check reports
