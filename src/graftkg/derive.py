@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from graftkg.definitions import CountingRule, Definitions
-from graftkg.model import TransplantRecord
+from graftkg.model import Observation, TransplantRecord
 
 Series = list[tuple[int, float]]
 
@@ -46,11 +46,24 @@ def daily_series(record: TransplantRecord, measure: str, *, pick: Callable[[Sequ
         >>> daily_series(r, "ANC")
         [(1, 0.1), (2, 0.3)]
     """
+    return _daily([o for o in record.observations if o.measure == measure], pick)
+
+
+def _daily(observations: Sequence[Observation], pick: Callable[[Sequence[float]], float] = min) -> Series:
+    """One value per day of ``observations`` (all of one measure), by ``pick``, sorted by day."""
     by_day: dict[int, list[float]] = {}
-    for obs in record.observations:
-        if obs.measure == measure and obs.day is not None and obs.value is not None:
+    for obs in observations:
+        if obs.day is not None and obs.value is not None:
             by_day.setdefault(obs.day, []).append(obs.value)
     return [(day, pick(values)) for day, values in sorted(by_day.items())]
+
+
+def _by_measure(record: TransplantRecord) -> dict[str, list[Observation]]:
+    """The observations of ``record`` by measure, in their order (one pass instead of one per series)."""
+    out: dict[str, list[Observation]] = {}
+    for obs in record.observations:
+        out.setdefault(obs.measure, []).append(obs)
+    return out
 
 
 def nadir_index(series: Series, recovered: Callable[[float], bool]) -> int:
@@ -148,8 +161,10 @@ def derive(record: TransplantRecord, defs: Definitions) -> Derived:
     """
     out = Derived()
     nrule, prule = defs.neutrophil_recovery, defs.platelet_recovery
+    measured = _by_measure(record)
+    none: list[Observation] = []
 
-    anc = daily_series(record, "ANC")
+    anc = _daily(measured.get("ANC", none))
     r1, n1, idx, derived_day = _recovery(
         record, anc, nrule, record.reported_neutrophil_recovery_day, record.reported_neutrophil_never
     )
@@ -164,9 +179,9 @@ def derive(record: TransplantRecord, defs: Definitions) -> Derived:
             if ridx is not None:
                 out.neutrophil_recovery_after_loss_day = anc[ridx][0]
 
-    plt = daily_series(record, "PLT")
+    plt = _daily(measured.get("PLT", none))
     free = prule.transfusion_free_days
-    transfused = sorted(o.day for o in record.observations if o.measure == "platelet_transfusion" and o.day is not None)
+    transfused = sorted(o.day for o in measured.get("platelet_transfusion", none) if o.day is not None)
 
     def no_recent_transfusion(day: int) -> bool:
         return free is None or not any(day - free <= t < day for t in transfused)
@@ -182,12 +197,13 @@ def derive(record: TransplantRecord, defs: Definitions) -> Derived:
     out.platelet_recovery_day, out.platelet_recovery_not_before_day = p1, pn
     out.derived_platelet_day = pday
 
-    assays = daily_series(record, "donor_chimerism_pct", pick=min)
+    chimerism = measured.get("donor_chimerism_pct", none)
+    assays = _daily(chimerism, min)
     if assays:
         out.latest_donor_chimerism_pct = assays[-1][1]
         last_day = defs.window_last_day.get(record.graft_source or "")
         if last_day is not None:
-            by_window = daily_series(record, "donor_chimerism_pct", pick=max)
+            by_window = _daily(chimerism, max)
             within = [v for d, v in by_window if d <= last_day]
             after = [v for d, v in by_window if d > last_day]
             out.window_donor_chimerism_pct = max(within) if within else after[0]
@@ -199,7 +215,7 @@ def derive(record: TransplantRecord, defs: Definitions) -> Derived:
     for measure, threshold in cyto.thresholds.items():
         series = [
             (d, v)
-            for d, v in daily_series(record, measure)
+            for d, v in _daily(measured.get(measure, none))
             if (period is None or period.test(d)) and (window_end is None or d > window_end)
         ]
         if series:
@@ -208,7 +224,7 @@ def derive(record: TransplantRecord, defs: Definitions) -> Derived:
                 counted += 1
     out.severe_cytopenia_lineage_count = counted if assessed else None
 
-    mfis = [o.value for o in record.observations if o.measure == "dsa_mfi" and o.value is not None]
+    mfis = [o.value for o in measured.get("dsa_mfi", none) if o.value is not None]
     if record.dsa_max_mfi is not None:
         mfis.append(record.dsa_max_mfi)
     out.highest_dsa_mfi = max(mfis) if mfis else None
