@@ -212,7 +212,8 @@ class And(ClassExpr):
     items: tuple[ClassExpr, ...]
 
     def holds(self, ctx: Context, node: URIRef) -> bool:
-        for item in self.items:  # a loop, not all(...): this is the innermost call of classification
+        # a loop, not all(...): no generator on the innermost call of classification (measured 1.4x)
+        for item in self.items:  # noqa: SIM110
             if not item.holds(ctx, node):
                 return False
         return True
@@ -227,7 +228,7 @@ class Or(ClassExpr):
     items: tuple[ClassExpr, ...]
 
     def holds(self, ctx: Context, node: URIRef) -> bool:
-        for item in self.items:
+        for item in self.items:  # noqa: SIM110 (as in And.holds)
             if item.holds(ctx, node):
                 return True
         return False
