@@ -107,6 +107,21 @@ def test_turtle_with_unknown_value_set_term(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=r"field 'graftSource'.*not a term"):
         read_inputs([ttl])
+    # lenient (validation) too: an IRI outside the value sets is not a code that can be kept
+    with pytest.raises(InputError, match=r"field 'graftSource'.*not a term"):
+        read_inputs([ttl], lenient=True)
+
+
+def test_turtle_text_for_a_term_is_kept_by_a_lenient_read_only(tmp_path: Path) -> None:
+    ttl = tmp_path / "t.ttl"
+    ttl.write_text(
+        "@prefix gk: <https://w3id.org/graftkg/> .\n"
+        '<urn:t> a gk:Transplant ; gk:identifier "T" ; gk:graft <urn:g> .\n'
+        '<urn:g> gk:graftSource "PBSC" .\n'
+    )
+    with pytest.raises(InputError, match=r"field 'graftSource'.*not a term"):
+        read_inputs([ttl])
+    assert read_inputs([ttl], lenient=True)[0].graft_source == "PBSC"
 
 
 def test_cli_reports_bad_input_with_exit_2_and_no_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

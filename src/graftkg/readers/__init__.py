@@ -39,7 +39,7 @@ def read_inputs(paths: Sequence[str | Path], *, lenient: bool = False) -> list[T
                 raise InputError(f"given twice: {path.name}", path=str(path))
             csv_files[path.name] = path
         elif path.suffix.lower() in RDF_SUFFIXES:
-            records.extend(read_rdf(path))
+            records.extend(read_rdf(path, lenient=lenient))
         else:
             raise InputError(
                 "unknown input type (expected a CSV bundle folder, transplants.csv + observations.csv, "

@@ -51,10 +51,11 @@ _PATIENT = {GK.sex: ("recipient_sex", "code"), GK.cmvSerostatus: ("recipient_cmv
 
 
 class _Reader:
-    def __init__(self, graph: Graph, path: str) -> None:
+    def __init__(self, graph: Graph, path: str, lenient: bool = False) -> None:
         self.graph = graph
         self.path = path
         self.vocab = vocabulary()
+        self.lenient = lenient
 
     def fail(self, node: Node, prop: URIRef, message: str) -> InputError:
         return InputError(f"{node}: {message}", path=self.path, field=str(prop).rsplit("/", 1)[-1])
@@ -74,6 +75,8 @@ class _Reader:
                 return text
             code = self.vocab.code(value) if isinstance(value, URIRef) else None
             if code is None:
+                if self.lenient and isinstance(value, Literal) and str(value):
+                    return str(value)  # kept as submitted, for the value-set shapes to report (as in CSV)
                 raise self.fail(node, prop, f"'{value}' is not a term of the ontology's value set")
             return code
         if not isinstance(value, Literal):
@@ -199,8 +202,11 @@ def _parse_jsonld(graph: Graph, path: Path) -> None:
     graph.parse(data=json.dumps(doc), format="json-ld", base=path.resolve().as_uri())
 
 
-def read_rdf(path: Path) -> list[TransplantRecord]:
+def read_rdf(path: Path, *, lenient: bool = False) -> list[TransplantRecord]:
     """Read transplants described in RDF with the ontology's terms (one ``gk:Transplant`` each).
+
+    With ``lenient`` (validation), a text where a value-set term belongs (``gk:graftSource "PBSC"``)
+    is kept as submitted for the shapes to report, as a lenient CSV read keeps an unknown code.
 
     Example:
         >>> len(read_rdf(Path("examples/paper-patients/paper-patients.ttl")))
@@ -218,7 +224,7 @@ def read_rdf(path: Path) -> list[TransplantRecord]:
     except Exception as exc:  # rdflib raises many types for bad syntax
         message = " ".join(str(exc).split())[:300] or type(exc).__name__
         raise InputError(f"not valid {fmt}: {message}", path=str(path)) from None
-    reader = _Reader(graph, str(path))
+    reader = _Reader(graph, str(path), lenient)
     nodes = sorted(graph.subjects(RDF.type, GK.Transplant), key=str)
     if not nodes:
         raise InputError("no gk:Transplant found", path=str(path))
