@@ -98,13 +98,19 @@ def test_malformed_turtle(tmp_path: Path) -> None:
         read_inputs([bad])
 
 
-def test_turtle_with_unknown_value_set_term(tmp_path: Path) -> None:
+def _graft_source_turtle(tmp_path: Path, source: str) -> Path:
+    """A one-transplant Turtle file whose graft states ``gk:graftSource <source>``."""
     ttl = tmp_path / "t.ttl"
     ttl.write_text(
         "@prefix gk: <https://w3id.org/graftkg/> .\n"
         '<urn:t> a gk:Transplant ; gk:identifier "T" ; gk:graft <urn:g> .\n'
-        "<urn:g> gk:graftSource gk:Nonsense .\n"
+        f"<urn:g> gk:graftSource {source} .\n"
     )
+    return ttl
+
+
+def test_turtle_with_unknown_value_set_term(tmp_path: Path) -> None:
+    ttl = _graft_source_turtle(tmp_path, "gk:Nonsense")
     with pytest.raises(InputError, match=r"field 'graftSource'.*not a term"):
         read_inputs([ttl])
     # lenient (validation) too: an IRI outside the value sets is not a code that can be kept
@@ -113,12 +119,7 @@ def test_turtle_with_unknown_value_set_term(tmp_path: Path) -> None:
 
 
 def test_turtle_text_for_a_term_is_kept_by_a_lenient_read_only(tmp_path: Path) -> None:
-    ttl = tmp_path / "t.ttl"
-    ttl.write_text(
-        "@prefix gk: <https://w3id.org/graftkg/> .\n"
-        '<urn:t> a gk:Transplant ; gk:identifier "T" ; gk:graft <urn:g> .\n'
-        '<urn:g> gk:graftSource "PBSC" .\n'
-    )
+    ttl = _graft_source_turtle(tmp_path, '"PBSC"')
     with pytest.raises(InputError, match=r"field 'graftSource'.*not a term"):
         read_inputs([ttl])
     assert read_inputs([ttl], lenient=True)[0].graft_source == "PBSC"
