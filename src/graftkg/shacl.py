@@ -309,11 +309,7 @@ def evaluate(shapes: Iterable[Shape], facts: Facts, lookup: Lookup | None = None
                 continue
             todo: list[Shape] = other
         else:
-            layout = (tuple(props.get(RDF.type, _EMPTY)), tuple(props))
-            plan = plans.get(layout)
-            if plan is None:
-                plan = plans[layout] = _plan(props, by_class, by_subject)
-            todo = plan[2]
+            todo = _plan(props, by_class, by_subject, plans)[2]
         for shape in todo:
             path = shape.path
             if len(path) == 1:
@@ -352,11 +348,21 @@ def _applicable(
 
 
 def _plan(
-    props: dict[URIRef, list[Item]], by_class: dict[URIRef, list[Shape]], by_subject: dict[URIRef, list[Shape]]
+    props: dict[URIRef, list[Item]],
+    by_class: dict[URIRef, list[Shape]],
+    by_subject: dict[URIRef, list[Shape]],
+    plans: Plans,
 ) -> tuple[list[Shape], list[Shape], list[Shape]]:
-    """The shapes that apply to a node with these types and properties: (local, the others, all in order)."""
-    todo = _applicable(props, by_class, by_subject)
-    return [s for s in todo if s.local], [s for s in todo if not s.local], todo
+    """The shapes that apply to a node with these types and properties: (local, the others, all in order).
+
+    Planned once per layout (the node's types and property keys, in order) and kept in ``plans``.
+    """
+    layout = (tuple(props.get(RDF.type, _EMPTY)), tuple(props))
+    plan = plans.get(layout)
+    if plan is None:
+        todo = _applicable(props, by_class, by_subject)
+        plan = plans[layout] = ([s for s in todo if s.local], [s for s in todo if not s.local], todo)
+    return plan
 
 
 _LOCAL_FOCUS = URIRef("urn:graftkg:shared-node")
@@ -379,11 +385,7 @@ def _shared_results(
     Distinct counts are many (each day and value), but the values one shape reads repeat: a local
     shape's results are kept by the typed values it reads (``1``, ``1.0`` and ``True`` stay apart).
     """
-    layout = (tuple(props.get(RDF.type, _EMPTY)), tuple(props))
-    plan = plans.get(layout)
-    if plan is None:
-        plan = plans[layout] = _plan(props, by_class, by_subject)
-    local, other, _ = plan
+    local, other, _ = _plan(props, by_class, by_subject, plans)
     results: list[tuple[Shape, Item | None, str]] = []
     for shape in local:
         key: tuple[object, ...] = (id(shape),)
