@@ -1,9 +1,11 @@
-"""Property-based tests: random bytes and mutated valid submissions give clean errors, never a crash."""
+"""Property-based tests: random bytes and mutated valid submissions give clean errors, never a crash, and
+the same outcome whether a bundle is read whole or in shares by worker processes."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -11,7 +13,7 @@ from hypothesis import strategies as st
 
 from graftkg.errors import GraftkgError, InputError
 from graftkg.readers import read_inputs
-from graftkg.validate import validate_records
+from graftkg.validate import ValidationReport, validate_paths, validate_records
 
 from conftest import EXAMPLES
 
@@ -28,7 +30,19 @@ def _write_bundle(transplants: bytes, observations: bytes) -> Path:
     return folder
 
 
+def _outcome(validate: Callable[[], ValidationReport]) -> object:
+    """A validation's report as data, or its input error's message."""
+    try:
+        report = validate()
+    except GraftkgError as exc:
+        return str(exc)
+    return [f.as_json() for f in report.findings], report.results
+
+
 def _read_and_validate(folder: Path) -> None:
+    # the workers that read a bundle's observations in shares must give what one whole read gives
+    serial = _outcome(lambda: validate_records(read_inputs([folder], lenient=True), workers=1))
+    assert _outcome(lambda: validate_paths([folder], workers=2)) == serial
     try:
         for lenient in (False, True):
             records = read_inputs([folder], lenient=lenient)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import copy
 import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from rdflib import Graph, URIRef
 
 from graftkg.classify import classify_records
 from graftkg.cli import main
+from graftkg.errors import InputError
 from graftkg.facts import add_to_graph
 from graftkg.model import TransplantRecord
 from graftkg.mutate import MUTATIONS
@@ -20,7 +22,14 @@ from graftkg.rdf import GK, RDF
 from graftkg.readers import read_inputs
 from graftkg.shacl import load_shapes, run_pyshacl
 from graftkg.synth import write_bundle
-from graftkg.validate import check_partitions, transplant_index, validate_records, validation_facts
+from graftkg.validate import (
+    ValidationReport,
+    check_partitions,
+    transplant_index,
+    validate_paths,
+    validate_records,
+    validation_facts,
+)
 
 from conftest import EXAMPLES
 
@@ -196,3 +205,88 @@ def test_cli_json_and_turtle(capsys: pytest.CaptureFixture[str]) -> None:
 
     (report,) = set(graph.subjects(RDF.type, SH.ValidationReport))
     assert len(set(graph.objects(report, SH.result))) == len(findings)
+
+
+# ------------------------------------------------------------------ a CSV bundle read by the workers
+
+
+@pytest.fixture(scope="module")
+def mutated_bundle(
+    mutated: tuple[list[TransplantRecord], dict[str, str]], tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The mutated records (an error of every kind) written as a CSV bundle, ordered by transplant."""
+    from graftkg.readers.csv_bundle import write_bundle_records
+
+    return write_bundle_records(mutated[0], tmp_path_factory.mktemp("mutated"))
+
+
+def _as_data(report: ValidationReport) -> tuple[object, ...]:
+    return [f.as_json() for f in report.findings], report.results, report.transplants
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_bundle_read_by_workers_gives_the_serial_report(mutated_bundle: Path, workers: int) -> None:
+    """Workers that each read their share of observations.csv report exactly, and in the same order,
+    what validating the whole read does."""
+    serial = validate_records(read_inputs([mutated_bundle], lenient=True), workers=1)
+    seen: list[tuple[int, int]] = []
+    sharded = validate_paths([mutated_bundle], workers=workers, progress=lambda done, total: seen.append((done, total)))
+    assert _as_data(sharded) == _as_data(serial)
+    assert len(serial.findings) > 80
+    assert seen and seen[-1] == (serial.transplants, serial.transplants)
+
+
+def test_bundle_with_observations_out_of_order_gives_the_serial_report(mutated_bundle: Path, tmp_path: Path) -> None:
+    """Rows of one transplant spread over the file (not grouped) are each read by the worker owning it."""
+    lines = (mutated_bundle / "observations.csv").read_text().splitlines()
+    shuffled = tmp_path / "b"
+    shuffled.mkdir()
+    (shuffled / "transplants.csv").write_text((mutated_bundle / "transplants.csv").read_text())
+    (shuffled / "observations.csv").write_text("\n".join([lines[0], *lines[:0:-1]]) + "\n")  # rows reversed
+    serial = validate_records(read_inputs([shuffled], lenient=True), workers=1)
+    assert _as_data(validate_paths([shuffled], workers=2)) == _as_data(serial)
+
+
+@pytest.mark.parametrize(
+    ("where", "cell", "text"),
+    [
+        ("first", "value", "oops"),  # a row the first worker owns
+        ("last", "value", "oops"),  # a row the last worker owns
+        ("last", "transplant_id", "NOBODY"),  # a row no worker owns
+        ("last", "measure", "ferritin"),
+        ("first", "day", "3.5"),
+    ],
+)
+def test_bundle_read_by_workers_raises_the_serial_error(
+    mutated_bundle: Path, tmp_path: Path, where: str, cell: str, text: str
+) -> None:
+    """The first unusable row by line is reported, whichever worker reads it; an error in a later row
+    read by another worker does not hide it."""
+    lines = (mutated_bundle / "observations.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    at = 1 if where == "first" else len(lines) - 1
+    later = len(lines) - 1 if where == "first" else 1  # a second error: later in the file, or earlier
+    for i, column, value in ((at, cell, text), (later, "value", "later")):
+        cells = lines[i].split(",")
+        cells[header.index(column)] = value
+        lines[i] = ",".join(cells)
+    bad = tmp_path / "b"
+    bad.mkdir()
+    (bad / "transplants.csv").write_text((mutated_bundle / "transplants.csv").read_text())
+    (bad / "observations.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as serial:
+        read_inputs([bad], lenient=True)
+    with pytest.raises(InputError) as sharded:
+        validate_paths([bad], workers=2)
+    assert str(sharded.value) == str(serial.value)
+
+
+def test_a_failing_worker_is_an_error_not_a_hang(mutated_bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import graftkg.validate as validate
+
+    def broken(bounds: tuple[int, int]) -> list[object]:
+        raise ZeroDivisionError("a bug in a worker")
+
+    monkeypatch.setattr(validate, "_validate_range", broken)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug in a worker"):
+        validate_paths([mutated_bundle], workers=2)

@@ -26,7 +26,9 @@ def _set_obs(measure: str, **changes: object) -> Mutation:
     def apply(r: TransplantRecord, _: Sequence[TransplantRecord], __: random.Random) -> None:
         o = _obs(measure)(r)
         if o is None:
-            o = Observation(30, measure, 1.0, code="CMV" if measure == "infection" else None)
+            # as a read gives it: an infection has a pathogen code and no value
+            infection = measure == "infection"
+            o = Observation(30, measure, None if infection else 1.0, code="CMV" if infection else None)
             r.observations.append(o)
         for k, v in changes.items():
             setattr(o, k, v)

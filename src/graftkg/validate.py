@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 
@@ -24,6 +25,7 @@ from graftkg.classify import Classification, classify_records, summarise
 from graftkg.collector import paused
 from graftkg.definitions import definitions
 from graftkg.derive import derive
+from graftkg.errors import InputError
 from graftkg.facts import TransplantFacts, add_lab_observations, add_to_graph, build_facts
 from graftkg.findings import SEVERITY_ORDER, Finding
 from graftkg.model import TransplantRecord
@@ -243,16 +245,152 @@ def _validate_range(bounds: tuple[int, int]) -> list[tuple[tuple[object, ...], F
     return out
 
 
-def validate_paths(paths: Sequence[str | Path], *, profile: str = DEFAULT_PROFILE) -> ValidationReport:
+def validate_paths(
+    paths: Sequence[str | Path],
+    *,
+    profile: str = DEFAULT_PROFILE,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ValidationReport:
     """Read ``paths`` leniently and validate them (see :func:`validate_records`).
+
+    A CSV bundle is read where it is checked: ``transplants.csv`` here, then each worker process reads
+    the rows of ``observations.csv`` that belong to its share of the transplants and validates them, so
+    reading runs in parallel too and the observations never gather in one process. The report is the
+    one ``validate_records(read_inputs(paths, lenient=True))`` gives, and the first unusable row, by
+    line, raises the same :class:`~graftkg.errors.InputError`.
 
     Example:
         >>> validate_paths(["examples/paper-patients/csv"]).transplants
         8
     """
-    from graftkg.readers import read_inputs
+    from graftkg.readers import bundle_files, read_inputs
 
-    return validate_records(read_inputs(paths, lenient=True), profile=profile)
+    files = bundle_files(paths)
+    if files is None:
+        return validate_records(read_inputs(paths, lenient=True), profile=profile, workers=workers, progress=progress)
+    return _validate_bundle(*files, profile=profile, workers=workers, progress=progress)
+
+
+@paused()
+def _validate_bundle(
+    transplants: Path,
+    observations: Path,
+    *,
+    profile: str,
+    workers: int | None,
+    progress: Callable[[int, int], None] | None,
+) -> ValidationReport:
+    from graftkg.readers.csv_bundle import read_observations, read_transplants
+
+    by_id = read_transplants(transplants, observations, lenient=True)
+    records = list(by_id.values())
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(records) > PARALLEL_THRESHOLD else 1
+    workers = max(1, min(workers, len(records)))
+    if workers == 1:
+        read_observations(observations, by_id, lenient=True)
+        return validate_records(records, profile=profile, workers=1, progress=progress)
+
+    global _INDEX, _RECORDS, _PROFILE, _BY_ID
+    _INDEX, _RECORDS, _PROFILE, _BY_ID = transplant_index(records), records, profile, by_id
+    share = -(-len(records) // workers)
+    shares = [(k * share, min((k + 1) * share, len(records))) for k in range(workers)]
+    context = get_context("fork")
+    queue = context.Queue()
+    processes = [
+        context.Process(target=_bundle_worker, args=(k, bounds, observations, queue), daemon=True)
+        for k, bounds in enumerate(shares)
+    ]
+    gc.freeze()  # the records are read-only in the workers: keep the collector off their pages
+    try:
+        for process in processes:
+            process.start()
+        parts = _gather(queue, processes, shares, progress)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+        queue.close()
+        _RECORDS, _BY_ID = (), {}
+        gc.unfreeze()
+    unique: dict[tuple[object, ...], tuple[Finding, Result]] = {}
+    for part in parts:
+        for key, finding, result in part:
+            unique.setdefault(key, (finding, result))
+    return ValidationReport([f for f, _ in unique.values()], [r for _, r in unique.values()], len(records), profile)
+
+
+_BY_ID: dict[str, TransplantRecord] = {}
+
+
+def _bundle_worker(k: int, bounds: tuple[int, int], observations: Path, queue: Any) -> None:
+    """One worker of :func:`_validate_bundle`: read its share of ``observations``, then validate it in
+    ranges, sending each range's findings (or the first input error, or a crash) to ``queue``."""
+    from graftkg.readers.csv_bundle import read_observations
+
+    try:
+        start, end = bounds
+        owned = {r.transplant_id for r in _RECORDS[start:end]}
+        try:
+            read_observations(observations, _BY_ID, lenient=True, owned=owned)
+        except InputError as exc:
+            queue.put(("input-error", k, (exc.message, exc.path, exc.line, exc.field)))
+            return
+        queue.put(("read", k, None))
+        size = max(1, -(-(end - start) // 8))
+        for i in range(start, end, size):
+            sub = (i, min(i + size, end))
+            queue.put(("part", k, (sub, _validate_range(sub))))
+        queue.put(("done", k, None))
+    except BaseException:  # a bug, not bad input: the parent re-raises it with this traceback
+        import traceback
+
+        queue.put(("crash", k, traceback.format_exc()))
+
+
+def _gather(
+    queue: Any,
+    processes: list[Any],
+    shares: list[tuple[int, int]],
+    progress: Callable[[int, int], None] | None,
+) -> list[list[tuple[tuple[object, ...], Finding, Result]]]:
+    """Collect the workers' messages; raise the first input error by line once every worker has read."""
+    from queue import Empty
+
+    total = shares[-1][1]
+    parts: dict[tuple[int, int], list[tuple[tuple[object, ...], Finding, Result]]] = {}
+    read: dict[int, tuple[str, str | None, int | None, str | None] | None] = {}
+    done: set[int] = set()
+    checked = 0
+    while len(done) < len(processes):
+        try:
+            kind, k, payload = queue.get(timeout=1.0)
+        except Empty:
+            for k, process in enumerate(processes):
+                if k not in done and not process.is_alive() and process.exitcode not in (0, None):
+                    raise RuntimeError(f"validation worker {k} died (exit code {process.exitcode})") from None
+            continue
+        if kind == "crash":
+            raise RuntimeError(f"validation worker {k} failed:\n{payload}")
+        if kind in ("read", "input-error"):
+            read[k] = payload
+            if kind == "input-error":
+                done.add(k)
+            if len(read) == len(processes) and any(e is not None for e in read.values()):
+                errors = [e for e in read.values() if e is not None]
+                message, path, line, field_ = min(errors, key=lambda e: e[2] or 0)
+                raise InputError(message, path=path, line=line, field=field_)
+        elif kind == "part":
+            bounds, part = payload
+            parts[bounds] = part
+            checked += bounds[1] - bounds[0]
+            if progress is not None:
+                progress(checked, total)
+        else:
+            done.add(k)
+    return [parts[bounds] for bounds in sorted(parts)]
 
 
 def validation_graph(records: Sequence[TransplantRecord], classifications: Sequence[Classification]) -> Graph:

@@ -10,7 +10,7 @@ from graftkg.model import TransplantRecord
 from graftkg.readers.csv_bundle import read_bundle
 from graftkg.readers.rdf_input import RDF_SUFFIXES, read_rdf
 
-__all__ = ["read_inputs"]
+__all__ = ["bundle_files", "read_inputs"]
 
 
 def read_inputs(paths: Sequence[str | Path], *, lenient: bool = False) -> list[TransplantRecord]:
@@ -67,3 +67,27 @@ def read_inputs(paths: Sequence[str | Path], *, lenient: bool = False) -> list[T
             )
         seen[record.transplant_id] = record
     return records
+
+
+def bundle_files(paths: Sequence[str | Path]) -> tuple[Path, Path] | None:
+    """``(transplants.csv, observations.csv)`` when ``paths`` are one CSV bundle (a folder, or the two
+    files), else None. :func:`read_inputs` reads such inputs with ``read_bundle`` of these two files.
+
+    Example:
+        >>> bundle_files(["examples/paper-patients/csv"])[0].name
+        'transplants.csv'
+        >>> bundle_files(["examples/paper-patients/paper-patients.ttl"]) is None
+        True
+    """
+    given = [Path(p) for p in paths]
+    if len(given) == 1 and given[0].is_dir():
+        return given[0] / "transplants.csv", given[0] / "observations.csv"
+    names = sorted(p.name for p in given)
+    if (
+        len(given) == 2
+        and names == ["observations.csv", "transplants.csv"]
+        and all(p.exists() and not p.is_dir() and p.suffix == ".csv" for p in given)
+    ):
+        t, o = sorted(given, key=lambda p: p.name != "transplants.csv")
+        return t, o
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +67,14 @@ def _table(path: Path, expected: list[str], required: list[str]) -> tuple[list[s
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise InputError("contains a NUL byte: not a text CSV file", path=name, line=line)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    plain = _plain_text(text)
+    if plain:
+        first, _, rest = text.partition("\n")
+        reader = csv.reader([first.removesuffix("\r")], strict=True)
+    else:
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        header = [h.strip() for h in next(reader)]
+        header = [h.strip() for h in next(reader, [])]
     except csv.Error as exc:
         raise InputError(f"malformed CSV: {exc}", path=name, line=1) from None
     if len(header) == 1 and any(d in header[0] for d in ";\t|"):
@@ -83,7 +88,42 @@ def _table(path: Path, expected: list[str], required: list[str]) -> tuple[list[s
     for column in required:
         if column not in header:
             raise InputError("required column missing", path=name, line=1, field=column)
+    if plain:
+        return header, _split_cells(rest, name, len(header))
     return header, _cells(reader, name, len(header))
+
+
+def _plain_text(text: str) -> bool:
+    """Whether ``text`` has no quotes and no line break but ``\\n`` or ``\\r\\n``: then each line is one
+    row and its cells are the text between commas, exactly as the csv module reads them."""
+    return '"' not in text and text.count("\r") == text.count("\r\n")
+
+
+def _split_cells(rest: str, name: str, width: int) -> Iterator[tuple[int, list[str]]]:
+    """The rows after the header of a plain text (see :func:`_plain_text`): what :func:`_cells` gives
+    for it, without the csv module's per-row cost. ``rest`` starts on line 2.
+
+    Example:
+        >>> list(_split_cells("a, b\\r\\n\\n , \\nc,d", "f.csv", 2))
+        [(2, ['a', 'b']), (5, ['c', 'd'])]
+    """
+    limit = csv.field_size_limit()
+    for n, row in enumerate(rest.split("\n"), 2):
+        if row.endswith("\r"):
+            row = row[:-1]
+        cells = row.split(",")
+        if len(cells) != width:
+            if not row or all(not c.strip() for c in cells):
+                continue
+            if len(row) > limit and any(len(c) > limit for c in cells):
+                raise InputError(f"malformed CSV: field larger than field limit ({limit})", path=name, line=n)
+            raise InputError(f"row has {len(cells)} cells, header has {width}", path=name, line=n)
+        if len(row) > limit and any(len(c) > limit for c in cells):
+            raise InputError(f"malformed CSV: field larger than field limit ({limit})", path=name, line=n)
+        if " " in row or not row.isprintable():  # str.strip's whitespace is a space or unprintable
+            cells = [c.strip() for c in cells]
+        if any(cells):
+            yield n, cells
 
 
 def _cells(reader: Any, name: str, width: int) -> Iterator[tuple[int, list[str]]]:
@@ -100,61 +140,111 @@ def _cells(reader: Any, name: str, width: int) -> Iterator[tuple[int, list[str]]
         raise InputError(f"malformed CSV: {exc}", path=name, line=reader.line_num) from None
 
 
-def _rows(path: Path, expected: list[str], required: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield ``(line number, {column: cell})`` for each data row, checking encoding, delimiter and shape."""
-    header, rows = _table(path, expected, required)
-    for line, cells in rows:
-        yield line, dict(zip(header, cells, strict=True))
+#: sets a record field (in ``values``) from a non-empty cell of one column, or raises on a bad cell
+_CellReader = Callable[[dict[str, Any], int, str], None]
 
 
-def _transplant(line: int, row: dict[str, str], path: str, lenient: bool = False) -> TransplantRecord:
+def _transplant_parser(header: list[str], path: str, lenient: bool) -> Callable[[int, list[str]], TransplantRecord]:
+    """A parser of ``transplants.csv`` rows with this header: ``(line, cells) -> TransplantRecord``.
+
+    Each column's reader is chosen once, from the header; cells are read in header order, so the
+    first bad cell of a row is the one reported.
+
+    Example:
+        >>> parse = _transplant_parser(["transplant_id", "graft_source", "death_day"], "t.csv", False)
+        >>> record = parse(2, ["T1", "PB", "40"])
+        >>> record.graft_source, record.death_day, record.line
+        ('PB', 40, 2)
+    """
+    readers = [(i, _cell_reader(column, path, lenient)) for i, column in enumerate(header) if column != "transplant_id"]
+    i_tid = header.index("transplant_id")
+
+    def parse(line: int, cells: list[str]) -> TransplantRecord:
+        tid = cells[i_tid]
+        if not tid:
+            raise InputError("transplant_id is empty", path=path, line=line, field="transplant_id")
+        values: dict[str, Any] = {}
+        for i, read in readers:
+            cell = cells[i]
+            if cell:
+                read(values, line, cell)
+        return TransplantRecord(tid, source=path, line=line, **values)
+
+    return parse
+
+
+def _cell_reader(column: str, path: str, lenient: bool) -> _CellReader:
+    """The reader of one ``transplants.csv`` column (see :func:`_transplant_parser`)."""
     vocab = vocabulary()
-    tid = row.get("transplant_id", "")
-    if not tid:
-        raise InputError("transplant_id is empty", path=path, line=line, field="transplant_id")
-    values: dict[str, Any] = {}
-    for column, cell in row.items():
-        if column == "transplant_id" or cell == "":
-            continue
-        if column in INT_FIELDS:
+
+    def unknown(cell: str, line: int) -> InputError:
+        return InputError(
+            f"unknown code '{cell}' (allowed: {', '.join(vocab.codes(column))})", path=path, line=line, field=column
+        )
+
+    if column in INT_FIELDS:
+
+        def integer(values: dict[str, Any], line: int, cell: str) -> None:
             values[column] = _integer(cell, path, line, column)
-        elif column in FLOAT_FIELDS:
+
+        return integer
+    if column in FLOAT_FIELDS:
+
+        def number(values: dict[str, Any], line: int, cell: str) -> None:
             values[column] = _number(cell, path, line, column)
-        elif column in DAY_OR_NEVER:
-            key = "neutrophil" if "neutrophil" in column else "platelet50" if "_50_" in column else "platelet"
+
+        return number
+    if column in DAY_OR_NEVER:
+        key = "neutrophil" if "neutrophil" in column else "platelet50" if "_50_" in column else "platelet"
+        never, day = f"reported_{key}_never", f"reported_{key}_recovery_day"
+
+        def day_or_never(values: dict[str, Any], line: int, cell: str) -> None:
             if cell.lower() == "never":
-                values[f"reported_{key}_never"] = True
+                values[never] = True
             else:
-                values[f"reported_{key}_recovery_day"] = _integer(cell, path, line, column)
-        elif column in BOOL_FIELDS:
+                values[day] = _integer(cell, path, line, column)
+
+        return day_or_never
+    if column in BOOL_FIELDS:
+
+        def boolean(values: dict[str, Any], line: int, cell: str) -> None:
             if cell.lower() not in ("yes", "no", "true", "false"):
                 raise InputError(f"'{cell}' is not yes or no", path=path, line=line, field=column)
             values[column] = cell.lower() in ("yes", "true")
-        elif column in LIST_FIELDS:
+
+        return boolean
+    if column in LIST_FIELDS:
+
+        def codes(values: dict[str, Any], line: int, cell: str) -> None:
             items = [c.strip() for c in cell.split(";") if c.strip()]
-            for item in items:
-                if vocab.iri(column, item) is None and not lenient:
-                    raise InputError(
-                        f"unknown code '{item}' (allowed: {', '.join(vocab.codes(column))})",
-                        path=path,
-                        line=line,
-                        field=column,
-                    )
+            if not lenient:
+                for item in items:
+                    if vocab.iri(column, item) is None:
+                        raise unknown(item, line)
             values[column] = items
-        elif column in CODE_FIELDS:
-            if vocab.iri(column, cell) is None and not lenient:
-                raise InputError(
-                    f"unknown code '{cell}' (allowed: {', '.join(vocab.codes(column))})",
-                    path=path,
-                    line=line,
-                    field=column,
-                )
+
+        return codes
+    if column in CODE_FIELDS:
+
+        def code(values: dict[str, Any], line: int, cell: str) -> None:
+            if not lenient and vocab.iri(column, cell) is None:
+                raise unknown(cell, line)
             values[column] = cell
-        else:
-            if column == "hla_match" and not _HLA.match(cell) and not lenient:
+
+        return code
+    if column == "hla_match" and not lenient:
+
+        def hla(values: dict[str, Any], line: int, cell: str) -> None:
+            if not _HLA.match(cell):
                 raise InputError(f"'{cell}' is not an HLA match like 8/10", path=path, line=line, field=column)
             values[column] = cell
-    return TransplantRecord(tid, source=path, line=line, **values)
+
+        return hla
+
+    def text(values: dict[str, Any], line: int, cell: str) -> None:
+        values[column] = cell
+
+    return text
 
 
 _SUPPORT_WITHOUT_VALUE = frozenset({"platelet_transfusion", "rbc_transfusion", "gcsf"})
@@ -249,14 +339,31 @@ def read_bundle(
         >>> records[0].graft_source, len(records[0].observations)
         ('PB', 27)
     """
+    records = read_transplants(transplants, observations, lenient=lenient)
+    read_observations(observations, records, lenient=lenient, progress=progress)
+    return list(records.values())
+
+
+def read_transplants(transplants: Path, observations: Path, *, lenient: bool = False) -> dict[str, TransplantRecord]:
+    """The first half of :func:`read_bundle`: the records of ``transplants.csv``, by identifier, without
+    their observations (``observations`` must exist; it is read by :func:`read_observations`).
+
+    Example:
+        >>> folder = Path("examples/paper-patients/csv")
+        >>> records = read_transplants(folder / "transplants.csv", folder / "observations.csv")
+        >>> records["P1-T1"].graft_source, records["P1-T1"].observations
+        ('PB', [])
+    """
     tpath, opath = str(transplants), str(observations)
     if not observations.is_file():
         raise InputError(
             "observations.csv not found (a bundle needs both files; it may hold only a header)", path=opath
         )
     records: dict[str, TransplantRecord] = {}
-    for line, row in _rows(transplants, TRANSPLANT_COLUMNS, ["transplant_id"]):
-        record = _transplant(line, row, tpath, lenient)
+    header, rows = _table(transplants, TRANSPLANT_COLUMNS, ["transplant_id"])
+    parse = _transplant_parser(header, tpath, lenient)
+    for line, cells in rows:
+        record = parse(line, cells)
         if record.transplant_id in records:
             first = records[record.transplant_id].line
             raise InputError(
@@ -266,9 +373,42 @@ def read_bundle(
                 field="transplant_id",
             )
         records[record.transplant_id] = record
+    return records
+
+
+@paused()
+def read_observations(
+    observations: Path,
+    records: dict[str, TransplantRecord],
+    *,
+    lenient: bool = False,
+    owned: Container[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """The second half of :func:`read_bundle`: append each row of ``observations.csv`` to its record.
+
+    With ``owned``, only the rows of those transplants are parsed and appended; the rows of the other
+    transplants of ``records`` are checked for their shape alone (encoding, width), and a row naming no
+    transplant of ``records`` raises as always. Processes that each own a share of the transplants
+    therefore read one file in parallel, and the first error any of them raises, by line, is the
+    error :func:`read_bundle` raises.
+
+    Example:
+        >>> folder = Path("examples/paper-patients/csv")
+        >>> records = read_transplants(folder / "transplants.csv", folder / "observations.csv")
+        >>> read_observations(folder / "observations.csv", records, owned={"P1-T1"})
+        >>> len(records["P1-T1"].observations), len(records["P1-T2"].observations)
+        (27, 0)
+    """
+    opath = str(observations)
     header, rows = _table(observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS)
     parse = _observation_parser(header, opath, lenient)
+    i_tid = header.index("transplant_id")
     for n, (line, cells) in enumerate(rows):
+        if owned is not None:
+            tid = cells[i_tid]
+            if tid not in owned and tid in records:
+                continue
         tid, obs = parse(line, cells)
         found = records.get(tid)
         if found is None:
@@ -278,4 +418,56 @@ def read_bundle(
         found.observations.append(obs)
         if progress is not None and n % 500_000 == 0 and n:
             progress(n)
-    return list(records.values())
+
+
+def write_bundle_records(records: Iterable[TransplantRecord], outdir: str | Path) -> Path:
+    """Write ``records`` as a CSV bundle that :func:`read_bundle` reads back as the same records.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path("examples/paper-patients/csv")
+        >>> records = read_bundle(folder / "transplants.csv", folder / "observations.csv")
+        >>> out = write_bundle_records(records, tempfile.mkdtemp())
+        >>> again = read_bundle(out / "transplants.csv", out / "observations.csv")
+        >>> [(r.transplant_id, r.graft_source, len(r.observations)) for r in again] == [
+        ...     (r.transplant_id, r.graft_source, len(r.observations)) for r in records]
+        True
+    """
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    with (
+        (out / "transplants.csv").open("w", newline="", encoding="utf-8") as tf,
+        (out / "observations.csv").open("w", newline="", encoding="utf-8") as of,
+    ):
+        transplants = csv.writer(tf, lineterminator="\n")
+        observations = csv.writer(of, lineterminator="\n")
+        transplants.writerow(TRANSPLANT_COLUMNS)
+        observations.writerow(OBSERVATION_COLUMNS)
+        for r in records:
+            transplants.writerow([_cell_of(r, column) for column in TRANSPLANT_COLUMNS])
+            for o in r.observations:
+                value = o.code if o.measure == "infection" else o.value
+                observations.writerow(
+                    [r.transplant_id, *(_text(v) for v in (o.day, o.measure, value, o.lineage, o.method, o.unit))]
+                )
+    return out
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _cell_of(record: TransplantRecord, column: str) -> str:
+    if column in DAY_OR_NEVER:
+        key = "neutrophil" if "neutrophil" in column else "platelet50" if "_50_" in column else "platelet"
+        if getattr(record, f"reported_{key}_never"):
+            return "never"
+        return _text(getattr(record, f"reported_{key}_recovery_day"))
+    value = getattr(record, column)
+    if column in LIST_FIELDS:
+        return ";".join(value)
+    return _text(value)
