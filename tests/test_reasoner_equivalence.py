@@ -59,7 +59,7 @@ def test_fast_path_matches_hermit(profile: str) -> None:
     prepared = prepare(records, defs)
     facts = [tf for tf, _ in prepared]
     fast = FastReasoner(defs)
-    expected = HermitReasoner(defs, batch_size=10, workers=2).classify_many(facts)
+    expected = HermitReasoner(defs, batch_size=5, workers=2).classify_many(facts)
     got = [fast.classify(tf) for tf in facts]
     outcomes = Counter(next(c.code for c in defs.outcomes if c.iri in classes) for classes in expected)
     if profile == "paper":
