@@ -259,3 +259,12 @@ def test_written_bundle_reads_back_as_the_same_records(tmp_path: Path) -> None:
     assert set(injected.values()) == set(MUTATIONS)
     again = read_inputs([write_bundle_records(records, tmp_path / "out")], lenient=True)
     assert _content(again, lines=False) == _content(records, lines=False)
+
+
+def test_writing_a_day_and_never_in_one_cell_is_refused(tmp_path: Path) -> None:
+    """A record cannot say both: the bundle has one cell for it, and writing one would drop the other."""
+    from graftkg.readers.csv_bundle import write_bundle_records
+
+    record = TransplantRecord("T1", reported_neutrophil_recovery_day=20, reported_neutrophil_never=True)
+    with pytest.raises(ValueError, match="reported_neutrophil_recovery_day is both day 20 and never"):
+        write_bundle_records([record], tmp_path)

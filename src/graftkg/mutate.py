@@ -179,9 +179,18 @@ MUTATIONS: dict[str, tuple[str, Mutation]] = {
     "follow_up_far": ("LastFollowUpDayPlausible", _set(last_follow_up_day=5000)),
     "death_far": ("DeathDayPlausible", _set(death_day=-40)),
     "relapse_far": ("RelapseDayPlausible", _set(relapse_day=4000)),
-    "anc_day_far": ("ReportedNeutrophilRecoveryDayPlausible", _set(reported_neutrophil_recovery_day=-35)),
-    "plt_day_far": ("ReportedPlateletRecoveryDayPlausible", _set(reported_platelet_recovery_day=3700)),
-    "plt50_day_far": ("ReportedPlatelet50RecoveryDayPlausible", _set(reported_platelet50_recovery_day=4000)),
+    "anc_day_far": (
+        "ReportedNeutrophilRecoveryDayPlausible",
+        _set(reported_neutrophil_recovery_day=-35, reported_neutrophil_never=False),
+    ),
+    "plt_day_far": (
+        "ReportedPlateletRecoveryDayPlausible",
+        _set(reported_platelet_recovery_day=3700, reported_platelet_never=False),
+    ),
+    "plt50_day_far": (
+        "ReportedPlatelet50RecoveryDayPlausible",
+        _set(reported_platelet50_recovery_day=4000, reported_platelet50_never=False),
+    ),
     "no_follow_up": ("LastFollowUpRequired", _set(last_follow_up_day=None)),
     "relapse_after_follow_up": ("RelapseWithinFollowUp", _before("relapse_day", "last_follow_up_day")),
     "relapse_after_death": ("RelapseBeforeDeath", _before("relapse_day", "death_day")),

@@ -464,9 +464,12 @@ def _text(value: object) -> str:
 def _cell_of(record: TransplantRecord, column: str) -> str:
     if column in DAY_OR_NEVER:
         key = "neutrophil" if "neutrophil" in column else "platelet50" if "_50_" in column else "platelet"
+        day = getattr(record, f"reported_{key}_recovery_day")
         if getattr(record, f"reported_{key}_never"):
+            if day is not None:  # one cell holds a day or "never": writing one would drop the other
+                raise ValueError(f"transplant {record.transplant_id}: {column} is both day {day} and never")
             return "never"
-        return _text(getattr(record, f"reported_{key}_recovery_day"))
+        return _text(day)
     value = getattr(record, column)
     if column in LIST_FIELDS:
         return ";".join(value)
