@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from urllib.parse import quote
 
 from rdflib import Literal, Namespace, URIRef
 from rdflib.namespace import OWL as _OWL
@@ -121,6 +123,11 @@ def node_id(kind: str, *parts: str) -> URIRef:
         >>> str(node_id("transplant", "P1-T1"))
         'https://w3id.org/graftkg/id/transplant/P1-T1'
     """
-    from urllib.parse import quote
+    # percent-encoded parts hold only unreserved characters, '%' and hex digits: a valid IRI by
+    # construction. Parts that are already unreserved (most identifiers) are what quote() returns.
+    return trusted_iri(_ID + kind + "/" + "/".join(p if _UNRESERVED(p) else quote(p, safe="") for p in parts))
 
-    return ID[kind + "/" + "/".join(quote(p, safe="") for p in parts)]
+
+_ID = str(ID)
+#: what urllib.parse.quote never encodes
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+").fullmatch
