@@ -30,7 +30,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="transplants for the fast path (0: skip)")
     parser.add_argument("--hermit", type=int, default=0, help="transplants for the HermiT baseline (0: skip)")
-    parser.add_argument("--hermit-batch", type=int, default=5)
+    parser.add_argument("--hermit-batch", type=int, default=4)
     parser.add_argument(
         "--hermit-labs",
         action="store_true",

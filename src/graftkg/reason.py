@@ -108,7 +108,7 @@ class HermitReasoner:
     """
 
     def __init__(
-        self, defs: Definitions, *, batch_size: int = 5, workers: int = 1, java_memory_mb: int = 2000
+        self, defs: Definitions, *, batch_size: int = 4, workers: int = 1, java_memory_mb: int = 2000
     ) -> None:
         self.defs = defs
         self.batch_size = batch_size
