@@ -161,12 +161,9 @@ def run_qc() -> list[Violation]:
 
 
 def _hermit_jar() -> Path:
-    import owlready2
+    from graftkg.reason import hermit_jar
 
-    jar = Path(owlready2.__file__).parent / "hermit" / "HermiT.jar"
-    if not jar.is_file():
-        raise GraftkgError(f"{jar}: not found (owlready2 ships HermiT and the OWL API in it)")
-    return jar
+    return hermit_jar()
 
 
 @lru_cache(maxsize=1)

@@ -187,6 +187,21 @@ class HermitReasoner:
 _HERMIT_LINE = re.compile(r"^(SubClassOf|EquivalentClasses|Type)\( ((?:<[^>]+>\s*)+)\)$", re.MULTILINE)
 
 
+def hermit_jar() -> Path:
+    """HermiT.jar as owlready2 ships it (HermiT, and the OWL API the profile check uses).
+
+    Example:
+        >>> hermit_jar().name
+        'HermiT.jar'
+    """
+    import owlready2
+
+    jar = Path(owlready2.__file__).parent / "hermit" / "HermiT.jar"
+    if not jar.is_file():
+        raise ReasonerError(f"{jar}: not found (owlready2 ships HermiT and the OWL API in it)")
+    return jar
+
+
 def hermit(path: Path, *, java_memory_mb: int = 2000) -> str:
     """Run HermiT (the jar owlready2 ships) on the ontology in ``path``: classify it and realise its
     individuals (``-c -I``); return what HermiT prints.
@@ -203,12 +218,12 @@ def hermit(path: Path, *, java_memory_mb: int = 2000) -> str:
     """
     import owlready2
 
-    jar = Path(owlready2.__file__).parent / "hermit"
+    jar = hermit_jar()
     command = [
         owlready2.JAVA_EXE,
         f"-Xmx{java_memory_mb}M",
         "-cp",
-        os.pathsep.join([str(jar), str(jar / "HermiT.jar")]),
+        os.pathsep.join([str(jar.parent), str(jar)]),
         "org.semanticweb.HermiT.cli.CommandLine",
         "-c",
         "-I",
