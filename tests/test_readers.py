@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -211,6 +212,34 @@ def test_plain_splitter_reads_as_the_csv_module(text: str, width: int) -> None:
     assume(_plain_text(text))
     by_csv, by_split = _rows_both_ways(text, width)
     assert by_split == by_csv
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([*"ab,, \t\n\n\x1c", "a,", "\r\n", "ab,"]), max_size=60).map("".join),
+    st.integers(min_value=1, max_value=4),
+)
+def test_plain_splitter_skips_only_what_it_would_have_read_and_dropped(text: str, width: int) -> None:
+    """Skipping rows by their first cell (a worker passing over the other workers' rows) gives the rows
+    it gives without skipping, less some of the rows whose first cell is skipped (the rest the caller
+    drops), and the same error at the same line."""
+    from graftkg.readers.csv_bundle import _plain_text, _split_cells
+
+    assume(_plain_text(text))
+
+    def collect(skip: Callable[[str], bool] | None) -> object:
+        try:
+            return list(_split_cells(text, "o.csv", width, skip))
+        except InputError as exc:
+            return str(exc)
+
+    whole, skipped = collect(None), collect(lambda first: first == "a")
+    if isinstance(whole, str):
+        assert skipped == whole
+    else:
+        assert isinstance(skipped, list)
+        assert [row for row in skipped if row[1][0] != "a"] == [row for row in whole if row[1][0] != "a"]
+        assert all(row in whole for row in skipped)
 
 
 def test_plain_splitter_keeps_the_csv_field_limit() -> None:

@@ -9,12 +9,15 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rdflib import Graph, URIRef
 
 from graftkg.classify import classify_records
 from graftkg.cli import main
 from graftkg.errors import InputError
 from graftkg.facts import add_to_graph
+from graftkg.labcounts import LabCountChecker
 from graftkg.model import TransplantRecord
 from graftkg.mutate import MUTATIONS
 from graftkg.ontology import load_ontology
@@ -290,3 +293,82 @@ def test_a_failing_worker_is_an_error_not_a_hang(mutated_bundle: Path, monkeypat
     monkeypatch.setattr(validate, "_validate_range", broken)
     with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug in a worker"):
         validate_paths([mutated_bundle], workers=2)
+
+
+# --------------------------------------------------------------- lab counts kept as rows
+
+
+def _odd_counts(records: list[TransplantRecord]) -> list[TransplantRecord]:
+    """Copies of some records with lab counts a CSV or RDF submission can carry: no day, no value, a
+    unit of the wrong kind or none, values out of range, an integer value, repeats, counts after death."""
+    from graftkg.model import Observation
+
+    out = []
+    for k, base in enumerate(records[:4]):
+        r = copy.deepcopy(base)
+        r.transplant_id, r.patient_id, r.prior_transplant_id = f"L{k}", f"LP{k}", None
+        r.death_day = 40 if k % 2 else None
+        r.observations += [
+            Observation(None, "ANC", 0.4),
+            Observation(12, "ANC", None),
+            Observation(13, "PLT", 30.0, unit="g/L"),
+            Observation(14, "HB", 95.0, unit="g/L"),
+            Observation(15, "HB", 95.0, unit="10*9/L"),
+            Observation(15, "WBC", 600.0),
+            Observation(16, "ANC", -1.0),
+            Observation(16, "ANC", 5),  # type: ignore[arg-type]  # an integer, as RDF input may give
+            Observation(4000, "PLT", 20.0),
+            Observation(60 + k, "ANC", 0.7),
+            Observation(60 + k, "ANC", 0.7),
+            Observation(70 + k, "PLT", 25.0),
+        ]
+        out.append(r)
+    return out
+
+
+def test_lab_counts_as_rows_give_the_results_of_the_full_facts(
+    mutated: tuple[list[TransplantRecord], dict[str, str]],
+) -> None:
+    """Validation keeps lab counts as rows (graftkg.labcounts): its results, and their order, are the
+    evaluator's on the full facts, with a node per count (which the pySHACL test holds to pySHACL)."""
+    records, _ = mutated
+    records = records + _odd_counts(records) + read_inputs([EXAMPLES / "paper-patients" / "csv"], lenient=True)
+    partitions = [validation_facts(r, c).facts for r, c in zip(records, classify_records(records), strict=True)]
+    expected = [r for _, r in check_partitions(partitions, transplant_index(records))]
+    got = validate_records(records, workers=1).results
+    assert got == expected
+    lab = Counter(str(r.shape).rsplit("/", 1)[1] for r in got if "/observation/" in str(r.focus))
+    assert {"ANCPlausible", "LabObservationDayRequired", "LabValueRequired", "HBUnit", "PLTUnit"} <= set(lab)
+    assert {"ObservationsBeforeDeath", "ChimerismRequiredForGraftFailure"} <= {
+        str(r.shape).rsplit("/", 1)[1] for r in got
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["ANC", "PLT", "HB", "WBC"]),
+            st.one_of(st.none(), st.integers(-40, 3700)),
+            st.one_of(st.none(), st.sampled_from([0.0, 0.5, 20.0, 99.5, 250.0, -1.0, 2500.0]), st.integers(0, 3)),
+            st.sampled_from([None, "10*9/L", "g/L", "mmol/L"]),
+        ),
+        max_size=12,
+    )
+)
+def test_lab_count_shortcut_gives_each_node_s_results(rows: list[tuple[str, int | None, object, str | None]]) -> None:
+    """A count taken as clean by the checker's per-property memory has no results as a node; any other
+    count gets the node's results. One checker across all examples, as in a validation run."""
+    from graftkg.labcounts import LabCounts
+    from graftkg.model import Observation
+    from graftkg.rdf import node_id
+    from graftkg.shacl import evaluate
+
+    record = TransplantRecord("T", observations=[Observation(d, m, v, unit=u) for m, d, v, u in rows])  # type: ignore[arg-type]
+    counts = LabCounts(node_id("transplant", "T"), record)
+    shapes = load_shapes()
+    expected = [r for k in range(len(rows)) for r in evaluate(shapes, {counts.iri(k): counts.props(k)})]
+    assert list(_CHECKER.results(counts, lambda node: {})) == expected
+
+
+_CHECKER = LabCountChecker(load_shapes())

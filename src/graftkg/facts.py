@@ -202,8 +202,8 @@ class SharedProps(dict):  # type: ignore[type-arg]
 
     Example:
         >>> import pickle
-        >>> props = _lab_props("ANC", 14, 0.6, None)
-        >>> props is _lab_props("ANC", 14, 0.6, None), pickle.loads(pickle.dumps(props)) == props
+        >>> props = lab_count_props("ANC", 14, 0.6, None)
+        >>> props is lab_count_props("ANC", 14, 0.6, None), pickle.loads(pickle.dumps(props)) == props
         (True, True)
     """
 
@@ -225,7 +225,7 @@ class SharedProps(dict):  # type: ignore[type-arg]
 
 
 @lru_cache(maxsize=1 << 18)
-def _lab_props(measure: str, day: int | None, value: float | None, unit: str | None) -> SharedProps:
+def lab_count_props(measure: str, day: int | None, value: float | None, unit: str | None) -> SharedProps:
     props: dict[URIRef, list[Item]] = {
         RDF.type: [GK.LabObservation, MEASURE_TYPES[measure]],
         GK.measured: [GK[measure]],
@@ -258,7 +258,7 @@ def add_lab_observations(tf: TransplantFacts, record: TransplantRecord) -> None:
         if obs.measure in LAB_MEASURES:
             o = trusted_iri(base + str(i))
             links.append(o)
-            facts[o] = _lab_props(obs.measure, obs.day, obs.value, obs.unit)
+            facts[o] = lab_count_props(obs.measure, obs.day, obs.value, obs.unit)
     if not links:
         del facts[tf.node][GK.observation]
 

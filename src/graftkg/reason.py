@@ -107,9 +107,7 @@ class HermitReasoner:
     HermiT's super-linear cost in check. ``java_memory_mb`` sets the Java heap.
     """
 
-    def __init__(
-        self, defs: Definitions, *, batch_size: int = 4, workers: int = 1, java_memory_mb: int = 2000
-    ) -> None:
+    def __init__(self, defs: Definitions, *, batch_size: int = 4, workers: int = 1, java_memory_mb: int = 2000) -> None:
         self.defs = defs
         self.batch_size = batch_size
         self.workers = workers

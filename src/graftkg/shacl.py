@@ -13,7 +13,7 @@ reports on the same shapes and data.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -275,10 +275,17 @@ def _compare(op: str, a: Item, b: Item) -> bool:
     return x < y if op == "lessThan" else x <= y
 
 
-def evaluate(shapes: Iterable[Shape], facts: Facts, lookup: Lookup | None = None) -> Iterator[Result]:
+def evaluate(
+    shapes: Iterable[Shape],
+    facts: Facts,
+    lookup: Lookup | None = None,
+    known: Mapping[tuple[Item, tuple[URIRef, ...]], list[Item]] | None = None,
+) -> Iterator[Result]:
     """Evaluate ``shapes`` on one partition of facts (node -> property -> values).
 
     ``lookup`` resolves nodes outside the partition that a path reaches (e.g. a prior transplant).
+    ``known`` gives the values of sequence paths by ``(focus, path)`` where the caller has them
+    already (the values :func:`path_values` would find, in its order).
 
     Example:
         >>> f = {URIRef("urn:t"): {RDF.type: [GK.Transplant]}}
@@ -286,13 +293,8 @@ def evaluate(shapes: Iterable[Shape], facts: Facts, lookup: Lookup | None = None
         ['ConditioningIntensityRequired', 'DonorTypeRequired']
     """
     resolve: Lookup = lookup or (lambda n: {})
-    if not isinstance(shapes, tuple):
-        shapes = tuple(shapes)
-    cached = _INDEXES.get(id(shapes))
-    if cached is None or cached[0] is not shapes:
-        cached = _INDEXES[id(shapes)] = (shapes, *_index(shapes), {})
-    _, by_class, by_subject, token, plans = cached
-    reached: dict[tuple[Item, tuple[URIRef, ...]], list[Item]] = {}  # sequence paths, once per focus
+    _, by_class, by_subject, token, plans = _indexed(shapes if isinstance(shapes, tuple) else tuple(shapes))
+    reached = dict(known) if known else {}  # sequence paths, once per focus
     for focus, props in facts.items():
         if type(props) is SharedProps:
             # the facts of a count are shared by all equal counts: shapes that read only the node
@@ -382,15 +384,63 @@ def _shared_results(
     record for the shapes of 6,000 synthetic transplants, results identical).
     """
     local, other, _ = _plan(props, by_class, by_subject, plans)
+    return local_failures(local, props), other
+
+
+def local_failures(shapes: Iterable[Shape], props: dict[URIRef, list[Item]]) -> list[tuple[Shape, Item | None, str]]:
+    """The ``(shape, value, component)`` failures of local shapes (see :func:`node_shapes`) on a node with ``props``.
+
+    Example:
+        >>> day = next(s for s in load_shapes() if s.iri.endswith("/LabObservationDayPlausible"))
+        >>> [(str(s.iri).rsplit("/", 1)[1], v, c) for s, v, c in local_failures([day], {GK.day: [4000]})]
+        [('LabObservationDayPlausible', 4000, 'MaxInclusiveConstraintComponent')]
+    """
     results: list[tuple[Shape, Item | None, str]] = []
     facts = {_LOCAL_FOCUS: props}
-    for shape in local:
+    for shape in shapes:
         values = props.get(shape.path[0], _EMPTY)
         if values or shape.check_empty:
             for checker in shape.checkers:
                 for value, component in checker(facts, _NO_LOOKUP, _LOCAL_FOCUS, values):
                     results.append((shape, value, component))
-    return results, other
+    return results
+
+
+def node_shapes(shapes: tuple[Shape, ...], props: dict[URIRef, list[Item]]) -> tuple[list[Shape], list[Shape]]:
+    """The shapes of ``shapes`` that apply to a node with ``props``: (local ones, the others).
+
+    A local shape reads nothing but the node's own values (``Shape.local``), so nodes with equal
+    values give equal results.
+
+    Example:
+        >>> local, other = node_shapes(load_shapes(), {RDF.type: [GK.LabObservation], GK.day: [3]})
+        >>> sorted(str(s.iri).rsplit("/", 1)[1] for s in local)[:2], other
+        (['LabMeasureValueSet', 'LabObservationDayPlausible'], [])
+    """
+    _, by_class, by_subject, _token, plans = _indexed(shapes)
+    local, other, _ = _plan(props, by_class, by_subject, plans)
+    return local, other
+
+
+def _indexed(
+    shapes: tuple[Shape, ...],
+) -> tuple[tuple[Shape, ...], dict[URIRef, list[Shape]], dict[URIRef, list[Shape]], object, Plans]:
+    """``shapes`` with their index (:func:`_index`) and the plans made so far, kept while ``shapes`` lives."""
+    cached = _INDEXES.get(id(shapes))
+    if cached is None or cached[0] is not shapes:
+        cached = _INDEXES[id(shapes)] = (shapes, *_index(shapes), {})
+    return cached
+
+
+def path_values(facts: Facts, lookup: Lookup, node: Item, path: tuple[URIRef, ...]) -> list[Item]:
+    """The values of ``path`` from ``node`` (what a property shape with that path checks), in facts order.
+
+    Example:
+        >>> t, o = URIRef("urn:t"), URIRef("urn:o")
+        >>> path_values({t: {GK.observation: [o]}, o: {GK.day: [3]}}, _no_lookup, t, (GK.observation, GK.day))
+        [3]
+    """
+    return _values(facts, lookup, node, path)
 
 
 def _no_lookup(node: Item) -> dict[URIRef, list[Item]]:

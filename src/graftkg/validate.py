@@ -15,6 +15,8 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import chain
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -26,8 +28,9 @@ from graftkg.collector import paused
 from graftkg.definitions import definitions
 from graftkg.derive import derive
 from graftkg.errors import InputError
-from graftkg.facts import TransplantFacts, add_lab_observations, add_to_graph, build_facts
+from graftkg.facts import TransplantFacts, add_to_graph, build_facts
 from graftkg.findings import SEVERITY_ORDER, Finding
+from graftkg.labcounts import LabCountChecker, LabCounts
 from graftkg.model import TransplantRecord
 from graftkg.ontology import DEFAULT_PROFILE, load_ontology
 from graftkg.owlexpr import Facts, Item
@@ -109,26 +112,51 @@ def transplant_index(records: Sequence[TransplantRecord]) -> dict[Item, dict[URI
 
 
 _INDEX: dict[Item, dict[URIRef, list[Item]]] = {}
+_PATIENT_NODES: frozenset[Item] = frozenset()
 
 
 def check_partitions(
-    partitions: Iterable[Facts], index: dict[Item, dict[URIRef, list[Item]]] | None = None
+    partitions: Iterable[Facts],
+    index: dict[Item, dict[URIRef, list[Item]]] | None = None,
+    patients: frozenset[Item] | None = None,
 ) -> list[tuple[int, Result]]:
     """Evaluate the shapes on each partition (one transplant's facts); return (partition, result) pairs.
 
-    A node shared by partitions (a patient with two transplants) is reported once.
+    A node shared by partitions (a patient with two transplants) is reported once. ``patients`` is
+    :func:`patient_nodes` of ``index`` (found here when not given).
 
     Example:
         >>> results = check_partitions([{URIRef("urn:t"): {RDF.type: [GK.Transplant], GK.identifier: ["T"]}}])
         >>> sorted({r.shape.rsplit("/", 1)[1] for _, r in results if r.severity == "Violation"})[:2]
         ['ConditioningIntensityRequired', 'DonorTypeRequired']
     """
+    return _check(((facts, None, None) for facts in partitions), index or {}, patients)
+
+
+#: one transplant's facts for :func:`_check`; with its lab counts as rows, and the values of the paths
+#: through them (see :mod:`graftkg.labcounts`), or None and None when the counts are in the facts
+Partition = tuple[Facts, LabCounts | None, dict[tuple[Item, tuple[URIRef, ...]], list[Item]] | None]
+
+
+def _check(
+    partitions: Iterable[Partition],
+    known: dict[Item, dict[URIRef, list[Item]]],
+    patients: frozenset[Item] | None,
+    counts_checker: LabCountChecker | None = None,
+) -> list[tuple[int, Result]]:
+    """:func:`check_partitions` on partitions that may keep their lab counts as rows."""
     shapes = load_shapes()
-    known = index or {}
+    if counts_checker is None:
+        counts_checker = LabCountChecker(shapes)
+    if patients is None:
+        patients = patient_nodes(known)
     out: list[tuple[int, Result]] = []
     seen: set[tuple[object, ...]] = set()
-    patients = {node for node, props in known.items() if GK.Patient in props.get(RDF.type, ())}
-    for n, partition in enumerate(partitions):
+
+    def lookup(node: Item) -> dict[URIRef, list[Item]]:
+        return known.get(node, {})
+
+    for n, (partition, counts, paths) in enumerate(partitions):
         # nodes shared by partitions (patients) are checked with their facts merged over all partitions
         facts = partition
         shared = partition.keys() & patients
@@ -137,12 +165,40 @@ def check_partitions(
             for node in shared:
                 if GK.Patient in partition[node].get(RDF.type, ()):
                     facts[node] = known[node]
-        for r in evaluate(shapes, facts, lambda node: known.get(node, {})):
+        results: Iterable[Result]
+        if counts is None:
+            results = evaluate(shapes, facts, lookup)
+        else:
+            resolve = _resolver(counts, known)
+            results = chain(evaluate(shapes, facts, resolve, paths), counts_checker.results(counts, resolve))
+        for r in results:
             key = (r.focus, r.shape, r.component, _key_of(r.value))
             if key not in seen:
                 seen.add(key)
                 out.append((n, r))
     return out
+
+
+def _resolver(
+    counts: LabCounts, known: dict[Item, dict[URIRef, list[Item]]]
+) -> Callable[[Item], dict[URIRef, list[Item]]]:
+    """The lookup of a partition whose lab counts are rows: a count's node, else the index's facts."""
+
+    def resolve(node: Item) -> dict[URIRef, list[Item]]:
+        props = counts.resolve(node)
+        return known.get(node, {}) if props is None else props
+
+    return resolve
+
+
+def patient_nodes(index: dict[Item, dict[URIRef, list[Item]]]) -> frozenset[Item]:
+    """The patient nodes of a :func:`transplant_index` (found once, for checking its partitions).
+
+    Example:
+        >>> patient_nodes(transplant_index([TransplantRecord("T1", patient_id="P1")]))
+        frozenset({rdflib.term.URIRef('https://w3id.org/graftkg/id/patient/P1')})
+    """
+    return frozenset(node for node, props in index.items() if GK.Patient in props.get(RDF.type, ()))
 
 
 def _key_of(value: Item | None) -> object:
@@ -168,8 +224,9 @@ def validate_records(
         >>> report.conforms(), report.counts()["violation"]
         (True, 0)
     """
-    global _INDEX, _RECORDS, _PROFILE
+    global _INDEX, _PATIENT_NODES, _RECORDS, _PROFILE
     _INDEX, _RECORDS, _PROFILE = transplant_index(records), records, profile
+    _PATIENT_NODES = patient_nodes(_INDEX)
     if workers is None:
         workers = (os.cpu_count() or 1) if len(records) > PARALLEL_THRESHOLD else 1
     size = max(1, -(-len(records) // max(1, workers * 8)))
@@ -216,24 +273,30 @@ def _validate_range(bounds: tuple[int, int]) -> list[tuple[tuple[object, ...], F
     fast = FastReasoner(defs)
     classifications: list[Classification] = []
     vocab = vocabulary()
+    counts_checker = _lab_count_checker(load_shapes())
 
-    def partitions() -> Iterator[Facts]:
+    def index(node: Item) -> dict[URIRef, list[Item]]:
+        return _INDEX.get(node, {})
+
+    def partitions() -> Iterator[Partition]:
         # the facts are built once: classified without the lab counts (the definitions read only the
-        # derived facts), then completed with them and the inferred classes for the shapes. One
-        # transplant's facts at a time, checked and dropped: memory stays flat however long the range
+        # derived facts), then completed with the counts (as rows, see graftkg.labcounts) and the
+        # inferred classes for the shapes. One transplant's facts at a time, checked and dropped:
+        # memory stays flat however long the range
         for record in records:
             derived = derive(record, defs)
             tf = build_facts(record, derived, vocab, observations=False)
             classes = fast.classify(tf)
             classifications.append(summarise(record, tf, derived, classes, defs, fast, explain=False))
-            add_lab_observations(tf, record)
+            counts = LabCounts(tf.node, record)
+            paths = counts_checker.link(tf.facts, counts, index)
             _add_types(tf.facts[tf.node][RDF.type], classes)
-            yield tf.facts
+            yield tf.facts, counts, paths
 
     shapes = {s.iri: s for s in load_shapes()}
     explained: dict[int, Classification] = {}
     out: list[tuple[tuple[object, ...], Finding, Result]] = []
-    for n, r in check_partitions(partitions(), _INDEX):
+    for n, r in _check(partitions(), _INDEX, _PATIENT_NODES, counts_checker):
         shape = shapes[r.shape]
         result = classifications[n]
         if shape.category == "cross-check":  # explanations only where a cross-check reports
@@ -243,6 +306,12 @@ def _validate_range(bounds: tuple[int, int]) -> list[tuple[tuple[object, ...], F
         key = (r.focus, r.shape, r.component, _key_of(r.value))
         out.append((key, _finding(records[n], result, r, shape), r))
     return out
+
+
+@lru_cache(maxsize=2)
+def _lab_count_checker(shapes: tuple[Shape, ...]) -> LabCountChecker:
+    """One checker a process, so that what it learns of clean counts serves every range."""
+    return LabCountChecker(shapes)
 
 
 def validate_paths(
@@ -292,8 +361,9 @@ def _validate_bundle(
         read_observations(observations, by_id, lenient=True)
         return validate_records(records, profile=profile, workers=1, progress=progress)
 
-    global _INDEX, _RECORDS, _PROFILE, _BY_ID
+    global _INDEX, _PATIENT_NODES, _RECORDS, _PROFILE, _BY_ID
     _INDEX, _RECORDS, _PROFILE, _BY_ID = transplant_index(records), records, profile, by_id
+    _PATIENT_NODES = patient_nodes(_INDEX)
     share = -(-len(records) // workers)
     shares = [(k * share, min((k + 1) * share, len(records))) for k in range(workers)]
     context = get_context("fork")
@@ -546,6 +616,7 @@ __all__ = [
     "FORMATS",
     "ValidationReport",
     "check_partitions",
+    "patient_nodes",
     "render",
     "transplant_index",
     "validate_paths",

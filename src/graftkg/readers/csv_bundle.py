@@ -50,8 +50,17 @@ def _integer(text: str, path: str, line: int, field: str) -> int:
     return int(text)
 
 
-def _table(path: Path, expected: list[str], required: list[str]) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """Check a CSV file's encoding, delimiter and header; return the header and ``(line, stripped cells)`` rows."""
+def _table(
+    path: Path,
+    expected: list[str],
+    required: list[str],
+    skip: Callable[[str], bool] | None = None,
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """Check a CSV file's encoding, delimiter and header; return the header and ``(line, stripped cells)`` rows.
+
+    ``skip`` (for a plain file whose first column is ``transplant_id``, see :func:`_split_cells`) leaves
+    out well-formed rows whose first cell it accepts, without splitting them.
+    """
     name = str(path)
     if not path.is_file():
         raise InputError("file not found", path=name)
@@ -89,7 +98,7 @@ def _table(path: Path, expected: list[str], required: list[str]) -> tuple[list[s
         if column not in header:
             raise InputError("required column missing", path=name, line=1, field=column)
     if plain:
-        return header, _split_cells(rest, name, len(header))
+        return header, _split_cells(rest, name, len(header), skip if header[0] == "transplant_id" else None)
     return header, _cells(reader, name, len(header))
 
 
@@ -99,16 +108,29 @@ def _plain_text(text: str) -> bool:
     return '"' not in text and text.count("\r") == text.count("\r\n")
 
 
-def _split_cells(rest: str, name: str, width: int) -> Iterator[tuple[int, list[str]]]:
+def _split_cells(
+    rest: str, name: str, width: int, skip: Callable[[str], bool] | None = None
+) -> Iterator[tuple[int, list[str]]]:
     """The rows after the header of a plain text (see :func:`_plain_text`): what :func:`_cells` gives
     for it, without the csv module's per-row cost. ``rest`` starts on line 2.
+
+    With ``skip``, a row whose first cell needs no stripping and is accepted by ``skip`` is left out
+    unsplit when it is well formed (its width and field sizes are still checked, so it raises exactly
+    where it would have); every other row is read as without ``skip``.
 
     Example:
         >>> list(_split_cells("a, b\\r\\n\\n , \\nc,d", "f.csv", 2))
         [(2, ['a', 'b']), (5, ['c', 'd'])]
+        >>> list(_split_cells("a, b\\r\\n\\n , \\nc,d", "f.csv", 2, skip=lambda first: first == "a"))
+        [(5, ['c', 'd'])]
     """
     limit = csv.field_size_limit()
+    commas = width - 1
     for n, row in enumerate(rest.split("\n"), 2):
+        if skip is not None:
+            first = row[: row.find(",")] if commas else row.removesuffix("\r")
+            if first and skip(first) and row.count(",") == commas and len(row) <= limit and first.strip() == first:
+                continue
         if row.endswith("\r"):
             row = row[:-1]
         cells = row.split(",")
@@ -401,14 +423,17 @@ def read_observations(
         (27, 0)
     """
     opath = str(observations)
-    header, rows = _table(observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS)
+
+    def others(tid: str) -> bool:  # a row of a transplant someone else reads
+        return tid not in owned and tid in records  # type: ignore[operator]
+
+    skip = None if owned is None else others
+    header, rows = _table(observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS, skip)
     parse = _observation_parser(header, opath, lenient)
     i_tid = header.index("transplant_id")
     for n, (line, cells) in enumerate(rows):
-        if owned is not None:
-            tid = cells[i_tid]
-            if tid not in owned and tid in records:
-                continue
+        if skip is not None and skip(cells[i_tid]):
+            continue
         tid, obs = parse(line, cells)
         found = records.get(tid)
         if found is None:
