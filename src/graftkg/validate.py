@@ -159,7 +159,7 @@ def _check(
     for n, (partition, counts, paths) in enumerate(partitions):
         # nodes shared by partitions (patients) are checked with their facts merged over all partitions
         facts = partition
-        shared = partition.keys() & patients
+        shared = patients.intersection(partition)  # by the partition's few keys, not all patients
         if shared:
             facts = dict(partition)
             for node in shared:
