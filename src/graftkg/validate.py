@@ -163,8 +163,8 @@ def _check(
         if shared:
             facts = dict(partition)
             for node in shared:
-                if GK.Patient in partition[node].get(RDF.type, ()):
-                    facts[node] = known[node]
+                if GK.Patient in partition[node].get(RDF.type, ()):  # type: ignore[index]
+                    facts[node] = known[node]  # type: ignore[index]
         results: Iterable[Result]
         if counts is None:
             results = evaluate(shapes, facts, lookup)

@@ -58,8 +58,9 @@ def _table(
 ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """Check a CSV file's encoding, delimiter and header; return the header and ``(line, stripped cells)`` rows.
 
-    ``skip`` (for a plain file whose first column is ``transplant_id``, see :func:`_split_cells`) leaves
-    out well-formed rows whose first cell it accepts, without splitting them.
+    ``skip`` leaves out the rows whose ``transplant_id`` cell it accepts (after the rows before them
+    are checked); in a plain file with ``transplant_id`` first, without splitting them (see
+    :func:`_split_cells`).
     """
     name = str(path)
     if not path.is_file():
@@ -97,9 +98,13 @@ def _table(
     for column in required:
         if column not in header:
             raise InputError("required column missing", path=name, line=1, field=column)
-    if plain:
-        return header, _split_cells(rest, name, len(header), skip if header[0] == "transplant_id" else None)
-    return header, _cells(reader, name, len(header))
+    if plain and skip is not None and header[0] == "transplant_id":
+        return header, _split_cells(rest, name, len(header), skip)
+    rows = _split_cells(rest, name, len(header)) if plain else _cells(reader, name, len(header))
+    if skip is not None:
+        at = header.index("transplant_id")
+        rows = ((line, cells) for line, cells in rows if not skip(cells[at]))
+    return header, rows
 
 
 def _plain_text(text: str) -> bool:
@@ -114,9 +119,9 @@ def _split_cells(
     """The rows after the header of a plain text (see :func:`_plain_text`): what :func:`_cells` gives
     for it, without the csv module's per-row cost. ``rest`` starts on line 2.
 
-    With ``skip``, a row whose first cell needs no stripping and is accepted by ``skip`` is left out
-    unsplit when it is well formed (its width and field sizes are still checked, so it raises exactly
-    where it would have); every other row is read as without ``skip``.
+    With ``skip``, the rows whose first cell ``skip`` accepts are left out: the rows without ``skip``,
+    less those. A well-formed one whose first cell needs no stripping is not even split (its width and
+    field sizes are still checked, so the same row raises as without ``skip``).
 
     Example:
         >>> list(_split_cells("a, b\\r\\n\\n , \\nc,d", "f.csv", 2))
@@ -126,10 +131,13 @@ def _split_cells(
     """
     limit = csv.field_size_limit()
     commas = width - 1
+    decided = skipped = False  # whether skip was asked of this row's first cell, and what it said
     for n, row in enumerate(rest.split("\n"), 2):
         if skip is not None:
             first = row[: row.find(",")] if commas else row.removesuffix("\r")
-            if first and skip(first) and row.count(",") == commas and len(row) <= limit and first.strip() == first:
+            decided = first.strip() == first  # then it is the row's first cell as read
+            skipped = decided and bool(first) and skip(first)
+            if skipped and row.count(",") == commas and len(row) <= limit:
                 continue
         if row.endswith("\r"):
             row = row[:-1]
@@ -144,7 +152,7 @@ def _split_cells(
             raise InputError(f"malformed CSV: field larger than field limit ({limit})", path=name, line=n)
         if " " in row or not row.isprintable():  # str.strip's whitespace is a space or unprintable
             cells = [c.strip() for c in cells]
-        if any(cells):
+        if any(cells) and not (skipped or (skip is not None and not decided and skip(cells[0]))):
             yield n, cells
 
 
@@ -269,6 +277,8 @@ def _cell_reader(column: str, path: str, lenient: bool) -> _CellReader:
     return text
 
 
+#: how many distinct day and value cells an observation parser keeps (read again when more)
+_PARSED_CELLS = 1 << 16
 _SUPPORT_WITHOUT_VALUE = frozenset({"platelet_transfusion", "rbc_transfusion", "gcsf"})
 
 
@@ -282,6 +292,8 @@ def _observation_parser(
     i_lineage, i_method, i_unit = at.get("lineage"), at.get("method"), at.get("unit")
     known_measures = frozenset(OBSERVATION_MEASURES)
     number, integer = _NUMBER.match, _INT.match
+    days: dict[str, int] = {}  # cells read so far: days and values repeat across a file's rows
+    values: dict[str, float] = {}
 
     def parse(line: int, cells: list[str]) -> tuple[str, Observation]:
         tid = cells[i_tid]
@@ -297,9 +309,13 @@ def _observation_parser(
             )
         text = cells[i_day]
         if text:
-            if not integer(text):
-                raise InputError(f"'{text}' is not a whole number", path=path, line=line, field="day")
-            day: int | None = int(text)
+            day: int | None = days.get(text)
+            if day is None:
+                if not integer(text):
+                    raise InputError(f"'{text}' is not a whole number", path=path, line=line, field="day")
+                day = int(text)
+                if len(days) < _PARSED_CELLS:
+                    days[text] = day
         elif lenient:
             day = None
         else:
@@ -316,9 +332,14 @@ def _observation_parser(
                 )
             obs.code = cell
         elif cell:
-            if not number(cell):
-                raise InputError(f"'{cell}' is not a number", path=path, line=line, field="value")
-            obs.value = float(cell)
+            value = values.get(cell)
+            if value is None:
+                if not number(cell):
+                    raise InputError(f"'{cell}' is not a number", path=path, line=line, field="value")
+                value = float(cell)
+                if len(values) < _PARSED_CELLS:
+                    values[cell] = value
+            obs.value = value
         elif measure not in _SUPPORT_WITHOUT_VALUE and not lenient:
             raise InputError(f"value is empty for measure {measure}", path=path, line=line, field="value")
         if i_lineage is not None and cells[i_lineage]:
@@ -424,16 +445,18 @@ def read_observations(
     """
     opath = str(observations)
 
-    def others(tid: str) -> bool:  # a row of a transplant someone else reads
-        return tid not in owned and tid in records  # type: ignore[operator]
+    last: list[object] = [None, False]  # a transplant's rows tend to follow each other: its last answer
 
-    skip = None if owned is None else others
-    header, rows = _table(observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS, skip)
+    def others(tid: str) -> bool:  # a row of a transplant someone else reads
+        if tid != last[0]:
+            last[:] = tid, tid not in owned and tid in records  # type: ignore[operator]
+        return last[1]  # type: ignore[return-value]
+
+    header, rows = _table(
+        observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS, None if owned is None else others
+    )
     parse = _observation_parser(header, opath, lenient)
-    i_tid = header.index("transplant_id")
     for n, (line, cells) in enumerate(rows):
-        if skip is not None and skip(cells[i_tid]):
-            continue
         tid, obs = parse(line, cells)
         found = records.get(tid)
         if found is None:
