@@ -51,10 +51,13 @@ def daily_series(record: TransplantRecord, measure: str, *, pick: Callable[[Sequ
 
 def _daily(observations: Sequence[Observation], pick: Callable[[Sequence[float]], float] = min) -> Series:
     """One value per day of ``observations`` (all of one measure), by ``pick``, sorted by day."""
+    series = [(obs.day, obs.value) for obs in observations if obs.day is not None and obs.value is not None]
+    days = [day for day, _ in series]
+    if days == sorted(set(days)):  # the usual series: one value a day, in order (pick of one value is itself)
+        return series
     by_day: dict[int, list[float]] = {}
-    for obs in observations:
-        if obs.day is not None and obs.value is not None:
-            by_day.setdefault(obs.day, []).append(obs.value)
+    for day, value in series:
+        by_day.setdefault(day, []).append(value)
     return [(day, pick(values)) for day, values in sorted(by_day.items())]
 
 

@@ -89,7 +89,18 @@ class FastReasoner:
     def classify(self, tf: TransplantFacts) -> set[URIRef]:
         """The defined transplant classes ``tf`` belongs to."""
         ctx = _Context(tf.facts, self)
-        return {c.iri for c in self.defs.defined_classes if c.definition and c.definition.holds(ctx, tf.node)}
+        node, memo, out = tf.node, ctx.memo, set()
+        for c in self.defs.defined_classes:
+            if c.definition is None:
+                continue
+            # a class another definition has already tested on this node is in the memo (Named.holds)
+            key = (c.iri, node)
+            holds = memo.get(key)
+            if holds is None:
+                holds = memo[key] = c.definition.holds(ctx, node)
+            if holds:
+                out.add(c.iri)
+        return out
 
     def explain(self, tf: TransplantFacts, cls: URIRef) -> list[str]:
         """Sentences saying why ``tf`` belongs to ``cls``: the definition clauses and facts used."""
