@@ -279,6 +279,27 @@ def _cell_reader(column: str, path: str, lenient: bool) -> _CellReader:
 
 #: how many distinct day and value cells an observation parser keeps (read again when more)
 _PARSED_CELLS = 1 << 16
+
+
+def _parse_cell(
+    cache: dict[str, Any],
+    text: str,
+    valid: Callable[[str], object],
+    convert: Callable[[str], Any],
+    problem: str,
+    path: str,
+    line: int,
+    field: str,
+) -> Any:
+    """Read a cell not in ``cache`` (raising ``'text' problem`` when ``valid`` rejects it), and keep it."""
+    if not valid(text):
+        raise InputError(f"'{text}' {problem}", path=path, line=line, field=field)
+    value = convert(text)
+    if len(cache) < _PARSED_CELLS:
+        cache[text] = value
+    return value
+
+
 _SUPPORT_WITHOUT_VALUE = frozenset({"platelet_transfusion", "rbc_transfusion", "gcsf"})
 
 
@@ -311,11 +332,7 @@ def _observation_parser(
         if text:
             day: int | None = days.get(text)
             if day is None:
-                if not integer(text):
-                    raise InputError(f"'{text}' is not a whole number", path=path, line=line, field="day")
-                day = int(text)
-                if len(days) < _PARSED_CELLS:
-                    days[text] = day
+                day = _parse_cell(days, text, integer, int, "is not a whole number", path, line, "day")
         elif lenient:
             day = None
         else:
@@ -334,11 +351,7 @@ def _observation_parser(
         elif cell:
             value = values.get(cell)
             if value is None:
-                if not number(cell):
-                    raise InputError(f"'{cell}' is not a number", path=path, line=line, field="value")
-                value = float(cell)
-                if len(values) < _PARSED_CELLS:
-                    values[cell] = value
+                value = _parse_cell(values, cell, number, float, "is not a number", path, line, "value")
             obs.value = value
         elif measure not in _SUPPORT_WITHOUT_VALUE and not lenient:
             raise InputError(f"value is empty for measure {measure}", path=path, line=line, field="value")
