@@ -540,7 +540,12 @@ def _checker(kind: str, arg: object, shape: Shape) -> Checker | None:
             return None
 
         def qualified(f: Facts, lk: Lookup, n: Item, vs: list[Item]) -> Iterable[tuple[Item | None, str]]:
-            conforming = sum(1 for v in vs if arg in _types(f, lk, v))
+            conforming = 0
+            for v in vs:  # counted up to the minimum: whether there are that many is all that is checked
+                if arg in _types(f, lk, v):
+                    conforming += 1
+                    if conforming >= minimum:  # type: ignore[operator]
+                        return _NOTHING
             return ((None, "QualifiedMinCountConstraintComponent"),) if conforming < minimum else _NOTHING  # type: ignore[operator]
 
         return qualified

@@ -23,7 +23,7 @@ from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 
-from graftkg.classify import Classification, classify_records, summarise
+from graftkg.classify import Classification, prepare, summarise
 from graftkg.collector import paused
 from graftkg.definitions import definitions
 from graftkg.derive import derive
@@ -300,8 +300,9 @@ def _validate_range(bounds: tuple[int, int]) -> list[tuple[tuple[object, ...], F
         shape = shapes[r.shape]
         result = classifications[n]
         if shape.category == "cross-check":  # explanations only where a cross-check reports
-            if n not in explained:
-                explained[n] = classify_records([records[n]], profile=_PROFILE, workers=1)[0]
+            if n not in explained:  # what classify_records([records[n]]) gives, with this range's reasoner
+                [(tf, derived)] = prepare([records[n]], defs)
+                explained[n] = summarise(records[n], tf, derived, fast.classify(tf), defs, fast, explain=True)
             result = explained[n]
         key = (r.focus, r.shape, r.component, _key_of(r.value))
         out.append((key, _finding(records[n], result, r, shape), r))
@@ -467,6 +468,7 @@ def validation_graph(records: Sequence[TransplantRecord], classifications: Seque
     """The RDF graph the shapes are checked on: submitted data, derived facts and inferred classes.
 
     Example:
+        >>> from graftkg.classify import classify_records
         >>> from graftkg.readers import read_inputs
         >>> rs = read_inputs(["examples/paper-patients/csv"], lenient=True)
         >>> (None, RDF.type, GK.ANCObservation) in validation_graph(rs, classify_records(rs))
