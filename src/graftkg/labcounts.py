@@ -49,8 +49,8 @@ class LabCounts:
         >>> from graftkg.rdf import node_id
         >>> record = TransplantRecord("T1", observations=[Observation(3, "gcsf"), Observation(5, "ANC", 0.2)])
         >>> counts = LabCounts(node_id("transplant", "T1"), record)
-        >>> counts.rows, str(counts.iri(0)).rsplit("/", 2)[1:]
-        ([('ANC', 5, 0.2, None)], ['T1', '1'])
+        >>> counts.rows, str(counts.iri(0)).rsplit("/", 2)[1:], counts.iris() == [counts.iri(0)]
+        ([('ANC', 5, 0.2, None)], ['T1', '1'], True)
     """
 
     __slots__ = ("_at", "_base", "_positions", "node", "rows")
@@ -69,6 +69,11 @@ class LabCounts:
     def iri(self, k: int) -> URIRef:
         """The node of row ``k``."""
         return trusted_iri(self._base + str(self._positions[k]))
+
+    def iris(self) -> list[URIRef]:
+        """The nodes of all rows, in row order (as :meth:`iri` gives them, in one pass)."""
+        base, new = self._base, str.__new__
+        return [new(URIRef, base + str(p)) for p in self._positions]
 
     def props(self, k: int) -> dict[URIRef, list[Item]]:
         """The facts of row ``k``'s node (shared and read-only, see :class:`~graftkg.facts.SharedProps`)."""
@@ -151,7 +156,7 @@ class LabCountChecker:
             known[counts.node, path] = values
         props = facts[counts.node]
         links = props.setdefault(GK.observation, [])
-        links.extend(counts.iri(k) for k in range(len(counts.rows)))
+        links.extend(counts.iris())
         if not links:
             del props[GK.observation]
         return known
