@@ -111,10 +111,17 @@ def first_run(
         >>> first_run(s[:3], 0, lambda v: v >= 0.5, 3)
         (None, 12)
     """
+    if k < 1:
+        raise ValueError(f"a run needs at least one value (k={k})")
     n = len(series)
-    for i in range(start, n - k + 1):
-        if allowed_start(series[i][0]) and all(ok(series[j][1]) for j in range(i, i + k)):
-            return i, None
+    run = 0  # how many values in a row satisfy ok, up to index j; a run of k ends at j
+    for j in range(start, n):
+        if not ok(series[j][1]):
+            run = 0
+            continue
+        run += 1
+        if run >= k and allowed_start(series[j - k + 1][0]):  # the run of k ending at j, by its first day
+            return j - k + 1, None
     if start >= n:
         return None, (series[-1][0] + 1 if series else None)
     tail = n
