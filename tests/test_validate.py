@@ -372,3 +372,22 @@ def test_lab_count_shortcut_gives_each_node_s_results(rows: list[tuple[str, int 
 
 
 _CHECKER = LabCountChecker(load_shapes())
+
+
+def test_a_checker_that_forgets_gives_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past its limit a checker forgets what it learnt; the results do not change."""
+    import graftkg.labcounts
+    from graftkg.labcounts import LabCounts
+    from graftkg.model import Observation
+    from graftkg.rdf import node_id
+    from graftkg.shacl import evaluate
+
+    monkeypatch.setattr(graftkg.labcounts, "LEARNED_LIMIT", 3)
+    checker = LabCountChecker(load_shapes())
+    obs = [Observation(d, m, v) for d in (1, 2, 4000) for m, v in (("ANC", 0.5), ("HB", 300.0), ("PLT", 40.0))]
+    counts = LabCounts(node_id("transplant", "T"), TransplantRecord("T", observations=obs))
+    expected = [r for k in range(len(obs)) for r in evaluate(load_shapes(), {counts.iri(k): counts.props(k)})]
+    for _ in range(2):
+        assert list(checker.results(counts, lambda node: {})) == expected
+        assert len(checker._clean) <= 3 + 1
+    assert expected

@@ -39,6 +39,8 @@ from graftkg.shacl import Lookup, Result, Shape, evaluate, local_failures, node_
 Row = tuple[str, int | None, float | None, str | None]
 Path = tuple[URIRef, ...]
 _COUNT = URIRef("urn:graftkg:lab-count")
+#: how many answers a checker keeps (distinct days and values by measure); it forgets them all beyond
+LEARNED_LIMIT = 1 << 20
 
 
 class LabCounts:
@@ -181,6 +183,8 @@ class LabCountChecker:
 
     def _passes(self, row: Row, part: int) -> bool:
         """Whether ``row``'s node passes its shapes on everything but the value (``part`` 0) or on the value (1)."""
+        if len(self._clean) >= LEARNED_LIMIT:  # a long-lived process: start again rather than grow
+            self._clean.clear()
         measure, day, value, unit = row
         layout = (measure, day is None, value is None, unit is None)
         if layout not in self._parts:
@@ -197,4 +201,4 @@ class LabCountChecker:
         return [s for s in local if s.path[0] != GK.value], [s for s in local if s.path[0] == GK.value]
 
 
-__all__ = ["LabCountChecker", "LabCounts", "Row"]
+__all__ = ["LEARNED_LIMIT", "LabCountChecker", "LabCounts", "Row"]
