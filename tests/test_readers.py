@@ -239,6 +239,16 @@ def test_plain_splitter_skips_only_what_it_would_have_read_and_dropped(text: str
         assert skipped == [row for row in whole if row[1][0] != "a"]
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "bb", "\n", "\r\n", ","]), max_size=40).map("".join), st.integers(1, 6))
+def test_lines_read_by_chunks_are_the_lines(text: str, chunk: int) -> None:
+    """Splitting a file's text into lines a chunk at a time gives its lines (less, at most, an empty last one)."""
+    from graftkg.readers.csv_bundle import _lines
+
+    got, whole = list(_lines(text, chunk)), text.split("\n")
+    assert got == whole or (got == whole[:-1] and whole[-1] == "")
+
+
 def test_plain_splitter_keeps_the_csv_field_limit() -> None:
     import csv
 

@@ -113,6 +113,24 @@ def _plain_text(text: str) -> bool:
     return '"' not in text and text.count("\r") == text.count("\r\n")
 
 
+def _lines(text: str, chunk: int = 1 << 20) -> Iterator[str]:
+    """The lines of ``text`` as ``text.split("\\n")`` gives them, split ``chunk`` characters at a time, so
+    that a large file is never a list of millions of lines at once (it may leave out a last empty
+    line, which no reader counts).
+
+    Example:
+        >>> list(_lines("a\\nbb\\n\\nc", chunk=1)), "a\\nbb\\n\\nc".split("\\n")
+        (['a', 'bb', '', 'c'], ['a', 'bb', '', 'c'])
+    """
+    start, end = 0, len(text)
+    while start < end:
+        stop = text.find("\n", start + chunk)
+        if stop == -1:
+            stop = end
+        yield from text[start:stop].split("\n")
+        start = stop + 1
+
+
 def _split_cells(
     rest: str, name: str, width: int, skip: Callable[[str], bool] | None = None
 ) -> Iterator[tuple[int, list[str]]]:
@@ -132,7 +150,7 @@ def _split_cells(
     limit = csv.field_size_limit()
     commas = width - 1
     decided = skipped = False  # whether skip was asked of this row's first cell, and what it said
-    for n, row in enumerate(rest.split("\n"), 2):
+    for n, row in enumerate(_lines(rest), 2):
         if skip is not None:
             first = row[: row.find(",")] if commas else row.removesuffix("\r")
             decided = first.strip() == first  # then it is the row's first cell as read
