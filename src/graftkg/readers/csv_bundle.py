@@ -113,7 +113,11 @@ def _plain_text(text: str) -> bool:
     return '"' not in text and text.count("\r") == text.count("\r\n")
 
 
-def _lines(text: str, chunk: int = 1 << 20) -> Iterator[str]:
+#: characters of a file's text split into lines at a time (a mebibyte of ASCII)
+_CHUNK = 1024 * 1024
+
+
+def _lines(text: str, chunk: int = _CHUNK) -> Iterator[str]:
     """The lines of ``text`` as ``text.split("\\n")`` gives them, split ``chunk`` characters at a time, so
     that a large file is never a list of millions of lines at once (it may leave out a last empty
     line, which no reader counts).
