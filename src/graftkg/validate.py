@@ -146,8 +146,6 @@ def _check(
 ) -> list[tuple[int, Result]]:
     """:func:`check_partitions` on partitions that may keep their lab counts as rows."""
     shapes = load_shapes()
-    if counts_checker is None:
-        counts_checker = LabCountChecker(shapes)
     if patients is None:
         patients = patient_nodes(known)
     out: list[tuple[int, Result]] = []
@@ -170,6 +168,8 @@ def _check(
             results = evaluate(shapes, facts, lookup)
         else:
             resolve = _resolver(counts, known)
+            if counts_checker is None:
+                counts_checker = _lab_count_checker(shapes)
             results = chain(evaluate(shapes, facts, resolve, paths), counts_checker.results(counts, resolve))
         for r in results:
             key = (r.focus, r.shape, r.component, _key_of(r.value))
