@@ -214,39 +214,70 @@ def test_plain_splitter_reads_as_the_csv_module(text: str, width: int) -> None:
     assert by_split == by_csv
 
 
-@settings(max_examples=300, deadline=None)
+_ROWS = st.lists(
+    st.sampled_from([*"ab,, \t\n\n\x1c", "a,", "\r\n", "ab,", "a,1\n", "ab,,\n", "b,2,\r\n"]), max_size=60
+).map("".join)
+
+
+def _split_or_error(text: str, width: int, skip: Callable[[str], bool] | None, chunk: int) -> object:
+    from graftkg.readers.csv_bundle import _split_cells
+
+    try:
+        return list(_split_cells(text, "o.csv", width, skip, chunk))
+    except InputError as exc:
+        return str(exc)
+
+
+@settings(max_examples=500, deadline=None)
 @given(
-    st.lists(st.sampled_from([*"ab,, \t\n\n\x1c", "a,", "\r\n", "ab,"]), max_size=60).map("".join),
+    _ROWS,
     st.integers(min_value=1, max_value=4),
+    st.sets(st.sampled_from(["a", "ab", "b", " a"])),
+    st.integers(min_value=1, max_value=12),
 )
-def test_plain_splitter_skips_only_what_it_would_have_read_and_dropped(text: str, width: int) -> None:
-    """Skipping rows by their first cell (a worker passing over the other workers' rows) gives the rows
-    it gives without skipping, less the skipped ones, and the same error at the same line."""
-    from graftkg.readers.csv_bundle import _plain_text, _split_cells
+def test_plain_splitter_skips_only_what_it_would_have_read_and_dropped(
+    text: str, width: int, skipped: set[str], chunk: int
+) -> None:
+    """Skipping rows by their first cell (a worker passing over the other workers' rows, a run of one
+    transplant's rows at a time) gives the rows it gives without skipping, less the skipped ones, and
+    the same error at the same line, however the text is cut into blocks."""
+    from graftkg.readers.csv_bundle import _plain_text
 
     assume(_plain_text(text))
-
-    def collect(skip: Callable[[str], bool] | None) -> object:
-        try:
-            return list(_split_cells(text, "o.csv", width, skip))
-        except InputError as exc:
-            return str(exc)
-
-    whole, skipped = collect(None), collect(lambda first: first == "a")
+    whole = _split_or_error(text, width, None, chunk)
+    assert whole == _split_or_error(text, width, None, 1 << 30)
+    got = _split_or_error(text, width, skipped.__contains__, chunk)
     if isinstance(whole, str):
-        assert skipped == whole
+        assert got == whole
     else:
-        assert skipped == [row for row in whole if row[1][0] != "a"]
+        assert got == [row for row in whole if row[1][0] not in skipped]
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(["a", "bb", "\n", "\r\n", ","]), max_size=40).map("".join), st.integers(1, 6))
-def test_lines_read_by_chunks_are_the_lines(text: str, chunk: int) -> None:
-    """Splitting a file's text into lines a chunk at a time gives its lines (less, at most, an empty last one)."""
-    from graftkg.readers.csv_bundle import _lines
+def test_blocks_of_a_text_hold_its_lines(text: str, chunk: int) -> None:
+    """Cutting a file's text into blocks of whole lines keeps its lines (less, at most, an empty last one)."""
+    from graftkg.readers.csv_bundle import _blocks
 
-    got, whole = list(_lines(text, chunk)), text.split("\n")
+    got, whole = [line for block in _blocks(text, chunk) for line in block.split("\n")], text.split("\n")
     assert got == whole or (got == whole[:-1] and whole[-1] == "")
+
+
+def test_skipped_runs_longer_than_the_field_limit_are_checked_row_by_row() -> None:
+    """A run of rows longer than the csv field limit is not passed over whole: its rows are checked
+    one by one, so a field over the limit still raises where it would without skipping."""
+    import csv
+
+    before = csv.field_size_limit()
+    try:
+        csv.field_size_limit(8)
+        for text in ("a,1\na,2\na,3\nb,4\n", "a,1\na,123456789\nb,4\n", "a,1\na,1234567\na,1\nb,2\n"):
+            whole = _split_or_error(text, 2, None, 1 << 20)
+            got = _split_or_error(text, 2, {"a"}.__contains__, 1 << 20)
+            assert got == whole if isinstance(whole, str) else got == [r for r in whole if r[1][0] != "a"]
+        assert "field larger than field limit" in str(_split_or_error("a,1\na,123456789\n", 2, {"a"}.__contains__, 64))
+    finally:
+        csv.field_size_limit(before)
 
 
 def test_plain_splitter_keeps_the_csv_field_limit() -> None:

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Container, Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -117,33 +118,40 @@ def _plain_text(text: str) -> bool:
 _CHUNK = 1024 * 1024
 
 
-def _lines(text: str, chunk: int = _CHUNK) -> Iterator[str]:
-    """The lines of ``text`` as ``text.split("\\n")`` gives them, split ``chunk`` characters at a time, so
-    that a large file is never a list of millions of lines at once (it may leave out a last empty
-    line, which no reader counts).
+def _blocks(text: str, chunk: int = _CHUNK) -> Iterator[str]:
+    """``text`` in blocks of whole lines, about ``chunk`` characters each, without the line break between
+    two blocks: the blocks' lines are the lines of ``text``, so that a large file is never a list of
+    millions of lines at once (it may leave out a last empty line, which no reader counts).
 
     Example:
-        >>> list(_lines("a\\nbb\\n\\nc", chunk=1)), "a\\nbb\\n\\nc".split("\\n")
-        (['a', 'bb', '', 'c'], ['a', 'bb', '', 'c'])
+        >>> list(_blocks("a\\nbb\\n\\nc", chunk=1)), list(_blocks("a\\nbb\\n\\nc", chunk=3))
+        (['a', 'bb', '\\nc'], ['a\\nbb', '\\nc'])
     """
     start, end = 0, len(text)
     while start < end:
         stop = text.find("\n", start + chunk)
         if stop == -1:
             stop = end
-        yield from text[start:stop].split("\n")
+        yield text[start:stop]
         start = stop + 1
 
 
 def _split_cells(
-    rest: str, name: str, width: int, skip: Callable[[str], bool] | None = None
+    rest: str,
+    name: str,
+    width: int,
+    skip: Callable[[str], bool] | None = None,
+    chunk: int = _CHUNK,
+    first_line: int = 2,
 ) -> Iterator[tuple[int, list[str]]]:
     """The rows after the header of a plain text (see :func:`_plain_text`): what :func:`_cells` gives
     for it, without the csv module's per-row cost. ``rest`` starts on line 2.
 
     With ``skip``, the rows whose first cell ``skip`` accepts are left out: the rows without ``skip``,
     less those. A well-formed one whose first cell needs no stripping is not even split (its width and
-    field sizes are still checked, so the same row raises as without ``skip``).
+    field sizes are still checked, so the same row raises as without ``skip``). A run of such rows with
+    one first cell (a transplant's rows, one after another) is checked and passed over, or split, in
+    one step (see :func:`_run_pattern`).
 
     Example:
         >>> list(_split_cells("a, b\\r\\n\\n , \\nc,d", "f.csv", 2))
@@ -151,31 +159,89 @@ def _split_cells(
         >>> list(_split_cells("a, b\\r\\n\\n , \\nc,d", "f.csv", 2, skip=lambda first: first == "a"))
         [(5, ['c', 'd'])]
     """
+    if skip is not None:
+        yield from _skipping(rest, name, width, skip, chunk)
+        return
+    limit = csv.field_size_limit()
+    n = first_line
+    for block in _blocks(rest, chunk):
+        for n, row in enumerate(block.split("\n"), n):  # noqa: B020 (n carries on across blocks)
+            if row.endswith("\r"):
+                row = row[:-1]
+            cells = row.split(",")
+            if len(cells) != width:
+                if not row or all(not c.strip() for c in cells):
+                    continue
+                if len(row) > limit and any(len(c) > limit for c in cells):
+                    raise InputError(f"malformed CSV: field larger than field limit ({limit})", path=name, line=n)
+                raise InputError(f"row has {len(cells)} cells, header has {width}", path=name, line=n)
+            if len(row) > limit and any(len(c) > limit for c in cells):
+                raise InputError(f"malformed CSV: field larger than field limit ({limit})", path=name, line=n)
+            if " " in row or not row.isprintable():  # str.strip's whitespace is a space or unprintable
+                cells = [c.strip() for c in cells]
+            if any(cells):
+                yield n, cells
+        n += 1
+
+
+def _skipping(
+    rest: str, name: str, width: int, skip: Callable[[str], bool], chunk: int
+) -> Iterator[tuple[int, list[str]]]:
+    """:func:`_split_cells` with ``skip``: runs of rows with one first cell are passed over or split
+    whole; any other row is checked on its own, as without ``skip``."""
     limit = csv.field_size_limit()
     commas = width - 1
-    decided = skipped = False  # whether skip was asked of this row's first cell, and what it said
-    for n, row in enumerate(_lines(rest), 2):
-        if skip is not None:
+    run = _run_pattern(commas) if commas else None
+    n = 2
+    for block in _blocks(rest, chunk):
+        pos, end = 0, len(block)
+        while pos <= end:
+            if run is not None:
+                m = run.match(block, pos)
+                if m is not None:
+                    first, stop = m.group(1), m.end()
+                    if first.strip() == first and stop - pos <= limit:
+                        # every row of the run has the width and field sizes the rows are checked for,
+                        # and this first cell as read: each would be skipped, or split, alike
+                        if skip(first):
+                            n += block.count("\n", pos, stop)
+                        else:
+                            for row in block[pos : stop - 1].split("\n"):
+                                if row.endswith("\r"):
+                                    row = row[:-1]
+                                cells = row.split(",")
+                                if " " in row or not row.isprintable():
+                                    cells = [c.strip() for c in cells]
+                                if any(cells):
+                                    yield n, cells
+                                n += 1
+                        pos = stop
+                        continue
+            nl = block.find("\n", pos)
+            if nl == -1:
+                nl = end
+            row, pos, line = block[pos:nl], nl + 1, n
+            n += 1
             first = row[: row.find(",")] if commas else row.removesuffix("\r")
             decided = first.strip() == first  # then it is the row's first cell as read
             skipped = decided and bool(first) and skip(first)
             if skipped and row.count(",") == commas and len(row) <= limit:
                 continue
-        if row.endswith("\r"):
-            row = row[:-1]
-        cells = row.split(",")
-        if len(cells) != width:
-            if not row or all(not c.strip() for c in cells):
-                continue
-            if len(row) > limit and any(len(c) > limit for c in cells):
-                raise InputError(f"malformed CSV: field larger than field limit ({limit})", path=name, line=n)
-            raise InputError(f"row has {len(cells)} cells, header has {width}", path=name, line=n)
-        if len(row) > limit and any(len(c) > limit for c in cells):
-            raise InputError(f"malformed CSV: field larger than field limit ({limit})", path=name, line=n)
-        if " " in row or not row.isprintable():  # str.strip's whitespace is a space or unprintable
-            cells = [c.strip() for c in cells]
-        if any(cells) and not (skipped or (skip is not None and not decided and skip(cells[0]))):
-            yield n, cells
+            for _, cells in _split_cells(row, name, width, first_line=line):
+                if not (skipped or (not decided and skip(cells[0]))):
+                    yield line, cells
+
+
+@lru_cache(maxsize=8)
+def _run_pattern(commas: int) -> re.Pattern[str]:
+    """Rows of ``commas`` + 1 cells ending in a line break, one or more, all with one non-empty first cell.
+
+    Example:
+        >>> _run_pattern(1).match("a,1\\na,2\\nb,3\\n").group(0, 1)
+        ('a,1\\na,2\\n', 'a')
+    """
+    rest = f"(?:,[^,\\n]*){{{commas}}}\\n"
+    return re.compile(f"([^,\\n]+){rest}(?:\\1{rest})*")
 
 
 def _cells(reader: Any, name: str, width: int) -> Iterator[tuple[int, list[str]]]:
