@@ -53,6 +53,8 @@ if [ -z "${GRAFTKG_TEST_VIRTUOSO:-}" ]; then
 fi
 export GRAFTKG_REQUIRE_SERVERS=1
 
-echo "== ruff"; .venv/bin/ruff check src tests benchmarks
+echo "== ruff"; .venv/bin/ruff check src tests benchmarks hatch_build.py
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"; .venv/bin/python -m pytest --doctest-modules src tests "$@"
+# the same tests (but the HermiT runs) on the compiled wheel, compared with the source's results too
+echo "== compiled"; bash scripts/test-compiled.sh

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -302,7 +303,7 @@ def _content(records: list[TransplantRecord], *, lines: bool = True) -> list[tup
     """What a record states, without where it was read from (with observation line numbers if ``lines``)."""
     return [
         (
-            *(getattr(r, f) for f in r.__slots__ if f not in ("observations", "source", "line")),  # type: ignore[attr-defined]
+            *(getattr(r, f.name) for f in fields(r) if f.name not in ("observations", "source", "line")),
             [
                 (o.day, o.measure, o.value, o.code, o.lineage, o.method, o.unit, o.line if lines else None)
                 for o in r.observations

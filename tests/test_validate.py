@@ -287,10 +287,12 @@ def test_bundle_read_by_workers_raises_the_serial_error(
 def test_a_failing_worker_is_an_error_not_a_hang(mutated_bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import graftkg.validate as validate
 
-    def broken(bounds: tuple[int, int]) -> list[object]:
+    def broken(profile: str) -> object:
         raise ZeroDivisionError("a bug in a worker")
 
-    monkeypatch.setattr(validate, "_validate_range", broken)
+    # a name the workers look up as they run, in the compiled build too (a call from one compiled
+    # function to another is bound when compiled, so replacing _validate_range would not reach it)
+    monkeypatch.setattr(validate, "definitions", broken)
     with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug in a worker"):
         validate_paths([mutated_bundle], workers=2)
 

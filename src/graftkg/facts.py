@@ -221,7 +221,14 @@ class SharedProps(dict):  # type: ignore[type-arg]
     def _read_only(self, *args: object, **kwargs: object) -> None:
         raise TypeError("the facts of a lab count are shared and read-only: copy them with dict(...) to change them")
 
-    __setitem__ = __delitem__ = setdefault = update = pop = popitem = clear = _read_only  # type: ignore[assignment]
+    # one name a line: mypyc compiles no multiple assignment in a class body
+    __setitem__ = _read_only
+    __delitem__ = _read_only
+    setdefault = _read_only
+    update = _read_only
+    pop = _read_only
+    popitem = _read_only  # type: ignore[assignment]
+    clear = _read_only
 
 
 @lru_cache(maxsize=1 << 18)

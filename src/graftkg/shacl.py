@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
@@ -64,9 +65,11 @@ Lookup = Callable[[Item], dict[URIRef, list[Item]]]
 Checker = Callable[[Facts, Lookup, Item, list[Item]], Iterable[tuple[Item | None, str]]]
 
 
-@dataclass(frozen=True)
-class Result:
-    """One validation result, as SHACL defines it (severity is the local name: Violation, Warning, Info)."""
+class Result(NamedTuple):
+    """One validation result, as SHACL defines it (severity is the local name: Violation, Warning, Info).
+
+    A named tuple (immutable, and pickled by value to and from worker processes, compiled or not).
+    """
 
     focus: Item
     path: tuple[URIRef, ...]
@@ -317,9 +320,10 @@ def evaluate(
             if len(path) == 1:
                 values = props.get(path[0], _EMPTY)
             else:
-                values = reached.get((focus, path))  # type: ignore[assignment]
-                if values is None:
-                    values = reached[focus, path] = _values(facts, resolve, focus, path)
+                reach = reached.get((focus, path))
+                if reach is None:
+                    reach = reached[focus, path] = _values(facts, resolve, focus, path)
+                values = reach
             if values or shape.check_empty:
                 for checker in shape.checkers:
                     failed = checker(facts, resolve, focus, values)
