@@ -12,6 +12,7 @@ Python; ``compiled`` fails instead; ``pure`` does not compile. An editable insta
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -46,6 +47,7 @@ setup(name="graftkg-compiled", ext_modules=mypycify(paths, opt_level="3", target
 
 class CompileHook(BuildHookInterface):  # type: ignore[misc]
     PLUGIN_NAME = "custom"
+    _out: Path | None = None
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         mode = os.environ.get("GRAFTKG_BUILD", "auto")
@@ -54,7 +56,7 @@ class CompileHook(BuildHookInterface):  # type: ignore[misc]
         if self.target_name != "wheel" or version == "editable" or mode == "pure":
             return
         src = Path(self.root) / "src"
-        out = Path(tempfile.mkdtemp(prefix="graftkg-mypyc-"))
+        out = self._out = Path(tempfile.mkdtemp(prefix="graftkg-mypyc-"))
         setup = out / "setup.py"
         setup.write_text(_SETUP)
         # mypy's settings (strict, the untyped imports it may ignore) are the project's, in pyproject.toml
@@ -72,3 +74,7 @@ class CompileHook(BuildHookInterface):  # type: ignore[misc]
             build_data["force_include"][str(built)] = str(built.relative_to(out / "lib"))
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
+
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        if self._out is not None:  # the wheel is written: the compiler's files can go
+            shutil.rmtree(self._out, ignore_errors=True)

@@ -34,6 +34,7 @@ DERIVED_PROPERTIES: dict[str, URIRef] = {
 
 LAB_MEASURES = {"ANC", "PLT", "HB", "WBC"}
 MEASURE_TYPES = {m: GK[f"{m}Observation"] for m in LAB_MEASURES}
+_MEASURED = {m: GK[m] for m in LAB_MEASURES}  # the measure terms, made once
 SUPPORT_MEASURES = {
     "platelet_transfusion": GK.PlateletTransfusion,
     "rbc_transfusion": GK.RBCTransfusion,
@@ -235,7 +236,7 @@ class SharedProps(dict):  # type: ignore[type-arg]
 def lab_count_props(measure: str, day: int | None, value: float | None, unit: str | None) -> SharedProps:
     props: dict[URIRef, list[Item]] = {
         RDF.type: [GK.LabObservation, MEASURE_TYPES[measure]],
-        GK.measured: [GK[measure]],
+        GK.measured: [_MEASURED[measure]],
     }
     if day is not None:
         props[GK.day] = [day]

@@ -53,11 +53,11 @@ class DataRange:
 
 
 def _is_number(value: Item) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _is_integer(value: Item) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer()
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer()
 
 
 INTEGERS = {XSD.integer, XSD.int, XSD.long, XSD.nonNegativeInteger}

@@ -231,7 +231,7 @@ def _key(value: Item) -> tuple[str, object]:
         return ("iri", str(value))
     if isinstance(value, bool):
         return ("bool", value)
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return ("num", float(value))
     return ("str", value)
 
@@ -240,7 +240,7 @@ _DATATYPE_OF: dict[type, URIRef] = {bool: XSD.boolean, int: XSD.integer, float: 
 
 
 def _is_number(value: Item) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _values(facts: Facts, lookup: Lookup, node: Item, path: tuple[URIRef, ...]) -> list[Item]:

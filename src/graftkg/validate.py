@@ -25,7 +25,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 
 from graftkg.classify import Classification, prepare, summarise
 from graftkg.collector import paused
-from graftkg.definitions import definitions
+from graftkg.definitions import Definitions, definitions
 from graftkg.derive import derive
 from graftkg.errors import InputError
 from graftkg.facts import TransplantFacts, add_to_graph, build_facts
@@ -202,7 +202,7 @@ def patient_nodes(index: dict[Item, dict[URIRef, list[Item]]]) -> frozenset[Item
 
 
 def _key_of(value: Item | None) -> object:
-    return None if value is None else (type(value).__name__ if not isinstance(value, int | float) else "num", value)
+    return None if value is None else (type(value).__name__ if not isinstance(value, (int, float)) else "num", value)
 
 
 @paused()
@@ -270,7 +270,7 @@ def _validate_range(bounds: tuple[int, int]) -> list[tuple[tuple[object, ...], F
     start, end = bounds
     records = _RECORDS[start:end]
     defs = definitions(_PROFILE)
-    fast = FastReasoner(defs)
+    fast = _fast_reasoner(defs)
     classifications: list[Classification] = []
     vocab = vocabulary()
     counts_checker = _lab_count_checker(load_shapes())
@@ -307,6 +307,12 @@ def _validate_range(bounds: tuple[int, int]) -> list[tuple[tuple[object, ...], F
         key = (r.focus, r.shape, r.component, _key_of(r.value))
         out.append((key, _finding(records[n], result, r, shape), r))
     return out
+
+
+@lru_cache(maxsize=4)
+def _fast_reasoner(defs: Definitions) -> FastReasoner:
+    """One reasoner a process and definitions: it holds nothing of the transplants it classifies."""
+    return FastReasoner(defs)
 
 
 @lru_cache(maxsize=2)

@@ -197,25 +197,27 @@ def _skipping(
         pos, end = 0, len(block)
         while pos <= end:
             if run is not None:
-                m = run.match(block, pos)
-                if m is not None:
-                    first, stop = m.group(1), m.end()
-                    if first.strip() == first and stop - pos <= limit:
-                        # every row of the run has the width and field sizes the rows are checked for,
-                        # and this first cell as read: each would be skipped, or split, alike
-                        if skip(first):
-                            n += block.count("\n", pos, stop)
-                        else:
-                            for row in block[pos : stop - 1].split("\n"):
-                                if row.endswith("\r"):
-                                    row = row[:-1]
-                                cells = row.split(",")
-                                if " " in row or not row.isprintable():
-                                    cells = [c.strip() for c in cells]
-                                if any(cells):
-                                    yield n, cells
-                                n += 1
-                        pos = stop
+                comma, nl = block.find(",", pos), block.find("\n", pos)
+                first = block[pos:comma] if comma != -1 and (nl == -1 or comma < nl) else ""
+                if first and first.strip() == first:
+                    if skip(first):
+                        # the run of rows with this first cell, each of the width and field sizes the
+                        # rows are checked for: each would be skipped, as read on its own
+                        m = run.match(block, pos)
+                        if m is not None and m.end() - pos <= limit:
+                            n += block.count("\n", pos, m.end())
+                            pos = m.end()
+                            continue
+                    else:
+                        # the run of rows with this first cell, none skipped: checked as without skip
+                        head, stop = first + ",", end if nl == -1 else nl
+                        while stop < end and block.startswith(head, stop + 1):
+                            stop = block.find("\n", stop + 1)
+                            if stop == -1:
+                                stop = end
+                        yield from _split_cells(block[pos:stop], name, width, first_line=n)
+                        n += block.count("\n", pos, stop) + 1
+                        pos = stop + 1
                         continue
             nl = block.find("\n", pos)
             if nl == -1:
