@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import graftkg.validate
+
 from conftest import ROOT
 
 COMPILED = not str(graftkg.validate.__file__).endswith(".py")
@@ -57,7 +58,7 @@ def _digest(tmp: Path, pure: bool, n: int) -> tuple[str, str]:
     if pure:
         env["PYTHONPATH"] = str(ROOT / "src")  # the source tree: .py files only, ahead of the installed build
     done = subprocess.run(
-        [sys.executable, "-c", _DIGEST, str(tmp), str(n)],
+        [sys.executable, "-c", _DIGEST, ".", str(n)],  # relative: findings name files by the path given
         env=env,
         cwd=tmp,
         capture_output=True,
