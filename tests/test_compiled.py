@@ -2,7 +2,8 @@
 
 ``scripts/test-compiled.sh`` installs a compiled wheel in its own environment and runs the tests
 there with ``GRAFTKG_REQUIRE_COMPILED=1``; this file then checks that the installed modules are the
-compiled ones and that they give exactly what the pure-Python source gives on the same submission.
+compiled ones and that they give exactly what the pure-Python source gives on the same submission,
+and the same classes on the transplants ``test_reasoner_equivalence.py`` holds to HermiT's.
 In the editable (pure-Python) environment of ``scripts/test.sh`` there is nothing to compare, and the
 comparison is skipped.
 """
@@ -48,6 +49,21 @@ for workers in (1, 2):
     report = validate_paths([bundle], workers=workers)
     h.update(render(report, "json").encode())
     h.update(repr([tuple(map(str, r)) for r in report.results]).encode())
+# the transplants the HermiT equivalence test classifies, under both profiles: the compiled fast path
+# must give the pure one's classes there, which that test holds to HermiT's
+sys.path.insert(0, sys.argv[3])
+from conftest import EXAMPLES, classify_cases, record_from_case
+from test_reasoner_equivalence import N_SYNTHETIC, _synthetic
+from graftkg.classify import prepare
+from graftkg.definitions import definitions
+from graftkg.reason import FastReasoner
+for profile in ("paper", "astct-2021"):
+    same = _synthetic(N_SYNTHETIC if profile == "paper" else 40, seed=11, profile=profile)
+    same += read_inputs([EXAMPLES / "paper-patients" / "csv"]) + [record_from_case(p)[0] for p in classify_cases()]
+    defs = definitions(profile)
+    fast = FastReasoner(defs)
+    for tf, _ in prepare(same, defs):
+        h.update(repr(sorted(map(str, fast.classify(tf)))).encode())
 print(graftkg.validate.__file__)
 print(h.hexdigest(), len(records), report.counts())
 """
@@ -58,7 +74,8 @@ def _digest(tmp: Path, pure: bool, n: int) -> tuple[str, str]:
     if pure:
         env["PYTHONPATH"] = str(ROOT / "src")  # the source tree: .py files only, ahead of the installed build
     done = subprocess.run(
-        [sys.executable, "-c", _DIGEST, ".", str(n)],  # relative: findings name files by the path given
+        # the bundle's path relative (findings name files by the path given); then the tests' folder
+        [sys.executable, "-c", _DIGEST, ".", str(n), str(ROOT / "tests")],
         env=env,
         cwd=tmp,
         capture_output=True,
