@@ -336,3 +336,20 @@ def test_writing_a_day_and_never_in_one_cell_is_refused(tmp_path: Path) -> None:
     record = TransplantRecord("T1", reported_neutrophil_recovery_day=20, reported_neutrophil_never=True)
     with pytest.raises(ValueError, match="reported_neutrophil_recovery_day is both day 20 and never"):
         write_bundle_records([record], tmp_path)
+
+
+def test_a_worker_reading_a_quoted_file_raises_its_first_error_first(tmp_path: Path) -> None:
+    """A file the csv module reads (here: quoted) is read a row at a time when a worker skips other
+    workers' rows too, so a bad row is reported before a later one (found by the fuzz test on the
+    compiled build, where a generator expression would have read every row first)."""
+    from graftkg.readers.csv_bundle import read_observations, read_transplants
+
+    lines = (BUNDLE / "observations.csv").read_text().splitlines()
+    lines[1] = '"P1-T1"' + lines[1][len("P1-T1") :]  # quoted: not plain text
+    lines[3] = "," + lines[3].split(",", 1)[1]  # line 4: no transplant_id
+    lines[4] = "P1-T1,1"  # line 5: too few cells
+    folder = _bundle(tmp_path, observations="\n".join(lines) + "\n")
+    by_id = read_transplants(folder / "transplants.csv", folder / "observations.csv", lenient=True)
+    for owned in (None, {"P1-T1"}, {"P2-T1"}):
+        with pytest.raises(InputError, match=r"observations.csv:4: field 'transplant_id'"):
+            read_observations(folder / "observations.csv", by_id, lenient=True, owned=owned)

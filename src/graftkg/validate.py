@@ -130,7 +130,13 @@ def check_partitions(
         >>> sorted({r.shape.rsplit("/", 1)[1] for _, r in results if r.severity == "Violation"})[:2]
         ['ConditioningIntensityRequired', 'DonorTypeRequired']
     """
-    return _check(((facts, None, None) for facts in partitions), index or {}, patients)
+    # map, not a generator expression: compiled, that would build every partition before checking one
+    return _check(map(_whole, partitions), index or {}, patients)
+
+
+def _whole(facts: Facts) -> Partition:
+    """A partition whose lab counts are in its facts."""
+    return facts, None, None
 
 
 #: one transplant's facts for :func:`_check`; with its lab counts as rows, and the values of the paths

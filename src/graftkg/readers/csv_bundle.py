@@ -103,9 +103,18 @@ def _table(
         return header, _split_cells(rest, name, len(header), skip)
     rows = _split_cells(rest, name, len(header)) if plain else _cells(reader, name, len(header))
     if skip is not None:
-        at = header.index("transplant_id")
-        rows = ((line, cells) for line, cells in rows if not skip(cells[at]))
+        rows = _unskipped(rows, header.index("transplant_id"), skip)
     return header, rows
+
+
+def _unskipped(
+    rows: Iterator[tuple[int, list[str]]], at: int, skip: Callable[[str], bool]
+) -> Iterator[tuple[int, list[str]]]:
+    """The ``rows`` whose cell ``at`` ``skip`` does not accept, read one at a time (a generator function:
+    compiled, a generator expression would be read whole at once, and a later row's error come first)."""
+    for line, cells in rows:
+        if not skip(cells[at]):
+            yield line, cells
 
 
 def _plain_text(text: str) -> bool:
