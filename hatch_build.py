@@ -7,6 +7,10 @@ code about twice as fast (measured in README, "Speed"). It needs a C compiler an
 Python; ``compiled`` fails instead; ``pure`` does not compile. An editable install (``pip install
 -e .``) is always pure Python, so that an edited module takes effect without a rebuild.
 ``scripts/test-compiled.sh`` runs the tests on a compiled wheel.
+
+Compiled code checks declared types at run time, and reads a generator expression passed to a
+function whole, at once (mypyc warns "Treating generator comprehension as list"): where laziness
+matters, as in the readers, write a generator function.
 """
 
 from __future__ import annotations
