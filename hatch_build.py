@@ -1,7 +1,8 @@
 """Build hook: compile the modules on the validation path with mypyc, for wheels.
 
 The modules are ordinary type-checked Python; mypyc turns each into a C extension that runs the same
-code about twice as fast (measured in README, "Speed"). It needs a C compiler and the Python headers.
+code faster: per record about twice as fast, a whole 100,000-record validation about 1.5x (measured in
+README, "Validating a submission: speed, measured"). It needs a C compiler and the Python headers.
 
 ``GRAFTKG_BUILD`` chooses: ``auto`` (the default) compiles and, if that fails, warns and builds pure
 Python; ``compiled`` fails instead; ``pure`` does not compile. An editable install (``pip install

@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 MISSING=""
 command -v javac >/dev/null 2>&1 || MISSING="$MISSING default-jdk-headless"
 command -v virtuoso-t >/dev/null 2>&1 || MISSING="$MISSING virtuoso-opensource-7"
+# a C compiler for the compiled wheel (scripts/test-compiled.sh, mypyc)
+command -v gcc >/dev/null 2>&1 || MISSING="$MISSING gcc"
 if [ -n "$MISSING" ]; then
   echo "installing:$MISSING"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
