@@ -26,7 +26,7 @@ FORMATS = ("json", "table", "turtle")
 PARALLEL_THRESHOLD = 5000
 
 
-@dataclass
+@dataclass(init=False)
 class Classification:
     """The classification of one transplant.
 
@@ -44,8 +44,46 @@ class Classification:
     platelet_recovery_day: int | None
     risk_factors: list[str]
     explanation: list[str]
-    classes: set[URIRef] = field(repr=False, default_factory=set)
-    derived: Derived = field(repr=False, default_factory=Derived)
+    classes: set[URIRef] = field(repr=False)
+    derived: Derived = field(repr=False)
+
+    def __init__(
+        self,
+        transplant_id: str,
+        outcome: str,
+        findings: list[str],
+        chimerism: str | None,
+        neutrophil_recovery_day: int | None,
+        platelet_recovery_day: int | None,
+        risk_factors: list[str],
+        explanation: list[str],
+        classes: set[URIRef] | None = None,
+        derived: Derived | None = None,
+    ) -> None:
+        self.transplant_id = transplant_id
+        self.outcome = outcome
+        self.findings = findings
+        self.chimerism = chimerism
+        self.neutrophil_recovery_day = neutrophil_recovery_day
+        self.platelet_recovery_day = platelet_recovery_day
+        self.risk_factors = risk_factors
+        self.explanation = explanation
+        self.classes = set() if classes is None else classes
+        self.derived = Derived() if derived is None else derived
+
+    def __reduce__(self) -> tuple[type[Classification], tuple[object, ...]]:
+        return Classification, (
+            self.transplant_id,
+            self.outcome,
+            self.findings,
+            self.chimerism,
+            self.neutrophil_recovery_day,
+            self.platelet_recovery_day,
+            self.risk_factors,
+            self.explanation,
+            self.classes,
+            self.derived,
+        )
 
     def as_json(self) -> dict[str, Any]:
         """The JSON object of ``graftkg classify --format json``."""

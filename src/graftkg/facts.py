@@ -43,12 +43,19 @@ SUPPORT_MEASURES = {
 OBSERVATION_MEASURES = LAB_MEASURES | set(SUPPORT_MEASURES) | {"donor_chimerism_pct", "dsa_mfi", "infection", "gvhd"}
 
 
-@dataclass
+@dataclass(init=False)
 class TransplantFacts:
     """The facts of one transplant: its node, the facts, and the nodes' asserted types."""
 
     node: URIRef
     facts: Facts
+
+    def __init__(self, node: URIRef, facts: Facts) -> None:
+        self.node = node
+        self.facts = facts
+
+    def __reduce__(self) -> tuple[type[TransplantFacts], tuple[object, ...]]:
+        return TransplantFacts, (self.node, self.facts)
 
 
 def _add(facts: Facts, node: URIRef, prop: URIRef, value: Item | None) -> None:
@@ -232,7 +239,7 @@ class SharedProps(dict):  # type: ignore[type-arg]
     clear = _read_only
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 18, typed=True)  # typed: a count of 1 and one of 1.0 are not one count
 def lab_count_props(measure: str, day: int | None, value: float | None, unit: str | None) -> SharedProps:
     props: dict[URIRef, list[Item]] = {
         RDF.type: [GK.LabObservation, MEASURE_TYPES[measure]],
