@@ -38,6 +38,9 @@ COMPILED = [
     "graftkg/shacl.py",
     "graftkg/labcounts.py",
     "graftkg/validate.py",
+    "graftkg/rdf.py",
+    "graftkg/vocabulary.py",
+    "graftkg/definitions.py",
 ]
 
 _SETUP = """

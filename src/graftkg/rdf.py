@@ -6,34 +6,9 @@ import re
 from decimal import Decimal
 from urllib.parse import quote
 
-from rdflib import Literal, Namespace, URIRef
-from rdflib.namespace import OWL as _OWL
-from rdflib.namespace import RDF as _RDF
-from rdflib.namespace import RDFS as _RDFS
-from rdflib.namespace import SKOS as _SKOS
-from rdflib.namespace import XSD as _XSD
+from rdflib import Literal, URIRef
 
-
-class _CachedNamespace(Namespace):
-    """A namespace whose attribute terms are made once (rdflib builds a new URIRef on every access)."""
-
-    def __getattr__(self, name: str) -> URIRef:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        term = self.term(name)
-        object.__setattr__(self, name, term)
-        return term
-
-
-GK = _CachedNamespace("https://w3id.org/graftkg/")
-# rdflib's closed namespaces build a new term on every attribute access: cache them too (same IRIs).
-RDF = _CachedNamespace(str(_RDF))
-RDFS = _CachedNamespace(str(_RDFS))
-OWL = _CachedNamespace(str(_OWL))
-XSD = _CachedNamespace(str(_XSD))
-SKOS = _CachedNamespace(str(_SKOS))
-ID = _CachedNamespace("https://w3id.org/graftkg/id/")
-DCTERMS = Namespace("http://purl.org/dc/terms/")
+from graftkg.namespaces import DCTERMS, GK, ID, OWL, RDF, RDFS, SKOS, XSD
 
 __all__ = [
     "DCTERMS",
