@@ -6,7 +6,6 @@ import csv
 import io
 import re
 from collections.abc import Callable, Container, Iterable, Iterator
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -157,10 +156,9 @@ def _split_cells(
     for it, without the csv module's per-row cost. ``rest`` starts on line 2.
 
     With ``skip``, the rows whose first cell ``skip`` accepts are left out: the rows without ``skip``,
-    less those. A well-formed one whose first cell needs no stripping is not even split (its width and
-    field sizes are still checked, so the same row raises as without ``skip``). A run of such rows with
-    one first cell (a transplant's rows, one after another) is checked and passed over, or split, in
-    one step (see :func:`_run_pattern`).
+    less those, and the first error of the rows left in. A row whose first cell needs no stripping
+    (the text before its first comma) and is accepted is passed over unread, as if it were blank; any
+    other row is read and checked as without ``skip`` (see :func:`_skipping`).
 
     Example:
         >>> list(_split_cells("a, b\\r\\n\\n , \\nc,d", "f.csv", 2))
@@ -196,63 +194,42 @@ def _split_cells(
 def _skipping(
     rest: str, name: str, width: int, skip: Callable[[str], bool], chunk: int
 ) -> Iterator[tuple[int, list[str]]]:
-    """:func:`_split_cells` with ``skip``: runs of rows with one first cell are passed over or split
-    whole; any other row is checked on its own, as without ``skip``."""
-    limit = csv.field_size_limit()
-    commas = width - 1
-    run = _run_pattern(commas) if commas else None
+    """:func:`_split_cells` with ``skip``: a run of rows with one first cell (a transplant's rows, one
+    after another) is passed over, or split, whole; a row whose first cell needs stripping, or that has
+    no comma where it should, is checked on its own, as without ``skip``.
+
+    A row passed over is not checked: the worker that owns it reads it, and raises for it if it must
+    (see :func:`read_observations`)."""
     n = 2
     for block in _blocks(rest, chunk):
         pos, end = 0, len(block)
         while pos <= end:
-            if run is not None:
-                comma, nl = block.find(",", pos), block.find("\n", pos)
-                first = block[pos:comma] if comma != -1 and (nl == -1 or comma < nl) else ""
-                if first and first.strip() == first:
-                    if skip(first):
-                        # the run of rows with this first cell, each of the width and field sizes the
-                        # rows are checked for: each would be skipped, as read on its own
-                        m = run.match(block, pos)
-                        if m is not None and m.end() - pos <= limit:
-                            n += block.count("\n", pos, m.end())
-                            pos = m.end()
-                            continue
-                    else:
-                        # the run of rows with this first cell, none skipped: checked as without skip
-                        head, stop = first + ",", end if nl == -1 else nl
-                        while stop < end and block.startswith(head, stop + 1):
-                            stop = block.find("\n", stop + 1)
-                            if stop == -1:
-                                stop = end
-                        yield from _split_cells(block[pos:stop], name, width, first_line=n)
-                        n += block.count("\n", pos, stop) + 1
-                        pos = stop + 1
-                        continue
             nl = block.find("\n", pos)
             if nl == -1:
                 nl = end
+            if width > 1:
+                comma = block.find(",", pos, nl)
+                first = block[pos:comma] if comma != -1 else ""
+            else:
+                first = block[pos:nl].removesuffix("\r")
+            if first and first.strip() == first:  # then it is the row's first cell as read
+                stop = nl
+                if width > 1:  # the run of rows with this first cell
+                    head = first + ","
+                    while stop < end and block.startswith(head, stop + 1):
+                        stop = block.find("\n", stop + 1)
+                        if stop == -1:
+                            stop = end
+                if not skip(first):
+                    yield from _split_cells(block[pos:stop], name, width, first_line=n)
+                n += block.count("\n", pos, stop) + 1
+                pos = stop + 1
+                continue
             row, pos, line = block[pos:nl], nl + 1, n
             n += 1
-            first = row[: row.find(",")] if commas else row.removesuffix("\r")
-            decided = first.strip() == first  # then it is the row's first cell as read
-            skipped = decided and bool(first) and skip(first)
-            if skipped and row.count(",") == commas and len(row) <= limit:
-                continue
             for _, cells in _split_cells(row, name, width, first_line=line):
-                if not (skipped or (not decided and skip(cells[0]))):
+                if not skip(cells[0]):
                     yield line, cells
-
-
-@lru_cache(maxsize=8)
-def _run_pattern(commas: int) -> re.Pattern[str]:
-    """Rows of ``commas`` + 1 cells ending in a line break, one or more, all with one non-empty first cell.
-
-    Example:
-        >>> _run_pattern(1).match("a,1\\na,2\\nb,3\\n").group(0, 1)
-        ('a,1\\na,2\\n', 'a')
-    """
-    rest = f"(?:,[^,\\n]*){{{commas}}}\\n"
-    return re.compile(f"([^,\\n]+){rest}(?:\\1{rest})*")
 
 
 def _cells(reader: Any, name: str, width: int) -> Iterator[tuple[int, list[str]]]:
