@@ -258,6 +258,9 @@ def test_bundle_with_observations_out_of_order_gives_the_serial_report(mutated_b
         ("last", "transplant_id", "NOBODY"),  # a row no worker owns
         ("last", "measure", "ferritin"),
         ("first", "day", "3.5"),
+        ("last", "(a cell too many)", "x"),
+        ("last alone", "(a cell too many)", "x"),  # a row the first worker passes over: its owner reports it
+        ("first", "(a cell too few)", ""),
     ],
 )
 def test_bundle_read_by_workers_raises_the_serial_error(
@@ -269,9 +272,15 @@ def test_bundle_read_by_workers_raises_the_serial_error(
     header = lines[0].split(",")
     at = 1 if where == "first" else len(lines) - 1
     later = len(lines) - 1 if where == "first" else 1  # a second error: later in the file, or earlier
-    for i, column, value in ((at, cell, text), (later, "value", "later")):
+    errors = [(at, cell, text)] + ([] if where == "last alone" else [(later, "value", "later")])
+    for i, column, value in errors:
         cells = lines[i].split(",")
-        cells[header.index(column)] = value
+        if column == "(a cell too many)":
+            cells.append(value)
+        elif column == "(a cell too few)":
+            cells.pop()
+        else:
+            cells[header.index(column)] = value
         lines[i] = ",".join(cells)
     bad = tmp_path / "b"
     bad.mkdir()
@@ -282,6 +291,8 @@ def test_bundle_read_by_workers_raises_the_serial_error(
     with pytest.raises(InputError) as sharded:
         validate_paths([bad], workers=2)
     assert str(sharded.value) == str(serial.value)
+    if where == "last alone":
+        assert f":{len(lines)}: row has" in str(serial.value)
 
 
 def test_a_failing_worker_is_an_error_not_a_hang(mutated_bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
