@@ -122,6 +122,9 @@ def _plain_text(text: str) -> bool:
     return '"' not in text and text.count("\r") == text.count("\r\n")
 
 
+#: the bytes of a tidy block (see :func:`_split_cells`): printable ASCII but the space, and the line break
+_TIDY = bytes(range(0x21, 0x7F)) + b"\n"
+
 #: characters of a file's text split into lines at a time (a mebibyte of ASCII)
 _CHUNK = 1024 * 1024
 
@@ -172,6 +175,8 @@ def _split_cells(
     limit = csv.field_size_limit()
     n = first_line
     for block in _blocks(rest, chunk):
+        # a block of printable ASCII without spaces (most files): no row of it has a cell to strip
+        tidy = block.isascii() and not block.encode("ascii").translate(None, _TIDY)
         for n, row in enumerate(block.split("\n"), n):  # noqa: B020 (n carries on across blocks)
             if row.endswith("\r"):
                 row = row[:-1]
@@ -184,7 +189,7 @@ def _split_cells(
                 raise InputError(f"row has {len(cells)} cells, header has {width}", path=name, line=n)
             if len(row) > limit and any(len(c) > limit for c in cells):
                 raise InputError(f"malformed CSV: field larger than field limit ({limit})", path=name, line=n)
-            if " " in row or not row.isprintable():  # str.strip's whitespace is a space or unprintable
+            if not tidy and (" " in row or not row.isprintable()):  # what str.strip strips: a space or unprintable
                 cells = [c.strip() for c in cells]
             if any(cells):
                 yield n, cells
