@@ -67,6 +67,27 @@ def _header() -> str:
         ("transplant_id,hla_match\nA,ten\n", None, "field 'hla_match': 'ten' is not an HLA match"),
         ("transplant_id,conditioning_agents\nA,busulfan;unobtainium\n", None, "unknown code 'unobtainium'"),
         ("graft_source\nPB\n", None, "field 'transplant_id': required column missing"),
+        # cells read once and kept for the rows after: a bad one raises at its own row, a good one is read
+        (
+            "transplant_id,recipient_age_years\nA,7.5\nB,7.5\nC,7,5\n",
+            None,
+            "transplants.csv:4: row has 3 cells, header has 2",
+        ),
+        (
+            "transplant_id,recipient_age_years\nA,7.5\nB,old\nC,old\n",
+            None,
+            "transplants.csv:3: field 'recipient_age_years': 'old' is not a number",
+        ),
+        (
+            "transplant_id,death_day,relapse_day\nA,40,40\nB,40,4.5\n",
+            None,
+            "transplants.csv:3: field 'relapse_day': '4.5' is not a whole number",
+        ),
+        (
+            "transplant_id,reported_neutrophil_recovery_day\nA,20\nB,never\nC,soon\n",
+            None,
+            "transplants.csv:4: field 'reported_neutrophil_recovery_day': 'soon' is not a whole number",
+        ),
     ],
 )
 def test_bad_csv_gives_one_line_error(

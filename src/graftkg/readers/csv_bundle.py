@@ -38,18 +38,6 @@ OBSERVATION_COLUMNS = ["transplant_id", "day", "measure", "value", "lineage", "m
 REQUIRED_OBSERVATION_COLUMNS = ["transplant_id", "day", "measure", "value"]
 
 
-def _number(text: str, path: str, line: int, field: str) -> float:
-    if not _NUMBER.match(text):
-        raise InputError(f"'{text}' is not a number", path=path, line=line, field=field)
-    return float(text)
-
-
-def _integer(text: str, path: str, line: int, field: str) -> int:
-    if not _INT.match(text):
-        raise InputError(f"'{text}' is not a whole number", path=path, line=line, field=field)
-    return int(text)
-
-
 def _table(
     path: Path,
     expected: list[str],
@@ -279,7 +267,10 @@ def _transplant_parser(header: list[str], path: str, lenient: bool) -> Callable[
             cell = cells[i]
             if cell:
                 read(values, line, cell)
-        return TransplantRecord(tid, source=path, line=line, **values)
+        record = TransplantRecord(tid, source=path, line=line)
+        for name, value in values.items():  # not **values: matching keywords costs more than the rest
+            setattr(record, name, value)
+        return record
 
     return parse
 
@@ -293,16 +284,24 @@ def _cell_reader(column: str, path: str, lenient: bool) -> _CellReader:
             f"unknown code '{cell}' (allowed: {', '.join(vocab.codes(column))})", path=path, line=line, field=column
         )
 
+    parsed: dict[str, Any] = {}  # cells read so far: ages, doses and days repeat across rows
+
     if column in INT_FIELDS:
 
         def integer(values: dict[str, Any], line: int, cell: str) -> None:
-            values[column] = _integer(cell, path, line, column)
+            value = parsed.get(cell)
+            if value is None:
+                value = _parse_cell(parsed, cell, _INT.match, int, "is not a whole number", path, line, column)
+            values[column] = value
 
         return integer
     if column in FLOAT_FIELDS:
 
         def number(values: dict[str, Any], line: int, cell: str) -> None:
-            values[column] = _number(cell, path, line, column)
+            value = parsed.get(cell)
+            if value is None:
+                value = _parse_cell(parsed, cell, _NUMBER.match, float, "is not a number", path, line, column)
+            values[column] = value
 
         return number
     if column in DAY_OR_NEVER:
@@ -313,7 +312,10 @@ def _cell_reader(column: str, path: str, lenient: bool) -> _CellReader:
             if cell.lower() == "never":
                 values[never] = True
             else:
-                values[day] = _integer(cell, path, line, column)
+                value = parsed.get(cell)
+                if value is None:
+                    value = _parse_cell(parsed, cell, _INT.match, int, "is not a whole number", path, line, column)
+                values[day] = value
 
         return day_or_never
     if column in BOOL_FIELDS:
