@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Final
 
 from rdflib import BNode, Graph, Literal, URIRef
 
@@ -171,7 +172,7 @@ def build_facts(
     for i, obs in enumerate(obs_list):
         if obs.measure in LAB_MEASURES:
             continue
-        o = URIRef(obs_base + str(i))
+        o = trusted_iri(obs_base + str(i))  # a node_id and a number: valid by construction
         _add(facts, t, GK.observation, o)
         _add(facts, o, GK.day, obs.day)
         _add(facts, o, GK.unitCode, obs.unit)
@@ -239,18 +240,27 @@ class SharedProps(dict):  # type: ignore[type-arg]
     clear = _read_only
 
 
+# the terms of a lab count, looked up once (a namespace attribute is a Python-level lookup each time)
+_TYPE: Final = RDF.type
+_LAB_OBSERVATION: Final = GK.LabObservation
+_MEASURED_PROP: Final = GK.measured
+_DAY: Final = GK.day
+_UNIT: Final = GK.unitCode
+_VALUE: Final = GK.value
+
+
 @lru_cache(maxsize=1 << 18, typed=True)  # typed: a count of 1 and one of 1.0 are not one count
 def lab_count_props(measure: str, day: int | None, value: float | None, unit: str | None) -> SharedProps:
     props: dict[URIRef, list[Item]] = {
-        RDF.type: [GK.LabObservation, MEASURE_TYPES[measure]],
-        GK.measured: [_MEASURED[measure]],
+        _TYPE: [_LAB_OBSERVATION, MEASURE_TYPES[measure]],
+        _MEASURED_PROP: [_MEASURED[measure]],
     }
     if day is not None:
-        props[GK.day] = [day]
+        props[_DAY] = [day]
     if unit is not None:
-        props[GK.unitCode] = [unit]
+        props[_UNIT] = [unit]
     if value is not None:
-        props[GK.value] = [value]
+        props[_VALUE] = [value]
     return SharedProps(props)
 
 

@@ -168,12 +168,12 @@ class LabCountChecker:
         clean = self._clean
         for k, row in enumerate(counts.rows):
             measure, day, value, unit = row
-            own_key = (measure, day.__class__, day, unit.__class__, unit, value is None)
+            own_key = (measure, type(day), day, type(unit), unit, value is None)
             own = clean.get(own_key)
             if own is None:
                 own = clean[own_key] = self._passes(row, 0)
             if own:
-                read_key = (measure, value.__class__, value, day is None, unit is None)
+                read_key = (measure, type(value), value, day is None, unit is None)
                 read = clean.get(read_key)
                 if read is None:
                     read = clean[read_key] = self._passes(row, 1)
