@@ -10,6 +10,8 @@ comparison is skipped.
 
 from __future__ import annotations
 
+import ast
+import importlib
 import os
 import subprocess
 import sys
@@ -85,6 +87,23 @@ def _digest(tmp: Path, pure: bool, n: int) -> tuple[str, str]:
     assert done.returncode == 0, done.stderr
     module, digest = done.stdout.strip().splitlines()[-2:]
     return module, digest
+
+
+@pytest.mark.skipif(not (COMPILED or REQUIRED), reason="graftkg is installed as pure Python (pip install -e .)")
+def test_every_module_the_build_lists_is_compiled() -> None:
+    tree = ast.parse((ROOT / "hatch_build.py").read_text())
+    listed = next(
+        ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "COMPILED" for t in node.targets)
+    )
+    assert "graftkg/validate.py" in listed
+    interpreted = [
+        path
+        for path in listed
+        if str(importlib.import_module(path.removesuffix(".py").replace("/", ".")).__file__).endswith(".py")
+    ]
+    assert not interpreted
 
 
 @pytest.mark.skipif(not (COMPILED or REQUIRED), reason="graftkg is installed as pure Python (pip install -e .)")

@@ -526,11 +526,11 @@ def read_observations(
 ) -> None:
     """The second half of :func:`read_bundle`: append each row of ``observations.csv`` to its record.
 
-    With ``owned``, only the rows of those transplants are parsed and appended; the rows of the other
-    transplants of ``records`` are checked for their shape alone (encoding, width), and a row naming no
-    transplant of ``records`` raises as always. Processes that each own a share of the transplants
-    therefore read one file in parallel, and the first error any of them raises, by line, is the
-    error :func:`read_bundle` raises.
+    With ``owned``, only the rows of those transplants are parsed, checked and appended; the rows of
+    the other transplants of ``records`` are passed over (the file's encoding and header are still
+    checked), and a row naming no transplant of ``records`` raises as always. Processes that each own
+    a share of the transplants therefore read one file in parallel: each raises the first error of
+    the rows it reads, so the first of their errors, by line, is the error :func:`read_bundle` raises.
 
     Example:
         >>> folder = Path("examples/paper-patients/csv")
