@@ -11,6 +11,9 @@ command -v javac >/dev/null 2>&1 || MISSING="$MISSING default-jdk-headless"
 command -v virtuoso-t >/dev/null 2>&1 || MISSING="$MISSING virtuoso-opensource-7"
 # a C compiler for the compiled wheel (scripts/test-compiled.sh, mypyc)
 command -v gcc >/dev/null 2>&1 || MISSING="$MISSING gcc"
+# and the Python headers it compiles against
+"${PYTHON:-python3}" -c 'import os, sys, sysconfig; sys.exit(not os.path.isfile(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+  || MISSING="$MISSING python3-dev"
 if [ -n "$MISSING" ]; then
   echo "installing:$MISSING"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

@@ -16,7 +16,7 @@ from graftkg.definitions import Definitions, definitions
 from graftkg.derive import Derived, derive
 from graftkg.errors import ReasonerError
 from graftkg.facts import TransplantFacts, add_to_graph, build_facts
-from graftkg.model import TransplantRecord
+from graftkg.model import TransplantRecord, by_fields
 from graftkg.ontology import DEFAULT_PROFILE
 from graftkg.rdf import GK, RDF
 from graftkg.reason import REASONERS, FastReasoner, HermitReasoner
@@ -72,18 +72,7 @@ class Classification:
         self.derived = Derived() if derived is None else derived
 
     def __reduce__(self) -> tuple[type[Classification], tuple[object, ...]]:
-        return Classification, (
-            self.transplant_id,
-            self.outcome,
-            self.findings,
-            self.chimerism,
-            self.neutrophil_recovery_day,
-            self.platelet_recovery_day,
-            self.risk_factors,
-            self.explanation,
-            self.classes,
-            self.derived,
-        )
+        return by_fields(self)
 
     def as_json(self) -> dict[str, Any]:
         """The JSON object of ``graftkg classify --format json``."""

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from graftkg.definitions import CountingRule, Definitions
-from graftkg.model import Observation, TransplantRecord
+from graftkg.model import Observation, TransplantRecord, by_fields
 
 Series = list[tuple[int, float]]
 
@@ -64,20 +64,7 @@ class Derived:
         self.derived_platelet_day = derived_platelet_day
 
     def __reduce__(self) -> tuple[type[Derived], tuple[object, ...]]:
-        return Derived, (
-            self.neutrophil_recovery_day,
-            self.neutrophil_recovery_not_before_day,
-            self.platelet_recovery_day,
-            self.platelet_recovery_not_before_day,
-            self.graft_function_loss_day,
-            self.neutrophil_recovery_after_loss_day,
-            self.window_donor_chimerism_pct,
-            self.latest_donor_chimerism_pct,
-            self.severe_cytopenia_lineage_count,
-            self.highest_dsa_mfi,
-            self.derived_neutrophil_day,
-            self.derived_platelet_day,
-        )
+        return by_fields(self)
 
 
 def daily_series(record: TransplantRecord, measure: str, *, pick: Callable[[Sequence[float]], float] = min) -> Series:

@@ -15,7 +15,7 @@ from typing import Final
 from rdflib import BNode, Graph, Literal, URIRef
 
 from graftkg.derive import Derived
-from graftkg.model import TransplantRecord
+from graftkg.model import TransplantRecord, by_fields
 from graftkg.owlexpr import Facts, Item
 from graftkg.rdf import GK, OWL, RDF, RDFS, XSD, node_id, to_literal, trusted_iri
 from graftkg.vocabulary import Vocabulary
@@ -56,7 +56,7 @@ class TransplantFacts:
         self.facts = facts
 
     def __reduce__(self) -> tuple[type[TransplantFacts], tuple[object, ...]]:
-        return TransplantFacts, (self.node, self.facts)
+        return by_fields(self)
 
 
 def _add(facts: Facts, node: URIRef, prop: URIRef, value: Item | None) -> None:

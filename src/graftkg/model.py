@@ -3,12 +3,29 @@
 The per-record dataclasses here and in :mod:`graftkg.derive`, :mod:`graftkg.facts` and
 :mod:`graftkg.classify` write their ``__init__`` out (``@dataclass(init=False)``): the compiled build
 (see ``hatch_build.py``) then constructs them natively, about four times faster than through the
-generated one, which stays interpreted. ``__reduce__`` pickles them by their fields, compiled or not.
+generated one, which stays interpreted. ``__reduce__`` (:func:`by_fields`) pickles them by their
+fields, compiled or not.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
+
+
+def by_fields(obj: _T) -> tuple[type[_T], tuple[object, ...]]:
+    """``__reduce__`` of a dataclass whose ``__init__`` takes its fields in order: pickle by value.
+
+    A compiled class cannot be unpickled the default way (its constructor needs the arguments).
+
+    Example:
+        >>> by_fields(Observation(3, "ANC", 0.2))[1][:3]
+        (3, 'ANC', 0.2)
+    """
+    target: Any = obj
+    return type(obj), tuple(getattr(obj, f.name) for f in fields(target))
 
 
 @dataclass(slots=True, init=False)
@@ -56,17 +73,7 @@ class Observation:
         self.source = source
 
     def __reduce__(self) -> tuple[type[Observation], tuple[object, ...]]:
-        return Observation, (
-            self.day,
-            self.measure,
-            self.value,
-            self.code,
-            self.lineage,
-            self.method,
-            self.unit,
-            self.line,
-            self.source,
-        )
+        return by_fields(self)
 
 
 @dataclass(slots=True, init=False)
@@ -201,44 +208,4 @@ class TransplantRecord:
         self.line = line
 
     def __reduce__(self) -> tuple[type[TransplantRecord], tuple[object, ...]]:
-        return TransplantRecord, (
-            self.transplant_id,
-            self.patient_id,
-            self.recipient_age_years,
-            self.recipient_sex,
-            self.diagnosis,
-            self.disease_status,
-            self.transplant_number,
-            self.prior_transplant_id,
-            self.donor_type,
-            self.donor_relation,
-            self.donor_age_years,
-            self.donor_sex,
-            self.hla_match,
-            self.abo_match,
-            self.graft_source,
-            self.cd34_dose_1e6_per_kg,
-            self.tnc_dose_1e7_per_kg,
-            self.t_cell_depletion,
-            self.cryopreserved,
-            self.conditioning_intensity,
-            self.conditioning_agents,
-            self.gvhd_prophylaxis,
-            self.dsa_max_mfi,
-            self.recipient_cmv,
-            self.donor_cmv,
-            self.reported_neutrophil_recovery_day,
-            self.reported_neutrophil_never,
-            self.reported_platelet_recovery_day,
-            self.reported_platelet_never,
-            self.reported_platelet50_recovery_day,
-            self.reported_platelet50_never,
-            self.reported_outcome,
-            self.last_follow_up_day,
-            self.death_day,
-            self.relapse_day,
-            self.asserted_risk_factors,
-            self.observations,
-            self.source,
-            self.line,
-        )
+        return by_fields(self)
