@@ -289,13 +289,13 @@ def _cell_reader(column: str, path: str, lenient: bool) -> _CellReader:
     if column in INT_FIELDS:
 
         def integer(values: dict[str, Any], line: int, cell: str) -> None:
-            values[column] = _cached_cell(parsed, cell, _INT.match, int, "is not a whole number", path, line, column)
+            values[column] = _parse_cell(parsed, cell, _INT.match, int, "is not a whole number", path, line, column)
 
         return integer
     if column in FLOAT_FIELDS:
 
         def number(values: dict[str, Any], line: int, cell: str) -> None:
-            values[column] = _cached_cell(parsed, cell, _NUMBER.match, float, "is not a number", path, line, column)
+            values[column] = _parse_cell(parsed, cell, _NUMBER.match, float, "is not a number", path, line, column)
 
         return number
     if column in DAY_OR_NEVER:
@@ -306,7 +306,7 @@ def _cell_reader(column: str, path: str, lenient: bool) -> _CellReader:
             if cell.lower() == "never":
                 values[never] = True
             else:
-                values[day] = _cached_cell(parsed, cell, _INT.match, int, "is not a whole number", path, line, column)
+                values[day] = _parse_cell(parsed, cell, _INT.match, int, "is not a whole number", path, line, column)
 
         return day_or_never
     if column in BOOL_FIELDS:
@@ -365,34 +365,23 @@ def _parse_cell(
     line: int,
     field: str,
 ) -> Any:
-    """Read a cell not in ``cache`` (raising ``'text' problem`` when ``valid`` rejects it), and keep it."""
+    """The value of a cell: from ``cache`` when read before, else read (raising ``'text' problem`` when
+    ``valid`` rejects it) and kept. (The observation parser looks in its caches itself first.)
+
+    Example:
+        >>> cache = {}
+        >>> _parse_cell(cache, "7.5", _NUMBER.match, float, "is not a number", "t.csv", 2, "age"), cache
+        (7.5, {'7.5': 7.5})
+    """
+    value = cache.get(text)
+    if value is not None:
+        return value
     if not valid(text):
         raise InputError(f"'{text}' {problem}", path=path, line=line, field=field)
     value = convert(text)
     if len(cache) < _PARSED_CELLS:
         cache[text] = value
     return value
-
-
-def _cached_cell(
-    cache: dict[str, Any],
-    text: str,
-    valid: Callable[[str], object],
-    convert: Callable[[str], Any],
-    problem: str,
-    path: str,
-    line: int,
-    field: str,
-) -> Any:
-    """The value of a cell: from ``cache`` when read before, else read (see :func:`_parse_cell`).
-
-    Example:
-        >>> cache = {}
-        >>> _cached_cell(cache, "7.5", _NUMBER.match, float, "is not a number", "t.csv", 2, "age"), cache
-        (7.5, {'7.5': 7.5})
-    """
-    value = cache.get(text)
-    return _parse_cell(cache, text, valid, convert, problem, path, line, field) if value is None else value
 
 
 _SUPPORT_WITHOUT_VALUE = frozenset({"platelet_transfusion", "rbc_transfusion", "gcsf"})
