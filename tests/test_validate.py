@@ -21,11 +21,12 @@ from graftkg.labcounts import LabCountChecker
 from graftkg.model import TransplantRecord
 from graftkg.mutate import MUTATIONS
 from graftkg.ontology import load_ontology
-from graftkg.rdf import GK, RDF
+from graftkg.rdf import GK, RDF, node_id
 from graftkg.readers import read_inputs
 from graftkg.shacl import load_shapes, run_pyshacl
 from graftkg.synth import write_bundle
 from graftkg.validate import (
+    TransplantIndex,
     ValidationReport,
     check_partitions,
     transplant_index,
@@ -144,6 +145,47 @@ def test_fast_evaluator_matches_pyshacl(mutated: tuple[list[TransplantRecord], d
     fired = {str(r.shape).rsplit("/", 1)[1] for r in reference}
     assert fired == {str(s.iri).rsplit("/", 1)[1] for s in load_shapes()}, "the sample must trip every shape"
     assert len(reference) > 100
+
+
+def test_the_index_made_node_by_node_is_the_whole_index() -> None:
+    """Validation asks a TransplantIndex for the nodes it meets; each answer is transplant_index's."""
+    odd = ["T 1/ä", "A%41", "AA?", "x#y"]  # identifiers whose nodes are percent-encoded
+    records = [
+        TransplantRecord(tid, patient_id=f"P{k // 2} é", recipient_sex="FM"[k % 2], transplant_number=k)
+        for k, tid in enumerate(odd)
+    ]
+    records.append(TransplantRecord("T9", prior_transplant_id="T8", recipient_cmv="pos"))
+    whole = transplant_index(records)
+    lazy = TransplantIndex(records)
+    assert len(whole) == len(odd) + 1 + 2
+    for node, props in reversed(whole.items()):  # in any order
+        assert lazy.get(node) == props
+    assert whole[node_id("patient", "P0 é")][GK.sex] == [GK.Female, GK.Male]  # merged over P0's transplants
+    for absent in (
+        node_id("transplant", "AA"),  # "A%41" is not "AA"
+        node_id("transplant", "T8"),  # a prior transplant not submitted
+        node_id("patient", "P9"),
+        node_id("donor", "T9"),
+        URIRef(str(node_id("transplant", "T9")) + "/x"),
+        "T9",
+    ):
+        assert absent not in whole and lazy.get(absent) is None
+        assert lazy.lookup(absent) == {}
+
+
+def test_a_patient_is_checked_over_all_its_transplants(tmp_path: Path) -> None:
+    """Two transplants of one patient, checked in different ranges (and by different workers), that
+    state different sexes: the patient's facts are merged, and its maxCount finding reported once."""
+    from graftkg.readers.csv_bundle import write_bundle_records
+
+    records = read_inputs([EXAMPLES / "paper-patients" / "csv"], lenient=True)
+    first, second = (r for r in records if r.patient_id == records[0].patient_id)
+    for sexes, expected in ((("F", "M"), 1), (("F", "F"), 0)):
+        first.recipient_sex, second.recipient_sex = sexes
+        folder = write_bundle_records(records, tmp_path / "".join(sexes))
+        for report in (validate_records(records, workers=1), validate_paths([folder], workers=2)):
+            found = [f for f in report.findings if f.rule == "PatientSexValueSet"]
+            assert len(found) == expected and all(f.value is None for f in found), found  # sh:maxCount 1
 
 
 def test_paper_patients_conform() -> None:

@@ -20,6 +20,7 @@ from itertools import chain
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from rdflib import BNode, Graph, Literal, URIRef
 
@@ -34,7 +35,7 @@ from graftkg.labcounts import LabCountChecker, LabCounts
 from graftkg.model import TransplantRecord
 from graftkg.ontology import DEFAULT_PROFILE, load_ontology
 from graftkg.owlexpr import Facts, Item
-from graftkg.rdf import GK, ID, RDF, XSD, to_literal
+from graftkg.rdf import GK, ID, RDF, XSD, node_id, to_literal
 from graftkg.reason import FastReasoner
 from graftkg.shacl import SH, Result, Shape, evaluate, load_shapes
 from graftkg.vocabulary import vocabulary
@@ -83,36 +84,109 @@ def _add_types(types: list[Item], classes: set[URIRef]) -> None:
 def transplant_index(records: Sequence[TransplantRecord]) -> dict[Item, dict[URIRef, list[Item]]]:
     """Facts that span partitions: each transplant node's own facts (for ``gk:priorTransplant`` paths)
     and each patient node's facts merged over all the patient's transplants (so that two transplants
-    stating different sexes for one patient are found, as in the whole graph)."""
-    from graftkg.rdf import node_id
+    stating different sexes for one patient are found, as in the whole graph).
 
+    Every node at once; validation asks a :class:`TransplantIndex` for the nodes it meets instead.
+
+    Example:
+        >>> index = transplant_index([TransplantRecord("T1", patient_id="P1", recipient_sex="F")])
+        >>> [str(n).rsplit("/", 2)[1] for n in index]
+        ['patient', 'transplant']
+    """
+    lazy = TransplantIndex(records)
     index: dict[Item, dict[URIRef, list[Item]]] = {}
-    vocab = vocabulary()
+    for pid, own in lazy.patients.items():
+        index[node_id("patient", pid)] = _patient_props(pid, own)
     for r in records:
-        if r.patient_id is not None:
-            patient = index.setdefault(
-                node_id("patient", r.patient_id), {RDF.type: [GK.Patient], GK.identifier: [r.patient_id]}
-            )
-            for prop, column, value in (
-                (GK.sex, "recipient_sex", r.recipient_sex),
-                (GK.cmvSerostatus, "recipient_cmv", r.recipient_cmv),
-            ):
-                if value is not None:
-                    term = vocab.iri(column, value) or value
-                    if term not in patient.setdefault(prop, []):
-                        patient[prop].append(term)
-    for r in records:
-        props: dict[URIRef, list[Item]] = {RDF.type: [GK.Transplant], GK.identifier: [r.transplant_id]}
-        if r.patient_id is not None:
-            props[GK.recipient] = [node_id("patient", r.patient_id)]
-        if r.transplant_number is not None:
-            props[GK.transplantNumber] = [r.transplant_number]
-        index[node_id("transplant", r.transplant_id)] = props
+        index[node_id("transplant", r.transplant_id)] = _transplant_props(r)
     return index
 
 
-_INDEX: dict[Item, dict[URIRef, list[Item]]] = {}
-_PATIENT_NODES: frozenset[Item] = frozenset()
+class TransplantIndex:
+    """The facts of :func:`transplant_index`, made for a node when it is first asked for.
+
+    A worker validating a share of the transplants meets only the nodes its share reaches (its
+    patients, and the transplants before its own), so it makes only those.
+
+    Example:
+        >>> index = TransplantIndex([TransplantRecord("T1", patient_id="P1"), TransplantRecord("T2", patient_id="P1")])
+        >>> index.get(node_id("patient", "P1")) == transplant_index(index.records)[node_id("patient", "P1")]
+        True
+        >>> index.get(node_id("patient", "P2")) is None
+        True
+    """
+
+    def __init__(self, records: Sequence[TransplantRecord]) -> None:
+        self.records = records
+        self.by_id: dict[str, TransplantRecord] = {}
+        self.patients: dict[str, list[TransplantRecord]] = {}
+        for r in records:
+            self.by_id[r.transplant_id] = r
+            if r.patient_id is not None:
+                own = self.patients.get(r.patient_id)
+                if own is None:
+                    self.patients[r.patient_id] = [r]
+                else:
+                    own.append(r)
+        self._made: dict[Item, dict[URIRef, list[Item]] | None] = {}
+
+    def get(self, node: Item) -> dict[URIRef, list[Item]] | None:
+        """The facts of ``node`` if it is a transplant or patient node of these records, else None."""
+        if node in self._made:
+            return self._made[node]
+        props: dict[URIRef, list[Item]] | None = None
+        if isinstance(node, URIRef):
+            if node.startswith(_TRANSPLANT_NODE):
+                tid = unquote(node[len(_TRANSPLANT_NODE) :])
+                r = self.by_id.get(tid)
+                if r is not None and node_id("transplant", tid) == node:
+                    props = _transplant_props(r)
+            elif node.startswith(_PATIENT_NODE):
+                pid = unquote(node[len(_PATIENT_NODE) :])
+                own = self.patients.get(pid)
+                if own is not None and node_id("patient", pid) == node:
+                    props = _patient_props(pid, own)
+        self._made[node] = props
+        return props
+
+    def lookup(self, node: Item) -> dict[URIRef, list[Item]]:
+        """:meth:`get`, with no facts for a node outside the index (a :data:`~graftkg.shacl.Lookup`)."""
+        props = self.get(node)
+        return _NO_FACTS if props is None else props
+
+
+_TRANSPLANT_NODE = str(ID["transplant/"])
+_PATIENT_NODE = str(ID["patient/"])
+_NO_FACTS: dict[URIRef, list[Item]] = {}
+
+
+def _patient_props(pid: str, records: list[TransplantRecord]) -> dict[URIRef, list[Item]]:
+    """A patient node's facts: its values merged over all its transplants, in record order."""
+    vocab = vocabulary()
+    props: dict[URIRef, list[Item]] = {RDF.type: [GK.Patient], GK.identifier: [pid]}
+    for r in records:
+        for prop, column, value in (
+            (GK.sex, "recipient_sex", r.recipient_sex),
+            (GK.cmvSerostatus, "recipient_cmv", r.recipient_cmv),
+        ):
+            if value is not None:
+                term = vocab.iri(column, value) or value
+                if term not in props.setdefault(prop, []):
+                    props[prop].append(term)
+    return props
+
+
+def _transplant_props(r: TransplantRecord) -> dict[URIRef, list[Item]]:
+    """A transplant node's own facts, as a path from another transplant reads them."""
+    props: dict[URIRef, list[Item]] = {RDF.type: [GK.Transplant], GK.identifier: [r.transplant_id]}
+    if r.patient_id is not None:
+        props[GK.recipient] = [node_id("patient", r.patient_id)]
+    if r.transplant_number is not None:
+        props[GK.transplantNumber] = [r.transplant_number]
+    return props
+
+
+_INDEX = TransplantIndex(())
 
 
 def check_partitions(
@@ -130,8 +204,18 @@ def check_partitions(
         >>> sorted({r.shape.rsplit("/", 1)[1] for _, r in results if r.severity == "Violation"})[:2]
         ['ConditioningIntensityRequired', 'DonorTypeRequired']
     """
+    known = index or {}
+    if patients is None:
+        patients = patient_nodes(known)
     # map, not a generator expression: compiled, that would build every partition before checking one
-    return _check(map(_whole, partitions), index or {}, patients)
+    return _check(map(_whole, partitions), _dict_lookup(known), patients)
+
+
+def _dict_lookup(index: dict[Item, dict[URIRef, list[Item]]]) -> Callable[[Item], dict[URIRef, list[Item]] | None]:
+    def get(node: Item) -> dict[URIRef, list[Item]] | None:
+        return index.get(node)
+
+    return get
 
 
 def _whole(facts: Facts) -> Partition:
@@ -146,19 +230,19 @@ Partition = tuple[Facts, LabCounts | None, dict[tuple[Item, tuple[URIRef, ...]],
 
 def _check(
     partitions: Iterable[Partition],
-    known: dict[Item, dict[URIRef, list[Item]]],
-    patients: frozenset[Item] | None,
+    known: Callable[[Item], dict[URIRef, list[Item]] | None],
+    patients: frozenset[Item],
     counts_checker: LabCountChecker | None = None,
 ) -> list[tuple[int, Result]]:
-    """:func:`check_partitions` on partitions that may keep their lab counts as rows."""
+    """:func:`check_partitions` on partitions that may keep their lab counts as rows; ``known`` gives the
+    facts of a node outside them (None for none), ``patients`` the patient nodes among them."""
     shapes = load_shapes()
-    if patients is None:
-        patients = patient_nodes(known)
     out: list[tuple[int, Result]] = []
     seen: set[tuple[object, ...]] = set()
 
     def lookup(node: Item) -> dict[URIRef, list[Item]]:
-        return known.get(node, {})
+        props = known(node)
+        return _NO_FACTS if props is None else props
 
     for n, (partition, counts, paths) in enumerate(partitions):
         # nodes shared by partitions (patients) are checked with their facts merged over all partitions
@@ -167,8 +251,9 @@ def _check(
         if shared:
             facts = dict(partition)
             for node in shared:
-                if GK.Patient in partition[node].get(RDF.type, ()):  # type: ignore[index]
-                    facts[node] = known[node]  # type: ignore[index]
+                merged = known(node)
+                if merged is not None and GK.Patient in partition[node].get(RDF.type, ()):  # type: ignore[index]
+                    facts[node] = merged  # type: ignore[index]
         results: Iterable[Result]
         if counts is None:
             results = evaluate(shapes, facts, lookup)
@@ -186,13 +271,15 @@ def _check(
 
 
 def _resolver(
-    counts: LabCounts, known: dict[Item, dict[URIRef, list[Item]]]
+    counts: LabCounts, known: Callable[[Item], dict[URIRef, list[Item]] | None]
 ) -> Callable[[Item], dict[URIRef, list[Item]]]:
     """The lookup of a partition whose lab counts are rows: a count's node, else the index's facts."""
 
     def resolve(node: Item) -> dict[URIRef, list[Item]]:
         props = counts.resolve(node)
-        return known.get(node, {}) if props is None else props
+        if props is None:
+            props = known(node)
+        return _NO_FACTS if props is None else props
 
     return resolve
 
@@ -230,9 +317,8 @@ def validate_records(
         >>> report.conforms(), report.counts()["violation"]
         (True, 0)
     """
-    global _INDEX, _PATIENT_NODES, _RECORDS, _PROFILE
-    _INDEX, _RECORDS, _PROFILE = transplant_index(records), records, profile
-    _PATIENT_NODES = patient_nodes(_INDEX)
+    global _INDEX, _RECORDS, _PROFILE
+    _INDEX, _RECORDS, _PROFILE = TransplantIndex(records), records, profile
     if workers is None:
         workers = (os.cpu_count() or 1) if len(records) > PARALLEL_THRESHOLD else 1
     size = max(1, -(-len(records) // max(1, workers * 8)))
@@ -246,7 +332,7 @@ def validate_records(
         else:
             parts = list(_progressing(map(_validate_range, ranges), ranges, progress))
     finally:
-        _RECORDS = ()
+        _RECORDS, _INDEX = (), TransplantIndex(())
         gc.unfreeze()
     for part in parts:
         for key, finding, result in part:
@@ -281,8 +367,9 @@ def _validate_range(bounds: tuple[int, int]) -> list[tuple[tuple[object, ...], F
     vocab = vocabulary()
     counts_checker = _lab_count_checker(load_shapes())
 
-    def index(node: Item) -> dict[URIRef, list[Item]]:
-        return _INDEX.get(node, {})
+    index = _INDEX.lookup
+    # the patient nodes of these partitions: each is checked with its facts merged over all its transplants
+    patients = frozenset(node_id("patient", r.patient_id) for r in records if r.patient_id is not None)
 
     def partitions() -> Iterator[Partition]:
         # the facts are built once: classified without the lab counts (the definitions read only the
@@ -302,7 +389,7 @@ def _validate_range(bounds: tuple[int, int]) -> list[tuple[tuple[object, ...], F
     shapes = {s.iri: s for s in load_shapes()}
     explained: dict[int, Classification] = {}
     out: list[tuple[tuple[object, ...], Finding, Result]] = []
-    for n, r in _check(partitions(), _INDEX, _PATIENT_NODES, counts_checker):
+    for n, r in _check(partitions(), _INDEX.get, patients, counts_checker):
         shape = shapes[r.shape]
         result = classifications[n]
         if shape.category == "cross-check":  # explanations only where a cross-check reports
@@ -374,9 +461,8 @@ def _validate_bundle(
         read_observations(observations, by_id, lenient=True)
         return validate_records(records, profile=profile, workers=1, progress=progress)
 
-    global _INDEX, _PATIENT_NODES, _RECORDS, _PROFILE, _BY_ID
-    _INDEX, _RECORDS, _PROFILE, _BY_ID = transplant_index(records), records, profile, by_id
-    _PATIENT_NODES = patient_nodes(_INDEX)
+    global _INDEX, _RECORDS, _PROFILE, _BY_ID
+    _INDEX, _RECORDS, _PROFILE, _BY_ID = TransplantIndex(records), records, profile, by_id
     share = -(-len(records) // workers)
     shares = [(k * share, min((k + 1) * share, len(records))) for k in range(workers)]
     context = get_context("fork")
@@ -396,7 +482,7 @@ def _validate_bundle(
                 process.terminate()
             process.join()
         queue.close()
-        _RECORDS, _BY_ID = (), {}
+        _RECORDS, _BY_ID, _INDEX = (), {}, TransplantIndex(())
         gc.unfreeze()
     unique: dict[tuple[object, ...], tuple[Finding, Result]] = {}
     for part in parts:
@@ -628,6 +714,7 @@ def _list(g: Graph, items: tuple[URIRef, ...]) -> BNode:
 
 __all__ = [
     "FORMATS",
+    "TransplantIndex",
     "ValidationReport",
     "check_partitions",
     "patient_nodes",
