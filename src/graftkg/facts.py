@@ -64,6 +64,73 @@ def _add(facts: Facts, node: URIRef, prop: URIRef, value: Item | None) -> None:
         facts.setdefault(node, {}).setdefault(prop, []).append(value)
 
 
+def _put(props: dict[URIRef, list[Item]], prop: URIRef, value: Item | None) -> None:
+    """Set a property a node has at most once (each is put once, in the order the facts list them)."""
+    if value is not None:
+        props[prop] = [value]
+
+
+# The terms build_facts writes, looked up once: compiled, a Final is a C static, where ``GK.x`` is a
+# module dictionary lookup and then a Python-level attribute lookup on the namespace.
+_TYPE: Final = RDF.type
+_IDENTIFIER: Final = GK.identifier
+_TRANSPLANT: Final = GK.Transplant
+_PATIENT: Final = GK.Patient
+_RECIPIENT: Final = GK.recipient
+_SEX: Final = GK.sex
+_CMV: Final = GK.cmvSerostatus
+_TRANSPLANT_NUMBER: Final = GK.transplantNumber
+_PRIOR_TRANSPLANT: Final = GK.priorTransplant
+_RECIPIENT_AGE: Final = GK.recipientAgeYears
+_DIAGNOSIS: Final = GK.diagnosis
+_DISEASE_STATUS: Final = GK.diseaseStatus
+_ABO_MATCH: Final = GK.aboMatch
+_DONOR: Final = GK.donor
+_DONOR_CLASS: Final = GK.Donor
+_DONOR_TYPE: Final = GK.donorType
+_DONOR_RELATION: Final = GK.donorRelation
+_DONOR_AGE: Final = GK.donorAgeYears
+_HLA_MATCH: Final = GK.hlaMatch
+_GRAFT: Final = GK.graft
+_GRAFT_CLASS: Final = GK.Graft
+_GRAFT_SOURCE: Final = GK.graftSource
+_CD34_DOSE: Final = GK.cd34DosePerKg
+_TNC_DOSE: Final = GK.tncDosePerKg
+_T_CELL_DEPLETION: Final = GK.tCellDepletion
+_CRYOPRESERVED: Final = GK.cryopreserved
+_CONDITIONING: Final = GK.conditioning
+_CONDITIONING_CLASS: Final = GK.ConditioningRegimen
+_CONDITIONING_INTENSITY: Final = GK.conditioningIntensity
+_CONDITIONING_AGENT: Final = GK.conditioningAgent
+_GVHD_PROPHYLAXIS: Final = GK.gvhdProphylaxisAgent
+_RISK_FACTOR: Final = GK.assertedRiskFactor
+_RELAPSE_DAY: Final = GK.relapseDay
+_DEATH_DAY: Final = GK.deathDay
+_LAST_FOLLOW_UP_DAY: Final = GK.lastFollowUpDay
+_REPORTED_NEUTROPHIL_DAY: Final = GK.reportedNeutrophilRecoveryDay
+_REPORTED_NO_NEUTROPHIL: Final = GK.reportedNoNeutrophilRecovery
+_REPORTED_PLATELET_DAY: Final = GK.reportedPlateletRecoveryDay
+_REPORTED_NO_PLATELET: Final = GK.reportedNoPlateletRecovery
+_REPORTED_PLATELET50_DAY: Final = GK.reportedPlatelet50RecoveryDay
+_REPORTED_NO_PLATELET50: Final = GK.reportedNoPlatelet50Recovery
+_REPORTED_OUTCOME: Final = GK.reportedOutcome
+_OBSERVATION: Final = GK.observation
+_DAY: Final = GK.day
+_UNIT: Final = GK.unitCode
+_SUPPORT_EVENT: Final = GK.SupportEvent
+_SUPPORT: Final = GK.support
+_CHIMERISM_ASSAY: Final = GK.ChimerismAssay
+_DONOR_CHIMERISM: Final = GK.donorChimerismPct
+_LINEAGE: Final = GK.lineage
+_ASSAY_METHOD: Final = GK.assayMethod
+_DSA_TEST: Final = GK.DSATest
+_MFI: Final = GK.mfi
+_INFECTION: Final = GK.InfectionEpisode
+_PATHOGEN: Final = GK.pathogen
+_GVHD: Final = GK.GvHDEpisode
+_GVHD_GRADE: Final = GK.gvhdGrade
+
+
 def build_facts(
     record: TransplantRecord, derived: Derived, vocab: Vocabulary, *, observations: bool = True
 ) -> TransplantFacts:
@@ -78,9 +145,8 @@ def build_facts(
     """
     tid = record.transplant_id
     t = node_id("transplant", tid)
-    facts: Facts = {}
-    _add(facts, t, RDF.type, GK.Transplant)
-    _add(facts, t, GK.identifier, tid)
+    tp: dict[URIRef, list[Item]] = {_TYPE: [_TRANSPLANT], _IDENTIFIER: [tid]}
+    facts: Facts = {t: tp}
 
     def code(field: str, value: str | None) -> URIRef | str | None:
         # a code outside the value set (kept only by a lenient read, for validation) stays a literal
@@ -88,114 +154,123 @@ def build_facts(
 
     if record.patient_id is not None:
         p = node_id("patient", record.patient_id)
-        _add(facts, t, GK.recipient, p)
-        _add(facts, p, RDF.type, GK.Patient)
-        _add(facts, p, GK.identifier, record.patient_id)
-        _add(facts, p, GK.sex, code("recipient_sex", record.recipient_sex))
-        _add(facts, p, GK.cmvSerostatus, code("recipient_cmv", record.recipient_cmv))
-    _add(facts, t, GK.transplantNumber, record.transplant_number)
+        tp[_RECIPIENT] = [p]
+        pp: dict[URIRef, list[Item]] = {_TYPE: [_PATIENT], _IDENTIFIER: [record.patient_id]}
+        facts[p] = pp
+        _put(pp, _SEX, code("recipient_sex", record.recipient_sex))
+        _put(pp, _CMV, code("recipient_cmv", record.recipient_cmv))
+    _put(tp, _TRANSPLANT_NUMBER, record.transplant_number)
     if record.prior_transplant_id is not None:
-        _add(facts, t, GK.priorTransplant, node_id("transplant", record.prior_transplant_id))
-    _add(facts, t, GK.recipientAgeYears, record.recipient_age_years)
-    _add(facts, t, GK.diagnosis, code("diagnosis", record.diagnosis))
-    _add(facts, t, GK.diseaseStatus, code("disease_status", record.disease_status))
-    _add(facts, t, GK.aboMatch, code("abo_match", record.abo_match))
+        tp[_PRIOR_TRANSPLANT] = [node_id("transplant", record.prior_transplant_id)]
+    _put(tp, _RECIPIENT_AGE, record.recipient_age_years)
+    _put(tp, _DIAGNOSIS, code("diagnosis", record.diagnosis))
+    _put(tp, _DISEASE_STATUS, code("disease_status", record.disease_status))
+    _put(tp, _ABO_MATCH, code("abo_match", record.abo_match))
 
-    donor_values = (
-        record.donor_type,
-        record.donor_relation,
-        record.donor_age_years,
-        record.donor_sex,
-        record.hla_match,
-        record.donor_cmv,
-    )
-    if any(v is not None for v in donor_values):
+    if (
+        record.donor_type is not None
+        or record.donor_relation is not None
+        or record.donor_age_years is not None
+        or record.donor_sex is not None
+        or record.hla_match is not None
+        or record.donor_cmv is not None
+    ):
         d = node_id("donor", tid)
-        _add(facts, t, GK.donor, d)
-        _add(facts, d, RDF.type, GK.Donor)
-        _add(facts, d, GK.donorType, code("donor_type", record.donor_type))
-        _add(facts, d, GK.donorRelation, record.donor_relation)
-        _add(facts, d, GK.donorAgeYears, record.donor_age_years)
-        _add(facts, d, GK.sex, code("donor_sex", record.donor_sex))
-        _add(facts, d, GK.hlaMatch, record.hla_match)
-        _add(facts, d, GK.cmvSerostatus, code("donor_cmv", record.donor_cmv))
+        tp[_DONOR] = [d]
+        dp: dict[URIRef, list[Item]] = {_TYPE: [_DONOR_CLASS]}
+        facts[d] = dp
+        _put(dp, _DONOR_TYPE, code("donor_type", record.donor_type))
+        _put(dp, _DONOR_RELATION, record.donor_relation)
+        _put(dp, _DONOR_AGE, record.donor_age_years)
+        _put(dp, _SEX, code("donor_sex", record.donor_sex))
+        _put(dp, _HLA_MATCH, record.hla_match)
+        _put(dp, _CMV, code("donor_cmv", record.donor_cmv))
 
-    graft_values = (
-        record.graft_source,
-        record.cd34_dose_1e6_per_kg,
-        record.tnc_dose_1e7_per_kg,
-        record.t_cell_depletion,
-        record.cryopreserved,
-    )
-    if any(v is not None for v in graft_values):
+    if (
+        record.graft_source is not None
+        or record.cd34_dose_1e6_per_kg is not None
+        or record.tnc_dose_1e7_per_kg is not None
+        or record.t_cell_depletion is not None
+        or record.cryopreserved is not None
+    ):
         g = node_id("graft", tid)
-        _add(facts, t, GK.graft, g)
-        _add(facts, g, RDF.type, GK.Graft)
-        _add(facts, g, GK.graftSource, code("graft_source", record.graft_source))
-        _add(facts, g, GK.cd34DosePerKg, record.cd34_dose_1e6_per_kg)
-        _add(facts, g, GK.tncDosePerKg, record.tnc_dose_1e7_per_kg)
-        _add(facts, g, GK.tCellDepletion, code("t_cell_depletion", record.t_cell_depletion))
-        _add(facts, g, GK.cryopreserved, record.cryopreserved)
+        tp[_GRAFT] = [g]
+        gp: dict[URIRef, list[Item]] = {_TYPE: [_GRAFT_CLASS]}
+        facts[g] = gp
+        _put(gp, _GRAFT_SOURCE, code("graft_source", record.graft_source))
+        _put(gp, _CD34_DOSE, record.cd34_dose_1e6_per_kg)
+        _put(gp, _TNC_DOSE, record.tnc_dose_1e7_per_kg)
+        _put(gp, _T_CELL_DEPLETION, code("t_cell_depletion", record.t_cell_depletion))
+        _put(gp, _CRYOPRESERVED, record.cryopreserved)
 
     if record.conditioning_intensity is not None or record.conditioning_agents:
         c = node_id("conditioning", tid)
-        _add(facts, t, GK.conditioning, c)
-        _add(facts, c, RDF.type, GK.ConditioningRegimen)
-        _add(facts, c, GK.conditioningIntensity, code("conditioning_intensity", record.conditioning_intensity))
-        for agent in record.conditioning_agents:
-            _add(facts, c, GK.conditioningAgent, code("conditioning_agents", agent))
-    for agent in record.gvhd_prophylaxis:
-        _add(facts, t, GK.gvhdProphylaxisAgent, code("gvhd_prophylaxis", agent))
-    for factor in record.asserted_risk_factors:
-        _add(facts, t, GK.assertedRiskFactor, code("asserted_risk_factors", factor))
+        tp[_CONDITIONING] = [c]
+        cp: dict[URIRef, list[Item]] = {_TYPE: [_CONDITIONING_CLASS]}
+        facts[c] = cp
+        _put(cp, _CONDITIONING_INTENSITY, code("conditioning_intensity", record.conditioning_intensity))
+        if record.conditioning_agents:
+            cp[_CONDITIONING_AGENT] = [vocab.iri("conditioning_agents", a) or a for a in record.conditioning_agents]
+    if record.gvhd_prophylaxis:
+        tp[_GVHD_PROPHYLAXIS] = [vocab.iri("gvhd_prophylaxis", a) or a for a in record.gvhd_prophylaxis]
+    if record.asserted_risk_factors:
+        tp[_RISK_FACTOR] = [vocab.iri("asserted_risk_factors", f) or f for f in record.asserted_risk_factors]
 
-    _add(facts, t, GK.relapseDay, record.relapse_day)
-    _add(facts, t, GK.deathDay, record.death_day)
-    _add(facts, t, GK.lastFollowUpDay, record.last_follow_up_day)
-    _add(facts, t, GK.reportedNeutrophilRecoveryDay, record.reported_neutrophil_recovery_day)
+    _put(tp, _RELAPSE_DAY, record.relapse_day)
+    _put(tp, _DEATH_DAY, record.death_day)
+    _put(tp, _LAST_FOLLOW_UP_DAY, record.last_follow_up_day)
+    _put(tp, _REPORTED_NEUTROPHIL_DAY, record.reported_neutrophil_recovery_day)
     if record.reported_neutrophil_never:
-        _add(facts, t, GK.reportedNoNeutrophilRecovery, True)
-    _add(facts, t, GK.reportedPlateletRecoveryDay, record.reported_platelet_recovery_day)
+        tp[_REPORTED_NO_NEUTROPHIL] = [True]
+    _put(tp, _REPORTED_PLATELET_DAY, record.reported_platelet_recovery_day)
     if record.reported_platelet_never:
-        _add(facts, t, GK.reportedNoPlateletRecovery, True)
-    _add(facts, t, GK.reportedPlatelet50RecoveryDay, record.reported_platelet50_recovery_day)
+        tp[_REPORTED_NO_PLATELET] = [True]
+    _put(tp, _REPORTED_PLATELET50_DAY, record.reported_platelet50_recovery_day)
     if record.reported_platelet50_never:
-        _add(facts, t, GK.reportedNoPlatelet50Recovery, True)
-    _add(facts, t, GK.reportedOutcome, record.reported_outcome)
+        tp[_REPORTED_NO_PLATELET50] = [True]
+    _put(tp, _REPORTED_OUTCOME, record.reported_outcome)
 
-    obs_list = list(record.observations)
+    obs_list = record.observations
     if record.dsa_max_mfi is not None:
         from graftkg.model import Observation
 
-        obs_list.append(Observation(None, "dsa_mfi", record.dsa_max_mfi))
+        obs_list = [*obs_list, Observation(None, "dsa_mfi", record.dsa_max_mfi)]
     obs_base = str(node_id("observation", tid)) + "/"
+    links: list[Item] | None = None
     for i, obs in enumerate(obs_list):
-        if obs.measure in LAB_MEASURES:
+        measure = obs.measure
+        if measure in LAB_MEASURES:
             continue
         o = trusted_iri(obs_base + str(i))  # a node_id and a number: valid by construction
-        _add(facts, t, GK.observation, o)
-        _add(facts, o, GK.day, obs.day)
-        _add(facts, o, GK.unitCode, obs.unit)
-        if obs.measure in SUPPORT_MEASURES:
-            _add(facts, o, RDF.type, GK.SupportEvent)
-            _add(facts, o, GK.support, SUPPORT_MEASURES[obs.measure])
-        elif obs.measure == "donor_chimerism_pct":
-            _add(facts, o, RDF.type, GK.ChimerismAssay)
-            _add(facts, o, GK.donorChimerismPct, obs.value)
-            _add(facts, o, GK.lineage, code("lineage", obs.lineage))
-            _add(facts, o, GK.assayMethod, obs.method)
-        elif obs.measure == "dsa_mfi":
-            _add(facts, o, RDF.type, GK.DSATest)
-            _add(facts, o, GK.mfi, obs.value)
-        elif obs.measure == "infection":
-            _add(facts, o, RDF.type, GK.InfectionEpisode)
-            _add(facts, o, GK.pathogen, code("infection", obs.code))
-        elif obs.measure == "gvhd":
-            _add(facts, o, RDF.type, GK.GvHDEpisode)
-            _add(facts, o, GK.gvhdGrade, None if obs.value is None else int(obs.value))
+        if links is None:
+            links = tp[_OBSERVATION] = []
+        links.append(o)
+        op: dict[URIRef, list[Item]] = {}
+        facts[o] = op
+        _put(op, _DAY, obs.day)
+        _put(op, _UNIT, obs.unit)
+        if measure in SUPPORT_MEASURES:
+            op[_TYPE] = [_SUPPORT_EVENT]
+            op[_SUPPORT] = [SUPPORT_MEASURES[measure]]
+        elif measure == "donor_chimerism_pct":
+            op[_TYPE] = [_CHIMERISM_ASSAY]
+            _put(op, _DONOR_CHIMERISM, obs.value)
+            _put(op, _LINEAGE, code("lineage", obs.lineage))
+            _put(op, _ASSAY_METHOD, obs.method)
+        elif measure == "dsa_mfi":
+            op[_TYPE] = [_DSA_TEST]
+            _put(op, _MFI, obs.value)
+        elif measure == "infection":
+            op[_TYPE] = [_INFECTION]
+            _put(op, _PATHOGEN, code("infection", obs.code))
+        elif measure == "gvhd":
+            op[_TYPE] = [_GVHD]
+            _put(op, _GVHD_GRADE, None if obs.value is None else int(obs.value))
+        if not op:  # a node with no facts is no node (as _add never makes one)
+            del facts[o]
 
     for attr, prop in DERIVED_PROPERTIES.items():
-        _add(facts, t, prop, getattr(derived, attr))
+        _put(tp, prop, getattr(derived, attr))
     tf = TransplantFacts(t, facts)
     if observations:
         add_lab_observations(tf, record)
@@ -240,12 +315,9 @@ class SharedProps(dict):  # type: ignore[type-arg]
     clear = _read_only
 
 
-# the terms of a lab count, looked up once (a namespace attribute is a Python-level lookup each time)
-_TYPE: Final = RDF.type
+# the other terms of a lab count, looked up once too
 _LAB_OBSERVATION: Final = GK.LabObservation
 _MEASURED_PROP: Final = GK.measured
-_DAY: Final = GK.day
-_UNIT: Final = GK.unitCode
 _VALUE: Final = GK.value
 
 
