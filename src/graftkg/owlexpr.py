@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -31,13 +30,37 @@ Facts = dict[URIRef, dict[URIRef, list[Item]]]
 NUMERIC = {XSD.integer, XSD.decimal, XSD.int, XSD.long, XSD.nonNegativeInteger, XSD.float, XSD.double}
 
 
-class Context(Protocol):
-    """What expressions need while they evaluate: the facts, node types and a memo."""
+class Context:
+    """What expressions need while they evaluate one set of facts: the facts, each node's named types
+    (found by ``types_of`` once per node), and a memo of the named classes tested on each node.
 
-    facts: Facts
-    memo: dict[tuple[URIRef, URIRef], bool]
+    A class rather than a protocol: compiled, its attributes are then read natively.
 
-    def types(self, node: URIRef) -> frozenset[URIRef]: ...
+    Example:
+        >>> ctx = Context({URIRef("urn:t"): {RDF.type: [GK.Transplant]}}, lambda n, f: frozenset(f[n][RDF.type]))
+        >>> ctx.types(URIRef("urn:t")) == {GK.Transplant}, ctx.tested(URIRef("urn:t"))
+        (True, {})
+    """
+
+    def __init__(self, facts: Facts, types_of: Callable[[URIRef, Facts], frozenset[URIRef]]) -> None:
+        self.facts = facts
+        self._types_of = types_of
+        self._types: dict[URIRef, frozenset[URIRef]] = {}
+        self._tested: dict[URIRef, dict[URIRef, bool]] = {}
+
+    def types(self, node: URIRef) -> frozenset[URIRef]:
+        """The named types of ``node`` (a node's types are read by every named class tested on it)."""
+        found = self._types.get(node)
+        if found is None:
+            found = self._types[node] = self._types_of(node, self.facts)
+        return found
+
+    def tested(self, node: URIRef) -> dict[URIRef, bool]:
+        """The memo of ``node``: named class -> whether ``node`` belongs to it, for the classes tested so far."""
+        memo = self._tested.get(node)
+        if memo is None:
+            memo = self._tested[node] = {}
+        return memo
 
 
 # ----------------------------------------------------------------------------- data ranges
@@ -193,10 +216,10 @@ class Named(ClassExpr):
         definition = self.definition
         if definition is None:  # a named class without a definition: its asserted types decide
             return False
-        key = (self.iri, node)
-        cached = ctx.memo.get(key)
+        memo = ctx.tested(node)
+        cached = memo.get(self.iri)
         if cached is None:
-            cached = ctx.memo[key] = definition.holds(ctx, node)
+            cached = memo[self.iri] = definition.holds(ctx, node)
         return cached
 
     def explain(self, ctx: Context, node: URIRef, labels: Labels, out: list[str]) -> None:

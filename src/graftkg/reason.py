@@ -19,27 +19,10 @@ from rdflib import Graph, URIRef
 from graftkg.definitions import Definitions
 from graftkg.errors import ReasonerError
 from graftkg.facts import TransplantFacts, add_to_graph
-from graftkg.owlexpr import Facts
+from graftkg.owlexpr import Context, Facts
 from graftkg.rdf import OWL, RDF, RDFS, canonical
 
 REASONERS = ("fast", "hermit")
-
-
-class _Context:
-    __slots__ = ("_reasoner", "_types", "facts", "memo")
-
-    def __init__(self, facts: Facts, reasoner: FastReasoner) -> None:
-        self.facts = facts
-        self.memo: dict[tuple[URIRef, URIRef], bool] = {}
-        self._reasoner = reasoner
-        self._types: dict[URIRef, frozenset[URIRef]] = {}
-
-    def types(self, node: URIRef) -> frozenset[URIRef]:
-        # a node's named types are read by every named class tested on it: close them once
-        found = self._types.get(node)
-        if found is None:
-            found = self._types[node] = self._reasoner.types_of(node, self.facts)
-        return found
 
 
 class FastReasoner:
@@ -88,23 +71,23 @@ class FastReasoner:
 
     def classify(self, tf: TransplantFacts) -> set[URIRef]:
         """The defined transplant classes ``tf`` belongs to."""
-        ctx = _Context(tf.facts, self)
-        node, memo, out = tf.node, ctx.memo, set()
+        ctx = Context(tf.facts, self.types_of)
+        node, out = tf.node, set()
+        memo = ctx.tested(node)
         for c in self.defs.defined_classes:
             if c.definition is None:
                 continue
             # a class another definition has already tested on this node is in the memo (Named.holds)
-            key = (c.iri, node)
-            holds = memo.get(key)
+            holds = memo.get(c.iri)
             if holds is None:
-                holds = memo[key] = c.definition.holds(ctx, node)
+                holds = memo[c.iri] = c.definition.holds(ctx, node)
             if holds:
                 out.add(c.iri)
         return out
 
     def explain(self, tf: TransplantFacts, cls: URIRef) -> list[str]:
         """Sentences saying why ``tf`` belongs to ``cls``: the definition clauses and facts used."""
-        ctx = _Context(tf.facts, self)
+        ctx = Context(tf.facts, self.types_of)
         out: list[str] = []
         self.defs.compiler.named(cls).explain(ctx, tf.node, self.defs.labels, out)
         seen: set[str] = set()
