@@ -492,7 +492,14 @@ def _checker(kind: str, arg: object, shape: Shape) -> Checker | None:
         return lambda f, lk, n, vs: [(v, "DatatypeConstraintComponent") for v in vs if type(v) not in wanted]
     if kind == "in":
         members = arg
-        return lambda f, lk, n, vs: [(v, "InConstraintComponent") for v in vs if _key(v) not in members]  # type: ignore[operator]
+        # an IRI is in the list when it is one of the list's IRIs: a set of the (canonical) terms answers
+        # that by identity, where its comparison key would be a new string to hash for every value
+        iris = frozenset(canonical(URIRef(v)) for tag, v in members if tag == "iri")  # type: ignore[attr-defined]
+        return lambda f, lk, n, vs: [
+            (v, "InConstraintComponent")
+            for v in vs
+            if (v not in iris if type(v) is URIRef else _key(v) not in members)  # type: ignore[operator]
+        ]
     if kind in ("minInclusive", "maxInclusive", "minExclusive", "maxExclusive"):
         bound = float(arg)  # type: ignore[arg-type]
         component = kind[0].upper() + kind[1:] + "ConstraintComponent"
