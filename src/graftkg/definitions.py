@@ -15,7 +15,7 @@ from rdflib import Literal, URIRef
 from graftkg.errors import OntologyError
 from graftkg.ontology import DEFAULT_PROFILE, load_ontology
 from graftkg.owlexpr import Compiler, DataRange, Labels, Named, NamedDatatype, Restricted
-from graftkg.rdf import GK, OWL, RDFS, XSD
+from graftkg.rdf import GK, OWL, RDFS, XSD, canonical
 from graftkg.vocabulary import vocabulary
 
 
@@ -110,7 +110,7 @@ class Definitions:
         for c in sorted(classes):
             code = self.graph.value(c, GK.code)
             if c != parent and isinstance(code, Literal):
-                out.append(CodedClass(c, str(code), self.compiler.named(c)))
+                out.append(CodedClass(canonical(c), str(code), self.compiler.named(c)))
         return out
 
     def _int(self, subject: URIRef, prop: URIRef) -> int | None:

@@ -17,7 +17,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from graftkg.derive import Derived
 from graftkg.model import TransplantRecord, by_fields
 from graftkg.owlexpr import Facts, Item
-from graftkg.rdf import GK, OWL, RDF, RDFS, XSD, node_id, to_literal, trusted_iri
+from graftkg.rdf import GK, OWL, RDF, RDFS, XSD, canonical, node_id, to_literal, trusted_iri
 from graftkg.vocabulary import Vocabulary
 
 DERIVED_PROPERTIES: dict[str, URIRef] = {
@@ -34,8 +34,8 @@ DERIVED_PROPERTIES: dict[str, URIRef] = {
 }
 
 LAB_MEASURES = {"ANC", "PLT", "HB", "WBC"}
-MEASURE_TYPES = {m: GK[f"{m}Observation"] for m in LAB_MEASURES}
-_MEASURED = {m: GK[m] for m in LAB_MEASURES}  # the measure terms, made once
+MEASURE_TYPES = {m: canonical(GK[f"{m}Observation"]) for m in LAB_MEASURES}
+_MEASURED = {m: canonical(GK[m]) for m in LAB_MEASURES}  # the measure terms, made once
 SUPPORT_MEASURES = {
     "platelet_transfusion": GK.PlateletTransfusion,
     "rbc_transfusion": GK.RBCTransfusion,

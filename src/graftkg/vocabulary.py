@@ -7,7 +7,7 @@ from functools import lru_cache
 from rdflib import Graph, Literal, URIRef
 
 from graftkg.ontology import DEFAULT_PROFILE, load_ontology
-from graftkg.rdf import GK, RDF, RDFS
+from graftkg.rdf import GK, RDF, RDFS, canonical
 
 #: coded field of a transplant record -> the ontology class whose members' gk:code it takes.
 FIELD_VALUE_SETS: dict[str, URIRef] = {
@@ -43,21 +43,23 @@ class Vocabulary:
     """
 
     def __init__(self, graph: Graph) -> None:
+        # the IRIs are the shared term objects (rdf.canonical): the facts hold them, and the sets and
+        # lists they are looked up in then answer by identity, without rdflib's Python-level __eq__
         self._codes: dict[URIRef, dict[str, URIRef]] = {}
         self._code_of: dict[URIRef, str] = {}
         for subject, code in graph.subject_objects(GK.code):
             if isinstance(subject, URIRef) and isinstance(code, Literal):
-                self._code_of[subject] = str(code)
+                self._code_of[canonical(subject)] = str(code)
         for cls in set(FIELD_VALUE_SETS.values()):
             members: dict[str, URIRef] = {}
             classes = set(graph.transitive_subjects(RDFS.subClassOf, cls))
             for c in classes:
                 for member in graph.subjects(RDF.type, c):
                     if isinstance(member, URIRef) and member in self._code_of:
-                        members[self._code_of[member]] = member
+                        members[self._code_of[member]] = canonical(member)
                     # classes (outcomes) carry codes too
                 if c != cls and isinstance(c, URIRef) and c in self._code_of and cls == GK.Outcome:
-                    members[self._code_of[c]] = c
+                    members[self._code_of[c]] = canonical(c)
             self._codes[cls] = members
 
     def codes(self, field: str) -> list[str]:
