@@ -6,9 +6,11 @@ from collections.abc import Callable, Sequence
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rdflib import URIRef
 
 from graftkg.derive import _daily, first_run
 from graftkg.model import Observation
+from graftkg.rdf import XSD
 
 Series = list[tuple[int, float]]
 
@@ -67,3 +69,35 @@ def test_daily_series_is_one_value_a_day_in_order(
 ) -> None:
     observations = [Observation(day, "ANC", value) for day, value in cells]
     assert _daily(observations, pick) == _daily_reference(observations, pick)
+
+
+_FACETS = st.sampled_from([XSD.minInclusive, XSD.minExclusive, XSD.maxInclusive, XSD.maxExclusive])
+_VALUES = st.one_of(
+    st.integers(-5, 5),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.5, 2.0, -0.0, 1e300]),
+    st.booleans(),
+    st.text(max_size=3),
+    st.just(URIRef("urn:x")),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    base=st.sampled_from([XSD.integer, XSD.nonNegativeInteger, XSD.decimal, XSD.double]),
+    facets=st.lists(st.tuples(_FACETS, st.sampled_from([-1.0, 0.0, 0.5, 2.0, 3.0])), max_size=3),
+    values=st.lists(_VALUES, max_size=8),
+)
+def test_a_numeric_range_tests_as_its_base_type_and_facets(
+    base: URIRef, facets: list[tuple[URIRef, float]], values: list[object]
+) -> None:
+    """The counting thresholds test values with the base type's test written in: the same answers as
+    the base type's test followed by the facets."""
+    from graftkg.owlexpr import _FACETS as FACET_TESTS
+    from graftkg.owlexpr import BaseType, Restricted
+
+    kind = BaseType(base)
+    data_range = Restricted(kind, tuple(facets))
+    for value in values:
+        expected = kind.test(value) and all(FACET_TESTS[f](float(value), b) for f, b in facets)  # type: ignore[arg-type]
+        assert data_range.test(value) == expected, (value, base, facets)

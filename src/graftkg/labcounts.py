@@ -140,9 +140,11 @@ class LabCountChecker:
         #: the sequence paths through a transplant's observations, whose values :meth:`link` gives
         through = {s.path for s in shapes if len(s.path) > 1 and s.path[0] == GK.observation}
         self.paths: list[Path] = sorted(through, key=lambda p: tuple(map(str, p)))
-        #: whether a row passes the shapes on its value (key: measure, value, layout) and the others
-        #: (key: measure, day, unit, layout); a layout says which of day, value and unit the row has
-        self._clean: dict[tuple[object, ...], bool] = {}
+        #: whether a row passes the shapes on everything but its value (key: measure, day, unit, whether
+        #: it has a value), and on its value (key: measure, value, whether it has a day, a unit). The
+        #: keys name the types of day, unit and value too, unless they are the usual int, str and float
+        self._own: dict[tuple[object, ...], bool] = {}
+        self._read: dict[tuple[object, ...], bool] = {}
         self._parts: dict[tuple[str, bool, bool, bool], tuple[list[Shape], list[Shape]] | None] = {}
 
     def link(self, facts: Facts, counts: LabCounts, lookup: Lookup) -> dict[tuple[Item, Path], list[Item]]:
@@ -165,26 +167,35 @@ class LabCountChecker:
 
     def results(self, counts: LabCounts, lookup: Lookup) -> Iterator[Result]:
         """The results of the shapes on the counts' nodes, in row order (as their nodes would give them)."""
-        clean = self._clean
+        owns, reads = self._own, self._read
         for k, row in enumerate(counts.rows):
             measure, day, value, unit = row
-            own_key = (measure, type(day), day, type(unit), unit, value is None)
-            own = clean.get(own_key)
+            own_key: tuple[object, ...]
+            if type(day) is int and (unit is None or type(unit) is str):
+                own_key = (measure, day, unit, value is None)
+            else:  # a typed key (a day of 1.0 is not a day of 1); never equal to a shorter one
+                own_key = (measure, type(day), day, type(unit), unit, value is None)
+            own = owns.get(own_key)
             if own is None:
-                own = clean[own_key] = self._passes(row, 0)
+                own = owns[own_key] = self._passes(row, 0)
             if own:
-                read_key = (measure, type(value), value, day is None, unit is None)
-                read = clean.get(read_key)
+                read_key: tuple[object, ...]
+                if type(value) is float:
+                    read_key = (measure, value, day is None, unit is None)
+                else:
+                    read_key = (measure, type(value), value, day is None, unit is None)
+                read = reads.get(read_key)
                 if read is None:
-                    read = clean[read_key] = self._passes(row, 1)
+                    read = reads[read_key] = self._passes(row, 1)
                 if read:
                     continue
             yield from evaluate(self.shapes, {counts.iri(k): counts.props(k)}, lookup)
 
     def _passes(self, row: Row, part: int) -> bool:
         """Whether ``row``'s node passes its shapes on everything but the value (``part`` 0) or on the value (1)."""
-        if len(self._clean) >= LEARNED_LIMIT:  # a long-lived process: start again rather than grow
-            self._clean.clear()
+        if len(self._own) + len(self._read) >= LEARNED_LIMIT:  # a long-lived process: start again, not grow
+            self._own.clear()
+            self._read.clear()
         measure, day, value, unit = row
         layout = (measure, day is None, value is None, unit is None)
         if layout not in self._parts:

@@ -135,7 +135,26 @@ class Restricted(DataRange):
                 and (hi_x is None or v < hi_x)
             )
 
-        self.test = test
+        integer = base.iri in INTEGERS
+        if integer or base.test is _is_number:
+            # the thresholds of the counting rules, tested on every value of a series: the base type's
+            # test written in, not called (``_is_integer`` and ``_is_number`` above, the same answers)
+            def numeric(value: Item) -> bool:
+                if type(value) is bool or not isinstance(value, (int, float)):
+                    return False
+                v = float(value)
+                if integer and not v.is_integer():
+                    return False
+                return (
+                    (lo is None or v >= lo)
+                    and (lo_x is None or v > lo_x)
+                    and (hi is None or v <= hi)
+                    and (hi_x is None or v < hi_x)
+                )
+
+            self.test = numeric
+        else:
+            self.test = test
 
     def describe(self, labels: Labels) -> str:
         return " and ".join(f"{_FACET_TEXT[f]} {bound:g}" for f, bound in self.facets)
