@@ -437,3 +437,21 @@ def test_a_worker_reading_a_quoted_file_raises_its_first_error_first(tmp_path: P
     for owned in (None, {"P1-T1"}, {"P2-T1"}):
         with pytest.raises(InputError, match=r"observations.csv:4: field 'transplant_id'"):
             read_observations(folder / "observations.csv", by_id, lenient=True, owned=owned)
+
+
+def test_measures_and_units_are_shared_string_objects(tmp_path: Path) -> None:
+    """Every observation's measure (and unit) is one string object per value, so that the later steps
+    compare and look them up by identity."""
+    from graftkg.readers.csv_bundle import write_bundle_records
+
+    records = read_inputs([EXAMPLES / "paper-patients" / "csv"])
+    for o in (o for r in records for o in r.observations):
+        o.unit = {"HB": "g/L", "ANC": "10*9/L", "PLT": "10*9/L"}.get(o.measure)
+    records = read_inputs([write_bundle_records(records, tmp_path)])
+    observations = [o for r in records for o in r.observations]
+    by_value: dict[str | None, set[int]] = {}
+    for o in observations:
+        by_value.setdefault(o.measure, set()).add(id(o.measure))
+        if o.unit is not None:
+            by_value.setdefault(o.unit, set()).add(id(o.unit))
+    assert {"ANC", "PLT", "10*9/L"} <= set(by_value) and all(len(ids) == 1 for ids in by_value.values()), by_value

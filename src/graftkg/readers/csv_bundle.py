@@ -395,7 +395,10 @@ def _observation_parser(
     at = {column: header.index(column) for column in header}
     i_tid, i_day, i_measure, i_value = at["transplant_id"], at["day"], at["measure"], at["value"]
     i_lineage, i_method, i_unit = at.get("lineage"), at.get("method"), at.get("unit")
-    known_measures = frozenset(OBSERVATION_MEASURES)
+    # each measure (and unit) is one shared string object: the comparisons and dictionary lookups of
+    # the later steps then answer by identity (a split makes a new string for every cell)
+    known_measures = {m: m for m in OBSERVATION_MEASURES}
+    units: dict[str, str] = {}
     number, integer = _NUMBER.match, _INT.match
     days: dict[str, int] = {}  # cells read so far: days and values repeat across a file's rows
     values: dict[str, float] = {}
@@ -404,10 +407,11 @@ def _observation_parser(
         tid = cells[i_tid]
         if not tid:
             raise InputError("transplant_id is empty", path=path, line=line, field="transplant_id")
-        measure = cells[i_measure]
-        if measure not in known_measures:
+        cell = cells[i_measure]
+        measure = known_measures.get(cell)
+        if measure is None:
             raise InputError(
-                f"unknown measure '{measure}' (known: {', '.join(sorted(OBSERVATION_MEASURES))})",
+                f"unknown measure '{cell}' (known: {', '.join(sorted(OBSERVATION_MEASURES))})",
                 path=path,
                 line=line,
                 field="measure",
@@ -452,7 +456,11 @@ def _observation_parser(
         if i_method is not None and cells[i_method]:
             obs.method = cells[i_method]
         if i_unit is not None and cells[i_unit]:
-            obs.unit = cells[i_unit]
+            unit = cells[i_unit]
+            shared = units.get(unit)
+            if shared is None and len(units) < _PARSED_CELLS:
+                shared = units[unit] = unit
+            obs.unit = unit if shared is None else shared
         return tid, obs
 
     return parse
