@@ -70,6 +70,16 @@ def _put(props: dict[URIRef, list[Item]], prop: URIRef, value: Item | None) -> N
         props[prop] = [value]
 
 
+def _part(
+    facts: Facts, props: dict[URIRef, list[Item]], link: URIRef, node: URIRef, cls: URIRef
+) -> dict[URIRef, list[Item]]:
+    """Add ``node`` of class ``cls`` to ``facts``, linked by ``link`` from the node with ``props``; its properties."""
+    props[link] = [node]
+    part: dict[URIRef, list[Item]] = {_TYPE: [cls]}
+    facts[node] = part
+    return part
+
+
 # The terms build_facts writes, looked up once: compiled, a Final is a C static, where ``GK.x`` is a
 # module dictionary lookup and then a Python-level attribute lookup on the namespace.
 _TYPE: Final = RDF.type
@@ -175,10 +185,7 @@ def build_facts(
         or record.hla_match is not None
         or record.donor_cmv is not None
     ):
-        d = node_id("donor", tid)
-        tp[_DONOR] = [d]
-        dp: dict[URIRef, list[Item]] = {_TYPE: [_DONOR_CLASS]}
-        facts[d] = dp
+        dp = _part(facts, tp, _DONOR, node_id("donor", tid), _DONOR_CLASS)
         _put(dp, _DONOR_TYPE, code("donor_type", record.donor_type))
         _put(dp, _DONOR_RELATION, record.donor_relation)
         _put(dp, _DONOR_AGE, record.donor_age_years)
@@ -193,10 +200,7 @@ def build_facts(
         or record.t_cell_depletion is not None
         or record.cryopreserved is not None
     ):
-        g = node_id("graft", tid)
-        tp[_GRAFT] = [g]
-        gp: dict[URIRef, list[Item]] = {_TYPE: [_GRAFT_CLASS]}
-        facts[g] = gp
+        gp = _part(facts, tp, _GRAFT, node_id("graft", tid), _GRAFT_CLASS)
         _put(gp, _GRAFT_SOURCE, code("graft_source", record.graft_source))
         _put(gp, _CD34_DOSE, record.cd34_dose_1e6_per_kg)
         _put(gp, _TNC_DOSE, record.tnc_dose_1e7_per_kg)
@@ -204,10 +208,7 @@ def build_facts(
         _put(gp, _CRYOPRESERVED, record.cryopreserved)
 
     if record.conditioning_intensity is not None or record.conditioning_agents:
-        c = node_id("conditioning", tid)
-        tp[_CONDITIONING] = [c]
-        cp: dict[URIRef, list[Item]] = {_TYPE: [_CONDITIONING_CLASS]}
-        facts[c] = cp
+        cp = _part(facts, tp, _CONDITIONING, node_id("conditioning", tid), _CONDITIONING_CLASS)
         _put(cp, _CONDITIONING_INTENSITY, code("conditioning_intensity", record.conditioning_intensity))
         if record.conditioning_agents:
             cp[_CONDITIONING_AGENT] = [vocab.iri("conditioning_agents", a) or a for a in record.conditioning_agents]
