@@ -404,8 +404,9 @@ def test_lab_counts_as_rows_give_the_results_of_the_full_facts(
     st.lists(
         st.tuples(
             st.sampled_from(["ANC", "PLT", "HB", "WBC"]),
-            # equal days and values of other types (1 and 1.0 and True) must not share what is learnt
-            st.one_of(st.none(), st.integers(-40, 3700), st.sampled_from([1, 14, 1.0, 14.0, True])),
+            # equal days and values of other types (1 and True; 0 and 0.0) must not share what is learnt
+            # (a day is an int, as every reader gives it; the compiled Observation refuses a float)
+            st.one_of(st.none(), st.integers(-40, 3700), st.sampled_from([1, 14, True])),
             st.one_of(st.none(), st.sampled_from([0.0, 0.5, 20.0, 99.5, 250.0, -1.0, 2500.0, 0, 1.0, 1, True])),
             st.sampled_from([None, "10*9/L", "g/L", "mmol/L"]),
         ),
@@ -428,6 +429,21 @@ def test_lab_count_shortcut_gives_each_node_s_results(rows: list[tuple[str, int 
 
 
 _CHECKER = LabCountChecker(load_shapes())
+
+
+def test_lab_count_memory_keeps_equal_values_of_other_types_apart() -> None:
+    """A day of True is not a day of 1, nor a value of 0 a value of 0.0 (each learnt clean first)."""
+    from graftkg.labcounts import LabCounts
+    from graftkg.model import Observation
+    from graftkg.rdf import node_id
+    from graftkg.shacl import evaluate
+
+    checker = LabCountChecker(load_shapes())
+    for day, value in ((1, 0.5), (True, 0.5), (2, 0.0), (2, 0)):
+        record = TransplantRecord("T", observations=[Observation(day, "ANC", value)])  # type: ignore[arg-type]
+        counts = LabCounts(node_id("transplant", "T"), record)
+        expected = list(evaluate(load_shapes(), {counts.iri(0): counts.props(0)}))
+        assert list(checker.results(counts, lambda node: {})) == expected, (day, value)
 
 
 def test_a_checker_that_forgets_gives_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
