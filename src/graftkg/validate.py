@@ -208,14 +208,7 @@ def check_partitions(
     if patients is None:
         patients = patient_nodes(known)
     # map, not a generator expression: compiled, that would build every partition before checking one
-    return _check(map(_whole, partitions), _dict_lookup(known), patients)
-
-
-def _dict_lookup(index: dict[Item, dict[URIRef, list[Item]]]) -> Callable[[Item], dict[URIRef, list[Item]] | None]:
-    def get(node: Item) -> dict[URIRef, list[Item]] | None:
-        return index.get(node)
-
-    return get
+    return _check(map(_whole, partitions), known.get, patients)
 
 
 def _whole(facts: Facts) -> Partition:
@@ -461,8 +454,8 @@ def _validate_bundle(
         read_observations(observations, by_id, lenient=True)
         return validate_records(records, profile=profile, workers=1, progress=progress)
 
-    global _INDEX, _RECORDS, _PROFILE, _BY_ID
-    _INDEX, _RECORDS, _PROFILE, _BY_ID = TransplantIndex(records), records, profile, by_id
+    global _INDEX, _RECORDS, _PROFILE
+    _INDEX, _RECORDS, _PROFILE = TransplantIndex(records), records, profile  # its by_id: the records by id
     share = -(-len(records) // workers)
     shares = [(k * share, min((k + 1) * share, len(records))) for k in range(workers)]
     context = get_context("fork")
@@ -482,16 +475,13 @@ def _validate_bundle(
                 process.terminate()
             process.join()
         queue.close()
-        _RECORDS, _BY_ID, _INDEX = (), {}, TransplantIndex(())
+        _RECORDS, _INDEX = (), TransplantIndex(())
         gc.unfreeze()
     unique: dict[tuple[object, ...], tuple[Finding, Result]] = {}
     for part in parts:
         for key, finding, result in part:
             unique.setdefault(key, (finding, result))
     return ValidationReport([f for f, _ in unique.values()], [r for _, r in unique.values()], len(records), profile)
-
-
-_BY_ID: dict[str, TransplantRecord] = {}
 
 
 def _bundle_worker(k: int, bounds: tuple[int, int], observations: Path, queue: Any) -> None:
@@ -503,7 +493,7 @@ def _bundle_worker(k: int, bounds: tuple[int, int], observations: Path, queue: A
         start, end = bounds
         owned = {r.transplant_id for r in _RECORDS[start:end]}
         try:
-            read_observations(observations, _BY_ID, lenient=True, owned=owned)
+            read_observations(observations, _INDEX.by_id, lenient=True, owned=owned)
         except InputError as exc:
             queue.put(("input-error", k, (exc.message, exc.path, exc.line, exc.field)))
             return
