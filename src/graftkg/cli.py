@@ -154,17 +154,35 @@ def _cmd_unload(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from graftkg.serve import Server, Settings
+    from graftkg.serve import ServeError, Server, Settings, read_token
 
-    settings = Settings(args.host, args.port, args.write_token, args.timeout, args.max_result_mb)
-    with Server(args.store, settings) as server:
-        mode = "read-write with token" if args.write_token else "read-only"
-        _say(f"serving {args.store} at {server.url}/query ({mode}; query page {server.url}/); Ctrl-C stops")
-        try:
-            return server.wait()
-        except KeyboardInterrupt:
-            _say("stopping")
-            return EXIT_OK
+    if args.write_token is not None:
+        raise ServeError(
+            "--write-token on the command line is visible to every user (ps): "
+            "set GRAFTKG_WRITE_TOKEN or pass --write-token-file FILE"
+        )
+    settings = Settings(
+        host=args.host,
+        port=args.port,
+        write_token=read_token(args.write_token_file),
+        timeout_s=args.timeout,
+        max_result_mb=args.max_result_mb,
+        max_body_mb=args.max_body_mb,
+        update_timeout_s=args.update_timeout,
+        max_update_mb=args.max_update_mb,
+        memory_mb=args.memory_mb,
+        allow_service=tuple(args.allow_service or ()),
+        cors=tuple(args.cors or ()),
+        allowed_hosts=tuple(args.allowed_host or ()),
+        **({"workers": args.workers} if args.workers else {}),
+    )
+    server = Server(args.store, settings).start()
+    mode = "read-write with the write token" if settings.write_token else "read-only"
+    network = "workers without network" if server.sandboxed else "WARNING: workers can open sockets"
+    _say(f"serving {args.store} at {server.url}/query ({mode}; {network}; query page {server.url}/)")
+    code = server.run_until_signalled()
+    _say("stopped" if code == 0 else "the endpoint stopped unexpectedly")
+    return EXIT_OK if code == 0 else 2
 
 
 def _cmd_push(args: argparse.Namespace) -> int:
@@ -240,7 +258,16 @@ def build_parser() -> argparse.ArgumentParser:
     from graftkg.load import DEFAULT_STORE
     from graftkg.ontology import DEFAULT_PROFILE
     from graftkg.reason import REASONERS
-    from graftkg.serve import DEFAULT_MAX_RESULT_MB, DEFAULT_PORT, DEFAULT_TIMEOUT_S
+    from graftkg.serve import (
+        DEFAULT_MAX_BODY_MB,
+        DEFAULT_MAX_RESULT_MB,
+        DEFAULT_MAX_UPDATE_MB,
+        DEFAULT_MEMORY_MB,
+        DEFAULT_PORT,
+        DEFAULT_TIMEOUT_S,
+        DEFAULT_UPDATE_TIMEOUT_S,
+        TOKEN_VARIABLE,
+    )
 
     parser = argparse.ArgumentParser(
         prog="graftkg",
@@ -349,13 +376,22 @@ def build_parser() -> argparse.ArgumentParser:
     _credentials(p)
     p.set_defaults(func=_cmd_unload)
 
-    p = sub.add_parser("serve", help="serve the store as a SPARQL 1.1 endpoint (Oxigraph), read-only by default")
+    p = sub.add_parser("serve", help="serve the store as a SPARQL 1.1 endpoint, read-only unless given a write token")
     p.add_argument("--store", default=DEFAULT_STORE, metavar="DIR", help="store folder (default: %(default)s)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default: %(default)s)")
-    p.add_argument("--write-token", metavar="TOKEN", help="accept writes that present this bearer token")
     p.add_argument(
-        "--timeout", type=int, default=DEFAULT_TIMEOUT_S, metavar="S", help="query time limit (default: %(default)s s)"
+        "--write-token-file",
+        metavar="FILE",
+        help=f"accept writes that present the bearer token in FILE's first line (or set {TOKEN_VARIABLE})",
+    )
+    p.add_argument("--write-token", help=argparse.SUPPRESS)  # refused: a command line is public
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="S",
+        help="query time limit (default: %(default)s s)",
     )
     p.add_argument(
         "--max-result-mb",
@@ -363,6 +399,44 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_RESULT_MB,
         metavar="MB",
         help="result size limit (default: %(default)s MB)",
+    )
+    p.add_argument(
+        "--max-body-mb", type=float, default=DEFAULT_MAX_BODY_MB, metavar="MB", help="query body limit (%(default)s MB)"
+    )
+    p.add_argument(
+        "--memory-mb",
+        type=float,
+        default=DEFAULT_MEMORY_MB,
+        metavar="MB",
+        help="heap limit of each query worker (default: %(default)s MB)",
+    )
+    p.add_argument("--workers", type=int, metavar="N", help="query worker processes (default: cores, 2 to 4)")
+    p.add_argument(
+        "--update-timeout",
+        type=float,
+        default=DEFAULT_UPDATE_TIMEOUT_S,
+        metavar="S",
+        help="time limit of an authorised write (default: %(default)s s)",
+    )
+    p.add_argument(
+        "--max-update-mb",
+        type=float,
+        default=DEFAULT_MAX_UPDATE_MB,
+        metavar="MB",
+        help="body limit of an authorised write (default: %(default)s MB)",
+    )
+    p.add_argument(
+        "--allow-service",
+        nargs="+",
+        metavar="PREFIX",
+        help="let SERVICE (and, with a token, LOAD) fetch IRIs starting with these http(s) prefixes",
+    )
+    p.add_argument("--cors", nargs="+", metavar="ORIGIN", help="let web pages from these origins read (default: none)")
+    p.add_argument(
+        "--allowed-host",
+        nargs="+",
+        metavar="HOST",
+        help="Host header values to accept (default: loopback names when listening on loopback, else any)",
     )
     p.set_defaults(func=_cmd_serve)
 

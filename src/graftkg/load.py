@@ -17,6 +17,7 @@ store, or, while ``graftkg serve`` runs on it, that server (the loader finds it 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -142,8 +143,8 @@ class EmbeddedTarget:
 class ServerTarget:
     """A store served by ``graftkg serve``: writes go through its update endpoint with the write token."""
 
-    def __init__(self, url: str, token: str | None) -> None:
-        self.url, self.token = url.rstrip("/"), token
+    def __init__(self, url: str, token: str | None, writable: bool = True) -> None:
+        self.url, self.token, self.writable = url.rstrip("/"), token, writable
 
     def _post(self, path: str, body: str, content_type: str, accept: str) -> bytes:
         from graftkg.http import send
@@ -154,6 +155,10 @@ class ServerTarget:
         return send("POST", self.url + path, body.encode("utf-8"), headers, StoreError)
 
     def update(self, text: str) -> None:
+        if not self.writable:
+            raise StoreError(
+                f"{self.url} serves this store read-only: stop it, or restart it with a write token, to write"
+            )
         self._post("/update", text, "application/sparql-update", "*/*")
 
     def ask(self, text: str) -> bool:
@@ -168,6 +173,79 @@ class ServerTarget:
         return [{k: v["value"] for k, v in row.items()} for row in data["results"]["bindings"]]
 
 
+def server_info(store: str | Path) -> dict[str, object] | None:
+    """What ``.graftkg-serve.json`` in ``store`` says (URL, process, token), or ``None`` if no server runs.
+
+    A file whose server process is gone is stale: it is removed, and ``None`` returned. A file that
+    cannot be read, or whose server does not answer, is a :class:`StoreError`.
+
+    Example:
+        >>> import tempfile
+        >>> server_info(tempfile.mkdtemp()) is None
+        True
+    """
+    path = Path(store) / SERVER_FILE
+    if not path.is_file():
+        return None
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        str(info["url"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StoreError(f"{path}: unreadable server file ({exc}); remove it if no server runs") from None
+    pid = info.get("pid")
+    if isinstance(pid, int) and not _alive(pid):
+        remove_server_file(store)
+        return None
+    if not _answers(str(info["url"])):
+        raise StoreError(f"{path} says a server runs at {info['url']}, but none answers; remove the file if none runs")
+    return dict(info)
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def write_server_file(store: str | Path, url: str, token: str | None) -> None:
+    """Record a running server in ``store``: its URL, process id and write token, readable by the owner only.
+
+    Example:
+        >>> import tempfile, os, stat
+        >>> where = tempfile.mkdtemp()
+        >>> write_server_file(where, "http://127.0.0.1:1", None)
+        >>> oct(stat.S_IMODE(os.stat(Path(where) / SERVER_FILE).st_mode))
+        '0o600'
+    """
+    import os
+
+    path = Path(store) / SERVER_FILE
+    text = json.dumps({"url": url, "pid": os.getpid(), "writable": token is not None, "write_token": token})
+    temporary = path.with_name(path.name + ".tmp")
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(temporary, path)
+
+
+def remove_server_file(store: str | Path) -> None:
+    """Remove ``store``'s server file, if there is one.
+
+    Example:
+        >>> remove_server_file("no-such-store")
+    """
+    with contextlib.suppress(FileNotFoundError):
+        (Path(store) / SERVER_FILE).unlink()
+
+
 def open_target(store: str | Path = DEFAULT_STORE) -> EmbeddedTarget | ServerTarget:
     """Open ``store`` for writing: directly, or through the ``graftkg serve`` running on it.
 
@@ -177,16 +255,12 @@ def open_target(store: str | Path = DEFAULT_STORE) -> EmbeddedTarget | ServerTar
         True
     """
     path = Path(store)
-    server = path / SERVER_FILE
-    if server.is_file():
-        try:
-            info = json.loads(server.read_text(encoding="utf-8"))
-            url = str(info["url"])
-        except (OSError, ValueError, KeyError) as exc:
-            raise StoreError(f"{server}: unreadable server file ({exc}); remove it if no server runs") from None
-        if not _answers(url):
-            raise StoreError(f"{server} says a server runs at {url}, but none answers; remove the file if none runs")
-        return ServerTarget(url, info.get("write_token"))
+    info = server_info(path)
+    if info is not None:
+        token = info.get("write_token")
+        return ServerTarget(
+            str(info["url"]), token if isinstance(token, str) else None, info.get("writable") is not False
+        )
     if path.exists() and not path.is_dir():
         raise StoreError(f"{path}: not a store folder")
     key = str(path.resolve())

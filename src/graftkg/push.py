@@ -18,7 +18,7 @@ from pathlib import Path
 
 from graftkg.errors import GraftkgError
 from graftkg.http import send
-from graftkg.load import DEFAULT_STORE, SERVER_FILE
+from graftkg.load import DEFAULT_STORE, server_info
 
 CHUNK_TRIPLES = 1_000  # Virtuoso compiles each update to SQL and refuses very long ones
 TEMPLATE_TRIPLES = 200
@@ -108,17 +108,16 @@ def local_graphs(store: str | Path = DEFAULT_STORE) -> dict[str, bytes]:
         >>> sorted(g.rsplit("/", 2)[-2] for g in local_graphs(where))
         ['graph', 'graph', 'inferred', 'submission']
     """
-    import json
-
     import pyoxigraph as ox
 
     path = Path(store)
-    if (path / SERVER_FILE).is_file():
-        info = json.loads((path / SERVER_FILE).read_text(encoding="utf-8"))
-        served = Remote(update=info["url"] + "/update")
+    info = server_info(path)
+    if info is not None:
+        url = str(info["url"])
+        served = Remote(update=url + "/update")
         listing = served.send(
             "POST",
-            info["url"] + "/query",
+            url + "/query",
             b"SELECT DISTINCT ?g WHERE { GRAPH ?g { } }",
             "application/sparql-query",
             "text/csv",
@@ -127,7 +126,7 @@ def local_graphs(store: str | Path = DEFAULT_STORE) -> dict[str, bytes]:
         return {
             g: served.send(
                 "GET",
-                info["url"] + "/store?" + urllib.parse.urlencode({"graph": g}),
+                url + "/store?" + urllib.parse.urlencode({"graph": g}),
                 None,
                 "text/plain",
                 "application/n-triples",

@@ -1,52 +1,66 @@
-"""serve = the Oxigraph server on a graftkg store, behind a small gate that keeps it safe to expose.
+"""serve = a graftkg store as a SPARQL 1.1 endpoint that is safe to expose.
 
-The SPARQL work is Oxigraph's (``oxigraph serve`` from PyPI ``oxigraph``): SPARQL 1.1 Query, Update
-and Graph Store protocols, JSON/XML/CSV/TSV results, Turtle/N-Triples for CONSTRUCT, the service
-description, CORS and the query page at ``/``. It listens on a private port on 127.0.0.1; the gate in
-front of it adds what a public endpoint needs and Oxigraph does not have:
+graftkg serves the SPARQL 1.1 Protocol itself (Starlette on uvicorn) over pyoxigraph, with each
+request run in a worker process (:mod:`graftkg.endpoint`). What it guarantees:
 
-* read-only unless a write token is set: ``/update`` and writes to ``/store`` need
-  ``Authorization: Bearer <token>``;
-* a bound on result size (``max_result_mb``); Oxigraph bounds query time (``timeout_s``).
+* **read-only by construction** without a write token: the workers open the store with
+  ``Store.read_only`` and there is no write worker, so nothing listening can change the store,
+  whatever the request target, method or encoding. With a token (from ``GRAFTKG_WRITE_TOKEN`` or a
+  file, never the command line), ``/update`` and the Graph Store writes need it;
+* **no server-side requests**: ``SERVICE`` and ``LOAD`` are refused (400) unless their IRI starts with
+  a prefix given to ``allow_service``; the workers run without sockets (seccomp) unless such a prefix
+  is given;
+* **limits that stop work**: a request past its time limit has its worker process killed; each
+  worker's heap is capped; request bodies and results are bounded;
+* **no cross-origin reads** unless origins are named (``cors``); ``Host`` must name this server when
+  it listens on a loopback address (DNS rebinding);
+* **a clean stop** on SIGTERM, SIGINT and SIGHUP (:meth:`Server.run_until_signalled`): workers
+  ended, state file removed. A state file whose process is gone is removed by the next command.
 
-While it runs, the store folder holds ``.graftkg-serve.json`` (mode 0600) so that ``graftkg load``
-and ``graftkg unload`` on the same folder write through the server, and queries keep answering.
+While it runs, the store folder holds ``.graftkg-serve.json`` (mode 0600: URL, process id, the write
+token) so that ``graftkg load`` and ``graftkg unload`` on the same folder write through the server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import http.client
-import json
+import ipaddress
 import os
-import secrets
 import shutil
+import signal
 import socket
-import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 from graftkg.errors import GraftkgError
-from graftkg.load import DEFAULT_STORE, SERVER_FILE, release
+from graftkg.load import DEFAULT_STORE, SERVER_FILE, release, remove_server_file, server_info, write_server_file
 
 DEFAULT_PORT = 7878
 DEFAULT_TIMEOUT_S = 30
 DEFAULT_MAX_RESULT_MB = 64
-_CANCELLED = b"The SPARQL operation has been cancelled"
-_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization"}
+DEFAULT_MAX_BODY_MB = 1
+DEFAULT_MAX_UPDATE_MB = 1024
+DEFAULT_UPDATE_TIMEOUT_S = 1800
+DEFAULT_MEMORY_MB = 2048
+DEFAULT_UPDATE_MEMORY_MB = 8192
+DEFAULT_MAX_CONNECTIONS = 1024
+TOKEN_VARIABLE = "GRAFTKG_WRITE_TOKEN"
 
 
 class ServeError(GraftkgError):
-    """The server could not start or stopped unexpectedly."""
+    """The server could not start, or its settings are unusable."""
 
 
 def oxigraph_binary() -> str:
-    """The ``oxigraph`` server executable: next to this Python, or on ``PATH``.
+    """The ``oxigraph`` server executable (PyPI ``oxigraph``): next to this Python, or on ``PATH``.
+
+    graftkg serves its store itself; the Oxigraph server is what the tests and the README start as a
+    stand-in for another site's store.
 
     Example:
         >>> Path(oxigraph_binary()).name
@@ -73,173 +87,273 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def is_write(method: str, path: str) -> bool:
-    """Whether a request would change the store (SPARQL Update, or a Graph Store write).
+def read_token(path: str | Path | None = None) -> str | None:
+    """The write token: from the file ``path`` if given, else ``$GRAFTKG_WRITE_TOKEN``; ``None`` if neither.
+
+    The file's first line is the token. Empty or blank tokens are refused (:class:`ServeError`).
 
     Example:
-        >>> is_write("POST", "/update"), is_write("GET", "/store?graph=x"), is_write("DELETE", "/store?graph=x")
-        (True, False, True)
+        >>> import os
+        >>> os.environ.pop("GRAFTKG_WRITE_TOKEN", None) and None
+        >>> read_token() is None
+        True
     """
-    route = path.split("?", 1)[0].rstrip("/")
-    if route == "/update":
+    if path is not None:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ServeError(f"{path}: cannot read the write token: {getattr(exc, 'strerror', None) or exc}") from None
+        token = lines[0] if lines else ""
+        where = str(path)
+    elif TOKEN_VARIABLE in os.environ:
+        token, where = os.environ[TOKEN_VARIABLE], TOKEN_VARIABLE
+    else:
+        return None
+    token = token.strip()
+    if not token:
+        raise ServeError(f"{where}: the write token is empty; give a long random one (e.g. openssl rand -hex 32)")
+    return token
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
         return True
-    return route == "/store" and method not in ("GET", "HEAD", "OPTIONS")
+    with contextlib.suppress(ValueError):
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    return False
 
 
 @dataclass
 class Settings:
-    """How the endpoint is exposed."""
+    """How the endpoint is exposed, and its limits (see README, "Deploying the endpoint")."""
 
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     write_token: str | None = None
-    timeout_s: int = DEFAULT_TIMEOUT_S
+    timeout_s: float = DEFAULT_TIMEOUT_S
     max_result_mb: float = DEFAULT_MAX_RESULT_MB
+    max_body_mb: float = DEFAULT_MAX_BODY_MB
+    max_update_mb: float = DEFAULT_MAX_UPDATE_MB
+    update_timeout_s: float = DEFAULT_UPDATE_TIMEOUT_S
+    memory_mb: float = DEFAULT_MEMORY_MB
+    update_memory_mb: float = DEFAULT_UPDATE_MEMORY_MB
+    workers: int = field(default_factory=lambda: max(2, min(4, os.cpu_count() or 2)))
+    allow_service: tuple[str, ...] = ()
+    cors: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
 
+    def check(self) -> None:
+        """Refuse unusable settings with a one-line :class:`ServeError`.
 
-class _Gate(BaseHTTPRequestHandler):
-    upstream: tuple[str, int] = ("127.0.0.1", 0)
-    settings: Settings = Settings()
-    protocol_version = "HTTP/1.1"
-    server_version = "graftkg"
+        Example:
+            >>> Settings(write_token="  ").check()
+            Traceback (most recent call last):
+            graftkg.serve.ServeError: the write token is empty or blank: give a long random one
+            >>> Settings(allow_service=("http://",)).check()
+            Traceback (most recent call last):
+            graftkg.serve.ServeError: --allow-service 'http://': give an http(s) IRI prefix with a host and a path
+        """
+        if self.write_token is not None and not self.write_token.strip():
+            raise ServeError("the write token is empty or blank: give a long random one")
+        for name in ("timeout_s", "max_result_mb", "max_body_mb", "max_update_mb", "update_timeout_s"):
+            if not getattr(self, name) > 0:
+                raise ServeError(f"{name.replace('_', '-')} must be positive")
+        for name in ("memory_mb", "update_memory_mb"):
+            if not getattr(self, name) >= 256:
+                raise ServeError(f"{name.replace('_', '-')} must be at least 256 (a worker needs it to start)")
+        if not 1 <= self.workers <= 64:
+            raise ServeError("workers must be between 1 and 64")
+        if not 0 <= self.port <= 65535:
+            raise ServeError(f"port {self.port} is not a TCP port")
+        for prefix in self.allow_service:
+            scheme, _, rest = prefix.partition("://")
+            host, slash, _ = rest.partition("/")
+            if scheme.lower() not in ("http", "https") or not host or not slash:
+                raise ServeError(f"--allow-service {prefix!r}: give an http(s) IRI prefix with a host and a path")
+        for origin in self.cors:
+            scheme, _, rest = origin.partition("://")
+            if origin == "*" or scheme not in ("http", "https") or not rest or "/" in rest:
+                raise ServeError(f"--cors {origin!r}: name an origin, e.g. https://registry.example.org")
 
-    def log_message(self, format: str, *args: object) -> None:
-        if os.environ.get("GRAFTKG_SERVE_LOG"):
-            super().log_message(format, *args)
+    def hosts(self) -> list[str]:
+        """The ``Host`` header values accepted (``*``: any).
 
-    def _refuse(self, code: int, message: str) -> None:
-        body = (message + "\n").encode("utf-8")
-        self.send_response(code)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Access-Control-Allow-Origin", "*")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _forward(self) -> None:
-        if is_write(self.command, self.path):
-            token = self.settings.write_token
-            if token is None:
-                self._refuse(403, "read-only endpoint: start graftkg serve with --write-token to accept writes")
-                return
-            given = self.headers.get("Authorization", "")
-            if not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
-                self._refuse(401, "writes need the write token: Authorization: Bearer <token>")
-                return
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else None
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP | {"host", "authorization"}}
-        connection = http.client.HTTPConnection(*self.upstream, timeout=self.settings.timeout_s + 30)
-        try:
-            connection.request(self.command, self.path, body=body, headers=headers)
-            response = connection.getresponse()
-            limit = int(self.settings.max_result_mb * 1024 * 1024)
-            data = response.read(limit + 1)
-            if len(data) > limit:
-                self._refuse(
-                    413,
-                    f"the result is larger than this endpoint's limit of {self.settings.max_result_mb:g} MB: "
-                    "add LIMIT to the query, or ask for a server started with a higher --max-result-mb",
-                )
-                return
-            if _CANCELLED in data[-200:]:
-                # Oxigraph streams results: a query that hits the time limit ends its 200 body with this
-                self._refuse(
-                    503,
-                    f"the query ran longer than this endpoint's limit of {self.settings.timeout_s} s and was "
-                    "stopped: narrow it, or ask for a server started with a higher --timeout",
-                )
-                return
-            self.send_response(response.status, response.reason)
-            for key, value in response.getheaders():
-                if key.lower() not in _HOP_BY_HOP | {"content-length", "server", "date"}:
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
-        except (OSError, http.client.HTTPException) as exc:
-            self._refuse(502, f"the SPARQL server did not answer: {exc}")
-        finally:
-            connection.close()
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_OPTIONS = _forward
+        Example:
+            >>> Settings().hosts()
+            ['127.0.0.1', 'localhost', '[::1]']
+            >>> Settings(host="0.0.0.0").hosts()
+            ['*']
+        """
+        if self.allowed_hosts:
+            return list(self.allowed_hosts)
+        if _loopback(self.host):
+            return sorted({"127.0.0.1", "localhost", "[::1]", self.host}, key=["127.0.0.1", "localhost", "[::1]"].index)
+        return ["*"]
 
 
 class Server:
-    """Oxigraph on ``store`` plus the gate, started and stopped together (a context manager).
+    """The endpoint on ``store``: its listening socket, event loop thread and workers (a context manager).
 
     Example (starts real processes; see ``tests/test_serve.py``)::
 
-        with Server("graftkg-store", Settings(port=7878)) as server:
+        with Server("graftkg-store", Settings(port=0)) as server:
             print(server.url)
     """
 
     def __init__(self, store: str | Path = DEFAULT_STORE, settings: Settings | None = None) -> None:
         self.store = Path(store)
         self.settings = settings or Settings()
-        self._process: subprocess.Popen[bytes] | None = None
-        self._gate: ThreadingHTTPServer | None = None
+        self.sandboxed = False
+        self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._uvicorn: object | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def url(self) -> str:
         """The endpoint's base URL (queries at ``/query``)."""
-        host = self.settings.host if self.settings.host not in ("0.0.0.0", "") else "127.0.0.1"
-        port = self._gate.server_address[1] if self._gate else self.settings.port
+        host = self.settings.host
+        if host in ("0.0.0.0", "", "::"):
+            host = "127.0.0.1"
+        elif ":" in host:
+            host = f"[{host}]"
+        port = self._socket.getsockname()[1] if self._socket else self.settings.port
         return f"http://{host}:{port}"
 
-    def start(self) -> Server:
-        """Start Oxigraph on a private port, wait until it answers, then open the gate."""
-        marker = self.store / SERVER_FILE
-        if marker.exists():
-            raise ServeError(f"{marker} exists: a server already runs on this store (remove the file if it does not)")
-        self.store.mkdir(parents=True, exist_ok=True)
+    def _prepare_store(self) -> None:
+        info = server_info(self.store)  # removes a state file whose process is gone
+        if info is not None:
+            raise ServeError(f"{self.store / SERVER_FILE}: a server already runs on this store at {info['url']}")
+        if self.store.exists() and not self.store.is_dir():
+            raise ServeError(f"{self.store}: not a store folder")
         release(self.store)
-        port = free_port()
-        command = [
-            oxigraph_binary(),
-            "serve",
-            "--location",
-            str(self.store),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--cors",
-            "--union-default-graph",
-            "--timeout-s",
-            str(self.settings.timeout_s),
-        ]
-        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _wait_until_up(self._process, port)
-        handler = type("Gate", (_Gate,), {"upstream": ("127.0.0.1", port), "settings": self.settings})
-        try:
-            self._gate = ThreadingHTTPServer((self.settings.host, self.settings.port), handler)
+        import pyoxigraph as ox
+
+        try:  # made if missing; and refused now, not in a worker, if another process has it open to write
+            probe = ox.Store(str(self.store))
         except OSError as exc:
-            self.stop()
+            if "lock" in str(exc).lower():
+                raise ServeError(f"{self.store}: the store is in use by another process (a load?)") from None
+            raise ServeError(f"{self.store}: cannot open the store: {str(exc).splitlines()[0]}") from None
+        del probe
+        import gc
+
+        gc.collect()
+
+    def start(self) -> Server:
+        """Check the settings, open the socket, start the workers, then accept requests."""
+        self.settings.check()
+        self._prepare_store()
+        family = socket.AF_INET6 if ":" in self.settings.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.settings.host, self.settings.port))
+            sock.listen(2048)
+        except OSError as exc:
+            sock.close()
             raise ServeError(f"cannot listen on {self.settings.host}:{self.settings.port}: {exc.strerror}") from None
-        self._gate.daemon_threads = True
-        self._thread = threading.Thread(target=self._gate.serve_forever, daemon=True)
+        sock.setblocking(False)
+        self._socket = sock
+        self._thread = threading.Thread(target=self._run, name="graftkg-serve", daemon=True)
         self._thread.start()
-        info = {"url": f"http://127.0.0.1:{self._gate.server_address[1]}", "write_token": self.settings.write_token}
-        marker.write_text(json.dumps(info), encoding="utf-8")
-        marker.chmod(0o600)
+        self._ready.wait()
+        if self._error is not None:
+            self._thread.join(10)
+            self._close_socket()
+            error, self._error = self._error, None
+            raise ServeError(f"the endpoint could not start: {error}") from None
+        write_server_file(self.store, self.url, self.settings.write_token)
         return self
 
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        import uvicorn
+        from starlette.applications import Starlette
+        from starlette.middleware import Middleware
+        from starlette.middleware.cors import CORSMiddleware
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        from graftkg.endpoint.app import Endpoint, Limits, http_error, routes
+
+        s = self.settings
+        limits = Limits(
+            s.timeout_s,
+            s.update_timeout_s,
+            int(s.max_body_mb * 1024 * 1024),
+            int(s.max_update_mb * 1024 * 1024),
+            s.max_result_mb,
+            s.memory_mb,
+            s.update_memory_mb,
+        )
+        endpoint = Endpoint(str(self.store), limits, workers=s.workers, token=s.write_token, allow=s.allow_service)
+        try:
+            await endpoint.start()
+        except Exception as exc:
+            endpoint.close()
+            self._error = exc
+            self._ready.set()
+            return
+        self.sandboxed = endpoint.sandboxed
+        middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=s.hosts())]
+        if s.cors:
+            middleware.append(
+                Middleware(
+                    CORSMiddleware,
+                    allow_origins=list(s.cors),
+                    allow_methods=["GET", "HEAD", "POST"],
+                    allow_headers=["Accept", "Content-Type", "Authorization"],
+                    max_age=600,
+                )
+            )
+        app = Starlette(
+            routes=routes(endpoint), middleware=middleware, exception_handlers={404: http_error, 405: http_error}
+        )
+        config = uvicorn.Config(
+            app,
+            http="h11",
+            loop="asyncio",
+            lifespan="off",
+            ws="none",
+            log_level="critical" if not os.environ.get("GRAFTKG_SERVE_LOG") else "info",
+            access_log=bool(os.environ.get("GRAFTKG_SERVE_LOG")),
+            server_header=False,
+            limit_concurrency=s.max_connections,
+            timeout_keep_alive=5,
+            timeout_graceful_shutdown=5,
+            h11_max_incomplete_event_size=16 * 1024,
+            backlog=2048,
+        )
+        server = uvicorn.Server(config)
+        self._uvicorn = server
+        self._loop = asyncio.get_running_loop()
+        self._ready.set()
+        try:
+            assert self._socket is not None
+            await server.serve(sockets=[self._socket])
+        finally:
+            endpoint.close()
+
+    def _close_socket(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+
     def stop(self) -> None:
-        """Close the gate, stop Oxigraph and remove the server file."""
-        if self._gate is not None:
-            self._gate.shutdown()
-            self._gate.server_close()
-            self._gate = None
-        if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-            self._process = None
-        with contextlib.suppress(FileNotFoundError):
-            (self.store / SERVER_FILE).unlink()
+        """Stop accepting, end the workers and remove the state file."""
+        if self._uvicorn is not None:
+            self._uvicorn.should_exit = True  # type: ignore[attr-defined]
+        if self._thread is not None:
+            self._thread.join(30)
+            self._thread = None
+        self._uvicorn = None
+        self._close_socket()
+        remove_server_file(self.store)
 
     def __enter__(self) -> Server:
         return self.start()
@@ -247,24 +361,33 @@ class Server:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def wait(self) -> int:
-        """Block until Oxigraph exits (or Ctrl-C); return its exit code."""
-        assert self._process is not None
-        return self._process.wait()
+    def running(self) -> bool:
+        """Whether the server still accepts requests."""
+        return self._thread is not None and self._thread.is_alive()
 
+    def run_until_signalled(self) -> int:
+        """Serve until SIGTERM, SIGINT or SIGHUP (main thread only), then stop cleanly; return 0.
 
-def _wait_until_up(process: subprocess.Popen[bytes], port: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            error = (process.stderr.read() if process.stderr else b"").decode("utf-8", "replace").strip().splitlines()
-            reason = next((line.strip() for line in error if "rror" in line), error[0] if error else process.returncode)
-            raise ServeError(f"the Oxigraph server stopped: {reason}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-            return
-        time.sleep(0.1)
-    process.kill()
-    raise ServeError(f"the Oxigraph server did not start within {timeout:.0f} s")
+        Returns 1 if the server stopped by itself.
+        """
+        stop = threading.Event()
+        received: list[int] = []
+
+        def handler(number: int, frame: FrameType | None) -> None:
+            received.append(number)
+            stop.set()
+
+        wanted = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP]
+        previous = {number: signal.signal(number, handler) for number in wanted}
+        try:
+            while not stop.wait(0.5):
+                if not self.running():
+                    return 1
+            return 0
+        finally:
+            self.stop()
+            for number, old in previous.items():
+                signal.signal(number, old)
 
 
 @contextlib.contextmanager
@@ -283,4 +406,14 @@ def serving(store: str | Path, settings: Settings | None = None) -> Iterator[Ser
         server.stop()
 
 
-__all__ = ["DEFAULT_PORT", "ServeError", "Server", "Settings", "free_port", "is_write", "oxigraph_binary", "serving"]
+__all__ = [
+    "DEFAULT_PORT",
+    "TOKEN_VARIABLE",
+    "ServeError",
+    "Server",
+    "Settings",
+    "free_port",
+    "oxigraph_binary",
+    "read_token",
+    "serving",
+]

@@ -50,10 +50,10 @@ def open_store(path: str | Path) -> ox.Store:
         True
     """
     from graftkg.errors import GraftkgError
-    from graftkg.load import SERVER_FILE, EmbeddedTarget, open_target
+    from graftkg.load import EmbeddedTarget, open_target, server_info
 
     folder = Path(path)
-    if (folder / SERVER_FILE).exists():
+    if server_info(folder) is not None:
         raise GraftkgError(f"{folder} is being served: query the server with --endpoint <its URL>/query")
     if not folder.is_dir():
         raise GraftkgError(f"{folder}: no such store (make one with 'graftkg load')")
