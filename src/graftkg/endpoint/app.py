@@ -217,11 +217,11 @@ class Endpoint:
 
     # ------------------------------------------------------------------ running requests
 
-    async def _read(self, header: dict[str, Any]) -> Reply:
+    async def _read(self, header: dict[str, Any], body: bytes = b"") -> Reply:
         deadline = time.monotonic() + self.limits.timeout_s
         while True:
             assert self.readers is not None
-            reply = await self.readers.run(header, b"", deadline)
+            reply = await self.readers.run(header, body, deadline)
             if reply is not None:
                 return reply  # else the pool was replaced while this request waited: take the new one
 
@@ -357,12 +357,11 @@ class Endpoint:
                     )
             header = {
                 "op": "query",
-                "query": text,
                 "accept": ranked(request.headers.get("accept")),
                 "default_graphs": params.get("default-graph-uri") or None,
                 "named_graphs": params.get("named-graph-uri") or None,
             }
-            return self._response(await self._read(header), request.method == "HEAD")
+            return self._response(await self._read(header, text.encode("utf-8")), request.method == "HEAD")
 
         return await self.guarded(work, write=False)
 
@@ -396,7 +395,7 @@ class Endpoint:
                 raise HTTPRefusal(
                     400, "using-graph-uri and using-named-graph-uri are not supported: use USING in the update"
                 )
-            reply = await self._write({"op": "update", "update": text}, b"", deadline)
+            reply = await self._write({"op": "update"}, text.encode("utf-8"), deadline)
             return self._response(reply, False)
 
         return await self.guarded(work, write=True)

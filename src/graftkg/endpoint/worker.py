@@ -6,8 +6,9 @@ a heap cap, death with its parent: :mod:`graftkg.endpoint.sandbox`), then opens 
 started with a write token, read-write. It answers frames (:mod:`graftkg.endpoint.protocol`) until
 its input closes. A request that runs too long is not its concern: the server kills the process.
 
-Operations (header ``op``): ``query``, ``update``, ``graph-get``, ``graph-put``, ``graph-post``,
-``graph-delete``. Replies carry ``status``, ``type`` and, on refusals, ``message``.
+Operations (header ``op``): ``query`` and ``update`` (the text is the frame's body), ``graph-get``,
+``graph-put`` and ``graph-post`` (the data is the body), ``graph-delete``. Replies carry ``status``,
+``type`` and, on refusals, ``message``.
 """
 
 from __future__ import annotations
@@ -99,9 +100,9 @@ class Worker:
         op = header.get("op")
         try:
             if op == "query":
-                return self.query(header)
+                return self.query(header, body.decode("utf-8"))
             if op == "update":
-                return self.update(header)
+                return self.update(header, body.decode("utf-8"))
             if op == "graph-get":
                 return self.graph_get(header)
             if op in ("graph-put", "graph-post"):
@@ -129,12 +130,11 @@ class Worker:
 
         return None if names is None else [ox.NamedNode(n) for n in names]
 
-    def query(self, header: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    def query(self, header: dict[str, Any], text: str) -> tuple[dict[str, Any], bytes]:
         import pyoxigraph as ox
 
         from graftkg.endpoint.guard import check
 
-        text = str(header["query"])
         check(text, update=False, allow=self.allow)
         default_graphs = self._graphs(header.get("default_graphs"))
         named_graphs = self._graphs(header.get("named_graphs"))
@@ -160,10 +160,9 @@ class Worker:
             result.serialize(out, getattr(ox.QueryResultsFormat, SOLUTION_TYPES[media]))
         return {"status": 200, "type": _with_charset(media)}, sink.value()
 
-    def update(self, header: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    def update(self, header: dict[str, Any], text: str) -> tuple[dict[str, Any], bytes]:
         from graftkg.endpoint.guard import check
 
-        text = str(header["update"])
         check(text, update=True, allow=self.allow)
         self.store.update(text, base_iri=header.get("base"))
         self.store.flush()
