@@ -314,6 +314,7 @@ class Server:
         app = Starlette(
             routes=routes(endpoint), middleware=middleware, exception_handlers={404: http_error, 405: http_error}
         )
+        app.router.redirect_slashes = False  # one name per resource: /update/ is a 404, not a redirect
         config = uvicorn.Config(
             app,
             http="h11",

@@ -292,6 +292,8 @@ class Endpoint:
 
     async def _body(self, request: Request, limit: int, deadline: float) -> bytes:
         declared = request.headers.get("content-length")
+        if declared is not None and "transfer-encoding" in request.headers:
+            raise HTTPRefusal(400, "a request has Content-Length or Transfer-Encoding, not both")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             if not declared.isdigit():
                 raise HTTPRefusal(400, "Content-Length is not a number")

@@ -42,6 +42,7 @@ class Reply:
     content_type: str | None
     body: bytes
     message: str = ""
+    retire: bool = False
 
 
 @dataclass
@@ -100,7 +101,8 @@ class Process:
             reply, data = read_frame(self.process.stdout)
         except (Closed, OSError):
             raise WorkerFailed(self._death()) from None
-        return Reply(int(reply["status"]), reply.get("type"), data, str(reply.get("message") or ""))
+        message = str(reply.get("message") or "")
+        return Reply(int(reply["status"]), reply.get("type"), data, message, bool(reply.get("retire")))
 
     def _death(self) -> str:
         code = self.process.wait()
@@ -223,7 +225,10 @@ class Pool:
         except WorkerFailed:
             self._later(self._replace(process))
             raise
-        await self._give_back(process)
+        if reply.retire:
+            self._later(self._replace(process))
+        else:
+            await self._give_back(process)
         return reply
 
     async def retire(self) -> None:

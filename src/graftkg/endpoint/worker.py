@@ -123,6 +123,15 @@ class Worker:
             return _refusal(400, f"refused: {_first_line(exc)}")
         except OSError as exc:
             return _refusal(500, f"the store failed: {_first_line(exc)}")
+        except RuntimeError as exc:  # e.g. a write sent to a read-only store
+            return _refusal(500, f"the store refused: {_first_line(exc)}")
+        except Exception as exc:
+            return _refusal(500, f"the request failed: {_first_line(exc)}")
+        except BaseException as exc:  # a panic in the query engine: answer, then end this process
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            reply, data = _refusal(500, f"the query engine failed: {_first_line(exc)}")
+            return {**reply, "retire": True}, data
         return _refusal(400, f"unknown operation {op!r}")
 
     def _graphs(self, names: list[str] | None) -> list[Any] | None:
@@ -195,7 +204,10 @@ class Worker:
         name = GRAPH_TYPES.get(media)
         if name is None or name in ("N_QUADS", "TRIG"):
             return _refusal(415, f"cannot read {media or 'a body without a Content-Type'} as a graph")
-        triples = [q.triple for q in ox.parse(body, getattr(ox.RdfFormat, name), base_iri=header.get("base"))]
+        try:
+            triples = [q.triple for q in ox.parse(body, getattr(ox.RdfFormat, name), base_iri=header.get("base"))]
+        except SyntaxError as exc:
+            return _refusal(400, f"the body is not valid {media}: {_first_line(exc)}")
         existed = isinstance(graph, ox.DefaultGraph) or self.store.contains_named_graph(graph)
         # one update, so that a reader sees the old graph or the new one; terms written by pyoxigraph
         target = "DEFAULT" if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph}"
@@ -250,6 +262,8 @@ def serve(stdin: IO[bytes], stdout: IO[bytes], worker: Worker) -> None:
             return
         reply, data = worker.handle(header, body)
         write_frame(stdout, reply, data)
+        if reply.get("retire"):
+            return
 
 
 def main(argv: list[str] | None = None) -> int:
