@@ -329,11 +329,23 @@ class Endpoint:
             )
 
     @staticmethod
-    def _text(body: bytes, what: str) -> str:
+    def _posted(
+        request: Request, url: dict[str, list[str]], body: bytes, field: str
+    ) -> tuple[dict[str, list[str]], str]:
+        """The parameters and the operation (``query`` or ``update``) of a POST: a form, or the body itself."""
+        media = _media(request)
+        if media == _FORM:
+            params = parameters(body, "the form body")
+            text = _one(params, field)
+            if text is None:
+                raise HTTPRefusal(400, f"the form has no '{field}' field")
+            return params, text
+        if media != f"application/sparql-{field}":
+            raise HTTPRefusal(415, f"POST a {field} as application/sparql-{field} or application/x-www-form-urlencoded")
         try:
-            return body.decode("utf-8")
+            return url, body.decode("utf-8")
         except UnicodeDecodeError:
-            raise HTTPRefusal(400, f"the {what} is not UTF-8") from None
+            raise HTTPRefusal(400, f"the {field} is not UTF-8") from None
 
     async def query(self, request: Request) -> Response:
         async def work() -> Response:
@@ -343,20 +355,9 @@ class Endpoint:
                 if text is None:
                     return self._description(request)
             else:
-                media = _media(request)
                 deadline = time.monotonic() + self.limits.timeout_s
                 body = await self._body(request, self.limits.max_body_bytes, deadline)
-                if media == _FORM:
-                    params = parameters(body, "the form body")
-                    text = _one(params, "query")
-                    if text is None:
-                        raise HTTPRefusal(400, "the form has no 'query' field")
-                elif media == "application/sparql-query":
-                    params, text = url, self._text(body, "query")
-                else:
-                    raise HTTPRefusal(
-                        415, "POST a query as application/sparql-query or application/x-www-form-urlencoded"
-                    )
+                params, text = self._posted(request, url, body, "query")
             header = {
                 "op": "query",
                 "accept": ranked(request.headers.get("accept")),
@@ -381,18 +382,7 @@ class Endpoint:
             deadline = time.monotonic() + self.limits.update_timeout_s
             url = parameters(request.scope.get("query_string", b""), "the URL's query string")
             body = await self._body(request, self.limits.max_update_bytes, deadline)
-            media = _media(request)
-            if media == _FORM:
-                params = parameters(body, "the form body")
-                text = _one(params, "update")
-                if text is None:
-                    raise HTTPRefusal(400, "the form has no 'update' field")
-            elif media == "application/sparql-update":
-                params, text = url, self._text(body, "update")
-            else:
-                raise HTTPRefusal(
-                    415, "POST an update as application/sparql-update or application/x-www-form-urlencoded"
-                )
+            params, text = self._posted(request, url, body, "update")
             if params.get("using-graph-uri") or params.get("using-named-graph-uri"):
                 raise HTTPRefusal(
                     400, "using-graph-uri and using-named-graph-uri are not supported: use USING in the update"
