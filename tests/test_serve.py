@@ -310,6 +310,48 @@ def test_with_the_token_every_write_path_works_and_readers_see_it(writable: Serv
     assert status == 204 and count(port) == before
 
 
+def test_readers_never_see_a_write_half_done_or_fail_while_writes_go_on(tmp_path: Path) -> None:
+    """Many writes while a reader queries without pause: every read answers, counts only grow, and the
+    checkpoints the readers opened are removed once their workers end (and all of them at stop)."""
+    store = tmp_path / "store"
+    load(PAPER, store=store, name="paper")
+    from graftkg.load import release
+
+    release(store)
+    snapshots = tmp_path / ".store.graftkg-snapshots"
+    with Server(store, Settings(port=0, write_token=TOKEN, workers=2)) as server:
+        port = port_of(server)
+        before = count(port)
+        seen: list[int] = []
+        failures: list[str] = []
+        done = threading.Event()
+
+        def reader() -> None:
+            while not done.is_set():
+                try:
+                    seen.append(count(port))
+                except AssertionError as exc:
+                    failures.append(str(exc)[:200])
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        auth = {"Authorization": f"Bearer {TOKEN}", **UPDATE}
+        try:
+            for n in range(12):
+                triples = " ".join(f"<urn:s{n}_{k}> <urn:p> {k} ." for k in range(20000))
+                update = f"INSERT DATA {{ GRAPH <urn:g{n}> {{ {triples} }} }}".encode()
+                status, _, body = raw(port, request("/update", "POST", update, auth))
+                assert status == 204, body
+        finally:
+            done.set()
+            thread.join()
+        assert not failures, failures[:3]
+        assert len(seen) > 10 and seen == sorted(seen) and seen[-1] <= before + 12 * 20000
+        assert count(port) == before + 12 * 20000
+        assert len(list(snapshots.iterdir())) <= 4  # the current checkpoint, and those still being read
+    assert not snapshots.exists()
+
+
 def test_without_a_token_there_is_no_write_worker_and_readers_cannot_write(readonly: Server, paper_store: Path) -> None:
     running = workers(os.getpid())
     assert running, "the endpoint's workers run as child processes"

@@ -20,11 +20,13 @@ import asyncio
 import base64
 import hashlib
 import secrets
+import shutil
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -188,21 +190,53 @@ class Endpoint:
         self.writer: Pool | None = None
         self._write_lock = asyncio.Lock()
         self._pools: list[Pool] = []
+        # with a writer, readers open checkpoints of the store (hard links, never changed or deleted under
+        # them) instead of the live store, whose files the writer's compactions delete
+        path = Path(store)
+        self._snapshots = path.parent / f".{path.name}.graftkg-snapshots" if token is not None else None
+        self._snapshot_count = 0
+        self._current: Path | None = None
+        self._retired: list[tuple[Pool, Path | None]] = []
 
-    def _spec(self, write: bool) -> WorkerSpec:
+    def _spec(self, write: bool, store: str) -> WorkerSpec:
         memory = self.limits.update_memory_mb if write else self.limits.memory_mb
-        return WorkerSpec(self.store, write, memory, int(self.limits.max_result_mb * 1024 * 1024), self.allow)
+        return WorkerSpec(store, write, memory, int(self.limits.max_result_mb * 1024 * 1024), self.allow)
 
-    async def _pool(self, write: bool) -> Pool:
-        pool = Pool(self._spec(write), 1 if write else self.workers, self.executor)
+    async def _pool(self, write: bool, store: str) -> Pool:
+        pool = Pool(self._spec(write, store), 1 if write else self.workers, self.executor)
         self._pools.append(pool)
         return await pool.start()
 
+    async def _snapshot(self) -> Path:
+        """A new checkpoint of the store, made by the write worker."""
+        assert self.writer is not None and self._snapshots is not None
+        self._snapshot_count += 1
+        path = self._snapshots / str(self._snapshot_count)
+        reply = await self.writer.run({"op": "snapshot", "path": str(path)}, b"", time.monotonic() + 600)
+        if reply is None or reply.status >= 300:
+            raise WorkerFailed(f"the store could not be checkpointed: {reply.message if reply else 'no writer'}")
+        return path
+
     async def start(self) -> None:
         """Start the write worker (if there is a token) and the read workers."""
-        if self.token is not None:
-            self.writer = await self._pool(write=True)
-        self.readers = await self._pool(write=False)
+        if self.token is None:
+            self.readers = await self._pool(write=False, store=self.store)
+            return
+        assert self._snapshots is not None
+        shutil.rmtree(self._snapshots, ignore_errors=True)  # a killed server's
+        self._snapshots.mkdir(parents=True)
+        self.writer = await self._pool(write=True, store=self.store)
+        snapshot = await self._snapshot()
+        self.readers = await self._pool(write=False, store=str(snapshot))
+        self._current = snapshot
+
+    def _forget_retired(self) -> None:
+        """Remove the checkpoints of retired pools whose last worker has ended."""
+        for pool, path in list(self._retired):
+            if pool.ended:
+                self._retired.remove((pool, path))
+                if path is not None:
+                    shutil.rmtree(path, ignore_errors=True)
 
     @property
     def sandboxed(self) -> bool:
@@ -210,10 +244,12 @@ class Endpoint:
         return all(p.sandboxed for p in (self.readers, self.writer) if p is not None)
 
     def close(self) -> None:
-        """End every worker."""
+        """End every worker and remove the checkpoints."""
         for pool in self._pools:
             pool.kill_all()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        if self._snapshots is not None:
+            shutil.rmtree(self._snapshots, ignore_errors=True)
 
     # ------------------------------------------------------------------ running requests
 
@@ -231,10 +267,14 @@ class Endpoint:
             reply = await self.writer.run(header, body, deadline)
             assert reply is not None
             if reply.status < 300:
-                old, self.readers = self.readers, await self._pool(write=False)
+                snapshot = await self._snapshot()
+                old, old_snapshot = self.readers, self._current
+                self.readers, self._current = await self._pool(write=False, store=str(snapshot)), snapshot
                 if old is not None:
                     self._pools.remove(old)
                     await old.retire()
+                    self._retired.append((old, old_snapshot))
+                self._forget_retired()
             return reply
 
     def _response(self, reply: Reply, head: bool) -> Response:

@@ -170,6 +170,11 @@ class Pool:
         return self
 
     @property
+    def ended(self) -> bool:
+        """Whether every worker of this pool has ended."""
+        return not any(p.alive() for p in self._all)
+
+    @property
     def sandboxed(self) -> bool:
         """Whether every worker runs without sockets."""
         return all(p.sandboxed for p in self._all)

@@ -7,7 +7,8 @@ started with a write token, read-write. It answers frames (:mod:`graftkg.endpoin
 its input closes. A request that runs too long is not its concern: the server kills the process.
 
 Operations (header ``op``): ``query`` and ``update`` (the text is the frame's body), ``graph-get``,
-``graph-put`` and ``graph-post`` (the data is the body), ``graph-delete``. Replies carry ``status``,
+``graph-put`` and ``graph-post`` (the data is the body), ``graph-delete``, and for the write worker
+``snapshot`` (a RocksDB checkpoint of the store, hard links, for the read workers to open). Replies carry ``status``,
 ``type`` and, on refusals, ``message``.
 """
 
@@ -109,6 +110,9 @@ class Worker:
                 return self.graph_write(header, body, replace=op == "graph-put")
             if op == "graph-delete":
                 return self.graph_delete(header)
+            if op == "snapshot":
+                self.store.backup(str(header["path"]))
+                return {"status": 204, "type": None}, b""
         except Refused as exc:
             return _refusal(400, str(exc))
         except MemoryError:
@@ -288,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         import pyoxigraph as ox
 
         store = ox.Store(args.store) if args.write else ox.Store.read_only(args.store)
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # a missing, locked or unreadable store: said in the ready frame
         write_frame(stdout, {"ready": False, "message": _first_line(exc)})
         return 1
     write_frame(stdout, {"ready": True, "sandboxed": sandboxed})
