@@ -92,6 +92,34 @@ def _daily(observations: Sequence[Observation], pick: Callable[[Sequence[float]]
     return [(day, pick(values)) for day, values in sorted(by_day.items())]
 
 
+def _after_infusion(series: Series) -> Series:
+    """The values of ``series`` after day 0, the day of the infusion.
+
+    Values on or before day 0 are the recipient's own, before the graft: they define no nadir, no
+    recovery run, no loss and no chimerism fact (CIBMTR counts ANC recovery from the post-HCT nadir).
+
+    Example:
+        >>> _after_infusion([(-5, 0.0), (0, 1.0), (1, 0.3)])
+        [(1, 0.3)]
+    """
+    return series if not series or series[0][0] > 0 else [(day, value) for day, value in series if day > 0]
+
+
+def window_assay(assays: Series, last_day: int) -> float:
+    """Donor chimerism by the engraftment window: the latest assay on or before ``last_day``, else the first after it.
+
+    ``assays`` holds one value a day (the lowest of that day), sorted by day. The latest assay by the
+    window, not the highest, says whether the graft is there when the window closes: a graft at 96 %
+    on day 14 and 40 % on day 27 is falling, not engrafted.
+
+    Example:
+        >>> window_assay([(14, 96.0), (27, 40.0), (35, 97.0)], 28), window_assay([(35, 97.0), (60, 99.0)], 28)
+        (40.0, 97.0)
+    """
+    within = [value for day, value in assays if day <= last_day]
+    return within[-1] if within else assays[0][1]
+
+
 def _by_measure(record: TransplantRecord) -> dict[str, list[Observation]]:
     """The observations of ``record`` by measure, in their order (one pass instead of one per series)."""
     out: dict[str, list[Observation]] = {}
@@ -205,7 +233,7 @@ def derive(record: TransplantRecord, defs: Definitions) -> Derived:
     measured = _by_measure(record)
     none: list[Observation] = []
 
-    anc = _daily(measured.get("ANC", none))
+    anc = _after_infusion(_daily(measured.get("ANC", none)))
     r1, n1, idx, derived_day = _recovery(
         record, anc, nrule, record.reported_neutrophil_recovery_day, record.reported_neutrophil_never
     )
@@ -220,7 +248,7 @@ def derive(record: TransplantRecord, defs: Definitions) -> Derived:
             if ridx is not None:
                 out.neutrophil_recovery_after_loss_day = anc[ridx][0]
 
-    plt = _daily(measured.get("PLT", none))
+    plt = _after_infusion(_daily(measured.get("PLT", none)))
     free = prule.transfusion_free_days
     transfused = sorted(o.day for o in measured.get("platelet_transfusion", none) if o.day is not None)
 
@@ -238,16 +266,12 @@ def derive(record: TransplantRecord, defs: Definitions) -> Derived:
     out.platelet_recovery_day, out.platelet_recovery_not_before_day = p1, pn
     out.derived_platelet_day = pday
 
-    chimerism = measured.get("donor_chimerism_pct", none)
-    assays = _daily(chimerism, min)
+    assays = _after_infusion(_daily(measured.get("donor_chimerism_pct", none), min))
     if assays:
         out.latest_donor_chimerism_pct = assays[-1][1]
         last_day = defs.window_last_day.get(record.graft_source or "")
         if last_day is not None:
-            by_window = _daily(chimerism, max)
-            within = [v for d, v in by_window if d <= last_day]
-            after = [v for d, v in by_window if d > last_day]
-            out.window_donor_chimerism_pct = max(within) if within else after[0]
+            out.window_donor_chimerism_pct = window_assay(assays, last_day)
 
     cyto = defs.severe_cytopenia
     period = cyto.period
