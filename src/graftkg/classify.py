@@ -99,6 +99,10 @@ def summarise(
 ) -> Classification:
     """The classification of ``record`` from the classes ``reasoner`` inferred on its facts ``tf``.
 
+    A transplant without a graft source is classified by cases (see ``_by_every_graft_source``): the
+    cases are classified by ``reasoner``, the fast path, which the HermiT equivalence test holds to
+    HermiT on every case file.
+
     Example:
         >>> defs = definitions()
         >>> r = TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=15)
@@ -119,7 +123,7 @@ def summarise(
     explanation = reasoner.explain(tf, outcome.iri) if explain else []
     for finding in findings if explain else []:
         explanation.extend(s for s in reasoner.explain(tf, finding.iri) if s not in explanation)
-    return Classification(
+    result = Classification(
         transplant_id=record.transplant_id,
         outcome=outcome.code,
         findings=[c.code for c in findings],
@@ -131,6 +135,9 @@ def summarise(
         classes=classes,
         derived=derived,
     )
+    if not record.graft_source and result.outcome == "not_evaluable":
+        return _by_every_graft_source(record, result, defs, reasoner, explain)
+    return result
 
 
 def prepare(
@@ -200,6 +207,53 @@ def classify_records(
         if progress is not None and (n + 1) % 10_000 == 0:
             progress(n + 1, len(records))
     return out
+
+
+def _by_every_graft_source(
+    record: TransplantRecord, result: Classification, defs: Definitions, reasoner: FastReasoner, explain: bool
+) -> Classification:
+    """A transplant without a graft source has no engraftment window: it is not evaluable, unless every
+    graft source gives it the same outcome, which is then its outcome (reasoning by cases over the
+    closed value set of graft sources; only what holds under every one of them is kept).
+
+    Example:
+        >>> r = TransplantRecord("T", reported_neutrophil_recovery_day=15)
+        >>> c = classify_records([r])[0]
+        >>> c.outcome, c.findings, c.explanation[0]
+        ('engrafted', [], 'graft source not reported: the outcome is engrafted under every graft source (BM, PB, UCB)')
+        >>> classify_records([TransplantRecord("T", reported_neutrophil_recovery_day=35)])[0].outcome
+        'not_evaluable'
+    """
+    from dataclasses import replace
+
+    sources = vocabulary().codes("graft_source")
+    variants = [replace(record, graft_source=code) for code in sources]
+    cases = [
+        summarise(variant, tf, derived, reasoner.classify(tf), defs, reasoner, explain)
+        for variant, (tf, derived) in zip(variants, prepare(variants, defs), strict=True)
+    ]
+    outcomes = {c.outcome for c in cases}
+    if len(outcomes) != 1 or "not_evaluable" in outcomes:
+        return result
+    (outcome,) = outcomes
+
+    def common(lists: list[list[str]]) -> list[str]:
+        return [item for item in lists[0] if all(item in other for other in lists[1:])]
+
+    chimerism = {c.chimerism for c in cases}
+    lead = f"graft source not reported: the outcome is {outcome} under every graft source ({', '.join(sources)})"
+    return Classification(
+        transplant_id=result.transplant_id,
+        outcome=outcome,
+        findings=common([c.findings for c in cases]),
+        chimerism=chimerism.pop() if len(chimerism) == 1 else None,
+        neutrophil_recovery_day=result.neutrophil_recovery_day,
+        platelet_recovery_day=result.platelet_recovery_day,
+        risk_factors=result.risk_factors,
+        explanation=[lead, *common([c.explanation for c in cases])] if explain else [],
+        classes=set.intersection(*(c.classes for c in cases)),
+        derived=result.derived,
+    )
 
 
 def to_json(results: Sequence[Classification]) -> str:

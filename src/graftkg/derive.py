@@ -277,7 +277,7 @@ def derive(record: TransplantRecord, defs: Definitions) -> Derived:
     period = cyto.period
     window_end = defs.window_last_day.get(record.graft_source or "")
     counted, assessed = 0, False
-    for measure, threshold in cyto.thresholds.items():
+    for measure, threshold in cyto.thresholds.items() if window_end is not None else ():  # no window, no period
         series = [
             (d, v)
             for d, v in _daily(measured.get(measure, none))

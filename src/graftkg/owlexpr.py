@@ -369,7 +369,7 @@ class NoValue(ClassExpr):
         return not ctx.facts.get(node, {}).get(self.prop)
 
     def explain(self, ctx: Context, node: URIRef, labels: Labels, out: list[str]) -> None:
-        out.append(f"no {labels.label(self.prop)}")
+        out.append(labels.absent(self.prop))
 
 
 # ----------------------------------------------------------------------------- labels
@@ -386,6 +386,7 @@ class Labels:
         self._clause = {s: str(o) for s, o in graph.subject_objects(GK.clause)}
         self._value_set = {s for s in graph.subjects(RDF.type, OWL.NamedIndividual)}
         self._unit = {s: str(o) for s, o in graph.subject_objects(GK.unit)}
+        self._absent = {s: str(o) for s, o in graph.subject_objects(GK.absentClause)}
 
     @staticmethod
     def local(iri: Node) -> str:
@@ -397,6 +398,10 @@ class Labels:
 
     def clause(self, iri: Node) -> str | None:
         return self._clause.get(iri)
+
+    def absent(self, prop: Node) -> str:
+        """The sentence saying a node has no value for ``prop`` (``gk:absentClause``, else "no <label>")."""
+        return self._absent.get(prop) or f"no {self.label(prop).removeprefix('has ')}"
 
     def is_value_set(self, iri: Node) -> bool:
         return iri in self._value_set

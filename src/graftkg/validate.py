@@ -372,11 +372,11 @@ def _validate_range(bounds: tuple[int, int]) -> list[tuple[tuple[object, ...], F
         for record in records:
             derived = derive(record, defs)
             tf = build_facts(record, derived, vocab, observations=False)
-            classes = fast.classify(tf)
-            classifications.append(summarise(record, tf, derived, classes, defs, fast, explain=False))
+            result = summarise(record, tf, derived, fast.classify(tf), defs, fast, explain=False)
+            classifications.append(result)
             counts = LabCounts(tf.node, record)
             paths = counts_checker.link(tf.facts, counts, index)
-            _add_types(tf.facts[tf.node][RDF.type], classes)
+            _add_types(tf.facts[tf.node][RDF.type], result.classes)
             yield tf.facts, counts, paths
 
     shapes = {s.iri: s for s in load_shapes()}
