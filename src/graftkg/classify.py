@@ -135,7 +135,7 @@ def summarise(
         classes=classes,
         derived=derived,
     )
-    if not record.graft_source and result.outcome == "not_evaluable":
+    if record.graft_source not in defs.window_last_day:  # none, or a code outside the value set
         return _by_every_graft_source(record, result, defs, reasoner, explain)
     return result
 
@@ -241,7 +241,8 @@ def _by_every_graft_source(
         return [item for item in lists[0] if all(item in other for other in lists[1:])]
 
     chimerism = {c.chimerism for c in cases}
-    lead = f"graft source not reported: the outcome is {outcome} under every graft source ({', '.join(sources)})"
+    said = "not reported" if not record.graft_source else f"'{record.graft_source}' is not a graft source code"
+    lead = f"graft source {said}: the outcome is {outcome} under every graft source ({', '.join(sources)})"
     return Classification(
         transplant_id=result.transplant_id,
         outcome=outcome,

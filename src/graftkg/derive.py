@@ -30,6 +30,7 @@ class Derived:
     neutrophil_recovery_after_loss_day: int | None
     window_donor_chimerism_pct: float | None
     latest_donor_chimerism_pct: float | None
+    peak_donor_chimerism_pct: float | None
     severe_cytopenia_lineage_count: int | None
     highest_dsa_mfi: float | None
     derived_neutrophil_day: int | None
@@ -45,6 +46,7 @@ class Derived:
         neutrophil_recovery_after_loss_day: int | None = None,
         window_donor_chimerism_pct: float | None = None,
         latest_donor_chimerism_pct: float | None = None,
+        peak_donor_chimerism_pct: float | None = None,
         severe_cytopenia_lineage_count: int | None = None,
         highest_dsa_mfi: float | None = None,
         derived_neutrophil_day: int | None = None,
@@ -58,6 +60,7 @@ class Derived:
         self.neutrophil_recovery_after_loss_day = neutrophil_recovery_after_loss_day
         self.window_donor_chimerism_pct = window_donor_chimerism_pct
         self.latest_donor_chimerism_pct = latest_donor_chimerism_pct
+        self.peak_donor_chimerism_pct = peak_donor_chimerism_pct
         self.severe_cytopenia_lineage_count = severe_cytopenia_lineage_count
         self.highest_dsa_mfi = highest_dsa_mfi
         self.derived_neutrophil_day = derived_neutrophil_day
@@ -266,9 +269,11 @@ def derive(record: TransplantRecord, defs: Definitions) -> Derived:
     out.platelet_recovery_day, out.platelet_recovery_not_before_day = p1, pn
     out.derived_platelet_day = pday
 
-    assays = _after_infusion(_daily(measured.get("donor_chimerism_pct", none), min))
+    chimerism = measured.get("donor_chimerism_pct", none)
+    assays = _after_infusion(_daily(chimerism, min))
     if assays:
         out.latest_donor_chimerism_pct = assays[-1][1]
+        out.peak_donor_chimerism_pct = max(v for _, v in _after_infusion(_daily(chimerism, max)))
         last_day = defs.window_last_day.get(record.graft_source or "")
         if last_day is not None:
             out.window_donor_chimerism_pct = window_assay(assays, last_day)

@@ -29,6 +29,7 @@ DERIVED_PROPERTIES: dict[str, URIRef] = {
     "neutrophil_recovery_after_loss_day": GK.neutrophilRecoveryAfterLossDay,
     "window_donor_chimerism_pct": GK.windowDonorChimerismPct,
     "latest_donor_chimerism_pct": GK.latestDonorChimerismPct,
+    "peak_donor_chimerism_pct": GK.peakDonorChimerismPct,
     "severe_cytopenia_lineage_count": GK.severeCytopeniaLineageCount,
     "highest_dsa_mfi": GK.highestDSAMFI,
 }
