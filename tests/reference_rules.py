@@ -127,7 +127,7 @@ def _one(record: TransplantRecord, defs: Definitions, window: int | None) -> Ref
         record.reported_platelet_recovery_day,
         record.reported_platelet_never,
         end_day,
-        allowed=lambda day: not any(day - free <= t < day for t in transfusions),
+        allowed=lambda day: not any(day - free < t <= day for t in transfusions),
     )
     assays = _per_day(record, "donor_chimerism_pct")
     latest = assays[-1][1] if assays else None

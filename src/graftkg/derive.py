@@ -256,7 +256,9 @@ def derive(record: TransplantRecord, defs: Definitions) -> Derived:
     transfused = sorted(o.day for o in measured.get("platelet_transfusion", none) if o.day is not None)
 
     def no_recent_transfusion(day: int) -> bool:
-        return free is None or not any(day - free <= t < day for t in transfused)
+        # ``free`` transfusion-free days ending on the run's first day (CIBMTR: a transfusion on day 0
+        # and a first count on day 7 is recovery on day 7; one on the first day itself is not)
+        return free is None or not any(day - free < t <= day for t in transfused)
 
     p1, pn, _, pday = _recovery(
         record,
