@@ -109,9 +109,15 @@ def _one(record: TransplantRecord, defs: Definitions, window: int | None) -> Ref
     ends = [d for d in (record.death_day, record.last_follow_up_day) if d is not None]
     end_day = min(ends) if ends else None
     anc = _per_day(record, "ANC")
-    n_day, n_not_before, idx = _recovery(
-        anc, anc_ok, 3, record.reported_neutrophil_recovery_day, record.reported_neutrophil_never, end_day
+    never_below = len(anc) >= 3 and all(anc_ok(v) for _, v in anc)  # "ANC never below 0.5": no day, no failure
+    n_day, n_not_before, idx = (
+        (None, None, None)
+        if never_below
+        else _recovery(
+            anc, anc_ok, 3, record.reported_neutrophil_recovery_day, record.reported_neutrophil_never, end_day
+        )
     )
+    recovered = n_day is not None or never_below
     loss = again = False
     if idx is not None:
         lidx = _first_run(anc, idx + 3, lambda v: not anc_ok(v), 3)
@@ -161,18 +167,18 @@ def _one(record: TransplantRecord, defs: Definitions, window: int | None) -> Ref
     ric = record.conditioning_intensity in ("RIC", "NMA")
     mac = record.conditioning_intensity == "MAC"
     known = window is not None
-    by_w = known and n_day is not None and n_day <= window
+    by_w = known and ((n_day is not None and n_day <= window) or never_below)
     fail_by_w = known and (
         (n_day is not None and n_day > window) or (n_not_before is not None and n_not_before > window)
     )
     primary = (
         (fail_by_w and by_window is not None and not full(by_window))
         or (ric and lost(by_window))
-        or (known and n_day is not None and lost(peak))
+        or (known and recovered and lost(peak))
     )
     secondary = (
         known
-        and n_day is not None
+        and recovered
         and loss
         and not primary
         and (
@@ -195,5 +201,5 @@ def _one(record: TransplantRecord, defs: Definitions, window: int | None) -> Ref
     status = None
     if latest is not None:
         status = "full_donor" if full(latest) else "donor_loss" if lost(latest) else "mixed"
-    autologous = lost(latest) and ((primary and n_day is not None) or (secondary and again))
+    autologous = lost(latest) and ((primary and recovered) or (secondary and again))
     return Reference(outcome, n_day, p_day, status, autologous, n_day is not None and fail_by_w)

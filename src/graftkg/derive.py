@@ -24,6 +24,7 @@ class Derived:
 
     neutrophil_recovery_day: int | None
     neutrophil_recovery_not_before_day: int | None
+    neutrophils_never_below: bool | None
     platelet_recovery_day: int | None
     platelet_recovery_not_before_day: int | None
     graft_function_loss_day: int | None
@@ -40,6 +41,7 @@ class Derived:
         self,
         neutrophil_recovery_day: int | None = None,
         neutrophil_recovery_not_before_day: int | None = None,
+        neutrophils_never_below: bool | None = None,
         platelet_recovery_day: int | None = None,
         platelet_recovery_not_before_day: int | None = None,
         graft_function_loss_day: int | None = None,
@@ -54,6 +56,7 @@ class Derived:
     ) -> None:
         self.neutrophil_recovery_day = neutrophil_recovery_day
         self.neutrophil_recovery_not_before_day = neutrophil_recovery_not_before_day
+        self.neutrophils_never_below = neutrophils_never_below
         self.platelet_recovery_day = platelet_recovery_day
         self.platelet_recovery_not_before_day = platelet_recovery_not_before_day
         self.graft_function_loss_day = graft_function_loss_day
@@ -237,9 +240,15 @@ def derive(record: TransplantRecord, defs: Definitions) -> Derived:
     none: list[Observation] = []
 
     anc = _after_infusion(_daily(measured.get("ANC", none)))
-    r1, n1, idx, derived_day = _recovery(
-        record, anc, nrule, record.reported_neutrophil_recovery_day, record.reported_neutrophil_never
-    )
+    if len(anc) >= nrule.consecutive and all(nrule.threshold.test(v) for _, v in anc):
+        # never below the threshold after the infusion (at least a run's worth of values): no nadir, so
+        # no recovery day to report, and no failure of recovery either (CIBMTR: "never below")
+        out.neutrophils_never_below = True
+        r1 = n1 = idx = derived_day = None
+    else:
+        r1, n1, idx, derived_day = _recovery(
+            record, anc, nrule, record.reported_neutrophil_recovery_day, record.reported_neutrophil_never
+        )
     out.neutrophil_recovery_day, out.neutrophil_recovery_not_before_day = r1, n1
     out.derived_neutrophil_day = derived_day
     if idx is not None:

@@ -23,6 +23,7 @@ from graftkg.vocabulary import Vocabulary
 DERIVED_PROPERTIES: dict[str, URIRef] = {
     "neutrophil_recovery_day": GK.neutrophilRecoveryDay,
     "neutrophil_recovery_not_before_day": GK.neutrophilRecoveryNotBeforeDay,
+    "neutrophils_never_below": GK.neutrophilsNeverBelowThreshold,
     "platelet_recovery_day": GK.plateletRecoveryDay,
     "platelet_recovery_not_before_day": GK.plateletRecoveryNotBeforeDay,
     "graft_function_loss_day": GK.graftFunctionLossDay,
