@@ -284,7 +284,7 @@ def derive(record: TransplantRecord, defs: Definitions) -> Derived:
     assays = _after_infusion(_daily(chimerism, min))
     if assays:
         out.latest_donor_chimerism_pct = assays[-1][1]
-        out.peak_donor_chimerism_pct = max(v for _, v in _after_infusion(_daily(chimerism, max)))
+        out.peak_donor_chimerism_pct = max(o.value for o in chimerism if o.value is not None and (o.day or 0) > 0)
         last_day = defs.window_last_day.get(record.graft_source or "")
         if last_day is not None:
             out.window_donor_chimerism_pct = window_assay(assays, last_day)

@@ -182,13 +182,14 @@ class Settings:
         Example:
             >>> Settings().hosts()
             ['127.0.0.1', 'localhost', '[::1]']
-            >>> Settings(host="0.0.0.0").hosts()
-            ['*']
+            >>> Settings(host="0.0.0.0").hosts(), Settings(host="127.0.0.2").hosts()[-1]
+            (['*'], '127.0.0.2')
         """
         if self.allowed_hosts:
             return list(self.allowed_hosts)
         if _loopback(self.host):
-            return sorted({"127.0.0.1", "localhost", "[::1]", self.host}, key=["127.0.0.1", "localhost", "[::1]"].index)
+            names = ["127.0.0.1", "localhost", "[::1]"]
+            return names if self.host in names else [*names, self.host]
         return ["*"]
 
 

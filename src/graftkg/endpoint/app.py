@@ -245,7 +245,7 @@ class Endpoint:
 
     def close(self) -> None:
         """End every worker and remove the checkpoints."""
-        for pool in self._pools:
+        for pool in [*self._pools, *(retired for retired, _ in self._retired)]:
             pool.kill_all()
         self.executor.shutdown(wait=False, cancel_futures=True)
         if self._snapshots is not None:
