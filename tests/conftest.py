@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graftkg.model import Observation, TransplantRecord
+
+if TYPE_CHECKING:
+    from graftkg.validate import ValidationReport
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases"
@@ -52,3 +55,15 @@ def normal_rows(rows: list[dict[str, object]], *, empty_is_unbound: bool = False
         kept = {k: cell(v) for k, v in r.items() if not (empty_is_unbound and v == "")}
         out.append(json.dumps(kept, sort_keys=True))
     return sorted(out)
+
+
+def serial_validation(folder: Path) -> ValidationReport:
+    """What ``graftkg validate`` reports on ``folder``, from one whole lenient read in this process:
+    the reference the workers that read a bundle in shares are held to."""
+    from graftkg.readers import Refusals, read_inputs
+    from graftkg.validate import read_findings, validate_records
+
+    refusals = Refusals(keep_records=True)
+    report = validate_records(read_inputs([folder], lenient=True, refusals=refusals), workers=1)
+    report.findings[:0] = read_findings(refusals.sorted())
+    return report

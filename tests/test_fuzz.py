@@ -15,7 +15,7 @@ from graftkg.errors import GraftkgError, InputError
 from graftkg.readers import read_inputs
 from graftkg.validate import ValidationReport, validate_paths, validate_records
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, serial_validation
 
 BUNDLE = EXAMPLES / "paper-patients" / "csv"
 TRANSPLANTS = (BUNDLE / "transplants.csv").read_text()
@@ -41,7 +41,7 @@ def _outcome(validate: Callable[[], ValidationReport]) -> object:
 
 def _read_and_validate(folder: Path) -> None:
     # the workers that read a bundle's observations in shares must give what one whole read gives
-    serial = _outcome(lambda: validate_records(read_inputs([folder], lenient=True), workers=1))
+    serial = _outcome(lambda: serial_validation(folder))
     assert _outcome(lambda: validate_paths([folder], workers=2)) == serial
     try:
         for lenient in (False, True):

@@ -153,7 +153,7 @@ def test_turtle_text_for_a_term_is_kept_by_a_lenient_read_only(tmp_path: Path) -
 
 def test_cli_reports_bad_input_with_exit_2_and_no_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = _bundle(tmp_path, None, "transplant_id,day,measure,value\nP1-T1,3,ANC,oops\n")
-    assert main(["classify", str(path)]) == 2
+    assert main(["classify", str(path), "--fail-fast"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.strip().splitlines()

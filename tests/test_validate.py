@@ -35,7 +35,7 @@ from graftkg.validate import (
     validation_facts,
 )
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, serial_validation
 
 #: Shapes only RDF input can trip: a CSV read already rejects these (a cell that is not a number, an
 #: unknown measure) as unusable input. The comparison with pySHACL trips them on facts directly.
@@ -297,9 +297,36 @@ def test_bundle_with_observations_out_of_order_gives_the_serial_report(mutated_b
     [
         ("first", "value", "oops"),  # a row the first worker owns
         ("last", "value", "oops"),  # a row the last worker owns
-        ("last", "transplant_id", "NOBODY"),  # a row no worker owns
+        ("last", "transplant_id", "NOBODY"),  # a row no worker owns: every worker reads it, it is listed once
         ("last", "measure", "ferritin"),
         ("first", "day", "3.5"),
+    ],
+)
+def test_bundle_read_by_workers_reports_every_bad_cell_as_the_serial_read(
+    mutated_bundle: Path, tmp_path: Path, where: str, cell: str, text: str
+) -> None:
+    """A bad cell is a finding, whichever worker reads it, and the report is the serial one."""
+    lines = (mutated_bundle / "observations.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    at = 1 if where == "first" else len(lines) - 1
+    later = len(lines) - 1 if where == "first" else 1
+    for i, column, value in [(at, cell, text), (later, "value", "later")]:
+        cells = lines[i].split(",")
+        cells[header.index(column)] = value
+        lines[i] = ",".join(cells)
+    bad = tmp_path / "b"
+    bad.mkdir()
+    (bad / "transplants.csv").write_text((mutated_bundle / "transplants.csv").read_text())
+    (bad / "observations.csv").write_text("\n".join(lines) + "\n")
+    serial = serial_validation(bad)
+    unreadable = [f for f in serial.findings if f.rule == "ReadableInput"]
+    assert sorted(int(str(f.location).rsplit(":", 1)[1]) for f in unreadable) == sorted({at + 1, later + 1})
+    assert _as_data(validate_paths([bad], workers=2)) == _as_data(serial)
+
+
+@pytest.mark.parametrize(
+    ("where", "cell", "text"),
+    [
         ("last", "(a cell too many)", "x"),
         ("last alone", "(a cell too many)", "x"),  # a row the first worker passes over: its owner reports it
         ("first", "(a cell too few)", ""),
@@ -308,21 +335,18 @@ def test_bundle_with_observations_out_of_order_gives_the_serial_report(mutated_b
 def test_bundle_read_by_workers_raises_the_serial_error(
     mutated_bundle: Path, tmp_path: Path, where: str, cell: str, text: str
 ) -> None:
-    """The first unusable row by line is reported, whichever worker reads it; an error in a later row
-    read by another worker does not hide it."""
+    """A row of the wrong width makes the file unusable: the first such row by line is reported,
+    whichever worker reads it; an error in a later row read by another worker does not hide it."""
     lines = (mutated_bundle / "observations.csv").read_text().splitlines()
-    header = lines[0].split(",")
     at = 1 if where == "first" else len(lines) - 1
     later = len(lines) - 1 if where == "first" else 1  # a second error: later in the file, or earlier
-    errors = [(at, cell, text)] + ([] if where == "last alone" else [(later, "value", "later")])
+    errors = [(at, cell, text)] + ([] if where == "last alone" else [(later, "(a cell too many)", "later")])
     for i, column, value in errors:
         cells = lines[i].split(",")
         if column == "(a cell too many)":
             cells.append(value)
-        elif column == "(a cell too few)":
-            cells.pop()
         else:
-            cells[header.index(column)] = value
+            cells.pop()
         lines[i] = ",".join(cells)
     bad = tmp_path / "b"
     bad.mkdir()

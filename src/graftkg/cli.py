@@ -1,7 +1,8 @@
 """The ``graftkg`` command line: parse arguments, call one verb, map errors to exit codes.
 
 Exit codes: 0 success; 1 the run completed with findings at or above the failure threshold
-(validation, QC); 2 unusable input or a runtime error, reported as one line on stderr.
+(validation, QC) or with refused records (classification); 2 unusable input or a runtime error,
+reported as one line on stderr.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ def _progress(done: int, total: int) -> None:
 
 def _cmd_classify(args: argparse.Namespace) -> int:
     from graftkg.classify import classify_records, to_json, to_table, to_turtle
-    from graftkg.readers import read_inputs
+    from graftkg.readers import Refusals, read_inputs
 
-    records = read_inputs(args.paths)
+    refusals = None if args.fail_fast else Refusals()
+    records = read_inputs(args.paths, refusals=refusals)
     results = classify_records(
         records,
         profile=args.definitions,
@@ -37,6 +39,16 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         print(to_table(results))
     else:
         print(to_turtle(records, results, args.definitions), end="")
+    if refusals:
+        sys.stdout.flush()
+        for line in refusals.lines():
+            print(f"graftkg: refused: {line}", file=sys.stderr)
+        print(
+            f"graftkg: {len(refusals.refused)} transplant(s) refused, {len(records)} classified; "
+            f"{len(refusals.errors)} error(s) listed above",
+            file=sys.stderr,
+        )
+        return EXIT_FINDINGS
     return EXIT_OK
 
 
@@ -294,6 +306,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="fast: compiled ontology definitions; hermit: OWL 2 DL reasoner (slow). Default: %(default)s",
     )
     p.add_argument("--progress", action="store_true", help="report progress on stderr")
+    p.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="stop at the first bad record (exit 2); by default every valid transplant is classified, each "
+        "refused one is listed on stderr, and the exit code is 1",
+    )
     p.set_defaults(func=_cmd_classify)
 
     p = sub.add_parser("convert", help="convert input records to RDF (raw data only) in the ontology's terms")

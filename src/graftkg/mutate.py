@@ -169,7 +169,7 @@ MUTATIONS: dict[str, tuple[str, Mutation]] = {
     "chimerism_without_day": ("ChimerismDayRequired", _set_obs("donor_chimerism_pct", day=None)),
     "chimerism_day_far": ("ChimerismDayPlausible", _set_obs("donor_chimerism_pct", day=9999)),
     "chimerism_without_value": ("ChimerismValueRequired", _set_obs("donor_chimerism_pct", value=None)),
-    "chimerism_over_100": ("ChimerismPlausible", _set_obs("donor_chimerism_pct", value=120.0)),
+    "chimerism_over_100": ("ChimerismPossible", _set_obs("donor_chimerism_pct", value=120.0)),
     "chimerism_unit": ("ChimerismUnit", _set_obs("donor_chimerism_pct", unit="10*9/L")),
     "bad_lineage": ("ChimerismLineageValueSet", _set_obs("donor_chimerism_pct", lineage="spleen")),
     "gf_without_chimerism": ("ChimerismRequiredForGraftFailure", _no_chimerism),
@@ -203,6 +203,24 @@ MUTATIONS: dict[str, tuple[str, Mutation]] = {
     "neutrophil_never_disagrees": ("ReportedNoNeutrophilRecoveryAgrees", _wrong_never("neutrophil")),
     "platelet_day_disagrees": ("ReportedPlateletDayAgrees", _wrong_day("platelet")),
     "platelet_never_disagrees": ("ReportedNoPlateletRecoveryAgrees", _wrong_never("platelet")),
+    "anc_negative": ("LabValuePossible", _set_obs("ANC", value=-0.5)),
+    "dsa_negative": ("DSAPossible", _set_obs("dsa_mfi", value=-5.0)),
+    "lab_day_impossible": ("ObservationDayPossible", _set_obs("HB", day=-40000)),
+    "follow_up_impossible": ("LastFollowUpDayPossible", _set(last_follow_up_day=40000)),
+    "death_impossible": ("DeathDayPossible", _set(death_day=-40000)),
+    "relapse_impossible": ("RelapseDayPossible", _set(relapse_day=-40000)),
+    "anc_day_impossible": (
+        "ReportedNeutrophilRecoveryDayPossible",
+        _set(reported_neutrophil_recovery_day=-40000, reported_neutrophil_never=False),
+    ),
+    "plt_day_impossible": (
+        "ReportedPlateletRecoveryDayPossible",
+        _set(reported_platelet_recovery_day=-40000, reported_platelet_never=False),
+    ),
+    "plt50_day_impossible": (
+        "ReportedPlatelet50RecoveryDayPossible",
+        _set(reported_platelet50_recovery_day=-40000, reported_platelet50_never=False),
+    ),
 }
 
 

@@ -56,6 +56,7 @@ _SUPPORTED = {
     RDF.type,
     GK.checkCategory,
     GK.field,
+    GK.refusedOnReading,
     DCTERMS.source,
 }
 
@@ -95,6 +96,8 @@ class Shape:
     source: URIRef | None
     target_class: URIRef | None = None
     target_subjects_of: URIRef | None = None
+    #: whether a record failing the shape is refused on reading (``gk:refusedOnReading``)
+    refused_on_reading: bool = False
     constraints: list[tuple[str, object]] = field(default_factory=list)
     #: the constraints compiled to functions (set by :func:`load_shapes`)
     checkers: tuple[Checker, ...] = field(default=(), repr=False, compare=False)
@@ -185,6 +188,7 @@ def load_shapes() -> tuple[Shape, ...]:
             source if isinstance(source, URIRef) else None,
             target_class=_canon(g.value(iri, SH.targetClass)),
             target_subjects_of=_canon(g.value(iri, SH.targetSubjectsOf)),
+            refused_on_reading=_flag(g.value(iri, GK.refusedOnReading), iri),
         )
         for key in ("minCount", "maxCount", "qualifiedMinCount"):
             v = g.value(iri, SH[key])
@@ -219,6 +223,15 @@ def load_shapes() -> tuple[Shape, ...]:
         shape.reads = (path[0], *compared) if shape.local else ()  # type: ignore[arg-type]
         out.append(shape)
     return tuple(out)
+
+
+def _flag(node: object, shape: URIRef) -> bool:
+    """The value of a boolean annotation of ``shape`` (absent: false)."""
+    if node is None:
+        return False
+    if not isinstance(node, Literal) or node.datatype != XSD.boolean:
+        raise OntologyError(f"shape {shape}: gk:refusedOnReading must be true or false")
+    return bool(node.toPython())
 
 
 def _canon(node: object) -> URIRef | None:
@@ -636,6 +649,8 @@ def _threshold(shape: Shape) -> str:
             parts.append(f"{word} {str(c[key]).rsplit('/', 1)[1]}")
     if "qualifiedClass" in c:
         parts.append(f"at least one {str(c['qualifiedClass']).rsplit('/', 1)[1]}")
+    if shape.refused_on_reading:
+        parts.append("refused on reading")
     return "; ".join(parts)
 
 
@@ -651,7 +666,8 @@ def catalogue() -> str:
 
     onto = load_ontology()
     rows = ["| check | rule | category | severity | threshold | field | source |", "|---|---|---|---|---|---|---|"]
-    order = {"completeness": 0, "conformance": 1, "plausibility": 2, "chronology": 3, "cross-check": 4}
+    categories = ("completeness", "conformance", "possibility", "plausibility", "chronology", "cross-check")
+    order = {c: i for i, c in enumerate(categories)}
     for shape in sorted(load_shapes(), key=lambda s: (order.get(s.category, 9), s.iri)):
         source = ""
         if shape.source is not None:

@@ -36,12 +36,16 @@ from graftkg.model import TransplantRecord
 from graftkg.ontology import DEFAULT_PROFILE, load_ontology
 from graftkg.owlexpr import Facts, Item
 from graftkg.rdf import GK, ID, RDF, XSD, node_id, to_literal
+from graftkg.readers.refusals import Refusals
 from graftkg.reason import FastReasoner
 from graftkg.shacl import SH, Result, Shape, evaluate, load_shapes
 from graftkg.vocabulary import vocabulary
 
 FORMATS = ("text", "json", "turtle")
 PARALLEL_THRESHOLD = 5000
+#: the rule of a finding on a cell or row that could not be read (a number that is not one, an
+#: unknown measure, a row naming no transplant of the submission); declared in the ontology
+READABLE_INPUT = "ReadableInput"
 
 
 @dataclass
@@ -430,8 +434,40 @@ def validate_paths(
 
     files = bundle_files(paths)
     if files is None:
-        return validate_records(read_inputs(paths, lenient=True), profile=profile, workers=workers, progress=progress)
+        refusals = Refusals(keep_records=True)
+        records = read_inputs(paths, lenient=True, refusals=refusals)
+        report = validate_records(records, profile=profile, workers=workers, progress=progress)
+        report.findings[:0] = read_findings(refusals.sorted())
+        return report
     return _validate_bundle(*files, profile=profile, workers=workers, progress=progress)
+
+
+def read_findings(errors: Iterable[tuple[str | None, InputError]]) -> list[Finding]:
+    """The findings of the cells and rows a lenient read could not read (each a violation).
+
+    Example:
+        >>> error = InputError("'x' is not a number", path="o.csv", line=3, field="value")
+        >>> [(f.rule, f.transplant_id, f.location) for f in read_findings([("T1", error)])]
+        [('ReadableInput', 'T1', 'o.csv:3')]
+    """
+    out = []
+    for tid, error in errors:
+        where = error.path
+        if where is not None and error.line is not None:
+            where += f":{error.line}"
+        out.append(
+            Finding(
+                severity="violation",
+                transplant_id=tid,
+                field=error.field or "",
+                value=None,
+                message=error.message,
+                rule=READABLE_INPUT,
+                category="conformance",
+                location=where,
+            )
+        )
+    return out
 
 
 @paused()
@@ -445,14 +481,17 @@ def _validate_bundle(
 ) -> ValidationReport:
     from graftkg.readers.csv_bundle import read_observations, read_transplants
 
-    by_id = read_transplants(transplants, observations, lenient=True)
+    refusals = Refusals(keep_records=True)
+    by_id = read_transplants(transplants, observations, lenient=True, refusals=refusals)
     records = list(by_id.values())
     if workers is None:
         workers = (os.cpu_count() or 1) if len(records) > PARALLEL_THRESHOLD else 1
     workers = max(1, min(workers, len(records)))
     if workers == 1:
-        read_observations(observations, by_id, lenient=True)
-        return validate_records(records, profile=profile, workers=1, progress=progress)
+        read_observations(observations, by_id, lenient=True, refusals=refusals)
+        report = validate_records(records, profile=profile, workers=1, progress=progress)
+        report.findings[:0] = read_findings(refusals.sorted())
+        return report
 
     global _INDEX, _RECORDS, _PROFILE
     _INDEX, _RECORDS, _PROFILE = TransplantIndex(records), records, profile  # its by_id: the records by id
@@ -468,7 +507,7 @@ def _validate_bundle(
     try:
         for process in processes:
             process.start()
-        parts = _gather(queue, processes, shares, progress)
+        parts, errors = _gather(queue, processes, shares, progress)
     finally:
         for process in processes:
             if process.is_alive():
@@ -481,7 +520,11 @@ def _validate_bundle(
     for part in parts:
         for key, finding, result in part:
             unique.setdefault(key, (finding, result))
-    return ValidationReport([f for f, _ in unique.values()], [r for _, r in unique.values()], len(records), profile)
+    for tid, error in errors:  # a row naming no transplant is read by every worker: list it once
+        refusals.add(error, tid)
+    unreadable = read_findings(refusals.sorted())
+    findings = [f for f, _ in unique.values()]
+    return ValidationReport(unreadable + findings, [r for _, r in unique.values()], len(records), profile)
 
 
 def _bundle_worker(k: int, bounds: tuple[int, int], observations: Path, queue: Any) -> None:
@@ -492,12 +535,14 @@ def _bundle_worker(k: int, bounds: tuple[int, int], observations: Path, queue: A
     try:
         start, end = bounds
         owned = {r.transplant_id for r in _RECORDS[start:end]}
+        refusals = Refusals(keep_records=True)
         try:
-            read_observations(observations, _INDEX.by_id, lenient=True, owned=owned)
+            read_observations(observations, _INDEX.by_id, lenient=True, owned=owned, refusals=refusals)
         except InputError as exc:
             queue.put(("input-error", k, (exc.message, exc.path, exc.line, exc.field)))
             return
-        queue.put(("read", k, None))
+        unreadable = [(tid, (e.message, e.path, e.line, e.field)) for tid, e in refusals.errors]
+        queue.put(("read", k, unreadable))
         size = max(1, -(-(end - start) // 8))
         for i in range(start, end, size):
             sub = (i, min(i + size, end))
@@ -514,13 +559,18 @@ def _gather(
     processes: list[Any],
     shares: list[tuple[int, int]],
     progress: Callable[[int, int], None] | None,
-) -> list[list[tuple[tuple[object, ...], Finding, Result]]]:
-    """Collect the workers' messages; raise the first input error by line once every worker has read."""
+) -> tuple[list[list[tuple[tuple[object, ...], Finding, Result]]], list[tuple[str | None, InputError]]]:
+    """Collect the workers' messages: their findings, and the cells and rows they could not read.
+
+    A file that cannot be read at all raises: the first such error by line, once every worker has read.
+    """
     from queue import Empty
 
     total = shares[-1][1]
     parts: dict[tuple[int, int], list[tuple[tuple[object, ...], Finding, Result]]] = {}
-    read: dict[int, tuple[str, str | None, int | None, str | None] | None] = {}
+    fatal: dict[int, tuple[str, str | None, int | None, str | None]] = {}
+    read: set[int] = set()
+    unreadable: list[tuple[str | None, InputError]] = []
     done: set[int] = set()
     checked = 0
     while len(done) < len(processes):
@@ -534,12 +584,15 @@ def _gather(
         if kind == "crash":
             raise RuntimeError(f"validation worker {k} failed:\n{payload}")
         if kind in ("read", "input-error"):
-            read[k] = payload
+            read.add(k)
             if kind == "input-error":
+                fatal[k] = payload
                 done.add(k)
-            if len(read) == len(processes) and any(e is not None for e in read.values()):
-                errors = [e for e in read.values() if e is not None]
-                message, path, line, field_ = min(errors, key=lambda e: e[2] or 0)
+            else:
+                for tid, (message, path, line, field_) in payload:
+                    unreadable.append((tid, InputError(message, path=path, line=line, field=field_)))
+            if len(read) == len(processes) and fatal:
+                message, path, line, field_ = min(fatal.values(), key=lambda e: e[2] or 0)
                 raise InputError(message, path=path, line=line, field=field_)
         elif kind == "part":
             bounds, part = payload
@@ -549,7 +602,7 @@ def _gather(
                 progress(checked, total)
         else:
             done.add(k)
-    return [parts[bounds] for bounds in sorted(parts)]
+    return [parts[bounds] for bounds in sorted(parts)], unreadable
 
 
 def validation_graph(records: Sequence[TransplantRecord], classifications: Sequence[Classification]) -> Graph:
@@ -580,8 +633,11 @@ def _observation_of(record: TransplantRecord, focus: Item) -> int | None:
     return None
 
 
-def _location(record: TransplantRecord, focus: Item, shape: Shape) -> str | None:
+def _location(record: TransplantRecord, focus: Item, shape: Shape, value: Item | None = None) -> str | None:
     i = _observation_of(record, focus)
+    if i is None and shape.path[:1] == (GK.observation,) and isinstance(value, int) and not isinstance(value, bool):
+        # a value reached through the transplant's observations (a day after death): the first row with it
+        i = next((k for k, o in enumerate(record.observations) if o.day == value and o.line is not None), None)
     if i is not None and i < len(record.observations):
         obs = record.observations[i]
         source = obs.source or record.source
@@ -616,7 +672,7 @@ def _finding(record: TransplantRecord, result: Classification, r: Result, shape:
         message=message,
         rule=str(shape.iri).rsplit("/", 1)[-1],
         category=shape.category,
-        location=_location(record, r.focus, shape),
+        location=_location(record, r.focus, shape, r.value),
     )
 
 
@@ -690,6 +746,18 @@ def _turtle(report: ValidationReport, fail_on: str) -> str:
         if r.value is not None:
             g.add((node, SH.value, r.value if isinstance(r.value, URIRef) else to_literal(r.value)))
         g.add((node, SH.resultMessage, Literal(r.message, lang="en")))
+    for f in report.findings:
+        if f.rule != READABLE_INPUT:
+            continue
+        node = BNode()
+        g.add((root, SH.result, node))
+        g.add((node, RDF.type, SH.ValidationResult))
+        focus = node_id("transplant", f.transplant_id) if f.transplant_id else Literal(f.location or "")
+        g.add((node, SH.focusNode, focus))
+        g.add((node, SH.resultSeverity, SH.Violation))
+        g.add((node, SH.sourceConstraintComponent, GK.ReadableInputConstraintComponent))
+        where = f"{f.location}: " if f.location else ""
+        g.add((node, SH.resultMessage, Literal(f"{where}field '{f.field}': {f.message}", lang="en")))
     g.add((root, GK.definitionProfile, Literal(report.profile, datatype=XSD.string)))
     return g.serialize(format="turtle")
 

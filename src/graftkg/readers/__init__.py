@@ -9,16 +9,21 @@ from graftkg.errors import InputError
 from graftkg.model import TransplantRecord
 from graftkg.readers.csv_bundle import read_bundle
 from graftkg.readers.rdf_input import RDF_SUFFIXES, read_rdf
+from graftkg.readers.refusals import Refusals
 
-__all__ = ["bundle_files", "read_inputs"]
+__all__ = ["Refusals", "bundle_files", "read_inputs"]
 
 
-def read_inputs(paths: Sequence[str | Path], *, lenient: bool = False) -> list[TransplantRecord]:
+def read_inputs(
+    paths: Sequence[str | Path], *, lenient: bool = False, refusals: Refusals | None = None
+) -> list[TransplantRecord]:
     """Read every input: CSV bundle folders, a ``transplants.csv`` + ``observations.csv`` pair, Turtle or JSON-LD.
 
     Raises :class:`InputError` on the first problem; nothing is returned from a partly read input.
     Transplant identifiers must be unique across all inputs. ``lenient`` keeps content problems (codes
-    outside the value sets, missing days or values) for validation to report; see :func:`read_bundle`.
+    outside the value sets, missing days or values, impossible values) for validation to report; see
+    :func:`read_bundle`. With ``refusals``, a bad record is listed there and left out (or, with its
+    ``keep_records``, its bad cells are), and only an unusable file raises; see :class:`Refusals`.
 
     Example:
         >>> [r.transplant_id for r in read_inputs(["examples/paper-patients/csv"])][:2]
@@ -33,13 +38,15 @@ def read_inputs(paths: Sequence[str | Path], *, lenient: bool = False) -> list[T
         if not path.exists():
             raise InputError("no such file or folder", path=str(path))
         if path.is_dir():
-            records.extend(read_bundle(path / "transplants.csv", path / "observations.csv", lenient=lenient))
+            records.extend(
+                read_bundle(path / "transplants.csv", path / "observations.csv", lenient=lenient, refusals=refusals)
+            )
         elif path.suffix.lower() == ".csv":
             if path.name in csv_files:
                 raise InputError(f"given twice: {path.name}", path=str(path))
             csv_files[path.name] = path
         elif path.suffix.lower() in RDF_SUFFIXES:
-            records.extend(read_rdf(path, lenient=lenient))
+            records.extend(read_rdf(path, lenient=lenient, refusals=refusals))
         else:
             raise InputError(
                 "unknown input type (expected a CSV bundle folder, transplants.csv + observations.csv, "
@@ -55,18 +62,28 @@ def read_inputs(paths: Sequence[str | Path], *, lenient: bool = False) -> list[T
             raise InputError("observations.csv given without transplants.csv", path=str(csv_files["observations.csv"]))
         if "observations.csv" not in csv_files:
             raise InputError("transplants.csv given without observations.csv", path=str(csv_files["transplants.csv"]))
-        records.extend(read_bundle(csv_files["transplants.csv"], csv_files["observations.csv"], lenient=lenient))
+        records.extend(
+            read_bundle(csv_files["transplants.csv"], csv_files["observations.csv"], lenient=lenient, refusals=refusals)
+        )
     seen: dict[str, TransplantRecord] = {}
+    kept: list[TransplantRecord] = []
     for record in records:
         if record.transplant_id in seen:
-            raise InputError(
+            error = InputError(
                 f"duplicate transplant_id '{record.transplant_id}' (also in {seen[record.transplant_id].source})",
                 path=record.source,
                 line=record.line,
                 field="transplant_id",
             )
+            if refusals is None:
+                raise error
+            refusals.add(error, record.transplant_id)
+            continue  # kept (validation): the first record of the identifier is checked
         seen[record.transplant_id] = record
-    return records
+        kept.append(record)
+    if refusals is not None and refusals.refused:
+        kept = [r for r in kept if r.transplant_id not in refusals.refused]
+    return kept
 
 
 def bundle_files(paths: Sequence[str | Path]) -> tuple[Path, Path] | None:

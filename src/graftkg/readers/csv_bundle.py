@@ -13,6 +13,8 @@ from graftkg.collector import paused
 from graftkg.errors import InputError
 from graftkg.facts import OBSERVATION_MEASURES
 from graftkg.model import Observation, TransplantRecord
+from graftkg.readers.limits import impossible_values
+from graftkg.readers.refusals import Refusals
 from graftkg.vocabulary import FIELD_VALUE_SETS, vocabulary
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -243,22 +245,28 @@ def _cells(reader: Any, name: str, width: int) -> Iterator[tuple[int, list[str]]
 _CellReader = Callable[[dict[str, Any], int, str], None]
 
 
-def _transplant_parser(header: list[str], path: str, lenient: bool) -> Callable[[int, list[str]], TransplantRecord]:
-    """A parser of ``transplants.csv`` rows with this header: ``(line, cells) -> TransplantRecord``.
+def _transplant_parser(
+    header: list[str], path: str, lenient: bool
+) -> Callable[[int, list[str], list[InputError] | None], TransplantRecord]:
+    """A parser of ``transplants.csv`` rows with this header: ``(line, cells, errors) -> TransplantRecord``.
 
-    Each column's reader is chosen once, from the header; cells are read in header order, so the
-    first bad cell of a row is the one reported.
+    Each column's reader is chosen once, from the header; cells are read in header order. With
+    ``errors`` None the first bad cell of a row raises; with a list, each bad cell's error is put in
+    it and the record is made without that cell (an empty identifier always raises).
 
     Example:
         >>> parse = _transplant_parser(["transplant_id", "graft_source", "death_day"], "t.csv", False)
-        >>> record = parse(2, ["T1", "PB", "40"])
+        >>> record = parse(2, ["T1", "PB", "40"], None)
         >>> record.graft_source, record.death_day, record.line
         ('PB', 40, 2)
+        >>> errors = []
+        >>> parse(3, ["T2", "PBSC", "forty"], errors).graft_source, [e.field for e in errors]
+        (None, ['graft_source', 'death_day'])
     """
     readers = [(i, _cell_reader(column, path, lenient)) for i, column in enumerate(header) if column != "transplant_id"]
     i_tid = header.index("transplant_id")
 
-    def parse(line: int, cells: list[str]) -> TransplantRecord:
+    def parse(line: int, cells: list[str], errors: list[InputError] | None) -> TransplantRecord:
         tid = cells[i_tid]
         if not tid:
             raise InputError("transplant_id is empty", path=path, line=line, field="transplant_id")
@@ -266,7 +274,13 @@ def _transplant_parser(header: list[str], path: str, lenient: bool) -> Callable[
         for i, read in readers:
             cell = cells[i]
             if cell:
-                read(values, line, cell)
+                if errors is None:
+                    read(values, line, cell)
+                    continue
+                try:
+                    read(values, line, cell)
+                except InputError as exc:
+                    errors.append(exc)
         record = TransplantRecord(tid, source=path, line=line)
         for name, value in values.items():  # not **values: matching keywords costs more than the rest
             setattr(record, name, value)
@@ -389,8 +403,22 @@ _SUPPORT_WITHOUT_VALUE = frozenset({"platelet_transfusion", "rbc_transfusion", "
 
 def _observation_parser(
     header: list[str], path: str, lenient: bool
-) -> Callable[[int, list[str]], tuple[str, Observation]]:
-    """A parser of ``observations.csv`` rows with this header: ``(line, cells) -> (transplant_id, Observation)``."""
+) -> Callable[[int, list[str], list[InputError] | None], tuple[str, Observation] | None]:
+    """A parser of ``observations.csv`` rows with this header: ``(line, cells, errors) -> (id, Observation)``.
+
+    With ``errors`` None the first bad cell of a row raises. With a list, the error of each bad cell
+    is put in it and the row gives None (an unknown measure ends the row's reading: its value cannot
+    be judged without it); an empty identifier always raises.
+
+    Example:
+        >>> parse = _observation_parser(["transplant_id", "day", "measure", "value"], "o.csv", False)
+        >>> tid, obs = parse(2, ["T1", "14", "ANC", "0.6"], None)
+        >>> tid, obs.day, obs.value
+        ('T1', 14, 0.6)
+        >>> errors = []
+        >>> parse(3, ["T1", "x", "ANC", "y"], errors), [e.field for e in errors]
+        (None, ['day', 'value'])
+    """
     vocab = vocabulary()
     at = {column: header.index(column) for column in header}
     i_tid, i_day, i_measure, i_value = at["transplant_id"], at["day"], at["measure"], at["value"]
@@ -403,54 +431,64 @@ def _observation_parser(
     days: dict[str, int] = {}  # cells read so far: days and values repeat across a file's rows
     values: dict[str, float] = {}
 
-    def parse(line: int, cells: list[str]) -> tuple[str, Observation]:
+    def parse(line: int, cells: list[str], errors: list[InputError] | None) -> tuple[str, Observation] | None:
         tid = cells[i_tid]
         if not tid:
             raise InputError("transplant_id is empty", path=path, line=line, field="transplant_id")
+        found = 0 if errors is None else len(errors)
         cell = cells[i_measure]
         measure = known_measures.get(cell)
         if measure is None:
-            raise InputError(
-                f"unknown measure '{cell}' (known: {', '.join(sorted(OBSERVATION_MEASURES))})",
-                path=path,
-                line=line,
-                field="measure",
+            _problem(
+                errors,
+                InputError(
+                    f"unknown measure '{cell}' (known: {', '.join(sorted(OBSERVATION_MEASURES))})",
+                    path=path,
+                    line=line,
+                    field="measure",
+                ),
             )
+            return None
         text = cells[i_day]
+        day: int | None = None
         if text:
-            day: int | None = days.get(text)
+            day = days.get(text)
             if day is None:
-                day = _parse_cell(days, text, integer, int, "is not a whole number", path, line, "day")
-        elif lenient:
-            day = None
-        else:
-            raise InputError("day is empty", path=path, line=line, field="day")
+                day = _read_cell(errors, days, text, integer, int, "is not a whole number", path, line, "day")
+        elif not lenient:
+            _problem(errors, InputError("day is empty", path=path, line=line, field="day"))
         cell = cells[i_value]
         obs = Observation(day, measure, None, None, None, None, None, line, path)
         if measure == "infection":
             if vocab.iri("infection", cell) is None and not (lenient and cell):
-                raise InputError(
-                    f"unknown pathogen '{cell}' (allowed: {', '.join(vocab.codes('infection'))})",
-                    path=path,
-                    line=line,
-                    field="value",
+                _problem(
+                    errors,
+                    InputError(
+                        f"unknown pathogen '{cell}' (allowed: {', '.join(vocab.codes('infection'))})",
+                        path=path,
+                        line=line,
+                        field="value",
+                    ),
                 )
             obs.code = cell
         elif cell:
             value = values.get(cell)
             if value is None:
-                value = _parse_cell(values, cell, number, float, "is not a number", path, line, "value")
+                value = _read_cell(errors, values, cell, number, float, "is not a number", path, line, "value")
             obs.value = value
         elif measure not in _SUPPORT_WITHOUT_VALUE and not lenient:
-            raise InputError(f"value is empty for measure {measure}", path=path, line=line, field="value")
+            _problem(errors, InputError(f"value is empty for measure {measure}", path=path, line=line, field="value"))
         if i_lineage is not None and cells[i_lineage]:
             lineage = cells[i_lineage]
             if vocab.iri("lineage", lineage) is None and not lenient:
-                raise InputError(
-                    f"unknown lineage '{lineage}' (allowed: {', '.join(vocab.codes('lineage'))})",
-                    path=path,
-                    line=line,
-                    field="lineage",
+                _problem(
+                    errors,
+                    InputError(
+                        f"unknown lineage '{lineage}' (allowed: {', '.join(vocab.codes('lineage'))})",
+                        path=path,
+                        line=line,
+                        field="lineage",
+                    ),
                 )
             obs.lineage = lineage
         if i_method is not None and cells[i_method]:
@@ -461,9 +499,39 @@ def _observation_parser(
             if shared is None and len(units) < _PARSED_CELLS:
                 shared = units[unit] = unit
             obs.unit = unit if shared is None else shared
+        if errors is not None and len(errors) > found:
+            return None
         return tid, obs
 
     return parse
+
+
+def _problem(errors: list[InputError] | None, error: InputError) -> None:
+    """Raise ``error``, or put it in ``errors`` when the reader goes on past bad cells."""
+    if errors is None:
+        raise error
+    errors.append(error)
+
+
+def _read_cell(
+    errors: list[InputError] | None,
+    cache: dict[str, Any],
+    text: str,
+    valid: Callable[[str], object],
+    convert: Callable[[str], Any],
+    problem: str,
+    path: str,
+    line: int,
+    field: str,
+) -> Any:
+    """:func:`_parse_cell`, or None with the error put in ``errors`` (see :func:`_problem`)."""
+    if errors is None:
+        return _parse_cell(cache, text, valid, convert, problem, path, line, field)
+    try:
+        return _parse_cell(cache, text, valid, convert, problem, path, line, field)
+    except InputError as exc:
+        errors.append(exc)
+        return None
 
 
 @paused()
@@ -473,13 +541,20 @@ def read_bundle(
     progress: Callable[[int], None] | None = None,
     *,
     lenient: bool = False,
+    refusals: Refusals | None = None,
 ) -> list[TransplantRecord]:
     """Read a CSV bundle. Raises :class:`InputError` naming file, line and field on the first problem.
 
     Unusable input (encoding, delimiter, cells that are not numbers, unknown columns or measures,
-    duplicate identifiers, rows of the wrong width) always raises. With ``lenient`` (validation),
-    content a registry check should report instead - codes outside the value sets, a malformed HLA
-    match, a missing day or value - is kept as submitted for the shapes to find.
+    duplicate identifiers, rows of the wrong width) always raises, and so does a value no record can
+    truly hold (a shape marked ``gk:refusedOnReading``, see :mod:`graftkg.readers.limits`). With
+    ``lenient`` (validation), content a registry check should report instead - codes outside the value
+    sets, a malformed HLA match, a missing day or value, an impossible value - is kept as submitted
+    for the shapes to find.
+
+    With ``refusals``, a bad row or cell raises only if the file itself is unusable (its encoding,
+    header, or a row of the wrong width); otherwise its error goes to ``refusals`` and the reading
+    goes on (see :class:`~graftkg.readers.refusals.Refusals`).
 
     Example:
         >>> records = read_bundle(Path("examples/paper-patients/csv/transplants.csv"),
@@ -487,12 +562,28 @@ def read_bundle(
         >>> records[0].graft_source, len(records[0].observations)
         ('PB', 27)
     """
-    records = read_transplants(transplants, observations, lenient=lenient)
-    read_observations(observations, records, lenient=lenient, progress=progress)
+    records = read_transplants(transplants, observations, lenient=lenient, refusals=refusals)
+    read_observations(observations, records, lenient=lenient, progress=progress, refusals=refusals)
+    if not lenient:
+        refuse_impossible(records, refusals)
     return list(records.values())
 
 
-def read_transplants(transplants: Path, observations: Path, *, lenient: bool = False) -> dict[str, TransplantRecord]:
+def refuse_impossible(records: dict[str, TransplantRecord], refusals: Refusals | None) -> None:
+    """Raise the first error of a value no record can truly hold, in record order; with ``refusals``,
+    refuse each transplant that holds one instead (see :mod:`graftkg.readers.limits`)."""
+    for tid in list(records):
+        for error in impossible_values(records[tid]):
+            if refusals is None:
+                raise error
+            refusals.add(error, tid)
+        if refusals is not None and tid in refusals.refused:
+            del records[tid]
+
+
+def read_transplants(
+    transplants: Path, observations: Path, *, lenient: bool = False, refusals: Refusals | None = None
+) -> dict[str, TransplantRecord]:
     """The first half of :func:`read_bundle`: the records of ``transplants.csv``, by identifier, without
     their observations (``observations`` must exist; it is read by :func:`read_observations`).
 
@@ -510,17 +601,46 @@ def read_transplants(transplants: Path, observations: Path, *, lenient: bool = F
     records: dict[str, TransplantRecord] = {}
     header, rows = _table(transplants, TRANSPLANT_COLUMNS, ["transplant_id"])
     parse = _transplant_parser(header, tpath, lenient)
+    if refusals is None:
+        for line, cells in rows:
+            record = parse(line, cells, None)
+            if record.transplant_id in records:
+                first = records[record.transplant_id].line
+                raise InputError(
+                    f"duplicate transplant_id '{record.transplant_id}' (first on line {first})",
+                    path=tpath,
+                    line=line,
+                    field="transplant_id",
+                )
+            records[record.transplant_id] = record
+        return records
+    first_line: dict[str, int] = {}  # every identifier read, refused or not
     for line, cells in rows:
-        record = parse(line, cells)
-        if record.transplant_id in records:
-            first = records[record.transplant_id].line
-            raise InputError(
-                f"duplicate transplant_id '{record.transplant_id}' (first on line {first})",
-                path=tpath,
-                line=line,
-                field="transplant_id",
+        errors: list[InputError] = []
+        try:
+            record = parse(line, cells, errors)
+        except InputError as exc:  # no identifier: the row names no transplant
+            refusals.add(exc, None)
+            continue
+        tid = record.transplant_id
+        if tid in first_line:
+            refusals.add(
+                InputError(
+                    f"duplicate transplant_id '{tid}' (first on line {first_line[tid]})",
+                    path=tpath,
+                    line=line,
+                    field="transplant_id",
+                ),
+                tid,
             )
-        records[record.transplant_id] = record
+            if tid in refusals.refused:
+                records.pop(tid, None)
+            continue
+        first_line[tid] = line
+        for error in errors:
+            refusals.add(error, tid)
+        if tid not in refusals.refused:
+            records[tid] = record
     return records
 
 
@@ -532,6 +652,7 @@ def read_observations(
     lenient: bool = False,
     owned: Container[str] | None = None,
     progress: Callable[[int], None] | None = None,
+    refusals: Refusals | None = None,
 ) -> None:
     """The second half of :func:`read_bundle`: append each row of ``observations.csv`` to its record.
 
@@ -540,6 +661,10 @@ def read_observations(
     checked), and a row naming no transplant of ``records`` raises as always. Processes that each own
     a share of the transplants therefore read one file in parallel: each raises the first error of
     the rows it reads, so the first of their errors, by line, is the error :func:`read_bundle` raises.
+
+    With ``refusals``, a bad row goes there instead of raising: without ``keep_records`` its
+    transplant is refused (removed from ``records``, and its other rows passed over); with it, the row
+    is left out. A row naming a transplant that is not in ``records`` (nor refused) is such a row.
 
     Example:
         >>> folder = Path("examples/paper-patients/csv")
@@ -561,8 +686,11 @@ def read_observations(
         observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS, None if owned is None else others
     )
     parse = _observation_parser(header, opath, lenient)
+    if refusals is not None:
+        _read_observations_past_errors(rows, parse, records, opath, header.index("transplant_id"), refusals, progress)
+        return
     for n, (line, cells) in enumerate(rows):
-        tid, obs = parse(line, cells)
+        tid, obs = parse(line, cells, None)  # type: ignore[misc]  # without errors, a row always gives one
         found = records.get(tid)
         if found is None:
             raise InputError(
@@ -571,6 +699,47 @@ def read_observations(
         found.observations.append(obs)
         if progress is not None and n % 500_000 == 0 and n:
             progress(n)
+
+
+def _read_observations_past_errors(
+    rows: Iterable[tuple[int, list[str]]],
+    parse: Callable[[int, list[str], list[InputError] | None], tuple[str, Observation] | None],
+    records: dict[str, TransplantRecord],
+    opath: str,
+    i_tid: int,
+    refusals: Refusals,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """:func:`read_observations` with ``refusals``."""
+    refused = refusals.refused
+    for n, (line, cells) in enumerate(rows):
+        if progress is not None and n % 500_000 == 0 and n:
+            progress(n)
+        tid = cells[i_tid]
+        if tid in refused:
+            continue
+        errors: list[InputError] = []
+        try:
+            parsed = parse(line, cells, errors)
+        except InputError as exc:  # no identifier: the row names no transplant
+            refusals.add(exc, None)
+            continue
+        found = records.get(tid)
+        if found is None:
+            refusals.add(
+                InputError(
+                    f"transplant_id '{tid}' is not in transplants.csv", path=opath, line=line, field="transplant_id"
+                ),
+                None,
+            )
+            continue
+        if parsed is None:
+            for error in errors:
+                refusals.add(error, tid)
+            if tid in refused:
+                del records[tid]
+            continue
+        found.observations.append(parsed[1])
 
 
 def write_bundle_records(records: Iterable[TransplantRecord], outdir: str | Path) -> Path:

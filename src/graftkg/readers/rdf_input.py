@@ -11,6 +11,8 @@ from rdflib.term import Node
 from graftkg.errors import InputError
 from graftkg.model import Observation, TransplantRecord
 from graftkg.rdf import GK, RDF, to_python
+from graftkg.readers.limits import impossible_values
+from graftkg.readers.refusals import Refusals
 from graftkg.vocabulary import vocabulary
 
 RDF_SUFFIXES = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".json": "json-ld"}
@@ -202,11 +204,14 @@ def _parse_jsonld(graph: Graph, path: Path) -> None:
     graph.parse(data=json.dumps(doc), format="json-ld", base=path.resolve().as_uri())
 
 
-def read_rdf(path: Path, *, lenient: bool = False) -> list[TransplantRecord]:
+def read_rdf(path: Path, *, lenient: bool = False, refusals: Refusals | None = None) -> list[TransplantRecord]:
     """Read transplants described in RDF with the ontology's terms (one ``gk:Transplant`` each).
 
     With ``lenient`` (validation), a text where a value-set term belongs (``gk:graftSource "PBSC"``)
-    is kept as submitted for the shapes to report, as a lenient CSV read keeps an unknown code.
+    is kept as submitted for the shapes to report, as a lenient CSV read keeps an unknown code, and
+    so is a value no record can truly hold (see :mod:`graftkg.readers.limits`), which otherwise
+    raises. With ``refusals``, a transplant with an error is left out and its error listed there
+    (with ``keep_records`` too: a node that cannot be read cannot be kept in part).
 
     Example:
         >>> len(read_rdf(Path("examples/paper-patients/paper-patients.ttl")))
@@ -228,4 +233,18 @@ def read_rdf(path: Path, *, lenient: bool = False) -> list[TransplantRecord]:
     nodes = sorted(graph.subjects(RDF.type, GK.Transplant), key=str)
     if not nodes:
         raise InputError("no gk:Transplant found", path=str(path))
-    return [reader.transplant(n) for n in nodes]
+    records = []
+    for node in nodes:
+        try:
+            record = reader.transplant(node)
+            if not lenient:
+                for error in impossible_values(record):
+                    raise error
+        except InputError as exc:
+            if refusals is None:
+                raise
+            tid = graph.value(node, GK.identifier)
+            refusals.add(exc, str(tid) if tid is not None else None)
+            continue
+        records.append(record)
+    return records
