@@ -113,3 +113,15 @@ def test_readme_validate_example_is_current() -> None:
     )
     assert run.returncode == 1
     assert run.stdout == _readme_output_after(command)
+
+
+def test_readme_classify_refusal_example_is_current() -> None:
+    command = "graftkg classify examples/invalid-submission"
+    run = subprocess.run(
+        [sys.executable, "-m", "graftkg", *command.split()[1:]], cwd=ROOT, capture_output=True, text=True
+    )
+    assert run.returncode == 1
+    readme = (ROOT / "README.md").read_text()
+    start = readme.index("```sh\n" + command + "\n```\n```\n") + len("```sh\n" + command + "\n```\n```\n")
+    assert run.stderr == readme[start : readme.index("```", start)]
+    assert [line.split()[0] for line in run.stdout.splitlines()[1:]] == ["P1-T1", "P1-T2", "P3-T1", "P4-T1", "P5-T1"]

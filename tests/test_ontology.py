@@ -150,3 +150,33 @@ def test_jsonld_context_covers_every_property() -> None:
         plain = (None, XSD.string, RDF.PlainLiteral)
         expected = None if declared in plain else "xsd:" + str(declared).split("#")[1]
         assert ctx[name]["@id"] == f"gk:{name}" and ctx[name].get("@type") == expected, name
+
+
+def test_no_name_stands_for_two_members_of_a_value_set() -> None:
+    """The names a reader accepts for a code - the code, rdfs:label and skos:altLabel, in any letter
+    case - each name one member of each value set; every skos:altLabel is on a value-set member."""
+    from graftkg.vocabulary import FIELD_VALUE_SETS
+
+    graph = load_ontology()
+    members_of: dict[URIRef, set[URIRef]] = {}
+    for cls in set(FIELD_VALUE_SETS.values()):
+        members = set()
+        for c in graph.transitive_subjects(RDFS.subClassOf, cls):
+            members |= {m for m in graph.subjects(RDF.type, c) if (m, GK.code, None) in graph}
+            if c != cls and cls == GK.Outcome and (c, GK.code, None) in graph:
+                members.add(c)
+        members_of[cls] = members  # type: ignore[assignment]
+        names: dict[str, set[URIRef]] = {}
+        for m in members:
+            for prop in (GK.code, RDFS.label, SKOS.altLabel):
+                for name in graph.objects(m, prop):
+                    names.setdefault(str(name).casefold(), set()).add(m)  # type: ignore[arg-type]
+        shared = {n: sorted(ms) for n, ms in names.items() if len(ms) > 1}
+        # a code may equal another member's label in another case only if the code is that member's
+        codes = {str(graph.value(m, GK.code)).casefold(): m for m in members}
+        clashes = {n: ms for n, ms in shared.items() if n not in codes}
+        assert not clashes, (cls, clashes)
+    labelled = {s for s in graph.subjects(SKOS.altLabel, None)}
+    assert labelled and labelled <= set().union(*members_of.values())
+    abbreviations = {str(o) for o in graph.objects(None, SKOS.altLabel)}
+    assert {"CsA", "MTX", "Cy", "Flu", "Bu", "Mel", "TT", "Tac", "haplo"} <= abbreviations

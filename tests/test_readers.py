@@ -455,3 +455,34 @@ def test_measures_and_units_are_shared_string_objects(tmp_path: Path) -> None:
         if o.unit is not None:
             by_value.setdefault(o.unit, set()).add(id(o.unit))
     assert {"ANC", "PLT", "10*9/L"} <= set(by_value) and all(len(ids) == 1 for ids in by_value.values()), by_value
+
+
+def test_registry_abbreviations_read_as_the_codes_they_stand_for(tmp_path: Path) -> None:
+    """``CsA;MTX``, ``Flu;Bu;ATG``, ``haplo`` and ``pb`` are the ontology's names of codes (skos:altLabel,
+    rdfs:label, or a code in another letter case): read as those codes, by the strict and lenient readers."""
+    lines = (BUNDLE / "transplants.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    for column, text in (
+        ("gvhd_prophylaxis", "CsA; MTX"),
+        ("conditioning_agents", "Flu;BU;anti-thymocyte globulin"),
+        ("donor_type", "haplo"),
+        ("graft_source", "pb"),
+    ):
+        cells[header.index(column)] = text
+    lines[1] = ",".join(cells)
+    path = _bundle(tmp_path, "\n".join(lines) + "\n")
+    for lenient in (False, True):
+        record = next(r for r in read_inputs([path], lenient=lenient) if r.transplant_id == "P1-T1")
+        assert record.gvhd_prophylaxis == ["cyclosporine", "methotrexate"]
+        assert record.conditioning_agents == ["fludarabine", "busulfan", "ATG"]
+        assert (record.donor_type, record.graft_source) == ("haploidentical", "PB")
+    from graftkg.validate import validate_paths
+
+    assert not [f for f in validate_paths([path]).findings if f.rule.endswith("ValueSet")]
+    # a name of no code is still refused, naming the column
+    cells[header.index("gvhd_prophylaxis")] = "CsA;aspirin"
+    lines[1] = ",".join(cells)
+    path = _bundle(tmp_path / "again", "\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"transplants\.csv:2: field 'gvhd_prophylaxis': unknown code 'aspirin'"):
+        read_inputs([path])

@@ -7,7 +7,7 @@ from functools import lru_cache
 from rdflib import Graph, Literal, URIRef
 
 from graftkg.ontology import DEFAULT_PROFILE, load_ontology
-from graftkg.rdf import GK, RDF, RDFS, canonical
+from graftkg.rdf import GK, RDF, RDFS, SKOS, canonical
 
 #: coded field of a transplant record -> the ontology class whose members' gk:code it takes.
 FIELD_VALUE_SETS: dict[str, URIRef] = {
@@ -34,12 +34,19 @@ FIELD_VALUE_SETS: dict[str, URIRef] = {
 class Vocabulary:
     """Codes and IRIs of the ontology's value sets.
 
+    A code is written as the ontology's ``gk:code``, or as one of the member's other names there: its
+    ``rdfs:label`` or a ``skos:altLabel`` (a registry's abbreviation, ``CsA`` for ciclosporin), in any
+    letter case. :meth:`code_for` gives the code of either; no name stands for two members of one
+    value set (``tests/test_ontology.py`` holds the ontology to that).
+
     Example:
         >>> v = vocabulary()
         >>> v.iri("graft_source", "UCB")
         rdflib.term.URIRef('https://w3id.org/graftkg/UCB')
         >>> v.code(GK.UCB)
         'UCB'
+        >>> v.code_for("gvhd_prophylaxis", "CsA"), v.code_for("conditioning_agents", "FLU")
+        ('cyclosporine', 'fludarabine')
     """
 
     def __init__(self, graph: Graph) -> None:
@@ -61,6 +68,16 @@ class Vocabulary:
                 if c != cls and isinstance(c, URIRef) and c in self._code_of and cls == GK.Outcome:
                     members[self._code_of[c]] = canonical(c)
             self._codes[cls] = members
+        # every name of a member, case-folded -> its code (a code stands for itself, whatever its case)
+        self._names: dict[URIRef, dict[str, str]] = {}
+        for cls, members in self._codes.items():
+            names: dict[str, str] = {}
+            for code, member in members.items():
+                for name in (code, *graph.objects(member, RDFS.label), *graph.objects(member, SKOS.altLabel)):
+                    names.setdefault(str(name).casefold(), code)
+            for code in members:  # a code wins over another member's label
+                names[code.casefold()] = code
+            self._names[cls] = names
 
     def codes(self, field: str) -> list[str]:
         """The codes field ``field`` accepts, sorted."""
@@ -69,6 +86,19 @@ class Vocabulary:
     def iri(self, field: str, code: str) -> URIRef | None:
         """The IRI of ``code`` in ``field``'s value set, or None when the code is not in it."""
         return self._codes[FIELD_VALUE_SETS[field]].get(code)
+
+    def code_for(self, field: str, text: str) -> str | None:
+        """The code ``text`` names in ``field``'s value set: itself, or the code of the member it is a
+        name of (see the class docstring); None when it names none."""
+        cls = FIELD_VALUE_SETS[field]
+        if text in self._codes[cls]:
+            return text
+        return self._names[cls].get(text.casefold())
+
+    def synonyms(self, field: str) -> dict[str, str]:
+        """Every name ``field`` accepts besides its codes (case-folded), with the code it stands for."""
+        cls = FIELD_VALUE_SETS[field]
+        return {n: c for n, c in self._names[cls].items() if n not in {k.casefold() for k in self._codes[cls]}}
 
     def code(self, iri: URIRef) -> str | None:
         """The code of a value-set member or coded class."""

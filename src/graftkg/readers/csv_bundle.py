@@ -334,20 +334,24 @@ def _cell_reader(column: str, path: str, lenient: bool) -> _CellReader:
     if column in LIST_FIELDS:
 
         def codes(values: dict[str, Any], line: int, cell: str) -> None:
-            items = [c.strip() for c in cell.split(";") if c.strip()]
-            if not lenient:
-                for item in items:
-                    if vocab.iri(column, item) is None:
+            items = []
+            for text in cell.split(";"):
+                item = text.strip()
+                if item:
+                    code = vocab.code_for(column, item)
+                    if code is None and not lenient:
                         raise unknown(item, line)
+                    items.append(item if code is None else code)
             values[column] = items
 
         return codes
     if column in CODE_FIELDS:
 
         def code(values: dict[str, Any], line: int, cell: str) -> None:
-            if not lenient and vocab.iri(column, cell) is None:
+            code = vocab.code_for(column, cell)
+            if code is None and not lenient:
                 raise unknown(cell, line)
-            values[column] = cell
+            values[column] = cell if code is None else code
 
         return code
     if column == "hla_match" and not lenient:
@@ -460,7 +464,10 @@ def _observation_parser(
         cell = cells[i_value]
         obs = Observation(day, measure, None, None, None, None, None, line, path)
         if measure == "infection":
-            if vocab.iri("infection", cell) is None and not (lenient and cell):
+            pathogen = vocab.code_for("infection", cell) if cell else None
+            if pathogen is not None:
+                cell = pathogen
+            elif not (lenient and cell):
                 _problem(
                     errors,
                     InputError(
@@ -480,7 +487,10 @@ def _observation_parser(
             _problem(errors, InputError(f"value is empty for measure {measure}", path=path, line=line, field="value"))
         if i_lineage is not None and cells[i_lineage]:
             lineage = cells[i_lineage]
-            if vocab.iri("lineage", lineage) is None and not lenient:
+            known = vocab.code_for("lineage", lineage)
+            if known is not None:
+                lineage = known
+            elif not lenient:
                 _problem(
                     errors,
                     InputError(

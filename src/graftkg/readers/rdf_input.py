@@ -71,9 +71,9 @@ class _Reader:
     def convert(self, node: Node, prop: URIRef, value: Node, kind: Any, field: str) -> Any:
         if kind in ("code", "outcome"):
             if kind == "outcome" and isinstance(value, Literal):
-                text = str(value)
-                if self.vocab.iri("reported_outcome", text) is None:
-                    raise self.fail(node, prop, f"unknown outcome '{text}'")
+                text = self.vocab.code_for("reported_outcome", str(value))
+                if text is None:
+                    raise self.fail(node, prop, f"unknown outcome '{value}'")
                 return text
             code = self.vocab.code(value) if isinstance(value, URIRef) else None
             if code is None:
