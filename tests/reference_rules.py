@@ -26,6 +26,8 @@ class Reference:
     chimerism: str | None
     autologous_reconstitution: bool
     late_neutrophil_recovery: bool
+    #: every finding, by code (the two above among them)
+    findings: frozenset[str] = frozenset()
 
 
 def _test(defs: Definitions, datatype: str, value: float) -> bool:
@@ -88,6 +90,7 @@ def reference(record: TransplantRecord, defs: Definitions) -> Reference:
                 own.chimerism if len({c.chimerism for c in cases}) == 1 else None,
                 all(c.autologous_reconstitution for c in cases),
                 all(c.late_neutrophil_recovery for c in cases),
+                frozenset.intersection(*(c.findings for c in cases)),  # what holds under every source
             )
         return own
     return _one(record, defs, defs.window_last_day[record.graft_source])
@@ -202,4 +205,27 @@ def _one(record: TransplantRecord, defs: Definitions, window: int | None) -> Ref
     if latest is not None:
         status = "full_donor" if full(latest) else "donor_loss" if lost(latest) else "mixed"
     autologous = lost(latest) and ((primary and recovered) or (secondary and again))
-    return Reference(outcome, n_day, p_day, status, autologous, n_day is not None and fail_by_w)
+    late = n_day is not None and fail_by_w
+    findings = set()
+    if autologous:
+        findings.add("autologous_reconstitution")
+    if late:
+        findings.add("late_neutrophil_recovery")
+    dsa = [v for v in [record.dsa_max_mfi] + [o.value for o in record.observations if o.measure == "dsa_mfi"] if v]
+    if (primary or secondary) and any(_test(defs, "DSAPositiveMFI", v) for v in dsa):
+        findings.add("graft_rejection")  # any DSA test, pre-transplant ones too: their antibodies reject
+    if outcome == "poor_graft_function":
+        prompt = by_w and p_day is not None  # both lineages recovered: the counts fell after it
+        findings.add("secondary_poor_graft_function" if prompt else "primary_poor_graft_function")
+    if outcome == "not_evaluable":  # its reasons: the data missing, else a course no definition covers
+        if known and n_day is None and n_not_before is not None and n_not_before <= window:
+            findings.add("window_not_reached")
+        if fail_by_w and by_window is None:
+            findings.add("chimerism_not_assessed")
+        if n_day is None and n_not_before is None:
+            findings.add("neutrophil_data_missing")
+        if not known:
+            findings.add("graft_source_missing")
+        if not findings - {"late_neutrophil_recovery"}:
+            findings.add("outside_definitions")
+    return Reference(outcome, n_day, p_day, status, autologous, late, frozenset(findings))

@@ -24,6 +24,7 @@ NOT_EVALUABLE_REASONS = {
     "chimerism_not_assessed",
     "graft_source_missing",
     "neutrophil_data_missing",
+    "outside_definitions",
 }
 BAD = [
     re.compile(r"\bno has\b"),
@@ -82,7 +83,12 @@ def test_reasons_for_not_evaluable_appear_only_beside_it(records: list[Transplan
         if r.outcome != "not_evaluable" and set(r.findings) & NOT_EVALUABLE_REASONS
     ]
     assert not misplaced, misplaced[:10]
-    assert any(r.outcome == "not_evaluable" and set(r.findings) & NOT_EVALUABLE_REASONS for r in results)
+    # and every not-evaluable transplant says why
+    unexplained = [
+        r.transplant_id for r in results if r.outcome == "not_evaluable" and not set(r.findings) & NOT_EVALUABLE_REASONS
+    ]
+    assert not unexplained, unexplained[:10]
+    assert any(r.outcome == "not_evaluable" and "outside_definitions" in r.findings for r in results)
 
 
 def test_no_graft_source_explains_the_case_analysis(records: list[TransplantRecord]) -> None:

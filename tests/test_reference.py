@@ -48,6 +48,8 @@ def records(draw: st.DrawFn) -> TransplantRecord:
     ]
     for _ in range(draw(st.integers(0, 2))):
         obs.append(Observation(draw(DAYS) - draw(st.sampled_from([6, 7, 8])), "platelet_transfusion", None))
+    if draw(st.booleans()):  # donor-specific antibodies, at the threshold and around it
+        obs.append(Observation(draw(DAYS), "dsa_mfi", draw(st.sampled_from([0.0, 1500.0, 1500.5, 8000.0]))))
     obs = draw(st.permutations(obs))  # unsorted rows
     never = draw(st.booleans()) and not any(o.measure == "ANC" for o in obs)
     return TransplantRecord(
@@ -57,6 +59,7 @@ def records(draw: st.DrawFn) -> TransplantRecord:
         reported_neutrophil_recovery_day=None if never else draw(st.one_of(st.none(), DAYS.filter(lambda d: d > 0))),
         reported_neutrophil_never=never,
         last_follow_up_day=draw(st.one_of(st.none(), st.sampled_from([20, 27, 28, 41, 42, 100]))),
+        dsa_max_mfi=draw(st.one_of(st.none(), st.sampled_from([1500.0, 2000.0]))),
         observations=list(obs),
     )
 
@@ -76,3 +79,4 @@ def test_classify_agrees_with_the_reference(profile: str, record: TransplantReco
     ), got.explanation
     assert ("autologous_reconstitution" in got.findings) == want.autologous_reconstitution, got.explanation
     assert ("late_neutrophil_recovery" in got.findings) == want.late_neutrophil_recovery, got.explanation
+    assert sorted(got.findings) == sorted(want.findings), got.explanation

@@ -291,7 +291,7 @@ class Not(ClassExpr):
 
     def explain(self, ctx: Context, node: URIRef, labels: Labels, out: list[str]) -> None:
         if isinstance(self.item, Named):
-            out.append("not " + labels.label(self.item.iri))
+            out.append(labels.not_member(self.item.iri))
 
 
 @dataclass(eq=False)
@@ -402,6 +402,10 @@ class Labels:
     def absent(self, prop: Node) -> str:
         """The sentence saying a node has no value for ``prop`` (``gk:absentClause``, else "no <label>")."""
         return self._absent.get(prop) or f"no {self.label(prop).removeprefix('has ')}"
+
+    def not_member(self, cls: Node) -> str:
+        """The sentence saying a node is not in class ``cls`` (``gk:absentClause``, else "not <label>")."""
+        return self._absent.get(cls) or f"not {self.label(cls)}"
 
     def is_value_set(self, iri: Node) -> bool:
         return iri in self._value_set

@@ -70,14 +70,16 @@ class Vocabulary:
             self._codes[cls] = members
         # every name of a member, case-folded -> its code (a code stands for itself, whatever its case)
         self._names: dict[URIRef, dict[str, str]] = {}
-        for cls, members in self._codes.items():
+        for value_set, in_set in self._codes.items():
             names: dict[str, str] = {}
-            for code, member in members.items():
-                for name in (code, *graph.objects(member, RDFS.label), *graph.objects(member, SKOS.altLabel)):
-                    names.setdefault(str(name).casefold(), code)
-            for code in members:  # a code wins over another member's label
-                names[code.casefold()] = code
-            self._names[cls] = names
+            for member_code, member in in_set.items():
+                names.setdefault(member_code.casefold(), member_code)
+                for prop in (RDFS.label, SKOS.altLabel):
+                    for name in graph.objects(member, prop):
+                        names.setdefault(str(name).casefold(), member_code)
+            for member_code in in_set:  # a code wins over another member's label
+                names[member_code.casefold()] = member_code
+            self._names[value_set] = names
 
     def codes(self, field: str) -> list[str]:
         """The codes field ``field`` accepts, sorted."""
