@@ -34,6 +34,8 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 COMPILED = [
     "graftkg/model.py",
     "graftkg/readers/csv_bundle.py",
+    "graftkg/readers/limits.py",
+    "graftkg/readers/refusals.py",
     "graftkg/derive.py",
     "graftkg/owlexpr.py",
     "graftkg/reason.py",

@@ -161,14 +161,32 @@ def _fails(limit: Limit, record: TransplantRecord, value: float | int) -> str | 
 
 
 @lru_cache(maxsize=1)
-def _plan() -> tuple[tuple[Limit, ...], dict[str, tuple[Limit, ...]]]:
-    """The limits on transplant fields, and those on observations by measure."""
+def _plan() -> tuple[
+    tuple[Limit, ...], dict[str, tuple[Limit, ...]], dict[str, tuple[float, float, float, float, float]]
+]:
+    """The limits on transplant fields; those on observations by measure; and, by measure, the
+    bounds they come to - ``(lowest day, highest day, lowest value, highest value, after death
+    checked)`` - that let an observation within them pass without a look at each limit."""
     by_measure: dict[str, list[Limit]] = {}
     for limit in limits():
         for m in sorted(limit.measures or ()):
             by_measure.setdefault(m, []).append(limit)
     own = tuple(x for x in limits() if x.measures is None or x.column in _RECORD_AS_OBSERVATION)
-    return own, {m: tuple(v) for m, v in by_measure.items()}
+    inf = float("inf")
+    bounds: dict[str, tuple[float, float, float, float, float]] = {}
+    for m, ls in by_measure.items():
+        days = [x for x in ls if x.attribute == "day"]
+        values = [x for x in ls if x.attribute == "value"]
+        bounds[m] = (
+            max((x.low for x in days if x.low is not None), default=-inf),
+            min((x.high for x in days if x.high is not None), default=inf),
+            max((x.low for x in values if x.low is not None), default=-inf),
+            min((x.high for x in values if x.high is not None), default=inf),
+            float(any(x.not_after == "death_day" for x in days)),
+        )
+        if any(x.not_after not in (None, "death_day") for x in ls) or any(x.not_after for x in values):
+            bounds.pop(m)  # a comparison the quick test does not make: every limit is looked at
+    return own, {m: tuple(v) for m, v in by_measure.items()}, bounds
 
 
 def impossible_values(record: TransplantRecord) -> Iterator[InputError]:
@@ -182,7 +200,7 @@ def impossible_values(record: TransplantRecord) -> Iterator[InputError]:
         >>> [str(e) for e in impossible_values(r)]
         ["o.csv:9: field 'day': an observation is dated after the death day: 45 > 30 (rule ObservationsBeforeDeath)"]
     """
-    checks, by_measure = _plan()
+    checks, by_measure, bounds = _plan()
     for limit in checks:
         if limit.measures is None:
             value = getattr(record, limit.attribute)
@@ -192,7 +210,15 @@ def impossible_values(record: TransplantRecord) -> Iterator[InputError]:
             problem = _fails(limit, record, record.dsa_max_mfi)
             if problem is not None:
                 yield _error(problem, limit, record.source, record.line)
+    death = record.death_day
     for obs in record.observations:
+        quick = bounds.get(obs.measure)
+        if quick is not None:  # the usual case: within every bound, nothing to look at
+            day, value = obs.day, obs.value
+            if (
+                day is None or (quick[0] <= day <= quick[1] and not (quick[4] and death is not None and day > death))
+            ) and (value is None or quick[2] <= value <= quick[3]):
+                continue
         for limit in by_measure.get(obs.measure, ()):
             value = obs.day if limit.attribute == "day" else obs.value
             if value is not None and (problem := _fails(limit, record, value)) is not None:
