@@ -51,14 +51,17 @@ def context() -> dict[str, Any]:
 
 
 def to_jsonld(graph: Graph) -> str:
-    """Serialise ``graph`` as compact JSON-LD that refers to the published context by its URL.
+    """Serialise ``graph`` as compact JSON-LD with graftkg's context written out in it, so that any
+    JSON-LD processor reads it without a network (the published copy is at :data:`CONTEXT_URL`).
 
     Example:
-        >>> json.loads(to_jsonld(records_to_graph([TransplantRecord("T1", graft_source="PB")])))["@context"]
-        'https://w3id.org/graftkg/context.jsonld'
+        >>> doc = json.loads(to_jsonld(records_to_graph([TransplantRecord("T1", graft_source="PB")])))
+        >>> doc["@context"]["graftSource"], doc["@graph"][0]["graftSource"]
+        ({'@id': 'gk:graftSource', '@type': '@vocab'}, 'PB')
     """
-    doc = json.loads(graph.serialize(format="json-ld", context=context(), auto_compact=True))
-    doc["@context"] = CONTEXT_URL
+    ctx = context()
+    doc = json.loads(graph.serialize(format="json-ld", context=ctx, auto_compact=True))
+    doc["@context"] = ctx
     if isinstance(doc.get("@graph"), list):
         doc["@graph"].sort(key=lambda node: str(node.get("@id", "")))
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -38,6 +38,19 @@ class InputError(GraftkgError):
         super().__init__(f"{where}: {message}")
 
 
+def excerpt(text: str, limit: int = 40) -> str:
+    """A short, escaped excerpt of ``text`` for an error message: control characters escaped, and
+    at most ``limit`` characters of it (then its length), so that a message never echoes a whole file
+    or a terminal escape sequence.
+
+    Example:
+        >>> print(excerpt("P1" + chr(27) + "[31m"), excerpt("9" * 100))
+        P1\\x1b[31m 9999999999999999999999999999999999999999... (100 characters)
+    """
+    shown = _one_line(text[:limit])
+    return shown if len(text) <= limit else f"{shown}... ({len(text)} characters)"
+
+
 def _one_line(text: str) -> str:
     """Escape line breaks and other control characters, so that an error stays on one line.
 

@@ -8,7 +8,7 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from graftkg.errors import InputError
+from graftkg.errors import InputError, excerpt
 from graftkg.model import Observation, TransplantRecord
 from graftkg.rdf import GK, RDF, to_python
 from graftkg.readers.limits import impossible_values
@@ -185,23 +185,73 @@ class _Reader:
 
 
 def _parse_jsonld(graph: Graph, path: Path) -> None:
-    """Parse JSON-LD, using the bundled copy of graftkg's published context instead of fetching it."""
+    """Parse JSON-LD without any network or file access beyond ``path``: graftkg's published context
+    is replaced by its bundled copy, and any other context that is not written out in the document
+    (a remote or ``file:`` IRI, at the top, in a list, nested in a node, scoped in a term definition or
+    brought in by ``@import``) is refused with a located error, before rdflib sees the document."""
     import json
 
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    graph.parse(data=json.dumps(local_contexts(doc, str(path))), format="json-ld", base=path.resolve().as_uri())
+
+
+def local_contexts(node: Any, path: str) -> Any:
+    """``node`` (parsed JSON-LD) with every ``@context`` made local (see :func:`_context`).
+
+    Example:
+        >>> from graftkg.convert import CONTEXT_URL
+        >>> local_contexts({"@context": CONTEXT_URL, "@id": "x"}, "in.jsonld")["@context"]["gk"]
+        'https://w3id.org/graftkg/'
+        >>> try:
+        ...     local_contexts({"@graph": [{"@context": "http://example.org/c"}]}, "in.jsonld")
+        ... except InputError as exc:
+        ...     print(str(exc)[:81])
+        in.jsonld: field '@context': refused: the context 'http://example.org/c' would be
+    """
+    if isinstance(node, list):
+        return [local_contexts(item, path) for item in node]
+    if isinstance(node, dict):
+        return {
+            key: _context(value, path) if key == "@context" else local_contexts(value, path)
+            for key, value in node.items()
+        }
+    return node
+
+
+def _context(ctx: Any, path: str) -> Any:
+    """One ``@context`` value, made local: graftkg's own IRI becomes its bundled copy; an object is kept,
+    its scoped contexts and ``@import`` made local in turn; any other IRI raises."""
     from graftkg.convert import CONTEXT_URL, context
 
-    doc = json.loads(path.read_text(encoding="utf-8"))
-
-    def local(ctx: Any) -> Any:
+    if ctx is None:
+        return None
+    if isinstance(ctx, str):
         if ctx == CONTEXT_URL:
             return context()
-        if isinstance(ctx, list):
-            return [local(c) for c in ctx]
-        return ctx
-
-    if isinstance(doc, dict) and "@context" in doc:
-        doc["@context"] = local(doc["@context"])
-    graph.parse(data=json.dumps(doc), format="json-ld", base=path.resolve().as_uri())
+        raise InputError(
+            f"refused: the context '{excerpt(ctx)}' would be read from outside the file; write the context out in "
+            f"the document, or name {CONTEXT_URL}",
+            path=path,
+            field="@context",
+        )
+    if isinstance(ctx, list):
+        return [_context(item, path) for item in ctx]
+    if isinstance(ctx, dict):
+        out: dict[str, Any] = {}
+        imported = ctx.get("@import")
+        if imported is not None:  # JSON-LD 1.1: the imported context's terms, then this object's own
+            local = _context(imported, path)
+            if not isinstance(local, dict):
+                raise InputError("@import must name a context", path=path, field="@context")
+            out.update(local)
+        for key, value in ctx.items():
+            if key == "@import":
+                continue
+            if isinstance(value, dict) and "@context" in value:  # a term definition with a scoped context
+                value = {**value, "@context": _context(value["@context"], path)}
+            out[key] = value
+        return out
+    raise InputError("@context must be an IRI, an object or a list of them", path=path, field="@context")
 
 
 def read_rdf(path: Path, *, lenient: bool = False, refusals: Refusals | None = None) -> list[TransplantRecord]:
@@ -226,6 +276,8 @@ def read_rdf(path: Path, *, lenient: bool = False, refusals: Refusals | None = N
             _parse_jsonld(graph, path)
         else:
             graph.parse(path, format=fmt)
+    except InputError:
+        raise
     except Exception as exc:  # rdflib raises many types for bad syntax
         message = " ".join(str(exc).split())[:300] or type(exc).__name__
         raise InputError(f"not valid {fmt}: {message}", path=str(path)) from None
