@@ -70,7 +70,10 @@ def _documents(remote: str, tmp_path: Path) -> dict[str, object]:
         "in a list": {"@context": [CONTEXT_URL, remote], **_node()},
         "nested in a node": {"@context": CONTEXT_URL, "@graph": [_node(**{"@context": remote})]},
         "@import": {"@context": {"@version": 1.1, "@import": remote}, **_node()},
-        "scoped in a term": {"@context": {"@version": 1.1, "t": {"@id": "http://e.org/t", "@context": remote}}, **_node()},
+        "scoped in a term": {
+            "@context": {"@version": 1.1, "t": {"@id": "http://e.org/t", "@context": remote}},
+            **_node(),
+        },
         "file": {"@context": local_file.resolve().as_uri(), **_node()},
         "relative": {"@context": "ctx.jsonld", **_node()},
     }

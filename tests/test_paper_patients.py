@@ -70,7 +70,7 @@ def test_jsonld_example_is_current() -> None:
     from graftkg.readers.rdf_input import _parse_jsonld
 
     committed = Graph()
-    _parse_jsonld(committed, JSONLD)
+    _parse_jsonld(committed, JSONLD, JSONLD.read_text(encoding="utf-8"))
     assert isomorphic(committed, records_to_graph(read_inputs([CSV]))), (
         "examples/paper-patients/paper-patients.jsonld is stale: "
         "graftkg convert examples/paper-patients/csv --to json-ld > examples/paper-patients/paper-patients.jsonld"

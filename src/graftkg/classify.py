@@ -262,13 +262,18 @@ def to_json(results: Sequence[Classification]) -> str:
     return json.dumps([r.as_json() for r in results], indent=2, ensure_ascii=False)
 
 
+def _shown(text: str) -> str:
+    """``text`` with control characters escaped (an identifier may hold a line break or a terminal escape)."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def to_table(results: Sequence[Classification]) -> str:
     """Render results as a plain-text table, one line per transplant."""
     rows = [("transplant", "outcome", "findings", "chimerism", "ANC day", "PLT day", "risk factors")]
     for r in results:
         rows.append(
             (
-                r.transplant_id,
+                _shown(r.transplant_id),
                 r.outcome,
                 ", ".join(r.findings) or "-",
                 r.chimerism or "-",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from graftkg import __version__
 from graftkg.errors import GraftkgError
@@ -62,7 +63,15 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from graftkg.synth import write_bundle
+
+    if args.n < 1:
+        raise GraftkgError(f"--n {args.n}: the number of transplants must be at least 1")
+    out = Path(args.outdir)
+    if out.exists() and not out.is_dir():
+        raise GraftkgError(f"{out}: exists and is not a folder; synth writes a bundle folder")
 
     path = write_bundle(args.outdir, n=args.n, seed=args.seed, profile=args.definitions)
     print(f"wrote {args.n} synthetic transplants to {path}", file=sys.stderr)
@@ -256,11 +265,25 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.output:
         from pathlib import Path
 
-        Path(args.output).write_text(text, encoding="utf-8")
+        out = Path(args.output)
+        if not out.parent.is_dir():
+            raise GraftkgError(f"{out}: the folder {out.parent} does not exist")
+        if out.is_dir():
+            raise GraftkgError(f"{out}: is a folder; --output names the file to write")
+        out.write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         print(text, end="" if text.endswith("\n") else "\n")
     return EXIT_OK
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line on stderr (exit 2), as every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        from graftkg.errors import excerpt
+
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {excerpt(message, 300)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -281,12 +304,12 @@ def build_parser() -> argparse.ArgumentParser:
         TOKEN_VARIABLE,
     )
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="graftkg",
         description="graftkg: an ontology-backed knowledge graph and reasoner for graft failure after allogeneic HSCT.",
     )
     parser.add_argument("--version", action="version", version=f"graftkg {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("classify", help="classify transplants: outcome, findings, risk factors, reasons")
     p.add_argument(
@@ -534,3 +557,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # a file or folder the system refuses (permissions, a full disk...): one line
+        from graftkg.errors import excerpt
+
+        where = f"{excerpt(str(exc.filename), 200)}: " if exc.filename else ""
+        print(f"graftkg: error: {where}{excerpt(exc.strerror or str(exc), 200)}", file=sys.stderr)
+        return EXIT_ERROR

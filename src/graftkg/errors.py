@@ -61,6 +61,38 @@ def _one_line(text: str) -> str:
     return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
+def read_input_bytes(path: str) -> bytes:
+    """The bytes of the input file ``path``, or an :class:`InputError` saying why it cannot be read
+    (missing, a folder or other non-regular file such as a FIFO, which would block, or refused by the
+    system). A symbolic link is followed; a loop of them is "not found".
+
+    Example:
+        >>> read_input_bytes("no/such/file.csv")
+        Traceback (most recent call last):
+        ...
+        graftkg.errors.InputError: no/such/file.csv: file not found
+    """
+    import errno
+    import os
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError("file not found (a loop of symbolic links)", path=path) from None
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise InputError("file not found", path=path) from None
+        raise InputError(f"cannot be read: {exc.strerror or exc}", path=path) from None
+    if not stat.S_ISREG(mode):
+        raise InputError("not a regular file", path=path)
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise InputError(f"cannot be read: {exc.strerror or exc}", path=path) from None
+
+
 class OntologyError(GraftkgError):
     """The ontology or a definition profile is missing, malformed or uses an unsupported construct."""
 

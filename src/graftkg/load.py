@@ -116,7 +116,7 @@ class EmbeddedTarget:
         self.path = path
         try:
             self.store = ox.Store(str(path))
-        except OSError as exc:
+        except (OSError, RuntimeError, ValueError) as exc:  # RuntimeError: a corrupt store (RocksDB)
             if "lock" in str(exc).lower():
                 raise StoreError(
                     f"{path}: the store is in use by another process (a load, or a server without its "

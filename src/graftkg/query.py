@@ -164,19 +164,27 @@ def bind(query: NamedQuery, params: Mapping[str, str]) -> dict[str, RdfLiteral |
 
 
 def _term(qname: str, p: Parameter, raw: str) -> RdfLiteral | URIRef:
+    from graftkg.errors import excerpt
+
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:  # bytes the command line could not decode (surrogate escapes)
+        raise QueryError(f"query '{qname}': parameter '{p.name}': '{excerpt(raw)}' is not UTF-8 text") from None
+    if any(not c.isprintable() for c in raw):
+        raise QueryError(f"query '{qname}': parameter '{p.name}': '{excerpt(raw)}' holds a control character")
     if p.type == "iri":
         if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*$", raw):
-            raise QueryError(f"query '{qname}': parameter '{p.name}': '{raw}' is not an IRI")
+            raise QueryError(f"query '{qname}': parameter '{p.name}': '{excerpt(raw)}' is not an IRI")
         return URIRef(raw)
     if p.type == "integer":
         if not re.fullmatch(r"[+-]?\d+", raw.strip()):
-            raise QueryError(f"query '{qname}': parameter '{p.name}': '{raw}' is not an integer")
+            raise QueryError(f"query '{qname}': parameter '{p.name}': '{excerpt(raw)}' is not an integer")
         return RdfLiteral(int(raw), datatype=XSD.integer)
     if p.type == "decimal":
         try:
             return RdfLiteral(Decimal(raw.strip()), datatype=XSD.decimal)
         except InvalidOperation:
-            raise QueryError(f"query '{qname}': parameter '{p.name}': '{raw}' is not a number") from None
+            raise QueryError(f"query '{qname}': parameter '{p.name}': '{excerpt(raw)}' is not a number") from None
     return RdfLiteral(raw)  # a simple literal: the same term as xsd:string in RDF 1.1, and matched by every store
 
 

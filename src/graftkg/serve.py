@@ -235,7 +235,7 @@ class Server:
 
         try:  # made if missing; and refused now, not in a worker, if another process has it open to write
             probe = ox.Store(str(self.store))
-        except OSError as exc:
+        except (OSError, RuntimeError, ValueError) as exc:  # RuntimeError: a corrupt store (RocksDB)
             if "lock" in str(exc).lower():
                 raise ServeError(f"{self.store}: the store is in use by another process (a load?)") from None
             raise ServeError(f"{self.store}: cannot open the store: {str(exc).splitlines()[0]}") from None

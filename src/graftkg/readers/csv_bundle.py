@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Callable, Container, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from graftkg.collector import paused
-from graftkg.errors import InputError
+from graftkg.errors import InputError, excerpt, read_input_bytes
 from graftkg.facts import OBSERVATION_MEASURES
 from graftkg.model import Observation, TransplantRecord
 from graftkg.readers.limits import impossible_values
@@ -53,9 +54,7 @@ def _table(
     :func:`_split_cells`).
     """
     name = str(path)
-    if not path.is_file():
-        raise InputError("file not found", path=name)
-    data = path.read_bytes()
+    data = read_input_bytes(name)
     if not data.strip():
         raise InputError("file is empty (expected a header row)", path=name)
     try:
@@ -77,11 +76,14 @@ def _table(
         header = [h.strip() for h in next(reader, [])]
     except csv.Error as exc:
         raise InputError(f"malformed CSV: {exc}", path=name, line=1) from None
-    if len(header) == 1 and any(d in header[0] for d in ";\t|"):
-        raise InputError("wrong delimiter: columns must be separated by ','", path=name, line=1)
+    if len(header) == 1 and header[0] not in expected:
+        if any(d in header[0] for d in ";\t|"):
+            raise InputError("wrong delimiter: columns must be separated by ','", path=name, line=1)
+        # one unknown cell: not a header at all (the file may be anything: its text is not echoed)
+        raise InputError("the first line is not a header of known columns (such as transplant_id)", path=name, line=1)
     for column in header:
         if column not in expected:
-            raise InputError(f"unknown column (known: {', '.join(expected)})", path=name, line=1, field=column)
+            raise InputError(f"unknown column (known: {', '.join(expected)})", path=name, line=1, field=excerpt(column))
     if len(set(header)) != len(header):
         dup = next(h for h in header if header.count(h) > 1)
         raise InputError("column appears twice", path=name, line=1, field=dup)
@@ -295,7 +297,10 @@ def _cell_reader(column: str, path: str, lenient: bool) -> _CellReader:
 
     def unknown(cell: str, line: int) -> InputError:
         return InputError(
-            f"unknown code '{cell}' (allowed: {', '.join(vocab.codes(column))})", path=path, line=line, field=column
+            f"unknown code '{excerpt(cell)}' (allowed: {', '.join(vocab.codes(column))})",
+            path=path,
+            line=line,
+            field=column,
         )
 
     parsed: dict[str, Any] = {}  # cells read so far: ages, doses and days repeat across rows
@@ -327,7 +332,7 @@ def _cell_reader(column: str, path: str, lenient: bool) -> _CellReader:
 
         def boolean(values: dict[str, Any], line: int, cell: str) -> None:
             if cell.lower() not in ("yes", "no", "true", "false"):
-                raise InputError(f"'{cell}' is not yes or no", path=path, line=line, field=column)
+                raise InputError(f"'{excerpt(cell)}' is not yes or no", path=path, line=line, field=column)
             values[column] = cell.lower() in ("yes", "true")
 
         return boolean
@@ -358,7 +363,7 @@ def _cell_reader(column: str, path: str, lenient: bool) -> _CellReader:
 
         def hla(values: dict[str, Any], line: int, cell: str) -> None:
             if not _HLA.match(cell):
-                raise InputError(f"'{cell}' is not an HLA match like 8/10", path=path, line=line, field=column)
+                raise InputError(f"'{excerpt(cell)}' is not an HLA match like 8/10", path=path, line=line, field=column)
             values[column] = cell
 
         return hla
@@ -368,6 +373,9 @@ def _cell_reader(column: str, path: str, lenient: bool) -> _CellReader:
 
     return text
 
+
+#: the longest number cell read (more is a typing or export error, not a measurement)
+_DIGITS = 64
 
 #: how many distinct day and value cells an observation parser keeps (read again when more)
 _PARSED_CELLS = 1 << 16
@@ -395,8 +403,12 @@ def _parse_cell(
     if value is not None:
         return value
     if not valid(text):
-        raise InputError(f"'{text}' {problem}", path=path, line=line, field=field)
+        raise InputError(f"'{excerpt(text)}' {problem}", path=path, line=line, field=field)
+    if len(text) > _DIGITS:  # int() refuses 4,300 digits; float() makes 400 of them infinite
+        raise InputError(f"'{excerpt(text)}' has too many digits", path=path, line=line, field=field)
     value = convert(text)
+    if not math.isfinite(value):
+        raise InputError(f"'{excerpt(text)}' is not a finite number", path=path, line=line, field=field)
     if len(cache) < _PARSED_CELLS:
         cache[text] = value
     return value
@@ -446,7 +458,7 @@ def _observation_parser(
             _problem(
                 errors,
                 InputError(
-                    f"unknown measure '{cell}' (known: {', '.join(sorted(OBSERVATION_MEASURES))})",
+                    f"unknown measure '{excerpt(cell)}' (known: {', '.join(sorted(OBSERVATION_MEASURES))})",
                     path=path,
                     line=line,
                     field="measure",
@@ -471,7 +483,7 @@ def _observation_parser(
                 _problem(
                     errors,
                     InputError(
-                        f"unknown pathogen '{cell}' (allowed: {', '.join(vocab.codes('infection'))})",
+                        f"unknown pathogen '{excerpt(cell)}' (allowed: {', '.join(vocab.codes('infection'))})",
                         path=path,
                         line=line,
                         field="value",
@@ -494,7 +506,7 @@ def _observation_parser(
                 _problem(
                     errors,
                     InputError(
-                        f"unknown lineage '{lineage}' (allowed: {', '.join(vocab.codes('lineage'))})",
+                        f"unknown lineage '{excerpt(lineage)}' (allowed: {', '.join(vocab.codes('lineage'))})",
                         path=path,
                         line=line,
                         field="lineage",
@@ -617,7 +629,7 @@ def read_transplants(
             if record.transplant_id in records:
                 first = records[record.transplant_id].line
                 raise InputError(
-                    f"duplicate transplant_id '{record.transplant_id}' (first on line {first})",
+                    f"duplicate transplant_id '{excerpt(record.transplant_id)}' (first on line {first})",
                     path=tpath,
                     line=line,
                     field="transplant_id",
@@ -636,7 +648,7 @@ def read_transplants(
         if tid in first_line:
             refusals.add(
                 InputError(
-                    f"duplicate transplant_id '{tid}' (first on line {first_line[tid]})",
+                    f"duplicate transplant_id '{excerpt(tid)}' (first on line {first_line[tid]})",
                     path=tpath,
                     line=line,
                     field="transplant_id",
@@ -704,7 +716,10 @@ def read_observations(
         found = records.get(tid)
         if found is None:
             raise InputError(
-                f"transplant_id '{tid}' is not in transplants.csv", path=opath, line=line, field="transplant_id"
+                f"transplant_id '{excerpt(tid)}' is not in transplants.csv",
+                path=opath,
+                line=line,
+                field="transplant_id",
             )
         found.observations.append(obs)
         if progress is not None and n % 500_000 == 0 and n:
@@ -738,7 +753,10 @@ def _read_observations_past_errors(
         if found is None:
             refusals.add(
                 InputError(
-                    f"transplant_id '{tid}' is not in transplants.csv", path=opath, line=line, field="transplant_id"
+                    f"transplant_id '{excerpt(tid)}' is not in transplants.csv",
+                    path=opath,
+                    line=line,
+                    field="transplant_id",
                 ),
                 None,
             )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from graftkg.errors import InputError, excerpt
+from graftkg.errors import InputError, excerpt, read_input_bytes
 from graftkg.model import Observation, TransplantRecord
 from graftkg.rdf import GK, RDF, to_python
 from graftkg.readers.limits import impossible_values
@@ -79,20 +80,22 @@ class _Reader:
             if code is None:
                 if self.lenient and isinstance(value, Literal) and str(value):
                     return str(value)  # kept as submitted, for the value-set shapes to report (as in CSV)
-                raise self.fail(node, prop, f"'{value}' is not a term of the ontology's value set")
+                raise self.fail(node, prop, f"'{excerpt(str(value))}' is not a term of the ontology's value set")
             return code
         if not isinstance(value, Literal):
             raise self.fail(node, prop, f"expected a literal, got {value}")
         py = to_python(value)
         if kind is bool:
             if not isinstance(py, bool):
-                raise self.fail(node, prop, f"'{value}' is not a boolean")
+                raise self.fail(node, prop, f"'{excerpt(str(value))}' is not a boolean")
             return py
         if kind in (int, float):
             if isinstance(py, bool) or not isinstance(py, int | float):
-                raise self.fail(node, prop, f"'{value}' is not a number")
+                raise self.fail(node, prop, f"'{excerpt(str(value))}' is not a number")
+            if isinstance(py, float) and not math.isfinite(py):
+                raise self.fail(node, prop, f"'{excerpt(str(value))}' is not a finite number")
             if kind is int and not float(py).is_integer():
-                raise self.fail(node, prop, f"'{value}' is not a whole number")
+                raise self.fail(node, prop, f"'{excerpt(str(value))}' is not a whole number")
             return kind(py)
         return str(value)
 
@@ -184,14 +187,14 @@ class _Reader:
         return TransplantRecord(self.identifier(node), observations=observations, source=self.path, **values)
 
 
-def _parse_jsonld(graph: Graph, path: Path) -> None:
+def _parse_jsonld(graph: Graph, path: Path, text: str) -> None:
     """Parse JSON-LD without any network or file access beyond ``path``: graftkg's published context
     is replaced by its bundled copy, and any other context that is not written out in the document
     (a remote or ``file:`` IRI, at the top, in a list, nested in a node, scoped in a term definition or
     brought in by ``@import``) is refused with a located error, before rdflib sees the document."""
     import json
 
-    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc = json.loads(text)
     graph.parse(data=json.dumps(local_contexts(doc, str(path))), format="json-ld", base=path.resolve().as_uri())
 
 
@@ -254,6 +257,30 @@ def _context(ctx: Any, path: str) -> Any:
     raise InputError("@context must be an IRI, an object or a list of them", path=path, field="@context")
 
 
+def _syntax_problem(exc: Exception) -> str:
+    """What a parser found wrong, with its line where it says, but never the text it read: the file
+    may be anything (a link to a system file must not have its first line echoed).
+
+    Example:
+        >>> import json
+        >>> try:
+        ...     json.loads("root:x:0:0")
+        ... except ValueError as exc:
+        ...     print(_syntax_problem(exc))
+        line 1 column 1: Expecting value
+    """
+    import json
+
+    from rdflib.plugins.parsers.notation3 import BadSyntax
+
+    if isinstance(exc, BadSyntax):
+        return f"line {exc.lines + 1}: {excerpt(str(exc._why), 60)}"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"line {exc.lineno} column {exc.colno}: {exc.msg}"
+    head = " ".join(str(exc).split()).split(":", 1)[0]  # rdflib's other messages quote the text after a colon
+    return excerpt(head, 80) or type(exc).__name__
+
+
 def read_rdf(path: Path, *, lenient: bool = False, refusals: Refusals | None = None) -> list[TransplantRecord]:
     """Read transplants described in RDF with the ontology's terms (one ``gk:Transplant`` each).
 
@@ -268,19 +295,25 @@ def read_rdf(path: Path, *, lenient: bool = False, refusals: Refusals | None = N
         8
     """
     fmt = RDF_SUFFIXES[path.suffix.lower()]
-    if not path.is_file() or path.stat().st_size == 0:
-        raise InputError("file is empty or missing", path=str(path))
+    data = read_input_bytes(str(path))
+    if not data.strip():
+        raise InputError("file is empty", path=str(path))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", path=str(path), line=line) from None
+    del data
     graph = Graph()
     try:
         if fmt == "json-ld":
-            _parse_jsonld(graph, path)
+            _parse_jsonld(graph, path, text)
         else:
-            graph.parse(path, format=fmt)
+            graph.parse(data=text, format=fmt, publicID=path.resolve().as_uri())
     except InputError:
         raise
     except Exception as exc:  # rdflib raises many types for bad syntax
-        message = " ".join(str(exc).split())[:300] or type(exc).__name__
-        raise InputError(f"not valid {fmt}: {message}", path=str(path)) from None
+        raise InputError(f"not valid {fmt}: {_syntax_problem(exc)}", path=str(path)) from None
     reader = _Reader(graph, str(path), lenient)
     nodes = sorted(graph.subjects(RDF.type, GK.Transplant), key=str)
     if not nodes:

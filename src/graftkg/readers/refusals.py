@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graftkg.errors import InputError
+from graftkg.errors import InputError, excerpt
 
 __all__ = ["Refusals"]
 
@@ -51,4 +51,4 @@ class Refusals:
 
     def lines(self) -> list[str]:
         """Each error as one line naming its transplant (or the row that names none), by file and line."""
-        return [f"{'transplant ' + tid if tid else 'row'}: {error}" for tid, error in self.sorted()]
+        return [f"{'transplant ' + excerpt(tid, 200) if tid else 'row'}: {error}" for tid, error in self.sorted()]

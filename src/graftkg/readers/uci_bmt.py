@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from graftkg.errors import InputError
+from graftkg.errors import InputError, read_input_bytes
 
 NEVER = "1000000"
 
@@ -96,10 +96,9 @@ class ImportSummary:
 
 
 def _arff(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    if not path.is_file():
-        raise InputError("file not found", path=str(path))
+    data = read_input_bytes(str(path))
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte {exc.start})", path=str(path)) from None
     names: list[str] = []
