@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graftkg.errors import GraftkgError, InputError
-from graftkg.readers import read_inputs
+from graftkg.readers import Refusals, read_inputs
 from graftkg.validate import ValidationReport, validate_paths, validate_records
 
 from conftest import EXAMPLES, serial_validation
@@ -39,10 +39,32 @@ def _outcome(validate: Callable[[], ValidationReport]) -> object:
     return [f.as_json() for f in report.findings], report.results
 
 
+def _validate_reports_what_classify_refuses(folder: Path, report: object) -> None:
+    """One set of reading rules: each error classify lists for a refused record is a violation of
+    validate at the same place (same transplant, same file line)."""
+    refusals = Refusals()
+    try:
+        read_inputs([folder], refusals=refusals)
+    except InputError:  # an unusable file: validate raised the same (compared by the caller's serial run)
+        assert isinstance(report, str)
+        return
+    assert not isinstance(report, str), report
+    findings, _ = report  # type: ignore[misc]
+    violations = {(f["transplant_id"], f["location"]) for f in findings if f["severity"] == "violation"}
+    for tid, error in refusals.errors:
+        where = error.path if error.line is None else f"{error.path}:{error.line}"
+        if tid is not None and (tid, where) not in violations:
+            # a duplicate row names a transplant validate keeps once: its violation is at that line
+            assert "duplicate transplant_id" in error.message and any(w == where for _, w in violations), error
+        elif tid is None:
+            assert any(w == where for _, w in violations), error
+
+
 def _read_and_validate(folder: Path) -> None:
     # the workers that read a bundle's observations in shares must give what one whole read gives
     serial = _outcome(lambda: serial_validation(folder))
     assert _outcome(lambda: validate_paths([folder], workers=2)) == serial
+    _validate_reports_what_classify_refuses(folder, serial)
     try:
         for lenient in (False, True):
             records = read_inputs([folder], lenient=lenient)

@@ -433,10 +433,10 @@ def test_a_worker_reading_a_quoted_file_raises_its_first_error_first(tmp_path: P
     lines[3] = "," + lines[3].split(",", 1)[1]  # line 4: no transplant_id
     lines[4] = "P1-T1,1"  # line 5: too few cells
     folder = _bundle(tmp_path, observations="\n".join(lines) + "\n")
-    by_id = read_transplants(folder / "transplants.csv", folder / "observations.csv", lenient=True)
+    by_id = read_transplants(folder / "transplants.csv", folder / "observations.csv")
     for owned in (None, {"P1-T1"}, {"P2-T1"}):
         with pytest.raises(InputError, match=r"observations.csv:4: field 'transplant_id'"):
-            read_observations(folder / "observations.csv", by_id, lenient=True, owned=owned)
+            read_observations(folder / "observations.csv", by_id, owned=owned)
 
 
 def test_measures_and_units_are_shared_string_objects(tmp_path: Path) -> None:

@@ -37,3 +37,16 @@ def test_parallel_equals_serial(tmp_path: Path) -> None:
     serial = [c.as_json() for c in classify_records(records, workers=1)]
     parallel = [c.as_json() for c in classify_records(records, workers=2)]
     assert serial == parallel
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_synth_output_passes_validation(seed: int, tmp_path: Path) -> None:
+    """What synth writes is a submission a registry accepts: no violation and no warning (an
+    observation after follow-up ended, a count out of range...)."""
+    from graftkg.synth import write_bundle
+    from graftkg.validate import validate_paths
+
+    report = validate_paths([write_bundle(tmp_path / "s", n=800, seed=seed)])
+    serious = [(f.transplant_id, f.rule, f.message) for f in report.findings if f.at_least("warning")]
+    assert not serious, serious[:5]
+    assert report.transplants == 800

@@ -21,8 +21,16 @@ class InputError(GraftkgError):
     """
 
     def __init__(
-        self, message: str, *, path: str | None = None, line: int | None = None, field: str | None = None
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        rule: str | None = None,
     ) -> None:
+        #: the validation shape the problem breaks, when one states it (a value no record can hold)
+        self.rule = rule
         message = _one_line(message)
         path = None if path is None else _one_line(path)
         field = None if field is None else _one_line(field)

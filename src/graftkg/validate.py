@@ -37,12 +37,16 @@ from graftkg.ontology import DEFAULT_PROFILE, load_ontology
 from graftkg.owlexpr import Facts, Item
 from graftkg.rdf import GK, ID, RDF, XSD, node_id, to_literal
 from graftkg.readers.refusals import Refusals
+from graftkg.readers.rules import content_problems
 from graftkg.reason import FastReasoner
 from graftkg.shacl import SH, Result, Shape, evaluate, load_shapes
 from graftkg.vocabulary import vocabulary
 
 FORMATS = ("text", "json", "turtle")
 PARALLEL_THRESHOLD = 5000
+#: a finding of one validation range: its key (equal findings of two ranges are one), the finding,
+#: and the SHACL result it reports (None for a finding no shape makes, see ``_uncovered``)
+Checked = tuple[tuple[object, ...], Finding, Result | None]
 #: the rule of a finding on a cell or row that could not be read (a number that is not one, an
 #: unknown measure, a row naming no transplant of the submission); declared in the ontology
 READABLE_INPUT = "ReadableInput"
@@ -320,7 +324,6 @@ def validate_records(
         workers = (os.cpu_count() or 1) if len(records) > PARALLEL_THRESHOLD else 1
     size = max(1, -(-len(records) // max(1, workers * 8)))
     ranges = [(i, min(i + size, len(records))) for i in range(0, len(records), size)]
-    unique: dict[tuple[object, ...], tuple[Finding, Result]] = {}
     try:
         if workers > 1:
             gc.freeze()  # the records are read-only in the workers: keep the collector off their pages
@@ -331,11 +334,32 @@ def validate_records(
     finally:
         _RECORDS, _INDEX = (), TransplantIndex(())
         gc.unfreeze()
+    findings, results = _merge(parts)
+    return ValidationReport(findings, results, len(records), profile)
+
+
+def _merge(parts: Iterable[list[Checked]]) -> tuple[list[Finding], list[Result]]:
+    """The findings and SHACL results of the ranges' parts, each once; then each content problem a
+    reader refuses (see :func:`_content_findings`) that no shape reports as a violation at its place."""
+    unique: dict[tuple[object, ...], tuple[Finding, Result | None]] = {}
+    problems: dict[tuple[object, ...], Finding] = {}
     for part in parts:
         for key, finding, result in part:
-            unique.setdefault(key, (finding, result))
+            if key[0] == _CONTENT:
+                problems.setdefault(key, finding)
+            else:
+                unique.setdefault(key, (finding, result))
     findings = [f for f, _ in unique.values()]
-    return ValidationReport(findings, [r for _, r in unique.values()], len(records), profile)
+    # a problem is reported when a violation names its place (transplant and file line), or, for a
+    # shape's own limit, when that shape reports the transplant (SHACL gives one result per value)
+    at_place = {(f.transplant_id, f.location) for f in findings if f.severity == "violation"}
+    by_rule = {(f.transplant_id, f.rule) for f in findings if f.severity == "violation"}
+    for key, finding in problems.items():
+        rule = key[-1]
+        if (finding.transplant_id, finding.location) in at_place or (finding.transplant_id, rule) in by_rule:
+            continue
+        findings.append(finding)
+    return findings, [r for _, r in unique.values() if r is not None]
 
 
 _RECORDS: Sequence[TransplantRecord] = ()
@@ -343,10 +367,10 @@ _PROFILE = DEFAULT_PROFILE
 
 
 def _progressing(
-    parts: Iterable[list[tuple[tuple[object, ...], Finding, Result]]],
+    parts: Iterable[list[Checked]],
     ranges: list[tuple[int, int]],
     progress: Callable[[int, int], None] | None,
-) -> Iterator[list[tuple[tuple[object, ...], Finding, Result]]]:
+) -> Iterator[list[Checked]]:
     total = ranges[-1][1] if ranges else 0
     for (_, end), part in zip(ranges, parts, strict=True):
         if progress is not None:
@@ -354,7 +378,7 @@ def _progressing(
         yield part
 
 
-def _validate_range(bounds: tuple[int, int]) -> list[tuple[tuple[object, ...], Finding, Result]]:
+def _validate_range(bounds: tuple[int, int]) -> list[Checked]:
     """Classify and check one range of ``_RECORDS`` (set before the workers fork); findings out."""
     start, end = bounds
     records = _RECORDS[start:end]
@@ -385,7 +409,7 @@ def _validate_range(bounds: tuple[int, int]) -> list[tuple[tuple[object, ...], F
 
     shapes = {s.iri: s for s in load_shapes()}
     explained: dict[int, Classification] = {}
-    out: list[tuple[tuple[object, ...], Finding, Result]] = []
+    out: list[Checked] = []
     for n, r in _check(partitions(), _INDEX.get, patients, counts_checker):
         shape = shapes[r.shape]
         result = classifications[n]
@@ -396,6 +420,45 @@ def _validate_range(bounds: tuple[int, int]) -> list[tuple[tuple[object, ...], F
             result = explained[n]
         key = (r.focus, r.shape, r.component, _key_of(r.value))
         out.append((key, _finding(records[n], result, r, shape), r))
+    return out + _content_findings(records)
+
+
+#: the first element of the key of a content problem's candidate finding (see :func:`_merge`)
+_CONTENT = "content"
+
+
+def _content_findings(records: Sequence[TransplantRecord]) -> list[Checked]:
+    """A candidate violation (rule ``ReadableInput``) for each content problem of ``records`` that the
+    readers of classify and load refuse (:func:`~graftkg.readers.rules.content_problems`): whatever a
+    reader refuses, validation reports. :func:`_merge` keeps those no shape reports at the same place,
+    once every range is checked (a patient's shapes may report from another range)."""
+    out: list[Checked] = []
+    for record in records:
+        for error in content_problems(record):
+            [finding] = read_findings([(record.transplant_id, error)])
+            key = (_CONTENT, record.transplant_id, finding.location, error.field, error.message, error.rule)
+            out.append((key, finding, None))
+    return out
+
+
+def _uncovered(records: Sequence[TransplantRecord], findings: list[Finding]) -> list[Checked]:
+    """A violation (rule ``ReadableInput``) for each content problem of ``records`` that the readers of
+    classify and load refuse (:func:`~graftkg.readers.rules.content_problems`) and no shape reports as
+    a violation at the same place: whatever a reader refuses, validation reports."""
+    reported: set[tuple[object, ...]] = set()
+    for f in findings:
+        if f.severity == "violation":
+            reported.add((f.transplant_id, f.location, f.field))
+            reported.add((f.transplant_id, f.location, f.rule))
+    out: list[Checked] = []
+    for record in records:
+        problems = [(record.transplant_id, e) for e in content_problems(record)]
+        for tid, error in problems:
+            where = error.path if error.line is None else f"{error.path}:{error.line}"
+            if (tid, where, error.field) in reported or (error.rule and (tid, where, error.rule) in reported):
+                continue
+            [finding] = read_findings([(tid, error)])
+            out.append((("content", tid, where, error.field, error.message), finding, None))
     return out
 
 
@@ -482,13 +545,13 @@ def _validate_bundle(
     from graftkg.readers.csv_bundle import read_observations, read_transplants
 
     refusals = Refusals(keep_records=True)
-    by_id = read_transplants(transplants, observations, lenient=True, refusals=refusals)
+    by_id = read_transplants(transplants, observations, refusals=refusals)
     records = list(by_id.values())
     if workers is None:
         workers = (os.cpu_count() or 1) if len(records) > PARALLEL_THRESHOLD else 1
     workers = max(1, min(workers, len(records)))
     if workers == 1:
-        read_observations(observations, by_id, lenient=True, refusals=refusals)
+        read_observations(observations, by_id, refusals=refusals)
         report = validate_records(records, profile=profile, workers=1, progress=progress)
         report.findings[:0] = read_findings(refusals.sorted())
         return report
@@ -516,15 +579,11 @@ def _validate_bundle(
         queue.close()
         _RECORDS, _INDEX = (), TransplantIndex(())
         gc.unfreeze()
-    unique: dict[tuple[object, ...], tuple[Finding, Result]] = {}
-    for part in parts:
-        for key, finding, result in part:
-            unique.setdefault(key, (finding, result))
     for tid, error in errors:  # a row naming no transplant is read by every worker: list it once
         refusals.add(error, tid)
     unreadable = read_findings(refusals.sorted())
-    findings = [f for f, _ in unique.values()]
-    return ValidationReport(unreadable + findings, [r for _, r in unique.values()], len(records), profile)
+    findings, results = _merge(parts)
+    return ValidationReport(unreadable + findings, results, len(records), profile)
 
 
 def _bundle_worker(k: int, bounds: tuple[int, int], observations: Path, queue: Any) -> None:
@@ -537,7 +596,7 @@ def _bundle_worker(k: int, bounds: tuple[int, int], observations: Path, queue: A
         owned = {r.transplant_id for r in _RECORDS[start:end]}
         refusals = Refusals(keep_records=True)
         try:
-            read_observations(observations, _INDEX.by_id, lenient=True, owned=owned, refusals=refusals)
+            read_observations(observations, _INDEX.by_id, owned=owned, refusals=refusals)
         except InputError as exc:
             queue.put(("input-error", k, (exc.message, exc.path, exc.line, exc.field)))
             return
@@ -559,7 +618,7 @@ def _gather(
     processes: list[Any],
     shares: list[tuple[int, int]],
     progress: Callable[[int, int], None] | None,
-) -> tuple[list[list[tuple[tuple[object, ...], Finding, Result]]], list[tuple[str | None, InputError]]]:
+) -> tuple[list[list[Checked]], list[tuple[str | None, InputError]]]:
     """Collect the workers' messages: their findings, and the cells and rows they could not read.
 
     A file that cannot be read at all raises: the first such error by line, once every worker has read.
@@ -567,7 +626,7 @@ def _gather(
     from queue import Empty
 
     total = shares[-1][1]
-    parts: dict[tuple[int, int], list[tuple[tuple[object, ...], Finding, Result]]] = {}
+    parts: dict[tuple[int, int], list[Checked]] = {}
     fatal: dict[int, tuple[str, str | None, int | None, str | None]] = {}
     read: set[int] = set()
     unreadable: list[tuple[str | None, InputError]] = []

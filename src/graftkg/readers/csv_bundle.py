@@ -14,13 +14,12 @@ from graftkg.collector import paused
 from graftkg.errors import InputError, excerpt, read_input_bytes
 from graftkg.facts import OBSERVATION_MEASURES
 from graftkg.model import Observation, TransplantRecord
-from graftkg.readers.limits import impossible_values
 from graftkg.readers.refusals import Refusals
+from graftkg.readers.rules import content_problems
 from graftkg.vocabulary import FIELD_VALUE_SETS, vocabulary
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _INT = re.compile(r"^[+-]?\d+$")
-_HLA = re.compile(r"^\d{1,2}/\d{1,2}$")
 
 INT_FIELDS = {"transplant_number", "last_follow_up_day", "death_day", "relapse_day"}
 FLOAT_FIELDS = {"recipient_age_years", "donor_age_years", "cd34_dose_1e6_per_kg", "tnc_dose_1e7_per_kg", "dsa_max_mfi"}
@@ -248,7 +247,7 @@ _CellReader = Callable[[dict[str, Any], int, str], None]
 
 
 def _transplant_parser(
-    header: list[str], path: str, lenient: bool
+    header: list[str], path: str
 ) -> Callable[[int, list[str], list[InputError] | None], TransplantRecord]:
     """A parser of ``transplants.csv`` rows with this header: ``(line, cells, errors) -> TransplantRecord``.
 
@@ -265,7 +264,7 @@ def _transplant_parser(
         >>> parse(3, ["T2", "PBSC", "forty"], errors).graft_source, [e.field for e in errors]
         (None, ['graft_source', 'death_day'])
     """
-    readers = [(i, _cell_reader(column, path, lenient)) for i, column in enumerate(header) if column != "transplant_id"]
+    readers = [(i, _cell_reader(column, path)) for i, column in enumerate(header) if column != "transplant_id"]
     i_tid = header.index("transplant_id")
 
     def parse(line: int, cells: list[str], errors: list[InputError] | None) -> TransplantRecord:
@@ -291,17 +290,15 @@ def _transplant_parser(
     return parse
 
 
-def _cell_reader(column: str, path: str, lenient: bool) -> _CellReader:
-    """The reader of one ``transplants.csv`` column (see :func:`_transplant_parser`)."""
-    vocab = vocabulary()
+def _cell_reader(column: str, path: str) -> _CellReader:
+    """The reader of one ``transplants.csv`` column (see :func:`_transplant_parser`).
 
-    def unknown(cell: str, line: int) -> InputError:
-        return InputError(
-            f"unknown code '{excerpt(cell)}' (allowed: {', '.join(vocab.codes(column))})",
-            path=path,
-            line=line,
-            field=column,
-        )
+    A cell that is not what its column holds (a number, a day or 'never', yes or no) raises. A code is
+    read as the code it names (see :meth:`~graftkg.vocabulary.Vocabulary.code_for`), and kept as
+    written when it names none: whether a record may hold it is a rule of its content, checked once
+    the record is read (:mod:`graftkg.readers.rules`).
+    """
+    vocab = vocabulary()
 
     parsed: dict[str, Any] = {}  # cells read so far: ages, doses and days repeat across rows
 
@@ -344,8 +341,6 @@ def _cell_reader(column: str, path: str, lenient: bool) -> _CellReader:
                 item = text.strip()
                 if item:
                     code = vocab.code_for(column, item)
-                    if code is None and not lenient:
-                        raise unknown(item, line)
                     items.append(item if code is None else code)
             values[column] = items
 
@@ -354,19 +349,9 @@ def _cell_reader(column: str, path: str, lenient: bool) -> _CellReader:
 
         def code(values: dict[str, Any], line: int, cell: str) -> None:
             code = vocab.code_for(column, cell)
-            if code is None and not lenient:
-                raise unknown(cell, line)
             values[column] = cell if code is None else code
 
         return code
-    if column == "hla_match" and not lenient:
-
-        def hla(values: dict[str, Any], line: int, cell: str) -> None:
-            if not _HLA.match(cell):
-                raise InputError(f"'{excerpt(cell)}' is not an HLA match like 8/10", path=path, line=line, field=column)
-            values[column] = cell
-
-        return hla
 
     def text(values: dict[str, Any], line: int, cell: str) -> None:
         values[column] = cell
@@ -414,11 +399,8 @@ def _parse_cell(
     return value
 
 
-_SUPPORT_WITHOUT_VALUE = frozenset({"platelet_transfusion", "rbc_transfusion", "gcsf"})
-
-
 def _observation_parser(
-    header: list[str], path: str, lenient: bool
+    header: list[str], path: str
 ) -> Callable[[int, list[str], list[InputError] | None], tuple[str, Observation] | None]:
     """A parser of ``observations.csv`` rows with this header: ``(line, cells, errors) -> (id, Observation)``.
 
@@ -471,48 +453,19 @@ def _observation_parser(
             day = days.get(text)
             if day is None:
                 day = _read_cell(errors, days, text, integer, int, "is not a whole number", path, line, "day")
-        elif not lenient:
-            _problem(errors, InputError("day is empty", path=path, line=line, field="day"))
         cell = cells[i_value]
         obs = Observation(day, measure, None, None, None, None, None, line, path)
         if measure == "infection":
-            pathogen = vocab.code_for("infection", cell) if cell else None
-            if pathogen is not None:
-                cell = pathogen
-            elif not (lenient and cell):
-                _problem(
-                    errors,
-                    InputError(
-                        f"unknown pathogen '{excerpt(cell)}' (allowed: {', '.join(vocab.codes('infection'))})",
-                        path=path,
-                        line=line,
-                        field="value",
-                    ),
-                )
-            obs.code = cell
+            if cell:
+                obs.code = vocab.code_for("infection", cell) or cell
         elif cell:
             value = values.get(cell)
             if value is None:
                 value = _read_cell(errors, values, cell, number, float, "is not a number", path, line, "value")
             obs.value = value
-        elif measure not in _SUPPORT_WITHOUT_VALUE and not lenient:
-            _problem(errors, InputError(f"value is empty for measure {measure}", path=path, line=line, field="value"))
         if i_lineage is not None and cells[i_lineage]:
             lineage = cells[i_lineage]
-            known = vocab.code_for("lineage", lineage)
-            if known is not None:
-                lineage = known
-            elif not lenient:
-                _problem(
-                    errors,
-                    InputError(
-                        f"unknown lineage '{excerpt(lineage)}' (allowed: {', '.join(vocab.codes('lineage'))})",
-                        path=path,
-                        line=line,
-                        field="lineage",
-                    ),
-                )
-            obs.lineage = lineage
+            obs.lineage = vocab.code_for("lineage", lineage) or lineage
         if i_method is not None and cells[i_method]:
             obs.method = cells[i_method]
         if i_unit is not None and cells[i_unit]:
@@ -584,18 +537,19 @@ def read_bundle(
         >>> records[0].graft_source, len(records[0].observations)
         ('PB', 27)
     """
-    records = read_transplants(transplants, observations, lenient=lenient, refusals=refusals)
-    read_observations(observations, records, lenient=lenient, progress=progress, refusals=refusals)
+    records = read_transplants(transplants, observations, refusals=refusals)
+    read_observations(observations, records, progress=progress, refusals=refusals)
     if not lenient:
-        refuse_impossible(records, refusals)
+        refuse_content(records, refusals)
     return list(records.values())
 
 
-def refuse_impossible(records: dict[str, TransplantRecord], refusals: Refusals | None) -> None:
-    """Raise the first error of a value no record can truly hold, in record order; with ``refusals``,
-    refuse each transplant that holds one instead (see :mod:`graftkg.readers.limits`)."""
+def refuse_content(records: dict[str, TransplantRecord], refusals: Refusals | None) -> None:
+    """Raise the first content problem of ``records`` in record order (see
+    :func:`~graftkg.readers.rules.content_problems`); with ``refusals``, refuse each transplant that
+    has one instead, listing its problems."""
     for tid in list(records):
-        for error in impossible_values(records[tid]):
+        for error in content_problems(records[tid]):
             if refusals is None:
                 raise error
             refusals.add(error, tid)
@@ -604,7 +558,7 @@ def refuse_impossible(records: dict[str, TransplantRecord], refusals: Refusals |
 
 
 def read_transplants(
-    transplants: Path, observations: Path, *, lenient: bool = False, refusals: Refusals | None = None
+    transplants: Path, observations: Path, *, refusals: Refusals | None = None
 ) -> dict[str, TransplantRecord]:
     """The first half of :func:`read_bundle`: the records of ``transplants.csv``, by identifier, without
     their observations (``observations`` must exist; it is read by :func:`read_observations`).
@@ -622,7 +576,7 @@ def read_transplants(
         )
     records: dict[str, TransplantRecord] = {}
     header, rows = _table(transplants, TRANSPLANT_COLUMNS, ["transplant_id"])
-    parse = _transplant_parser(header, tpath, lenient)
+    parse = _transplant_parser(header, tpath)
     if refusals is None:
         for line, cells in rows:
             record = parse(line, cells, None)
@@ -671,7 +625,6 @@ def read_observations(
     observations: Path,
     records: dict[str, TransplantRecord],
     *,
-    lenient: bool = False,
     owned: Container[str] | None = None,
     progress: Callable[[int], None] | None = None,
     refusals: Refusals | None = None,
@@ -707,7 +660,7 @@ def read_observations(
     header, rows = _table(
         observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS, None if owned is None else others
     )
-    parse = _observation_parser(header, opath, lenient)
+    parse = _observation_parser(header, opath)
     if refusals is not None:
         _read_observations_past_errors(rows, parse, records, opath, header.index("transplant_id"), refusals, progress)
         return

@@ -227,4 +227,6 @@ def impossible_values(record: TransplantRecord) -> Iterator[InputError]:
 
 
 def _error(problem: str, limit: Limit, path: str | None, line: int | None, field: str | None = None) -> InputError:
-    return InputError(f"{problem} (rule {limit.rule})", path=path, line=line, field=field or limit.column)
+    return InputError(
+        f"{problem} (rule {limit.rule})", path=path, line=line, field=field or limit.column, rule=limit.rule
+    )

@@ -12,8 +12,8 @@ from rdflib.term import Node
 from graftkg.errors import InputError, excerpt, read_input_bytes
 from graftkg.model import Observation, TransplantRecord
 from graftkg.rdf import GK, RDF, to_python
-from graftkg.readers.limits import impossible_values
 from graftkg.readers.refusals import Refusals
+from graftkg.readers.rules import content_problems
 from graftkg.vocabulary import vocabulary
 
 RDF_SUFFIXES = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".json": "json-ld"}
@@ -323,7 +323,7 @@ def read_rdf(path: Path, *, lenient: bool = False, refusals: Refusals | None = N
         try:
             record = reader.transplant(node)
             if not lenient:
-                for error in impossible_values(record):
+                for error in content_problems(record):
                     raise error
         except InputError as exc:
             if refusals is None:

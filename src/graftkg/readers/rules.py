@@ -1,0 +1,78 @@
+"""The rules of a record's content, applied to every record a reader reads, once it is read.
+
+A reader parses what a cell *is* (a number, a day, a known column or measure) and stops or lists
+the row when it cannot. What a record may *hold* is checked here, on the record, whatever format it
+came in: a code must name a member of its value set, an HLA match reads like 8/10, a laboratory
+value has a day and a value, and no value may be one no record can truly hold (the shapes marked
+``gk:refusedOnReading``, see :mod:`graftkg.readers.limits`). ``classify``, ``convert`` and ``load``
+refuse a record with a problem here; ``validate`` keeps it for the shapes, and reports any problem
+here that no shape reports as a violation at the same place, so that the two never disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from graftkg.errors import InputError, excerpt
+from graftkg.model import TransplantRecord
+from graftkg.readers.limits import impossible_values
+from graftkg.vocabulary import FIELD_VALUE_SETS, vocabulary
+
+__all__ = ["content_problems"]
+
+_HLA = re.compile(r"^\d{1,2}/\d{1,2}$")
+#: the support events whose value may be empty (a transfusion or G-CSF given: no number)
+SUPPORT_WITHOUT_VALUE = frozenset({"platelet_transfusion", "rbc_transfusion", "gcsf"})
+#: coded transplant fields, in the order of the columns of ``transplants.csv``
+_CODED = sorted(set(FIELD_VALUE_SETS) - {"lineage", "infection"})
+
+
+def content_problems(record: TransplantRecord) -> Iterator[InputError]:
+    """Each problem of ``record``'s content, located: its transplant fields in column order, then its
+    observations in their order, then the values no record can truly hold.
+
+    Example:
+        >>> from graftkg.model import Observation
+        >>> r = TransplantRecord("T1", graft_source="PBSC", source="t.csv", line=2,
+        ...                      observations=[Observation(None, "ANC", 0.7, line=9, source="o.csv")])
+        >>> [str(e) for e in content_problems(r)]  # doctest: +NORMALIZE_WHITESPACE
+        ["t.csv:2: field 'graft_source': unknown code 'PBSC' (allowed: BM, PB, UCB)",
+         "o.csv:9: field 'day': day is empty"]
+    """
+    vocab = vocabulary()
+    path, line = record.source, record.line
+    for field in _CODED:
+        value = getattr(record, field, None)
+        for code in value if isinstance(value, list) else [value]:
+            if code is not None and vocab.iri(field, code) is None:
+                yield InputError(
+                    f"unknown code '{excerpt(code)}' (allowed: {', '.join(vocab.codes(field))})",
+                    path=path,
+                    line=line,
+                    field=field,
+                )
+    if record.hla_match is not None and not _HLA.match(record.hla_match):
+        yield InputError(
+            f"'{excerpt(record.hla_match)}' is not an HLA match like 8/10", path=path, line=line, field="hla_match"
+        )
+    for obs in record.observations:
+        where = {"path": obs.source or path, "line": obs.line}
+        if obs.day is None and obs.measure != "dsa_mfi":  # a DSA test may be undated (pre-transplant)
+            yield InputError("day is empty", field="day", **where)  # type: ignore[arg-type]
+        if obs.measure == "infection":
+            if obs.code is None or vocab.iri("infection", obs.code) is None:
+                yield InputError(
+                    f"unknown pathogen '{excerpt(obs.code or '')}' (allowed: {', '.join(vocab.codes('infection'))})",
+                    field="value",
+                    **where,  # type: ignore[arg-type]
+                )
+        elif obs.value is None and obs.measure not in SUPPORT_WITHOUT_VALUE:
+            yield InputError(f"value is empty for measure {obs.measure}", field="value", **where)  # type: ignore[arg-type]
+        if obs.lineage is not None and vocab.iri("lineage", obs.lineage) is None:
+            yield InputError(
+                f"unknown lineage '{excerpt(obs.lineage)}' (allowed: {', '.join(vocab.codes('lineage'))})",
+                field="lineage",
+                **where,  # type: ignore[arg-type]
+            )
+    yield from impossible_values(record)
