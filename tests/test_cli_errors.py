@@ -226,3 +226,20 @@ def test_identifiers_with_control_characters_are_printed_escaped(tmp_path: Path)
     run = _run("classify", str(folder))
     assert run.returncode == 1 and "\x1b" not in run.stderr and "\x1b" not in run.stdout
     assert "transplant P1\\x1b[31m\\nT1: " in run.stderr
+
+
+def test_a_transplant_query_without_data_says_what_is_missing() -> None:
+    line = _one_line_error(_run("query", "transplants-by-outcome", "--param", "outcome=engrafted"))
+    assert "reads transplant data: give --data PATH, --store DIR or --endpoint URL" in line
+    knowledge = _run("query", "conflicting-claims", "--format", "csv")  # the knowledge base answers it alone
+    assert knowledge.returncode == 0 and len(knowledge.stdout.splitlines()) > 1
+
+
+def test_queries_lists_parameters_with_allowed_values() -> None:
+    run = _run("queries")
+    assert run.returncode == 0
+    assert (
+        "--param outcome=...  (one of engrafted, not_evaluable, poor_graft_function, primary_graft_failure, "
+        in run.stdout
+    )
+    assert "reads: knowledge" in run.stdout and "reads: transplants" in run.stdout

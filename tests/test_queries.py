@@ -92,9 +92,13 @@ def test_parameters_are_bound_as_escaped_terms_not_pasted() -> None:
     assert run_embedded(store, "recommendations-for-transplant", {"transplant_id": hostile}).rows == []
     assert run_embedded_substituted(store, "recommendations-for-transplant", {"transplant_id": hostile}).rows == []
     text = with_values(
-        named_query("transplants-by-outcome"), bind(named_query("transplants-by-outcome"), {"outcome": 'x"y'})
+        named_query("risk-factors-for-transplant"),
+        bind(named_query("risk-factors-for-transplant"), {"transplant_id": 'x"y'}),
     )
     assert '"x\\"y"' in text
+    # a code parameter takes only its codes
+    with pytest.raises(QueryError, match=r"'x\"y' is not one of engrafted, not_evaluable"):
+        bind(named_query("transplants-by-outcome"), {"outcome": 'x"y'})
     # the same parameter value still finds the real transplant
     assert run_embedded(store, "recommendations-for-transplant", {"transplant_id": "P1-T1"}).rows
 
@@ -105,6 +109,8 @@ def test_parameters_are_bound_as_escaped_terms_not_pasted() -> None:
         ("recommendations-for-transplant", {}, "parameter 'transplant_id' is required"),
         ("recommendations-for-transplant", {"transplant_id": "P1-T1", "patient": "P1"}, "unknown parameter 'patient'"),
         ("no-such-query", {}, "unknown query 'no-such-query'"),
+        ("transplants-by-outcome", {"outcome": "Engrafted"}, "'Engrafted' is not one of engrafted, not_evaluable"),
+        ("studies-by-measure", {"measure": "odds"}, "'odds' is not one of cumulative_incidence"),
     ],
 )
 def test_bad_parameters_are_clear_errors(name: str, params: dict[str, str], message: str) -> None:

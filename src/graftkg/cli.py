@@ -110,7 +110,11 @@ def _cmd_queries(args: argparse.Namespace) -> int:
 
     for name, q in sorted(named_queries().items()):
         params = ", ".join(f"{p.name}{'' if p.required else '?'}" for p in q.parameters)
-        print(f"{name}({params})\n    {q.question}")
+        print(f"{name}({params})\n    {q.question}\n    reads: {q.data}")
+        for p in q.parameters:
+            kind = "one of " + ", ".join(p.allowed()) if p.type == "code" else p.type
+            needed = "required" if p.required else f"optional, default {p.default!r}"
+            print(f"    --param {p.name}=...  ({kind}; {needed}) {p.description}")
     return EXIT_OK
 
 
@@ -121,6 +125,13 @@ def _cmd_query(args: argparse.Namespace) -> int:
     params = parse_params(args.param)
     if sum(map(bool, (args.data, args.endpoint, args.store))) > 1:
         raise GraftkgError("--data, --endpoint and --store are exclusive: choose where the query runs")
+    if not (args.data or args.endpoint or args.store):
+        from graftkg.query import named_query
+
+        if named_query(args.name).data == "transplants":
+            raise GraftkgError(
+                f"query '{args.name}' reads transplant data: give --data PATH, --store DIR or --endpoint URL"
+            )
     if args.endpoint:
         result = run_endpoint(args.endpoint, args.name, params)
     elif args.store:

@@ -5,6 +5,8 @@ and what it returns::
 
     # Question: Which ... ?
     # Parameter: transplant_id (string, required) - the transplant's identifier
+    # Parameter: outcome (code of gk:Outcome, required) - one of the codes of a class of the ontology
+    # Data: transplants (or: knowledge) - what the query reads
     # Returns: one row per ...
 
 Parameters are bound, never pasted: each value is checked against the parameter's declared type and
@@ -37,11 +39,14 @@ from graftkg.errors import GraftkgError, InputError
 from graftkg.rdf import XSD, Value
 
 FORMATS = ("table", "json", "csv")
-PARAMETER_TYPES = ("string", "integer", "decimal", "iri")
+PARAMETER_TYPES = ("string", "integer", "decimal", "iri", "code")
+#: what a query reads: transplant data (a source is required), or the knowledge base alone
+DATA_KINDS = ("transplants", "knowledge")
 
-_HEADER = re.compile(r"^#\s*(Question|Parameters?|Returns):\s*(.*)$")
+_HEADER = re.compile(r"^#\s*(Question|Parameters?|Data|Returns):\s*(.*)$")
 _PARAM = re.compile(
-    r"^(\w+)\s*\((string|integer|decimal|iri),\s*(required|optional)(?:,\s*default\s+\"([^\"]*)\")?\)\s*-\s*(.*)$"
+    r"^(\w+)\s*\((string|integer|decimal|iri|code of gk:\w+),\s*(required|optional)"
+    r"(?:,\s*default\s+\"([^\"]*)\")?\)\s*-\s*(.*)$"
 )
 
 
@@ -54,6 +59,18 @@ class Parameter:
     required: bool
     description: str
     default: str | None = None
+    #: for a ``code`` parameter, the ontology class (local name) whose codes it takes
+    value_set: str | None = None
+
+    def allowed(self) -> list[str]:
+        """The values a ``code`` parameter takes: every ``gk:code`` of a member (or, for classes of
+        classes such as outcomes, a subclass) of its class in the knowledge base; empty for others.
+
+        Example:
+            >>> named_query("transplants-by-outcome").parameters[0].allowed()[:2]
+            ['engrafted', 'not_evaluable']
+        """
+        return [] if self.value_set is None else list(_codes_of(self.value_set))
 
 
 @dataclass(frozen=True)
@@ -72,6 +89,35 @@ class NamedQuery:
     question: str
     returns: str
     parameters: tuple[Parameter, ...] = field(default_factory=tuple)
+    #: what the query reads (see :data:`DATA_KINDS`)
+    data: str = "transplants"
+
+    @property
+    def lists(self) -> dict[str, str]:
+        """The columns a ``GROUP_CONCAT`` makes, with their separators. SPARQL leaves the order of a
+        ``GROUP_CONCAT`` undefined (engines differ, and one engine differs between loads), so graftkg
+        sorts each such cell's items: a named query gives the same bytes on every run and every store.
+
+        Example:
+            >>> named_query("risk-factors-for-transplant").lists
+            {'higher_risk_than': ', '}
+        """
+        found = re.findall(
+            r'GROUP_CONCAT\s*\(\s*(?:DISTINCT\s+)?\?\w+\s*;\s*separator\s*=\s*"([^"]*)"\s*\)\s*AS\s*\?(\w+)',
+            self.text,
+            flags=re.IGNORECASE,
+        )
+        return {column: separator for separator, column in found}
+
+    def ordered(self, result: QueryResult) -> QueryResult:
+        """``result`` with the items of each list column (see :attr:`lists`) in sorted order."""
+        lists = self.lists
+        for row in result.rows:
+            for column, separator in lists.items():
+                cell = row.get(column)
+                if isinstance(cell, str) and separator and separator in cell:
+                    row[column] = separator.join(sorted(cell.split(separator)))
+        return result
 
 
 @dataclass
@@ -98,8 +144,11 @@ def _parse_header(path: Path, text: str) -> NamedQuery:
             sections.setdefault(current, []).append(m.group(2).strip())
         elif current is not None:
             sections[current][-1] += " " + line.lstrip("#").strip()
-    if "Question" not in sections or "Returns" not in sections:
-        raise QueryError(f"{path}: header must state '# Question:' and '# Returns:'")
+    if "Question" not in sections or "Returns" not in sections or "Data" not in sections:
+        raise QueryError(f"{path}: header must state '# Question:', '# Data:' and '# Returns:'")
+    data = sections["Data"][0].split()[0] if sections["Data"][0] else ""
+    if data not in DATA_KINDS:
+        raise QueryError(f"{path}: '# Data:' must start with {' or '.join(DATA_KINDS)}")
     params = []
     for entry in sections.get("Parameter", []):
         if entry.lower() in ("none", ""):
@@ -110,7 +159,10 @@ def _parse_header(path: Path, text: str) -> NamedQuery:
                 f"{path}: cannot read parameter '{entry}' (expected: name (type, required|optional) - description)"
             )
         name, ptype, req, default, desc = m.groups()
-        params.append(Parameter(name, ptype, req == "required", desc.strip(), default))
+        value_set = ptype.rsplit(":", 1)[1] if ptype.startswith("code") else None
+        params.append(
+            Parameter(name, "code" if value_set else ptype, req == "required", desc.strip(), default, value_set)
+        )
     return NamedQuery(
         name=path.stem,
         path=path,
@@ -118,7 +170,24 @@ def _parse_header(path: Path, text: str) -> NamedQuery:
         question=" ".join(sections["Question"]),
         returns=" ".join(sections["Returns"]),
         parameters=tuple(params),
+        data=data,
     )
+
+
+@lru_cache(maxsize=16)
+def _codes_of(local_name: str) -> tuple[str, ...]:
+    """The ``gk:code`` values of the members and subclasses of ``gk:<local_name>`` in the knowledge base."""
+    from graftkg.ontology import load_knowledge_base
+    from graftkg.rdf import GK, RDF, RDFS
+
+    kb = load_knowledge_base()
+    cls = GK[local_name]
+    classes = set(kb.transitive_subjects(RDFS.subClassOf, cls))
+    nodes = {m for c in classes for m in kb.subjects(RDF.type, c)} | (classes - {cls})
+    codes = {str(code) for node in nodes for code in kb.objects(node, GK.code)}
+    if not codes:
+        raise QueryError(f"no codes of gk:{local_name} in the knowledge base (a parameter declares them)")
+    return tuple(sorted(codes))
 
 
 @lru_cache(maxsize=1)
@@ -185,6 +254,12 @@ def _term(qname: str, p: Parameter, raw: str) -> RdfLiteral | URIRef:
             return RdfLiteral(Decimal(raw.strip()), datatype=XSD.decimal)
         except InvalidOperation:
             raise QueryError(f"query '{qname}': parameter '{p.name}': '{excerpt(raw)}' is not a number") from None
+    if p.type == "code":
+        allowed = p.allowed()
+        if raw not in allowed:
+            raise QueryError(
+                f"query '{qname}': parameter '{p.name}': '{excerpt(raw)}' is not one of {', '.join(allowed)}"
+            )
     return RdfLiteral(raw)  # a simple literal: the same term as xsd:string in RDF 1.1, and matched by every store
 
 
@@ -233,7 +308,7 @@ def run_embedded(store: ox.Store, name: str, params: Mapping[str, str] | None = 
         solutions = store.query(text, use_default_graph_as_union=True)
     except SyntaxError as exc:
         raise QueryError(f"{query.path}: {exc}") from None
-    return _solutions(name, solutions)
+    return query.ordered(_solutions(name, solutions))
 
 
 def run_embedded_substituted(store: ox.Store, name: str, params: Mapping[str, str] | None = None) -> QueryResult:
@@ -256,7 +331,7 @@ def run_embedded_substituted(store: ox.Store, name: str, params: Mapping[str, st
         )
     except SyntaxError as exc:
         raise QueryError(f"{query.path}: {exc}") from None
-    return _solutions(name, solutions)
+    return query.ordered(_solutions(name, solutions))
 
 
 def _solutions(name: str, solutions: object) -> QueryResult:
@@ -318,7 +393,7 @@ def run_endpoint(
         raise GraftkgError(f"endpoint {endpoint}: query '{name}' failed: {first}") from None
     variables = list(data["head"]["vars"])
     rows = [{k: _json_value(v) for k, v in binding.items()} for binding in data["results"]["bindings"]]
-    return QueryResult(variables, rows)
+    return query.ordered(QueryResult(variables, rows))
 
 
 def _json_value(v: Mapping[str, str]) -> Value:
