@@ -125,3 +125,81 @@ def test_readme_classify_refusal_example_is_current() -> None:
     start = readme.index("```sh\n" + command + "\n```\n```\n") + len("```sh\n" + command + "\n```\n```\n")
     assert run.stderr == readme[start : readme.index("```", start)]
     assert [line.split()[0] for line in run.stdout.splitlines()[1:]] == ["P1-T1", "P1-T2", "P3-T1", "P4-T1", "P5-T1"]
+
+
+def test_csv_formats_for_spreadsheets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import csv
+    import io
+    import shutil
+
+    folder = tmp_path / "b"
+    shutil.copytree(EXAMPLES / "paper-patients" / "csv", folder)
+    text = (folder / "transplants.csv").read_text().replace("P5-T1", "=HYPERLINK(1)")
+    (folder / "transplants.csv").write_text(text)
+    (folder / "observations.csv").write_text(
+        (folder / "observations.csv").read_text().replace("P5-T1", "=HYPERLINK(1)")
+    )
+    # a formula-looking identifier is quoted; the CSV needs quoting itself for its comma-free text
+    assert main(["classify", str(folder), "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["transplant_id"] for r in rows][-1] == "'=HYPERLINK(1)"
+    first = rows[0]
+    assert (
+        first["outcome"] == "primary_graft_failure" and first["risk_factors"] == "haploidentical_donor; viral_infection"
+    )
+    assert first["explanation"].startswith("primary graft failure: ") and " | " in first["explanation"]
+    assert main(["validate", str(EXAMPLES / "invalid-submission"), "--format", "csv"]) == 1
+    found = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert {"severity", "transplant_id", "rule", "location"} <= set(found[0])
+    assert ("violation", "P2-T2", "ChimerismPossible") in {
+        (f["severity"], f["transplant_id"], f["rule"]) for f in found
+    }
+
+
+def test_mappings_never_rewrites_an_installed_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import graftkg.assets
+    from graftkg.mappings import mappings_ttl
+
+    monkeypatch.setattr(graftkg.assets, "checkout_dir", lambda name: None)  # as installed
+    assert main(["mappings"]) == 2
+    assert "give --output PATH" in capsys.readouterr().err
+    out = tmp_path / "m.ttl"
+    assert main(["mappings", "--output", str(out)]) == 0
+    assert out.read_text() == mappings_ttl()
+
+
+def test_qc_without_java_names_the_way_out(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert main(["qc"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "--no-owl-profile" in err
+
+
+def test_a_definitions_profile_from_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--definitions PATH.ttl: a centre's own windows, in a file that states only them."""
+    from graftkg.readers.csv_bundle import write_bundle_records
+
+    from conftest import CASES, record_from_case
+
+    paper = (ROOT / "ontology" / "profiles" / "paper.ttl").read_text()
+    own = paper.replace("maxInclusive 28", "maxInclusive 35").replace('gk:code "paper"', 'gk:code "my-centre"')
+    assert own != paper
+    profile = tmp_path / "my-centre.ttl"
+    profile.write_text(own)
+    record, _ = record_from_case(CASES / "classify" / "day31-recovery-pbbm.json")
+    bundle = write_bundle_records([record], tmp_path / "b")
+    outcomes = {}
+    for definitions in ("paper", str(profile)):
+        assert main(["classify", str(bundle), "--definitions", definitions, "--format", "json"]) == 0
+        outcomes[definitions] = json.loads(capsys.readouterr().out)[0]["outcome"]
+    assert outcomes["paper"] != "engrafted" and outcomes[str(profile)] == "engrafted"
+    # a profile file may not restate the rest of the definitions
+    bad = tmp_path / "bad.ttl"
+    bad.write_text(own + '\ngk:FullDonorChimerism rdfs:label "anything"@en .\n')
+    assert main(["classify", str(bundle), "--definitions", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "may state only its gk:DefinitionProfile" in err

@@ -23,6 +23,20 @@ def asset_dir(name: str) -> Path:
     raise FileNotFoundError(f"graftkg asset folder '{name}' not found (looked in {installed} and {checkout})")
 
 
+def checkout_dir(name: str) -> Path | None:
+    """The folder of asset ``name`` in the source checkout graftkg runs from, or None when graftkg runs
+    installed (its assets inside the package).
+
+    Example:
+        >>> checkout_dir("ontology") is None or (checkout_dir("ontology") / "graftkg.ttl").is_file()
+        True
+    """
+    if (_PACKAGE / "_assets" / name).is_dir():
+        return None
+    checkout = _PACKAGE.parent.parent / name
+    return checkout if checkout.is_dir() else None
+
+
 def ontology_files(profile: str) -> list[Path]:
     """Return the Turtle files that make up the ontology under definition ``profile``.
 
@@ -31,10 +45,26 @@ def ontology_files(profile: str) -> list[Path]:
         'paper.ttl'
     """
     root = asset_dir("ontology")
-    profile_file = root / "profiles" / f"{profile}.ttl"
-    if not profile_file.is_file():
+    profile_file = profile_path(profile)
+    if profile_file is None:
         raise FileNotFoundError(profile)
     return [*sorted(root.glob("*.ttl")), profile_file]
+
+
+def profile_path(profile: str) -> Path | None:
+    """The Turtle file of definition ``profile``: a shipped profile by name, or a ``.ttl`` file by its
+    path (a profile of one's own); None when it is neither.
+
+    Example:
+        >>> profile_path("paper").name, profile_path("no-such-profile")
+        ('paper.ttl', None)
+    """
+    shipped = asset_dir("ontology") / "profiles" / f"{profile}.ttl"
+    if profile in profiles() and shipped.is_file():
+        return shipped
+    if profile.endswith(".ttl") and Path(profile).is_file():
+        return Path(profile)
+    return None
 
 
 def knowledge_files() -> list[Path]:

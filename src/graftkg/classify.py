@@ -22,7 +22,7 @@ from graftkg.rdf import GK, RDF
 from graftkg.reason import REASONERS, FastReasoner, HermitReasoner
 from graftkg.vocabulary import vocabulary
 
-FORMATS = ("json", "table", "turtle")
+FORMATS = ("json", "table", "turtle", "csv")
 PARALLEL_THRESHOLD = 5000
 
 
@@ -255,6 +255,43 @@ def _by_every_graft_source(
         classes=set.intersection(*(c.classes for c in cases)),
         derived=result.derived,
     )
+
+
+def to_csv(results: Sequence[Classification]) -> str:
+    """Render results as CSV for a spreadsheet: one row per transplant; lists joined by ``; ``, the
+    explanation's sentences by `` | ``.
+
+    Example:
+        >>> rs = [TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=15)]
+        >>> to_csv(classify_records(rs)).splitlines()[0]
+        'transplant_id,outcome,findings,chimerism,neutrophil_recovery_day,platelet_recovery_day,risk_factors,explanation'
+    """
+    from graftkg.findings import spreadsheet_csv
+
+    header = [
+        "transplant_id",
+        "outcome",
+        "findings",
+        "chimerism",
+        "neutrophil_recovery_day",
+        "platelet_recovery_day",
+        "risk_factors",
+        "explanation",
+    ]
+    rows = (
+        [
+            r.transplant_id,
+            r.outcome,
+            "; ".join(r.findings),
+            r.chimerism,
+            r.neutrophil_recovery_day,
+            r.platelet_recovery_day,
+            "; ".join(r.risk_factors),
+            " | ".join(r.explanation),
+        ]
+        for r in results
+    )
+    return spreadsheet_csv(header, rows)
 
 
 def to_json(results: Sequence[Classification]) -> str:

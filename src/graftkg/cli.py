@@ -23,7 +23,7 @@ def _progress(done: int, total: int) -> None:
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
-    from graftkg.classify import classify_records, to_json, to_table, to_turtle
+    from graftkg.classify import classify_records, to_csv, to_json, to_table, to_turtle
     from graftkg.readers import Refusals, read_inputs
 
     refusals = None if args.fail_fast else Refusals()
@@ -38,6 +38,8 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         print(to_json(results))
     elif args.format == "table":
         print(to_table(results))
+    elif args.format == "csv":
+        print(to_csv(results), end="")
     else:
         print(to_turtle(records, results, args.definitions), end="")
     if refusals:
@@ -262,7 +264,9 @@ def _cmd_mappings(args: argparse.Namespace) -> int:
         current = (asset_dir("ontology") / "mappings.ttl").read_text(encoding="utf-8") == mappings_ttl()
         print("ontology/mappings.ttl is current" if current else "ontology/mappings.ttl is stale: run graftkg mappings")
         return EXIT_OK if current else EXIT_FINDINGS
-    print(write_mappings_ttl())
+    from pathlib import Path
+
+    print(write_mappings_ttl(Path(args.output) if args.output else None))
     for m in unverified():
         print(f"left out (confidence {m.confidence}): {m.subject} {m.predicate} {m.object}", file=sys.stderr)
     return EXIT_OK
@@ -297,6 +301,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_ERROR, f"{self.prog}: error: {excerpt(message, 300)} (see {self.prog} --help)\n")
 
 
+def _profile(value: str) -> str:
+    """A ``--definitions`` value: a shipped profile's name, or the path of a profile file (``.ttl``)."""
+    from graftkg.assets import profile_path, profiles
+
+    if profile_path(value) is None:
+        raise argparse.ArgumentTypeError(
+            f"'{value}' is not a definitions profile (choose from: {', '.join(profiles())}, or a profile file PATH.ttl)"
+        )
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``graftkg`` (exposed for documentation and tests)."""
     from graftkg.assets import profiles
@@ -315,6 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
         TOKEN_VARIABLE,
     )
 
+    profile_help = f"definition profile: {', '.join(profiles())} or a profile file PATH.ttl (default: %(default)s)"
     parser = _Parser(
         prog="graftkg",
         description="graftkg: an ontology-backed knowledge graph and reasoner for graft failure after allogeneic HSCT.",
@@ -329,9 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="CSV bundle folder, transplants.csv + observations.csv, or Turtle/JSON-LD files",
     )
-    p.add_argument(
-        "--definitions", choices=profiles(), default=DEFAULT_PROFILE, help="definition profile (default: %(default)s)"
-    )
+    p.add_argument("--definitions", type=_profile, default=DEFAULT_PROFILE, metavar="PROFILE", help=profile_help)
     p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: %(default)s)")
     p.add_argument(
         "--reasoner",
@@ -362,16 +376,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="CSV bundle folder, transplants.csv + observations.csv, Turtle, JSON-LD",
     )
-    p.add_argument("--format", choices=["text", "json", "turtle"], default="text", help="default: %(default)s")
+    p.add_argument("--format", choices=["text", "json", "turtle", "csv"], default="text", help="default: %(default)s")
     p.add_argument(
         "--fail-on",
         choices=["violation", "warning", "info"],
         default="violation",
         help="exit 1 when a finding is at least this severe (default: %(default)s)",
     )
-    p.add_argument(
-        "--definitions", choices=profiles(), default=DEFAULT_PROFILE, help="definition profile (default: %(default)s)"
-    )
+    p.add_argument("--definitions", type=_profile, default=DEFAULT_PROFILE, metavar="PROFILE", help=profile_help)
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("checks", help="print the validation check catalogue (a Markdown table from the shapes)")
@@ -400,9 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--endpoint", metavar="URL", help="SPARQL 1.1 endpoint to query instead of the embedded store")
     p.add_argument("--store", metavar="DIR", help="query a store folder made by 'graftkg load' instead")
-    p.add_argument(
-        "--definitions", choices=profiles(), default=DEFAULT_PROFILE, help="definition profile (default: %(default)s)"
-    )
+    p.add_argument("--definitions", type=_profile, default=DEFAULT_PROFILE, metavar="PROFILE", help=profile_help)
     p.add_argument("--format", choices=["table", "json", "csv"], default="table", help="default: %(default)s")
     p.set_defaults(func=_cmd_query)
 
@@ -410,9 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", metavar="PATH", help="submission: CSV bundle folder, Turtle or JSON-LD")
     p.add_argument("--store", default=DEFAULT_STORE, metavar="DIR", help="store folder (default: %(default)s)")
     p.add_argument("--name", metavar="NAME", help="submission name (default: the folder or file name)")
-    p.add_argument(
-        "--definitions", choices=profiles(), default=DEFAULT_PROFILE, help="definition profile (default: %(default)s)"
-    )
+    p.add_argument("--definitions", type=_profile, default=DEFAULT_PROFILE, metavar="PROFILE", help=profile_help)
     p.add_argument(
         "--bulk",
         action="store_true",
@@ -509,21 +517,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("docs", help="write the ontology's HTML documentation (pyLODE) and a diagram to OUTDIR")
     p.add_argument("outdir", metavar="OUTDIR")
-    p.add_argument(
-        "--definitions", choices=profiles(), default=DEFAULT_PROFILE, help="definition profile (default: %(default)s)"
-    )
+    p.add_argument("--definitions", type=_profile, default=DEFAULT_PROFILE, metavar="PROFILE", help=profile_help)
     p.set_defaults(func=_cmd_docs)
 
     p = sub.add_parser("mappings", help="regenerate ontology/mappings.ttl from the SSSOM table (or --check it)")
     p.add_argument("--check", action="store_true", help="only say whether it is current (exit 1 if not)")
+    p.add_argument(
+        "--output",
+        metavar="PATH",
+        help="write here (default: ontology/mappings.ttl of the source checkout; required when installed)",
+    )
     p.set_defaults(func=_cmd_mappings)
 
     p = sub.add_parser("report", help="one-page report on a transplant: classification, plot, risk factors, advice")
     p.add_argument("paths", nargs="+", metavar="PATH", help="the submission holding the transplant")
     p.add_argument("--transplant", required=True, metavar="ID", help="transplant identifier")
-    p.add_argument(
-        "--definitions", choices=profiles(), default=DEFAULT_PROFILE, help="definition profile (default: %(default)s)"
-    )
+    p.add_argument("--definitions", type=_profile, default=DEFAULT_PROFILE, metavar="PROFILE", help=profile_help)
     p.add_argument("--format", choices=["markdown", "html", "json"], default="markdown", help="default: %(default)s")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     p.set_defaults(func=_cmd_report)
@@ -534,8 +543,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="random seed (default: %(default)s)")
     p.add_argument(
         "--definitions",
-        choices=profiles(),
+        type=_profile,
         default=DEFAULT_PROFILE,
+        metavar="PROFILE",
         help="definition profile the true outcomes are computed under (default: %(default)s)",
     )
     p.set_defaults(func=_cmd_synth)

@@ -2,10 +2,48 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from graftkg.rdf import Value
+
+
+def spreadsheet_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """Rows as CSV for a spreadsheet: a text cell that a spreadsheet would run as a formula (starting
+    with ``=``, ``+``, ``@``, a tab or carriage return, or ``-`` when it is not a number) gets a
+    leading ``'``; None is an empty cell.
+
+    Example:
+        >>> print(spreadsheet_csv(["a", "b"], [["=1+1", -2], [None, "x, y"]]), end="")
+        a,b
+        '=1+1,-2
+        ,"x, y"
+    """
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_safe(cell) for cell in row])
+    return out.getvalue()
+
+
+def _safe(cell: object) -> object:
+    if cell is None:
+        return ""
+    if isinstance(cell, str) and cell and cell[0] in "=+@\t\r-":
+        if cell[0] == "-":
+            try:
+                float(cell)
+                return cell
+            except ValueError:
+                pass
+        return "'" + cell
+    return cell
+
 
 #: Severity order, highest first; ``--fail-on`` names one of these.
 SEVERITY_ORDER = ("violation", "warning", "info")

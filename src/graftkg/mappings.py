@@ -134,9 +134,24 @@ def mappings_ttl(path: Path | None = None) -> str:
     return head + mappings_graph(path).serialize(format="turtle")
 
 
-def write_mappings_ttl() -> Path:
-    """Regenerate ``ontology/mappings.ttl`` from the SSSOM table; return its path."""
-    target = asset_dir("ontology") / "mappings.ttl"
+def write_mappings_ttl(target: Path | None = None) -> Path:
+    """Regenerate the mappings' RDF from the SSSOM table into ``target``; return its path.
+
+    Without ``target``, into ``ontology/mappings.ttl`` of the source checkout graftkg runs from; an
+    installed graftkg never rewrites its own files, so it needs ``target``.
+    """
+    if target is None:
+        from graftkg.assets import checkout_dir
+
+        checkout = checkout_dir("ontology")
+        if checkout is None:
+            from graftkg.errors import GraftkgError
+
+            raise GraftkgError(
+                "this graftkg is installed, not run from a source checkout: it does not rewrite its own "
+                "ontology; give --output PATH"
+            )
+        target = checkout / "mappings.ttl"
     target.write_text(mappings_ttl(), encoding="utf-8")
     return target
 

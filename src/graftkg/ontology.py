@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from rdflib import Graph
 from rdflib.exceptions import ParserError
 
-from graftkg.assets import knowledge_files, ontology_files, profiles
+from graftkg.assets import knowledge_files, ontology_files, profile_path, profiles
 from graftkg.errors import OntologyError
 
 DEFAULT_PROFILE = "paper"
@@ -21,12 +22,46 @@ def load_ontology(profile: str = DEFAULT_PROFILE) -> Graph:
         >>> len(load_ontology("paper")) > 1000
         True
     """
+    path = profile_path(profile)
+    if path is None:
+        raise OntologyError(
+            f"unknown definitions profile '{profile}' "
+            f"(choose from: {', '.join(profiles())}, or a profile file PATH.ttl)"
+        )
     if profile not in profiles():
-        raise OntologyError(f"unknown definitions profile '{profile}' (choose from: {', '.join(profiles())})")
+        _check_profile_file(path)
     graph = Graph()
-    for path in ontology_files(profile):
-        parse_into(graph, path)
+    for part in ontology_files(profile):
+        parse_into(graph, part)
     return graph
+
+
+#: what a definition profile may state: its own gk:DefinitionProfile, and the engraftment windows
+PROFILE_TERMS = ("PBBMEngraftmentWindow", "UCBEngraftmentWindow")
+
+
+def _check_profile_file(path: Path) -> None:
+    """A profile file of one's own states one ``gk:DefinitionProfile`` (with its ``gk:code``) and the
+    two engraftment windows, and nothing else: the rest of the definitions stay the ontology's."""
+    from rdflib import BNode, URIRef
+
+    from graftkg.rdf import GK, RDF, RDFS
+
+    profile = Graph()
+    parse_into(profile, path)
+    declared = [s for s in profile.subjects(RDF.type, GK.DefinitionProfile) if isinstance(s, URIRef)]
+    if len(declared) != 1 or profile.value(declared[0], GK.code) is None:
+        raise OntologyError(f"{path}: a profile file declares one gk:DefinitionProfile with its gk:code")
+    allowed = {declared[0], *(GK[t] for t in PROFILE_TERMS)}
+    for subject in set(profile.subjects()):
+        if not isinstance(subject, BNode) and subject not in allowed:
+            raise OntologyError(
+                f"{path}: a profile file may state only its gk:DefinitionProfile and the engraftment windows "
+                f"({', '.join(PROFILE_TERMS)}); it states {subject}"
+            )
+    for term in PROFILE_TERMS:
+        if (GK[term], RDFS.label, None) not in profile or (GK[term], RDF.type, RDFS.Datatype) not in profile:
+            raise OntologyError(f"{path}: a profile file defines gk:{term} (an rdfs:Datatype with its label)")
 
 
 @lru_cache(maxsize=8)

@@ -175,7 +175,10 @@ def _profile_checker() -> Path:
     if not (folder / "ProfileCheck.class").is_file():
         javac = shutil.which("javac")
         if javac is None:
-            raise GraftkgError("the OWL 2 DL profile check needs a JDK (javac): apt-get install default-jdk-headless")
+            raise GraftkgError(
+                "the OWL 2 DL profile check needs a JDK (javac): apt-get install default-jdk-headless, "
+                "or run graftkg qc --no-owl-profile to skip it"
+            )
         folder.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
             [javac, "-nowarn", "-cp", str(_hermit_jar()), "-d", str(folder), str(source)],
@@ -198,7 +201,10 @@ def owl2_dl_violations(graph: Graph) -> list[str]:
     """
     java = shutil.which("java")
     if java is None:
-        raise GraftkgError("the OWL 2 DL profile check needs Java")
+        raise GraftkgError(
+            "the OWL 2 DL profile check needs Java (apt-get install default-jre-headless), "
+            "or run graftkg qc --no-owl-profile to skip it"
+        )
     with tempfile.TemporaryDirectory(prefix="graftkg-dl-") as tmp:
         path = Path(tmp) / "ontology.owl"
         graph.serialize(path, format="xml")

@@ -629,11 +629,14 @@ def _threshold(shape: Shape) -> str:
     if "datatype" in c:
         parts.append(str(c["datatype"]).replace(str(XSD), "xsd:"))
     if "in" in c:
-        members = sorted(str(v) for _, v in c["in"])  # type: ignore[attr-defined]
+        members = sorted(  # an IRI by its local name; a literal (a unit such as 10*9/L) whole
+            str(v).rsplit("/", 1)[-1] if kind == "iri" else str(v)
+            for kind, v in c["in"]  # type: ignore[attr-defined]
+        )
         if not members:
             parts.append("never: every value is a finding")
         elif len(members) <= 3:
-            parts.append("one of " + ", ".join(m.rsplit("/", 1)[-1] for m in members))
+            parts.append("one of " + ", ".join(members))
         else:
             parts.append(f"one of {len(members)} codes")
     lo = c.get("minInclusive", c.get("minExclusive"))

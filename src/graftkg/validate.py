@@ -42,7 +42,7 @@ from graftkg.reason import FastReasoner
 from graftkg.shacl import SH, Result, Shape, evaluate, load_shapes
 from graftkg.vocabulary import vocabulary
 
-FORMATS = ("text", "json", "turtle")
+FORMATS = ("text", "json", "turtle", "csv")
 PARALLEL_THRESHOLD = 5000
 #: a finding of one validation range: its key (equal findings of two ranges are one), the finding,
 #: and the SHACL result it reports (None for a finding no shape makes, see ``_uncovered``)
@@ -765,6 +765,12 @@ def render(report: ValidationReport, fmt: str, fail_on: str = "violation") -> st
     """
     if fmt == "json":
         return json.dumps([f.as_json() for f in report.findings], indent=2, ensure_ascii=False)
+    if fmt == "csv":
+        from graftkg.findings import spreadsheet_csv
+
+        columns = ["severity", "transplant_id", "field", "value", "message", "rule", "category", "location"]
+        rows = ([getattr(f, c) for c in columns] for f in report.findings)
+        return spreadsheet_csv(columns, rows).removesuffix("\n")
     if fmt == "turtle":
         return _turtle(report, fail_on)
     counts = report.counts()
