@@ -359,6 +359,11 @@ def _cell_reader(column: str, path: str) -> _CellReader:
     return text
 
 
+#: the most observations one transplant may have. A registry record holds a few thousand (ten
+#: measures a day for years); a million rows for one patient is an export gone wrong, and reading it
+#: would take memory in proportion to the rows of one transplant rather than to the work
+MAX_OBSERVATIONS = 100_000
+
 #: the longest number cell read (more is a typing or export error, not a measurement)
 _DIGITS = 64
 
@@ -675,8 +680,20 @@ def read_observations(
                 field="transplant_id",
             )
         found.observations.append(obs)
+        if len(found.observations) > MAX_OBSERVATIONS:
+            raise _too_many(tid, opath, line)
         if progress is not None and n % 500_000 == 0 and n:
             progress(n)
+
+
+def _too_many(tid: str, path: str, line: int) -> InputError:
+    return InputError(
+        f"transplant '{excerpt(tid)}' has more than {MAX_OBSERVATIONS:,} observations: a series this long is "
+        "not one patient's record (the rows after this one are not read)",
+        path=path,
+        line=line,
+        field="transplant_id",
+    )
 
 
 def _read_observations_past_errors(
@@ -690,6 +707,7 @@ def _read_observations_past_errors(
 ) -> None:
     """:func:`read_observations` with ``refusals``."""
     refused = refusals.refused
+    full: set[str] = set()  # transplants that reached MAX_OBSERVATIONS
     for n, (line, cells) in enumerate(rows):
         if progress is not None and n % 500_000 == 0 and n:
             progress(n)
@@ -719,6 +737,13 @@ def _read_observations_past_errors(
                 refusals.add(error, tid)
             if tid in refused:
                 del records[tid]
+            continue
+        if len(found.observations) >= MAX_OBSERVATIONS:
+            if tid not in full:  # listed once; kept (validation) with the rows before it, or refused
+                full.add(tid)
+                refusals.add(_too_many(tid, opath, line), tid)
+                if tid in refused:
+                    del records[tid]
             continue
         found.observations.append(parsed[1])
 
