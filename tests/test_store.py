@@ -563,3 +563,25 @@ def test_push_reports_a_refusing_target_in_one_line(tmp_path: Path) -> None:
     with pytest.raises(PushError, match=r"http://127.0.0.1:9/update"):
         push(store, Remote(update="http://127.0.0.1:9/update"))
     assert issubclass(PushError, GraftkgError)
+
+
+def test_bulk_load_keeps_its_temporary_file_beside_the_store_and_cleans_stale_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The patient data a bulk load serialises never goes to the shared temporary folder; a file a
+    killed load left behind is removed by the next bulk load, and a finished load leaves none."""
+    import tempfile
+
+    from graftkg.load import bulk_scratch_dir
+
+    shared = tmp_path / "shared-tmp"
+    shared.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(shared))
+    store = tmp_path / "store"
+    scratch = bulk_scratch_dir(store)
+    stale = scratch / "graftkg-bulk-killed.nq"
+    stale.write_text("<urn:a> <urn:b> <urn:c> <urn:g> .\n")
+    load(PAPER, store=store, name="paper", bulk=True)
+    assert not stale.exists() and list(scratch.iterdir()) == []
+    assert list(shared.iterdir()) == []
+    assert oct(scratch.stat().st_mode & 0o777) == "0o700"

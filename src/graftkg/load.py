@@ -620,7 +620,13 @@ def _bulk_load(
     replaced = target.ask(f"ASK {{ GRAPH <{submission_graph(submission)}> {{ ?s ?p ?o }} }}")
     data_graph, inferred_graph_ = f" <{submission_graph(submission)}> .\n", f" <{inferred_graph(submission)}> .\n"
     counts = [0, 0]
-    handle, name = tempfile.mkstemp(prefix="graftkg-bulk-", suffix=".nq")
+    # the patient data in N-Quads, beside the store (never in the shared temporary folder), in a folder
+    # only this user reads; a load killed before it removed its file leaves it there, and the next bulk
+    # load of the store removes it
+    scratch = bulk_scratch_dir(Path(store))
+    for stale in scratch.glob("graftkg-bulk-*.nq"):
+        stale.unlink(missing_ok=True)
+    handle, name = tempfile.mkstemp(prefix="graftkg-bulk-", suffix=".nq", dir=scratch)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             for n, (record, result) in enumerate(zip(records, results, strict=True), start=1):
@@ -652,6 +658,24 @@ def _bulk_load(
     finally:
         os.unlink(name)
     return LoadReport(submission, len(records), counts[0], counts[1], replaced, time.perf_counter() - t0)
+
+
+def bulk_scratch_dir(store: Path) -> Path:
+    """The folder a bulk load of ``store`` writes its temporary N-Quads in: ``.NAME.graftkg-tmp`` beside
+    the store, made readable by this user only.
+
+    Example:
+        >>> import tempfile
+        >>> folder = bulk_scratch_dir(Path(tempfile.mkdtemp()) / "store")
+        >>> folder.name, oct(folder.stat().st_mode & 0o777)
+        ('.store.graftkg-tmp', '0o700')
+    """
+    import os
+
+    folder = store.parent / f".{store.name}.graftkg-tmp"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    return folder
 
 
 def unload(submission: str, *, store: str | Path = DEFAULT_STORE) -> int:

@@ -1,0 +1,127 @@
+"""Load benchmark: ``graftkg load`` (atomic) and ``graftkg load --bulk``, whole commands, side by side
+with pyoxigraph writing the same quads, in one run.
+
+    python benchmarks/load_bench.py --n 2000            # writes docs/performance/load.md
+    python benchmarks/load_bench.py --n 5000 --no-doc
+
+For N synthetic transplants it runs, each into a new on-disk store:
+
+* ``graftkg load`` (the atomic path a submission takes), as a child process: wall time and peak RSS;
+* ``Store.extend`` of the same quads (pyoxigraph's transactional write), in a child process that
+  parses them from N-Quads first (the parse is not timed);
+* ``graftkg load --bulk``, as a child process;
+* ``Store.bulk_load`` of the same quads as one N-Quads file.
+
+The quads are those ``graftkg load`` writes (read back from its store), so both sides write the same
+data. The ratios are what targets are set on: ``extend_s / load_s`` (1 would be as fast as the
+store's own transactional write) and ``bulk_load_s / load_bulk_s``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_WRITER = """
+import resource, sys, time
+import pyoxigraph as ox
+mode, source, target = sys.argv[1:4]
+if mode == "extend":
+    quads = list(ox.parse(path=source, format=ox.RdfFormat.N_QUADS))
+    store = ox.Store(target)
+    t = time.perf_counter()
+    store.extend(quads)
+    store.flush()
+else:
+    store = ox.Store(target)
+    t = time.perf_counter()
+    store.bulk_load(path=source, format=ox.RdfFormat.N_QUADS)
+    store.flush()
+print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def _timed(command: list[str]) -> tuple[float, float]:
+    """Wall time and peak RSS (MB) of a child process."""
+    t = time.perf_counter()
+    run = subprocess.run(["/usr/bin/time", "-f", "%M", *command], capture_output=True, text=True, check=False, cwd=ROOT)
+    seconds = time.perf_counter() - t
+    if run.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{run.stderr[-2000:]}")
+    return seconds, int(run.stderr.strip().splitlines()[-1]) / 1024
+
+
+def _writer(mode: str, source: Path, target: Path) -> tuple[float, float]:
+    run = subprocess.run(
+        [sys.executable, "-c", _WRITER, mode, str(source), str(target)], capture_output=True, text=True, check=True
+    )
+    seconds, peak = run.stdout.split()
+    return float(seconds), float(peak)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000, help="synthetic transplants (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--no-doc", action="store_true", help="print only; do not write docs/performance/load.md")
+    args = parser.parse_args()
+    import pyoxigraph as ox
+
+    graftkg = [sys.executable, "-m", "graftkg"]
+    with tempfile.TemporaryDirectory(prefix="graftkg-loadbench-") as tmp:
+        folder = Path(tmp)
+        subprocess.run(
+            [*graftkg, "synth", str(folder / "bundle"), "--n", str(args.n), "--seed", str(args.seed)],
+            check=True,
+            capture_output=True,
+        )
+        load_s, load_mb = _timed([*graftkg, "load", str(folder / "bundle"), "--store", str(folder / "atomic")])
+        # the same quads, as graftkg wrote them (named graphs of the submission, the ontology, the evidence)
+        store = ox.Store.read_only(str(folder / "atomic"))
+        quads = folder / "quads.nq"
+        store.dump(str(quads), format=ox.RdfFormat.N_QUADS)
+        count = len(store)
+        del store
+        extend_s, extend_mb = _writer("extend", quads, folder / "extend")
+        bulk_s, bulk_mb = _timed([*graftkg, "load", str(folder / "bundle"), "--store", str(folder / "bulk"), "--bulk"])
+        bulk_load_s, bulk_load_mb = _writer("bulk_load", quads, folder / "bulk-load")
+    rows = [
+        ("graftkg load (atomic), whole command", load_s, load_mb),
+        ("pyoxigraph Store.extend, same quads", extend_s, extend_mb),
+        ("graftkg load --bulk, whole command", bulk_s, bulk_mb),
+        ("pyoxigraph Store.bulk_load, same quads", bulk_load_s, bulk_load_mb),
+    ]
+    lines = [
+        f"{args.n:,} synthetic transplants (seed {args.seed}), {count:,} quads in the store;"
+        f" {platform.machine()}, {platform.python_version()}, pyoxigraph {ox.__version__}",
+        "",
+        "| run | seconds | quads/s | peak RSS MB |",
+        "|---|---|---|---|",
+        *(f"| {name} | {s:.1f} | {count / s:,.0f} | {mb:,.0f} |" for name, s, mb in rows),
+        "",
+        f"atomic ratio (Store.extend s / graftkg load s): {extend_s / load_s:.2f}",
+        f"bulk ratio (Store.bulk_load s / graftkg load --bulk s): {bulk_load_s / bulk_s:.2f}",
+    ]
+    print("\n".join(lines))
+    if not args.no_doc:
+        doc = ROOT / "docs" / "performance" / "load.md"
+        doc.write_text(
+            "# Loading, measured\n\n"
+            "Generated by `python benchmarks/load_bench.py"
+            f" --n {args.n}` (whole commands in child processes; the store's own writers on the same quads in"
+            " the same run). The ratios are what targets are set on; the seconds depend on the day's machine."
+            "\n\n" + "\n".join(lines) + "\n"
+        )
+        print(f"wrote {doc.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
