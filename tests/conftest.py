@@ -67,3 +67,16 @@ def serial_validation(folder: Path) -> ValidationReport:
     report = validate_records(read_inputs([folder], lenient=True, refusals=refusals), workers=1)
     report.findings[:0] = read_findings(refusals.sorted())
     return report
+
+
+def paper_bundle(tmp_path: Path, transplants: str | None = None, observations: str | None = None) -> Path:
+    """A copy of the paper's CSV bundle in ``tmp_path/bundle``, with either file's text replaced."""
+    import shutil
+
+    out = tmp_path / "bundle"
+    shutil.copytree(EXAMPLES / "paper-patients" / "csv", out)
+    if transplants is not None:
+        (out / "transplants.csv").write_text(transplants)
+    if observations is not None:
+        (out / "observations.csv").write_text(observations)
+    return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
@@ -16,19 +15,12 @@ from graftkg.errors import InputError
 from graftkg.model import TransplantRecord
 from graftkg.readers import read_inputs
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, paper_bundle
 
 BUNDLE = EXAMPLES / "paper-patients" / "csv"
 
 
-def _bundle(tmp_path: Path, transplants: str | None = None, observations: str | None = None) -> Path:
-    out = tmp_path / "bundle"
-    shutil.copytree(BUNDLE, out)
-    if transplants is not None:
-        (out / "transplants.csv").write_text(transplants)
-    if observations is not None:
-        (out / "observations.csv").write_text(observations)
-    return out
+_bundle = paper_bundle
 
 
 def _header() -> str:

@@ -9,7 +9,6 @@ evaluator on generated records.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ from graftkg.readers.limits import impossible_values, limits
 from graftkg.shacl import load_shapes
 from graftkg.validate import READABLE_INPUT, validate_paths, validate_records
 
-from conftest import CASES, EXAMPLES, record_from_case
+from conftest import CASES, EXAMPLES, paper_bundle, record_from_case
 
 BUNDLE = EXAMPLES / "paper-patients" / "csv"
 REFUSED_CASES = sorted((CASES / "refused").glob("*.json"))
@@ -147,14 +146,7 @@ def test_reader_refuses_exactly_what_the_shapes_find(record: TransplantRecord) -
 # ----------------------------------------------------------------------------- going on past bad records
 
 
-def _bundle(tmp_path: Path, transplants: str | None = None, observations: str | None = None) -> Path:
-    out = tmp_path / "bundle"
-    shutil.copytree(BUNDLE, out)
-    if transplants is not None:
-        (out / "transplants.csv").write_text(transplants)
-    if observations is not None:
-        (out / "observations.csv").write_text(observations)
-    return out
+_bundle = paper_bundle
 
 
 def _with_rows(tmp_path: Path, transplants: dict[int, str], extra_observations: list[str]) -> Path:

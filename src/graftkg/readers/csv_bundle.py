@@ -380,9 +380,11 @@ def _parse_cell(
     path: str,
     line: int,
     field: str,
+    errors: list[InputError] | None = None,
 ) -> Any:
     """The value of a cell: from ``cache`` when read before, else read (raising ``'text' problem`` when
-    ``valid`` rejects it) and kept. (The observation parser looks in its caches itself first.)
+    ``valid`` rejects it) and kept. With ``errors``, the error is put there and the value is None (see
+    :func:`_problem`). (The observation parser looks in its caches itself first.)
 
     Example:
         >>> cache = {}
@@ -392,13 +394,19 @@ def _parse_cell(
     value = cache.get(text)
     if value is not None:
         return value
+    wrong = None
     if not valid(text):
-        raise InputError(f"'{excerpt(text)}' {problem}", path=path, line=line, field=field)
-    if len(text) > _DIGITS:  # int() refuses 4,300 digits; float() makes 400 of them infinite
-        raise InputError(f"'{excerpt(text)}' has too many digits", path=path, line=line, field=field)
-    value = convert(text)
-    if not math.isfinite(value):
-        raise InputError(f"'{excerpt(text)}' is not a finite number", path=path, line=line, field=field)
+        wrong = problem
+    elif len(text) > _DIGITS:  # int() refuses 4,300 digits; float() makes 400 of them infinite
+        wrong = "has too many digits"
+    else:
+        value = convert(text)
+        if not math.isfinite(value):
+            wrong = "is not a finite number"
+    if wrong is not None:
+        error = InputError(f"'{excerpt(text)}' {wrong}", path=path, line=line, field=field)
+        _problem(errors, error)
+        return None
     if len(cache) < _PARSED_CELLS:
         cache[text] = value
     return value
@@ -457,7 +465,7 @@ def _observation_parser(
         if text:
             day = days.get(text)
             if day is None:
-                day = _read_cell(errors, days, text, integer, int, "is not a whole number", path, line, "day")
+                day = _parse_cell(days, text, integer, int, "is not a whole number", path, line, "day", errors)
         cell = cells[i_value]
         obs = Observation(day, measure, None, None, None, None, None, line, path)
         if measure == "infection":
@@ -466,7 +474,7 @@ def _observation_parser(
         elif cell:
             value = values.get(cell)
             if value is None:
-                value = _read_cell(errors, values, cell, number, float, "is not a number", path, line, "value")
+                value = _parse_cell(values, cell, number, float, "is not a number", path, line, "value", errors)
             obs.value = value
         if i_lineage is not None and cells[i_lineage]:
             lineage = cells[i_lineage]
@@ -491,27 +499,6 @@ def _problem(errors: list[InputError] | None, error: InputError) -> None:
     if errors is None:
         raise error
     errors.append(error)
-
-
-def _read_cell(
-    errors: list[InputError] | None,
-    cache: dict[str, Any],
-    text: str,
-    valid: Callable[[str], object],
-    convert: Callable[[str], Any],
-    problem: str,
-    path: str,
-    line: int,
-    field: str,
-) -> Any:
-    """:func:`_parse_cell`, or None with the error put in ``errors`` (see :func:`_problem`)."""
-    if errors is None:
-        return _parse_cell(cache, text, valid, convert, problem, path, line, field)
-    try:
-        return _parse_cell(cache, text, valid, convert, problem, path, line, field)
-    except InputError as exc:
-        errors.append(exc)
-        return None
 
 
 @paused()
