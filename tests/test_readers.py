@@ -173,18 +173,20 @@ def test_empty_transplants_file(tmp_path: Path) -> None:
 
 
 def test_fifty_megabyte_file_with_an_error_on_its_last_line(tmp_path: Path) -> None:
-    """A large file is read through, and an error on its last line is still located exactly."""
-    path = _bundle(tmp_path)
+    """A large file is read through, and an error on its last line is still located exactly. (Its
+    rows belong to 60 transplants: one transplant may hold at most MAX_OBSERVATIONS of them.)"""
+    ids = [f"T{k}" for k in range(60)]
+    path = _bundle(tmp_path, "transplant_id\n" + "\n".join(ids) + "\n")
     rows = ["transplant_id,day,measure,value"]
-    row = "P1-T1,{},ANC,0.{}"
+    row = "{},{},ANC,0.{}"
     n = 0
     size = len(rows[0]) + 1
     while size < 50 * 1024 * 1024:
-        line = row.format(n % 400, n % 10)
+        line = row.format(ids[(n // 1000) % 60], n % 400, n % 10)
         rows.append(line)
         size += len(line) + 1
         n += 1
-    rows.append("P1-T1,12,ANC,twelve")
+    rows.append("T0,12,ANC,twelve")
     (path / "observations.csv").write_text("\n".join(rows) + "\n")
     assert (path / "observations.csv").stat().st_size >= 50 * 1024 * 1024
     with pytest.raises(InputError) as info:

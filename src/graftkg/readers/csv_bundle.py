@@ -256,13 +256,16 @@ def _transplant_parser(
     it and the record is made without that cell (an empty identifier always raises).
 
     Example:
-        >>> parse = _transplant_parser(["transplant_id", "graft_source", "death_day"], "t.csv", False)
+        >>> parse = _transplant_parser(["transplant_id", "graft_source", "death_day"], "t.csv")
         >>> record = parse(2, ["T1", "PB", "40"], None)
         >>> record.graft_source, record.death_day, record.line
         ('PB', 40, 2)
         >>> errors = []
         >>> parse(3, ["T2", "PBSC", "forty"], errors).graft_source, [e.field for e in errors]
-        (None, ['graft_source', 'death_day'])
+        ('PBSC', ['death_day'])
+
+    (An unknown code is read as written: whether a record may hold it is checked on the record, see
+    :mod:`graftkg.readers.rules`.)
     """
     readers = [(i, _cell_reader(column, path)) for i, column in enumerate(header) if column != "transplant_id"]
     i_tid = header.index("transplant_id")
@@ -422,7 +425,7 @@ def _observation_parser(
     be judged without it); an empty identifier always raises.
 
     Example:
-        >>> parse = _observation_parser(["transplant_id", "day", "measure", "value"], "o.csv", False)
+        >>> parse = _observation_parser(["transplant_id", "day", "measure", "value"], "o.csv")
         >>> tid, obs = parse(2, ["T1", "14", "ANC", "0.6"], None)
         >>> tid, obs.day, obs.value
         ('T1', 14, 0.6)

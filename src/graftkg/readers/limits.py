@@ -79,7 +79,8 @@ def limits() -> tuple[Limit, ...]:
     """The limits of the shapes marked ``gk:refusedOnReading``; a shape the reader cannot apply raises.
 
     Example:
-        >>> next(x for x in limits() if x.rule == "ChimerismPossible")[4:7]
+        >>> chimerism = next(x for x in limits() if x.rule == "ChimerismPossible")
+        >>> chimerism.measures, chimerism.low, chimerism.high
         (frozenset({'donor_chimerism_pct'}), 0.0, 100.0)
     """
     from graftkg.shacl import load_shapes
