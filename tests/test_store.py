@@ -588,3 +588,27 @@ def test_bulk_load_keeps_its_temporary_file_beside_the_store_and_cleans_stale_on
     assert not stale.exists() and list(scratch.iterdir()) == []
     assert list(shared.iterdir()) == []
     assert oct(scratch.stat().st_mode & 0o777) == "0o700"
+
+
+def test_a_first_load_is_one_transaction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first load writes its N-Quads with one Store.load: when the write fails part way (here: a
+    malformed last line), nothing of the submission is in the store, and no file is left beside it."""
+    import graftkg.load as loader
+    from graftkg.load import bulk_scratch_dir
+
+    written = loader._write_nquads
+
+    def broken(out: object, *args: object, **kwargs: object) -> list[int]:
+        counts = written(out, *args, **kwargs)  # type: ignore[arg-type]
+        out.write("<urn:a> <urn:b> broken .\n")  # type: ignore[attr-defined]
+        return counts
+
+    monkeypatch.setattr(loader, "_write_nquads", broken)
+    store = tmp_path / "store"
+    with pytest.raises(StoreError, match="the load failed and wrote nothing"):
+        load(PAPER, store=store, name="paper")
+    assert _count(store, submission_graph("paper")) == 0 and _count(store, inferred_graph("paper")) == 0
+    assert list(bulk_scratch_dir(store).iterdir()) == []
+    monkeypatch.undo()
+    report = load(PAPER, store=store, name="paper")
+    assert not report.replaced and _count(store, submission_graph("paper")) > 1000

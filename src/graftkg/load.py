@@ -11,8 +11,10 @@ A store holds named graphs:
 
 Queries read the union of the graphs. A load reads and classifies everything first (bad input stops
 it before the store is touched), then replaces the submission's graphs in one SPARQL update, so a
-reader sees the old submission or the new one, never a mixture. The store is an on-disk pyoxigraph
-store, or, while ``graftkg serve`` runs on it, that server (the loader finds it and writes through it).
+reader sees the old submission or the new one, never a mixture; a first load into the embedded store
+writes its graphs with one transactional ``Store.load`` of N-Quads instead (faster, less memory).
+The store is an on-disk pyoxigraph store, or, while ``graftkg serve`` runs on it, that server (the
+loader finds it and writes through it).
 """
 
 from __future__ import annotations
@@ -567,10 +569,12 @@ def load(
     records = read_inputs([source])
     if bulk:
         return _bulk_load(records, source, submission, store, profile, started, t0, say)
-    data, inferred = submission_lines(records, profile, say)
     target = open_target(store)
-    knowledge = _knowledge_update(target, profile)
     replaced = target.ask(f"ASK {{ GRAPH <{submission_graph(submission)}> {{ ?s ?p ?o }} }}")
+    if isinstance(target, EmbeddedTarget) and not replaced:
+        return _first_load(target, records, source, submission, profile, started, t0, say)
+    data, inferred = submission_lines(records, profile, say)
+    knowledge = _knowledge_update(target, profile)
     extra_data, extra_inferred = provenance(
         submission, _source_files(source), profile, len(records), started, datetime.now(UTC)
     )
@@ -618,32 +622,16 @@ def _bulk_load(
     results = _classify(records, profile, say)
     knowledge = _knowledge_update(target, profile)
     replaced = target.ask(f"ASK {{ GRAPH <{submission_graph(submission)}> {{ ?s ?p ?o }} }}")
-    data_graph, inferred_graph_ = f" <{submission_graph(submission)}> .\n", f" <{inferred_graph(submission)}> .\n"
-    counts = [0, 0]
     # the patient data in N-Quads, beside the store (never in the shared temporary folder), in a folder
     # only this user reads; a load killed before it removed its file leaves it there, and the next bulk
     # load of the store removes it
     scratch = bulk_scratch_dir(Path(store))
-    for stale in scratch.glob("graftkg-bulk-*.nq"):
+    for stale in scratch.glob("graftkg-*.nq"):
         stale.unlink(missing_ok=True)
     handle, name = tempfile.mkstemp(prefix="graftkg-bulk-", suffix=".nq", dir=scratch)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            for n, (record, result) in enumerate(zip(records, results, strict=True), start=1):
-                data, inferred = record_lines(record, result, profile)
-                out.writelines(line[:-2] + data_graph for line in data)
-                out.writelines(line[:-2] + inferred_graph_ for line in inferred)
-                counts[0] += len(data)
-                counts[1] += len(inferred)
-                if n % 10_000 == 0:
-                    say(f"serialised {n:,} of {len(records):,} transplants")
-            extra_data, extra_inferred = provenance(
-                submission, _source_files(source), profile, len(records), started, datetime.now(UTC)
-            )
-            out.writelines(line[:-2] + data_graph for line in extra_data)
-            out.writelines(line[:-2] + inferred_graph_ for line in extra_inferred)
-        counts[0] += len(extra_data)
-        counts[1] += len(extra_inferred)
+            counts = _write_nquads(out, records, results, source, submission, profile, started, say)
         drop = f"DROP SILENT GRAPH <{submission_graph(submission)}> ;\nDROP SILENT GRAPH <{inferred_graph(submission)}>"
         target.update(knowledge + "\n" + drop)
         say(f"bulk-writing {sum(counts):,} triples")
@@ -658,6 +646,80 @@ def _bulk_load(
     finally:
         os.unlink(name)
     return LoadReport(submission, len(records), counts[0], counts[1], replaced, time.perf_counter() - t0)
+
+
+def _write_nquads(
+    out: object,
+    records: Sequence[TransplantRecord],
+    results: Sequence[Classification],
+    source: Path,
+    submission: str,
+    profile: str,
+    started: datetime,
+    say: Callable[[str], None],
+) -> list[int]:
+    """Write the submission's data and inferred triples, and their provenance, as N-Quads in their
+    graphs to ``out``, one transplant at a time; return the [data, inferred] triple counts."""
+    data_graph, inferred_graph_ = f" <{submission_graph(submission)}> .\n", f" <{inferred_graph(submission)}> .\n"
+    write = out.writelines  # type: ignore[attr-defined]
+    counts = [0, 0]
+    for n, (record, result) in enumerate(zip(records, results, strict=True), start=1):
+        data, inferred = record_lines(record, result, profile)
+        write(line[:-2] + data_graph for line in data)
+        write(line[:-2] + inferred_graph_ for line in inferred)
+        counts[0] += len(data)
+        counts[1] += len(inferred)
+        if n % 10_000 == 0:
+            say(f"serialised {n:,} of {len(records):,} transplants")
+    extra_data, extra_inferred = provenance(
+        submission, _source_files(source), profile, len(records), started, datetime.now(UTC)
+    )
+    write(line[:-2] + data_graph for line in extra_data)
+    write(line[:-2] + inferred_graph_ for line in extra_inferred)
+    counts[0] += len(extra_data)
+    counts[1] += len(extra_inferred)
+    return counts
+
+
+def _first_load(
+    target: EmbeddedTarget,
+    records: Sequence[TransplantRecord],
+    source: Path,
+    submission: str,
+    profile: str,
+    started: datetime,
+    t0: float,
+    say: Callable[[str], None],
+) -> LoadReport:
+    """Load a submission the embedded store does not hold yet: its triples, serialised one transplant
+    at a time as N-Quads beside the store, are written by one ``Store.load`` - a transaction, so a
+    reader sees all of the submission or none of it - about three times faster than the same triples
+    in one SPARQL ``INSERT DATA``, and without the update's text in memory."""
+    import os
+    import tempfile
+
+    import pyoxigraph as ox
+
+    results = _classify(records, profile, say)
+    knowledge = _knowledge_update(target, profile)
+    if knowledge:
+        target.update(knowledge)  # the shared graphs first: a reader then sees them with no submission yet
+    scratch = bulk_scratch_dir(target.path)
+    for stale in scratch.glob("graftkg-*.nq"):  # a file a killed load left
+        stale.unlink(missing_ok=True)
+    handle, name = tempfile.mkstemp(prefix="graftkg-load-", suffix=".nq", dir=scratch)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            counts = _write_nquads(out, records, results, source, submission, profile, started, say)
+        say(f"writing {sum(counts):,} triples")
+        try:
+            target.store.load(path=name, format=ox.RdfFormat.N_QUADS)
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise StoreError(f"{target.path}: the load failed and wrote nothing: {exc}") from None
+        target.store.flush()
+    finally:
+        os.unlink(name)
+    return LoadReport(submission, len(records), counts[0], counts[1], False, time.perf_counter() - t0)
 
 
 def bulk_scratch_dir(store: Path) -> Path:
