@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from graftkg.errors import InputError
+from graftkg.errors import InputError, excerpt
 from graftkg.model import TransplantRecord
 from graftkg.readers.csv_bundle import read_bundle
 from graftkg.readers.rdf_input import RDF_SUFFIXES, read_rdf
 from graftkg.readers.refusals import Refusals
+from graftkg.readers.rules import refuse_content
 
 __all__ = ["Refusals", "bundle_files", "read_inputs"]
 
@@ -20,10 +21,11 @@ def read_inputs(
     """Read every input: CSV bundle folders, a ``transplants.csv`` + ``observations.csv`` pair, Turtle or JSON-LD.
 
     Raises :class:`InputError` on the first problem; nothing is returned from a partly read input.
-    Transplant identifiers must be unique across all inputs. ``lenient`` keeps content problems (codes
-    outside the value sets, missing days or values, impossible values) for validation to report; see
-    :func:`read_bundle`. With ``refusals``, a bad record is listed there and left out (or, with its
-    ``keep_records``, its bad cells are), and only an unusable file raises; see :class:`Refusals`.
+    Transplant identifiers must be unique across all inputs. The rules of a record's content (codes in
+    their value sets, days and values, impossible values: :mod:`graftkg.readers.rules`) are applied
+    here, once, whatever the format; ``lenient`` keeps such problems for validation to report. With
+    ``refusals``, a bad record is listed there and left out (or, with its ``keep_records``, its bad
+    cells are), and only an unusable file raises; see :class:`Refusals`.
 
     Example:
         >>> [r.transplant_id for r in read_inputs(["examples/paper-patients/csv"])][:2]
@@ -38,9 +40,7 @@ def read_inputs(
         if not path.exists():
             raise InputError("no such file or folder", path=str(path))
         if path.is_dir():
-            records.extend(
-                read_bundle(path / "transplants.csv", path / "observations.csv", lenient=lenient, refusals=refusals)
-            )
+            records.extend(read_bundle(path / "transplants.csv", path / "observations.csv", refusals=refusals))
         elif path.suffix.lower() == ".csv":
             if path.name in csv_files:
                 raise InputError(f"given twice: {path.name}", path=str(path))
@@ -62,15 +62,14 @@ def read_inputs(
             raise InputError("observations.csv given without transplants.csv", path=str(csv_files["observations.csv"]))
         if "observations.csv" not in csv_files:
             raise InputError("transplants.csv given without observations.csv", path=str(csv_files["transplants.csv"]))
-        records.extend(
-            read_bundle(csv_files["transplants.csv"], csv_files["observations.csv"], lenient=lenient, refusals=refusals)
-        )
+        records.extend(read_bundle(csv_files["transplants.csv"], csv_files["observations.csv"], refusals=refusals))
     seen: dict[str, TransplantRecord] = {}
     kept: list[TransplantRecord] = []
     for record in records:
         if record.transplant_id in seen:
+            first = seen[record.transplant_id].source
             error = InputError(
-                f"duplicate transplant_id '{record.transplant_id}' (also in {seen[record.transplant_id].source})",
+                f"duplicate transplant_id '{excerpt(record.transplant_id)}' (also in {first})",
                 path=record.source,
                 line=record.line,
                 field="transplant_id",
@@ -81,6 +80,8 @@ def read_inputs(
             continue  # kept (validation): the first record of the identifier is checked
         seen[record.transplant_id] = record
         kept.append(record)
+    if not lenient:  # the rules of a record's content, once, for every format (validation leaves them to the shapes)
+        kept = refuse_content(kept, refusals)
     if refusals is not None and refusals.refused:
         kept = [r for r in kept if r.transplant_id not in refusals.refused]
     return kept

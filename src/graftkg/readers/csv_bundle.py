@@ -15,7 +15,6 @@ from graftkg.errors import InputError, excerpt, read_input_bytes
 from graftkg.facts import OBSERVATION_MEASURES
 from graftkg.model import Observation, TransplantRecord
 from graftkg.readers.refusals import Refusals
-from graftkg.readers.rules import content_problems
 from graftkg.vocabulary import FIELD_VALUE_SETS, vocabulary
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -510,17 +509,15 @@ def read_bundle(
     observations: Path,
     progress: Callable[[int], None] | None = None,
     *,
-    lenient: bool = False,
     refusals: Refusals | None = None,
 ) -> list[TransplantRecord]:
     """Read a CSV bundle. Raises :class:`InputError` naming file, line and field on the first problem.
 
-    Unusable input (encoding, delimiter, cells that are not numbers, unknown columns or measures,
-    duplicate identifiers, rows of the wrong width) always raises, and so does a value no record can
-    truly hold (a shape marked ``gk:refusedOnReading``, see :mod:`graftkg.readers.limits`). With
-    ``lenient`` (validation), content a registry check should report instead - codes outside the value
-    sets, a malformed HLA match, a missing day or value, an impossible value - is kept as submitted
-    for the shapes to find.
+    This parses what each cell *is*: unusable input (encoding, delimiter, cells that are not numbers,
+    unknown columns or measures, duplicate identifiers, rows of the wrong width) raises. What a record
+    may *hold* (codes in their value sets, impossible values...) is not checked here:
+    :func:`~graftkg.readers.read_inputs` applies those rules (:mod:`graftkg.readers.rules`) to the
+    records of every format, or, for validation, leaves them to the shapes.
 
     With ``refusals``, a bad row or cell raises only if the file itself is unusable (its encoding,
     header, or a row of the wrong width); otherwise its error goes to ``refusals`` and the reading
@@ -534,22 +531,7 @@ def read_bundle(
     """
     records = read_transplants(transplants, observations, refusals=refusals)
     read_observations(observations, records, progress=progress, refusals=refusals)
-    if not lenient:
-        refuse_content(records, refusals)
     return list(records.values())
-
-
-def refuse_content(records: dict[str, TransplantRecord], refusals: Refusals | None) -> None:
-    """Raise the first content problem of ``records`` in record order (see
-    :func:`~graftkg.readers.rules.content_problems`); with ``refusals``, refuse each transplant that
-    has one instead, listing its problems."""
-    for tid in list(records):
-        for error in content_problems(records[tid]):
-            if refusals is None:
-                raise error
-            refusals.add(error, tid)
-        if refusals is not None and tid in refusals.refused:
-            del records[tid]
 
 
 def read_transplants(
@@ -576,13 +558,7 @@ def read_transplants(
         for line, cells in rows:
             record = parse(line, cells, None)
             if record.transplant_id in records:
-                first = records[record.transplant_id].line
-                raise InputError(
-                    f"duplicate transplant_id '{excerpt(record.transplant_id)}' (first on line {first})",
-                    path=tpath,
-                    line=line,
-                    field="transplant_id",
-                )
+                raise _duplicate(record.transplant_id, records[record.transplant_id].line, tpath, line)
             records[record.transplant_id] = record
         return records
     first_line: dict[str, int] = {}  # every identifier read, refused or not
@@ -595,15 +571,7 @@ def read_transplants(
             continue
         tid = record.transplant_id
         if tid in first_line:
-            refusals.add(
-                InputError(
-                    f"duplicate transplant_id '{excerpt(tid)}' (first on line {first_line[tid]})",
-                    path=tpath,
-                    line=line,
-                    field="transplant_id",
-                ),
-                tid,
-            )
+            refusals.add(_duplicate(tid, first_line[tid], tpath, line), tid)
             if tid in refusals.refused:
                 records.pop(tid, None)
             continue
@@ -663,17 +631,24 @@ def read_observations(
         tid, obs = parse(line, cells, None)  # type: ignore[misc]  # without errors, a row always gives one
         found = records.get(tid)
         if found is None:
-            raise InputError(
-                f"transplant_id '{excerpt(tid)}' is not in transplants.csv",
-                path=opath,
-                line=line,
-                field="transplant_id",
-            )
+            raise _not_a_transplant(tid, opath, line)
         found.observations.append(obs)
         if len(found.observations) > MAX_OBSERVATIONS:
             raise _too_many(tid, opath, line)
         if progress is not None and n % 500_000 == 0 and n:
             progress(n)
+
+
+def _duplicate(tid: str, first: int | None, path: str, line: int) -> InputError:
+    return InputError(
+        f"duplicate transplant_id '{excerpt(tid)}' (first on line {first})", path=path, line=line, field="transplant_id"
+    )
+
+
+def _not_a_transplant(tid: str, path: str, line: int) -> InputError:
+    return InputError(
+        f"transplant_id '{excerpt(tid)}' is not in transplants.csv", path=path, line=line, field="transplant_id"
+    )
 
 
 def _too_many(tid: str, path: str, line: int) -> InputError:
@@ -712,15 +687,7 @@ def _read_observations_past_errors(
             continue
         found = records.get(tid)
         if found is None:
-            refusals.add(
-                InputError(
-                    f"transplant_id '{excerpt(tid)}' is not in transplants.csv",
-                    path=opath,
-                    line=line,
-                    field="transplant_id",
-                ),
-                None,
-            )
+            refusals.add(_not_a_transplant(tid, opath, line), None)
             continue
         if parsed is None:
             for error in errors:

@@ -13,7 +13,6 @@ from graftkg.errors import InputError, excerpt, read_input_bytes
 from graftkg.model import Observation, TransplantRecord
 from graftkg.rdf import GK, RDF, to_python
 from graftkg.readers.refusals import Refusals
-from graftkg.readers.rules import content_problems
 from graftkg.vocabulary import vocabulary
 
 RDF_SUFFIXES = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".json": "json-ld"}
@@ -285,10 +284,10 @@ def read_rdf(path: Path, *, lenient: bool = False, refusals: Refusals | None = N
     """Read transplants described in RDF with the ontology's terms (one ``gk:Transplant`` each).
 
     With ``lenient`` (validation), a text where a value-set term belongs (``gk:graftSource "PBSC"``)
-    is kept as submitted for the shapes to report, as a lenient CSV read keeps an unknown code, and
-    so is a value no record can truly hold (see :mod:`graftkg.readers.limits`), which otherwise
-    raises. With ``refusals``, a transplant with an error is left out and its error listed there
-    (with ``keep_records`` too: a node that cannot be read cannot be kept in part).
+    is kept as submitted for the shapes to report, as a CSV read keeps an unknown code. What a record
+    may hold is not checked here: :func:`~graftkg.readers.read_inputs` applies those rules
+    (:mod:`graftkg.readers.rules`). With ``refusals``, a transplant with an error is left out and its
+    error listed there (with ``keep_records`` too: a node that cannot be read cannot be kept in part).
 
     Example:
         >>> len(read_rdf(Path("examples/paper-patients/paper-patients.ttl")))
@@ -322,9 +321,6 @@ def read_rdf(path: Path, *, lenient: bool = False, refusals: Refusals | None = N
     for node in nodes:
         try:
             record = reader.transplant(node)
-            if not lenient:
-                for error in content_problems(record):
-                    raise error
         except InputError as exc:
             if refusals is None:
                 raise

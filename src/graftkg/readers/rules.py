@@ -17,9 +17,10 @@ from collections.abc import Iterator
 from graftkg.errors import InputError, excerpt
 from graftkg.model import TransplantRecord
 from graftkg.readers.limits import impossible_values
+from graftkg.readers.refusals import Refusals
 from graftkg.vocabulary import FIELD_VALUE_SETS, vocabulary
 
-__all__ = ["content_problems"]
+__all__ = ["content_problems", "refuse_content"]
 
 _HLA = re.compile(r"^\d{1,2}/\d{1,2}$")
 #: the support events whose value may be empty (a transfusion or G-CSF given: no number)
@@ -76,3 +77,29 @@ def content_problems(record: TransplantRecord) -> Iterator[InputError]:
                 **where,  # type: ignore[arg-type]
             )
     yield from impossible_values(record)
+
+
+def refuse_content(records: list[TransplantRecord], refusals: Refusals | None) -> list[TransplantRecord]:
+    """``records`` without those with a content problem (:func:`content_problems`): the first problem,
+    in record order, raises; with ``refusals``, each problem is listed there and its transplant
+    refused instead.
+
+    Example:
+        >>> good, bad = TransplantRecord("T1", graft_source="PB"), TransplantRecord("T2", graft_source="PBSC")
+        >>> refusals = Refusals()
+        >>> [r.transplant_id for r in refuse_content([good, bad], refusals)], sorted(refusals.refused)
+        (['T1'], ['T2'])
+    """
+    kept = []
+    for record in records:
+        problems = content_problems(record)
+        if refusals is None:
+            for error in problems:
+                raise error
+            kept.append(record)
+            continue
+        for error in problems:
+            refusals.add(error, record.transplant_id)
+        if record.transplant_id not in refusals.refused:
+            kept.append(record)
+    return kept
