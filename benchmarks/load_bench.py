@@ -10,17 +10,24 @@ For N synthetic transplants it runs, each into a new on-disk store:
 * ``Store.extend`` of the same quads (pyoxigraph's transactional write), in a child process that
   parses them from N-Quads first (the parse is not timed);
 * ``graftkg load --bulk``, as a child process;
-* ``Store.bulk_load`` of the same quads as one N-Quads file.
+* ``Store.bulk_load`` of the same quads as one N-Quads file;
+* three reloads into the first store, each a whole ``graftkg load`` command: the same input again; a
+  corrected input (every tenth transplant with one value changed and its last observation dropped);
+  and a different submission under the same name (every quad replaced: the worst case);
+* beside the last, pyoxigraph's own replacement of those graphs: ``remove_graph`` of the old ones and
+  ``Store.extend`` of the new quads, in a child process on a copy of the store.
 
 The quads are those ``graftkg load`` writes (read back from its store), so both sides write the same
 data. The ratios are what targets are set on: ``extend_s / load_s`` (1 would be as fast as the
-store's own transactional write) and ``bulk_load_s / load_bulk_s``.
+store's own transactional write), ``bulk_load_s / load_bulk_s``, and for a reload
+``extend_s / reload_s`` and, for the full replacement, ``(remove_graph + extend)_s / reload_s``.
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,6 +44,15 @@ if mode == "extend":
     quads = list(ox.parse(path=source, format=ox.RdfFormat.N_QUADS))
     store = ox.Store(target)
     t = time.perf_counter()
+    store.extend(quads)
+    store.flush()
+elif mode == "replace":
+    quads = list(ox.parse(path=source, format=ox.RdfFormat.N_QUADS))
+    graphs = {q.graph_name for q in quads}
+    store = ox.Store(target)
+    t = time.perf_counter()
+    for graph in graphs:
+        store.remove_graph(graph)
     store.extend(quads)
     store.flush()
 else:
@@ -66,6 +82,28 @@ def _writer(mode: str, source: Path, target: Path) -> tuple[float, float]:
     return float(seconds), float(peak)
 
 
+def _corrected(bundle: Path, out: Path) -> None:
+    """``bundle`` with every tenth transplant's first observation value changed and its last
+    observation dropped: a centre's corrected resubmission."""
+    import csv
+
+    out.mkdir()
+    shutil.copy(bundle / "transplants.csv", out / "transplants.csv")
+    with (bundle / "observations.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows, "no observations"
+    ids = sorted({r["transplant_id"] for r in rows})[::10]
+    firsts = {i: next(n for n, r in enumerate(rows) if r["transplant_id"] == i) for i in ids}
+    lasts = {i: max(n for n, r in enumerate(rows) if r["transplant_id"] == i) for i in ids}
+    for n in firsts.values():
+        rows[n]["value"] = f"{float(rows[n]['value']) * 1.1 + 0.1:.2f}"
+    drop = set(lasts.values()) - set(firsts.values())
+    with (out / "observations.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(r for n, r in enumerate(rows) if n not in drop)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="synthetic transplants (default: %(default)s)")
@@ -92,11 +130,34 @@ def main() -> int:
         extend_s, extend_mb = _writer("extend", quads, folder / "extend")
         bulk_s, bulk_mb = _timed([*graftkg, "load", str(folder / "bundle"), "--store", str(folder / "bulk"), "--bulk"])
         bulk_load_s, bulk_load_mb = _writer("bulk_load", quads, folder / "bulk-load")
+        reload = [*graftkg, "load", "--store", str(folder / "atomic"), "--name", "bundle"]
+        same_s, same_mb = _timed([*reload, str(folder / "bundle")])
+        _corrected(folder / "bundle", folder / "corrected")
+        corrected_s, corrected_mb = _timed([*reload, str(folder / "corrected")])
+        subprocess.run(
+            [*graftkg, "synth", str(folder / "other"), "--n", str(args.n), "--seed", str(args.seed + 1)],
+            check=True,
+            capture_output=True,
+        )
+        shutil.copytree(folder / "atomic", folder / "before-replace")
+        other_s, other_mb = _timed([*reload, str(folder / "other")])
+        store = ox.Store.read_only(str(folder / "atomic"))
+        replaced = folder / "replaced.nq"
+        with replaced.open("wb") as out:
+            for graph in ("submission", "inferred"):
+                name = ox.NamedNode(f"https://w3id.org/graftkg/graph/{graph}/bundle")
+                ox.serialize(store.quads_for_pattern(None, None, None, name), out, ox.RdfFormat.N_QUADS)
+        del store
+        replace_s, replace_mb = _writer("replace", replaced, folder / "before-replace")
     rows = [
         ("graftkg load (atomic), whole command", load_s, load_mb),
         ("pyoxigraph Store.extend, same quads", extend_s, extend_mb),
         ("graftkg load --bulk, whole command", bulk_s, bulk_mb),
         ("pyoxigraph Store.bulk_load, same quads", bulk_load_s, bulk_load_mb),
+        ("graftkg load, reload of the same input, whole command", same_s, same_mb),
+        ("graftkg load, reload of a corrected input, whole command", corrected_s, corrected_mb),
+        ("graftkg load, reload of another submission (every quad replaced), whole command", other_s, other_mb),
+        ("pyoxigraph remove_graph + Store.extend, the same replacement", replace_s, replace_mb),
     ]
     lines = [
         f"{args.n:,} synthetic transplants (seed {args.seed}), {count:,} quads in the store;"
@@ -108,6 +169,9 @@ def main() -> int:
         "",
         f"atomic ratio (Store.extend s / graftkg load s): {extend_s / load_s:.2f}",
         f"bulk ratio (Store.bulk_load s / graftkg load --bulk s): {bulk_load_s / bulk_s:.2f}",
+        f"reload ratios (Store.extend s / graftkg reload s): same input {extend_s / same_s:.2f}, "
+        f"corrected input {extend_s / corrected_s:.2f}, another submission {extend_s / other_s:.2f}",
+        f"full replacement ratio (remove_graph + Store.extend s / graftkg reload s): {replace_s / other_s:.2f}",
     ]
     print("\n".join(lines))
     if not args.no_doc:

@@ -222,9 +222,15 @@ def writable(tmp_path: Path) -> Iterator[Server]:
 
 UPDATE = {"Content-Type": "application/sparql-update"}
 TRIPLES = {"Content-Type": "application/n-triples"}
+QUADS = {"Content-Type": "application/n-quads"}
 DROP = b"DROP ALL"
 ONE = b"<urn:x> <urn:y> <urn:z> ."
+EMPTY_EVIDENCE = "/replace?graph=https%3A%2F%2Fw3id.org%2Fgraftkg%2Fgraph%2Fevidence"
 BYPASSES = [
+    ("POST", EMPTY_EVIDENCE, b"", QUADS),
+    ("POST", "/replace/?graph=urn:g", ONE[:-1] + b"<urn:g> .", QUADS),
+    ("PUT", "/replace?graph=urn:g", ONE[:-1] + b"<urn:g> .", QUADS),
+    ("GET", "/replace?graph=urn:g", b"", {}),
     ("POST", "/update#x", DROP, UPDATE),
     ("POST", "http://127.0.0.1:{port}/update", DROP, UPDATE),
     ("POST", "/store/x", ONE, TRIPLES),
@@ -308,6 +314,38 @@ def test_with_the_token_every_write_path_works_and_readers_see_it(writable: Serv
         ),
     )
     assert status == 204 and count(port) == before
+
+
+def test_replace_writes_only_named_graphs_and_refuses_anything_else_whole(writable: Server) -> None:
+    """``POST /replace``: with the token, the named graphs then hold exactly the body's quads; a quad
+    outside them, malformed N-Quads, a missing or extra parameter or another media type is refused
+    and changes nothing."""
+    port = port_of(writable)
+    auth = {"Authorization": f"Bearer {TOKEN}", **QUADS}
+    before = count(port)
+    body = b'<urn:a> <urn:p> "1" <urn:g1> .\n<urn:b> <urn:p> "2" <urn:g2> .\n'
+    status, _, answer = raw(port, request("/replace?graph=urn:g1&graph=urn:g2", "POST", body, auth))
+    assert status == 200 and json.loads(answer) == {"existed": False, "deleted": 0, "inserted": 2}
+    assert count(port) == before + 2
+    body = b'<urn:a> <urn:p> "1" <urn:g1> .\n<urn:c> <urn:p> "3" <urn:g2> .\n'
+    status, _, answer = raw(port, request("/replace?graph=urn:g1&graph=urn:g2", "POST", body, auth))
+    assert status == 200 and json.loads(answer) == {"existed": True, "deleted": 1, "inserted": 1}
+    refused = [
+        ("/replace?graph=urn:g1", b'<urn:a> <urn:p> "9" <urn:g1> .\n<urn:x> <urn:p> "1" <urn:other> .\n', auth, 400),
+        ("/replace?graph=urn:g1", b'<urn:a> <urn:p> "9" <urn:g1> .\n<urn:a> <urn:p> broken <urn:g1> .\n', auth, 400),
+        ("/replace?graph=urn:g1", b'<urn:a> <urn:p> "9" .\n', auth, 400),  # the default graph is not named
+        ("/replace", b"", auth, 400),
+        ("/replace?graph=urn:g1&default", b"", auth, 400),
+        ("/replace?graph=not%20an%20iri", b"", auth, 400),
+        ("/replace?graph=urn:g1", b'<urn:a> <urn:p> "9" <urn:g1> .', {**auth, **TRIPLES}, 415),
+    ]
+    for target, sent, headers, expected in refused:
+        status, _, answer = raw(port, request(target, "POST", sent, headers))
+        assert status == expected, (target, answer)
+        assert b"Traceback" not in answer and len(answer.decode().strip().splitlines()) == 1
+    assert count(port) == before + 2
+    status, _, body = raw(port, request("/store?graph=urn:g2", "GET", headers={"Accept": "application/n-triples"}))
+    assert status == 200 and body.strip() == b'<urn:c> <urn:p> "3" .'
 
 
 def test_readers_never_see_a_write_half_done_or_fail_while_writes_go_on(tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ from graftkg.facts import DERIVED_PROPERTIES, build_facts, nt_term, ntriples
 from graftkg.model import TransplantRecord
 from graftkg.ontology import DEFAULT_PROFILE, load_ontology
 from graftkg.rdf import GK, RDF, XSD
+from graftkg.replace import Replaced, replace_graphs
 from graftkg.vocabulary import vocabulary
 
 DEFAULT_STORE = "graftkg-store"
@@ -108,6 +109,8 @@ class Target(Protocol):
 
     def select(self, text: str) -> list[dict[str, str]]: ...
 
+    def replace(self, graphs: Sequence[str], nquads: Path) -> Replaced: ...
+
 
 class EmbeddedTarget:
     """An on-disk pyoxigraph store opened by this process."""
@@ -141,6 +144,12 @@ class EmbeddedTarget:
         names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
         return [{n: s[n].value for n in names if s[n] is not None} for s in solutions]  # type: ignore[union-attr]
 
+    def replace(self, graphs: Sequence[str], nquads: Path) -> Replaced:
+        try:
+            return replace_graphs(self.store, graphs, nquads)
+        except (OSError, SyntaxError, ValueError, RuntimeError) as exc:
+            raise StoreError(f"{self.path}: the load failed and changed nothing: {str(exc).splitlines()[0]}") from None
+
 
 class ServerTarget:
     """A store served by ``graftkg serve``: writes go through its update endpoint with the write token."""
@@ -173,6 +182,22 @@ class ServerTarget:
     def select(self, text: str) -> list[dict[str, str]]:
         data = json.loads(self._post("/query", text, "application/sparql-query", "application/sparql-results+json"))
         return [{k: v["value"] for k, v in row.items()} for row in data["results"]["bindings"]]
+
+    def replace(self, graphs: Sequence[str], nquads: Path) -> Replaced:
+        from urllib.parse import urlencode
+
+        from graftkg.http import send
+
+        if not self.writable:
+            raise StoreError(
+                f"{self.url} serves this store read-only: stop it, or restart it with a write token, to write"
+            )
+        headers = {"Content-Type": "application/n-quads", "Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        query = urlencode([("graph", g) for g in graphs])
+        answer = json.loads(send("POST", f"{self.url}/replace?{query}", nquads.read_bytes(), headers, StoreError))
+        return Replaced(bool(answer["existed"]), int(answer["deleted"]), int(answer["inserted"]))
 
 
 def server_info(store: str | Path) -> dict[str, object] | None:
@@ -308,18 +333,24 @@ class LoadReport:
     inferred_triples: int
     replaced: bool
     seconds: float
+    removed: int = 0
+    added: int = 0
 
     def summary(self) -> str:
-        """One line for the terminal.
+        """One line for the terminal; a reload says how many stored triples it removed and added.
 
         Example:
             >>> LoadReport("a", 8, 900, 300, False, 1.5).summary()
             "loaded submission 'a': 8 transplants, 900 data triples, 300 inferred triples in 1.5 s"
+            >>> LoadReport("a", 8, 900, 300, True, 0.5, 20, 22).summary().split(": ")[1]
+            '8 transplants, 900 data triples, 300 inferred triples (20 removed, 22 added) in 0.5 s'
         """
         verb = "reloaded" if self.replaced else "loaded"
+        changed = f" ({self.removed:,} removed, {self.added:,} added)" if self.replaced else ""
         return (
             f"{verb} submission '{self.submission}': {self.transplants:,} transplants, "
-            f"{self.data_triples:,} data triples, {self.inferred_triples:,} inferred triples in {self.seconds:.1f} s"
+            f"{self.data_triples:,} data triples, {self.inferred_triples:,} inferred triples{changed} "
+            f"in {self.seconds:.1f} s"
         )
 
 
@@ -415,26 +446,6 @@ def record_lines(record: TransplantRecord, result: Classification, profile: str)
     inferred.extend(f"{node} <{RDF.type}> <{cls}> ." for cls in sorted(result.classes))
     inferred.extend(f'{node} <{GK.explanation}> {nt_term(s)[:-1]}"@en .' for s in result.explanation)
     inferred.append(f"{node} <{GK.definitionProfile}> {nt_term(profile)} .")
-    return data, inferred
-
-
-def submission_lines(
-    records: Sequence[TransplantRecord], profile: str, progress: Callable[[str], None] | None = None
-) -> tuple[list[str], list[str]]:
-    """The data triples (as submitted) and the inferred triples of ``records``, as N-Triples lines.
-
-    Example:
-        >>> r = TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=12)
-        >>> data, inferred = submission_lines([r], "paper")
-        >>> any("Engrafted" in line for line in inferred), any("Engrafted" in line for line in data)
-        (True, False)
-    """
-    data: list[str] = []
-    inferred: list[str] = []
-    for record, result in zip(records, _classify(records, profile, progress), strict=True):
-        d, i = record_lines(record, result, profile)
-        data.extend(d)
-        inferred.extend(i)
     return data, inferred
 
 
@@ -570,35 +581,7 @@ def load(
     if bulk:
         return _bulk_load(records, source, submission, store, profile, started, t0, say)
     target = open_target(store)
-    replaced = target.ask(f"ASK {{ GRAPH <{submission_graph(submission)}> {{ ?s ?p ?o }} }}")
-    if isinstance(target, EmbeddedTarget) and not replaced:
-        return _first_load(target, records, source, submission, profile, started, t0, say)
-    data, inferred = submission_lines(records, profile, say)
-    knowledge = _knowledge_update(target, profile)
-    extra_data, extra_inferred = provenance(
-        submission, _source_files(source), profile, len(records), started, datetime.now(UTC)
-    )
-    say(f"writing {len(data) + len(inferred) + len(extra_data) + len(extra_inferred):,} triples")
-    text = "\n".join(
-        [
-            knowledge,
-            f"DROP SILENT GRAPH <{submission_graph(submission)}> ;",
-            f"DROP SILENT GRAPH <{inferred_graph(submission)}> ;",
-            "INSERT DATA {",
-            *_lines(submission_graph(submission), iter(data + extra_data)),
-            *_lines(inferred_graph(submission), iter(inferred + extra_inferred)),
-            "}",
-        ]
-    )
-    target.update(text)
-    return LoadReport(
-        submission,
-        len(records),
-        len(data) + len(extra_data),
-        len(inferred) + len(extra_inferred),
-        replaced,
-        time.perf_counter() - t0,
-    )
+    return _atomic_load(target, Path(store), records, source, submission, profile, started, t0, say)
 
 
 def _bulk_load(
@@ -681,8 +664,9 @@ def _write_nquads(
     return counts
 
 
-def _first_load(
-    target: EmbeddedTarget,
+def _atomic_load(
+    target: Target,
+    store: Path,
     records: Sequence[TransplantRecord],
     source: Path,
     submission: str,
@@ -691,20 +675,18 @@ def _first_load(
     t0: float,
     say: Callable[[str], None],
 ) -> LoadReport:
-    """Load a submission the embedded store does not hold yet: its triples, serialised one transplant
-    at a time as N-Quads beside the store, are written by one ``Store.load`` - a transaction, so a
-    reader sees all of the submission or none of it - about three times faster than the same triples
-    in one SPARQL ``INSERT DATA``, and without the update's text in memory."""
+    """Load a submission in one transaction: its triples, serialised one transplant at a time as N-Quads
+    beside the store, replace its two graphs through :func:`graftkg.replace.replace_graphs` (in this
+    process, or in the server's write worker), which writes a new submission with one ``Store.load``
+    and a reload as one update holding only the triples that changed."""
     import os
     import tempfile
-
-    import pyoxigraph as ox
 
     results = _classify(records, profile, say)
     knowledge = _knowledge_update(target, profile)
     if knowledge:
-        target.update(knowledge)  # the shared graphs first: a reader then sees them with no submission yet
-    scratch = bulk_scratch_dir(target.path)
+        target.update(knowledge)  # the shared graphs first: the submission's write then stands alone
+    scratch = bulk_scratch_dir(store)
     for stale in scratch.glob("graftkg-*.nq"):  # a file a killed load left
         stale.unlink(missing_ok=True)
     handle, name = tempfile.mkstemp(prefix="graftkg-load-", suffix=".nq", dir=scratch)
@@ -712,14 +694,12 @@ def _first_load(
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             counts = _write_nquads(out, records, results, source, submission, profile, started, say)
         say(f"writing {sum(counts):,} triples")
-        try:
-            target.store.load(path=name, format=ox.RdfFormat.N_QUADS)
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise StoreError(f"{target.path}: the load failed and wrote nothing: {exc}") from None
-        target.store.flush()
+        done = target.replace([submission_graph(submission), inferred_graph(submission)], Path(name))
     finally:
         os.unlink(name)
-    return LoadReport(submission, len(records), counts[0], counts[1], False, time.perf_counter() - t0)
+    seconds = time.perf_counter() - t0
+    data, inferred = counts
+    return LoadReport(submission, len(records), data, inferred, done.existed, seconds, done.deleted, done.inserted)
 
 
 def bulk_scratch_dir(store: Path) -> Path:
@@ -780,7 +760,6 @@ __all__ = [
     "release",
     "submission_graph",
     "submission_id",
-    "submission_lines",
     "submissions",
     "unload",
 ]

@@ -7,10 +7,13 @@ Routes (anything else is a 404, whatever its method):
   default graph is the union of the store's graphs.
 * ``/update`` - POST (form or ``application/sparql-update``), with ``Authorization: Bearer <token>``.
 * ``/store`` - the Graph Store Protocol: GET/HEAD read, PUT/POST/DELETE write (with the token).
+* ``/replace`` - POST ``?graph=<IRI>&graph=<IRI>`` with an N-Quads body, with the token: those named
+  graphs then hold exactly the body's quads, in one transaction (how ``graftkg load`` writes through
+  a server: a reload sends only what changed to the store).
 * ``/`` - a query page that talks to ``/query`` on its own origin.
 
-What may change the store is decided by route and method before the body is read: only ``/update``
-and the write methods of ``/store`` reach the write worker, and only with the token; a server started
+What may change the store is decided by route and method before the body is read: only ``/update``,
+``/replace`` and the write methods of ``/store`` reach the write worker, and only with the token; a server started
 without a token has no write worker at all, and its read workers open the store read-only.
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import re
 import secrets
 import shutil
 import time
@@ -37,6 +41,7 @@ from graftkg.endpoint.pool import Busy, Pool, Reply, WorkerFailed, WorkerSpec
 
 _SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 _FORM = "application/x-www-form-urlencoded"
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+$")
 
 
 @dataclass(frozen=True)
@@ -457,6 +462,27 @@ class Endpoint:
 
         return await self.guarded(work, write=write)
 
+    async def replace(self, request: Request) -> Response:
+        """``POST /replace?graph=G1&graph=G2`` with an N-Quads body: graphs G1, G2 ... then hold exactly
+        the body's quads (each must be in one of them), in one transaction; how ``graftkg load`` writes
+        through a running server."""
+
+        async def work() -> Response:
+            self._authorise(request)
+            deadline = time.monotonic() + self.limits.update_timeout_s
+            url = parameters(request.scope.get("query_string", b""), "the URL's query string")
+            graphs = url.get("graph", [])
+            if not graphs or set(url) != {"graph"}:
+                raise HTTPRefusal(400, "name the graphs to replace, and nothing else: ?graph=<IRI>&graph=<IRI>")
+            if any(not _ABSOLUTE.match(g) for g in graphs):
+                raise HTTPRefusal(400, "each graph must be an absolute IRI")
+            if _media(request) != "application/n-quads":
+                raise HTTPRefusal(415, "POST the graphs' contents as application/n-quads")
+            body = await self._body(request, self.limits.max_update_bytes, deadline)
+            return self._response(await self._write({"op": "replace", "graphs": graphs}, body, deadline), False)
+
+        return await self.guarded(work, write=True)
+
     async def page(self, request: Request) -> Response:
         return Response(
             b"" if request.method == "HEAD" else _PAGE.encode(),
@@ -471,6 +497,7 @@ def routes(endpoint: Endpoint) -> list[Route]:
         Route("/", endpoint.page, methods=["GET", "HEAD"]),
         Route("/query", endpoint.query, methods=["GET", "HEAD", "POST"]),
         Route("/update", endpoint.update, methods=["POST"]),
+        Route("/replace", endpoint.replace, methods=["POST"]),
         Route("/store", endpoint.graph_store, methods=["GET", "HEAD", "PUT", "POST", "DELETE"]),
     ]
 

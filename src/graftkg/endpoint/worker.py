@@ -110,6 +110,8 @@ class Worker:
                 return self.graph_write(header, body, replace=op == "graph-put")
             if op == "graph-delete":
                 return self.graph_delete(header)
+            if op == "replace":
+                return self.replace(header, body)
             if op == "snapshot":
                 self.store.backup(str(header["path"]))
                 return {"status": 204, "type": None}, b""
@@ -225,6 +227,19 @@ class Worker:
         self.store.update(" ;\n".join(operations))
         self.store.flush()
         return {"status": 204 if existed else 201, "type": None}, b""
+
+    def replace(self, header: dict[str, Any], body: bytes) -> tuple[dict[str, Any], bytes]:
+        """Make the named graphs ``header["graphs"]`` hold exactly the N-Quads of ``body`` (one transaction)."""
+        import json
+
+        from graftkg.replace import replace_graphs
+
+        try:
+            done = replace_graphs(self.store, list(header["graphs"]), body)
+        except SyntaxError as exc:
+            return _refusal(400, f"the body is not valid N-Quads: {_first_line(exc)}")
+        answer = {"existed": done.existed, "deleted": done.deleted, "inserted": done.inserted}
+        return {"status": 200, "type": "application/json"}, json.dumps(answer).encode()
 
     def graph_delete(self, header: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
         import pyoxigraph as ox
