@@ -10,9 +10,10 @@ A store holds named graphs:
   the definitions, the explanations; ``prov:wasDerivedFrom`` its submission graph.
 
 Queries read the union of the graphs. A load reads and classifies everything first (bad input stops
-it before the store is touched), then replaces the submission's graphs in one SPARQL update, so a
-reader sees the old submission or the new one, never a mixture; a first load into the embedded store
-writes its graphs with one transactional ``Store.load`` of N-Quads instead (faster, less memory).
+it before the store is touched), serialises the submission as N-Quads beside the store, then writes
+its two graphs in one transaction (:func:`graftkg.replace.replace_graphs`): a first load with one
+``Store.load``, a reload with one update holding only the triples that changed. A reader sees the old
+submission or the new one, never a mixture, and a failed load changes nothing.
 The store is an on-disk pyoxigraph store, or, while ``graftkg serve`` runs on it, that server (the
 loader finds it and writes through it).
 """
