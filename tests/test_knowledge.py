@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from rdflib import Literal, URIRef
 
 from graftkg.definitions import definitions
 from graftkg.ontology import load_knowledge_base
-from graftkg.rdf import DCTERMS, GK, RDF, RDFS
+from graftkg.rdf import DCTERMS, GK, RDF, RDFS, SKOS
 
+ROOT = Path(__file__).resolve().parent.parent
 KB = load_knowledge_base()
 ITEMS = sorted(s for s in KB.subjects(RDF.type, GK.EvidenceItem) if isinstance(s, URIRef))
 RECS = sorted(s for s in KB.subjects(RDF.type, GK.Recommendation) if isinstance(s, URIRef))
@@ -155,3 +157,96 @@ def test_every_treatment_option_of_the_review_is_present() -> None:
         "organ_dysfunction",
         "poor_performance_status",
     }
+
+
+# ------------------------------------------------------------------ the audit against the review's text
+
+REVIEW = (ROOT / ".." / "shared" / "paper" / "graft-failure-review.txt").resolve()
+
+
+def _letters(text: str) -> str:
+    """Letters and digits only, lower case: line breaks, hyphenation, quotes and dashes do not count."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+@pytest.mark.skipif(not REVIEW.is_file(), reason="the review's text is not beside the checkout")
+def test_every_quotation_is_in_the_review() -> None:
+    """Every gk:paperWording, each part between '...', occurs in the review's text (letters and digits
+    compared, so line breaks and hyphenation do not matter)."""
+    review = _letters(REVIEW.read_text(encoding="utf-8"))
+    missing = []
+    for subject, quote in KB.subject_objects(GK.paperWording):
+        for part in str(quote).split("..."):
+            if _letters(part) and _letters(part) not in review:
+                missing.append(f"{str(subject).rsplit('/', 1)[-1]}: {part.strip()[:80]}")
+    assert not missing, missing
+
+
+def _claims(code: str) -> dict[str, set[str]]:
+    item = _item(code)
+    return {
+        "supports": {str(c) for c in KB.objects(item, GK.supports)},
+        "disputes": {str(c) for c in KB.objects(item, GK.disputes)},
+    }
+
+
+def test_audit_evidence_items_say_what_the_review_says() -> None:
+    # the 84% is among the patients with autologous reconstitution, not the 1,205
+    assert KB.value(_item("piccin_ar_survival"), GK.sampleSize) is None
+    assert _num(_item("piccin_ar_incidence"), GK.sampleSize) == 1205
+    # patient 4: three years after the transplant; patient 5: two years after graft failure
+    statement = str(KB.value(_item("case_series_autologous_recovery"), GK.statement))
+    assert "patient 4 three years after the transplant" in statement
+    assert "patient 5 two years after graft failure" in statement
+    # both absolute survival results after a second transplant point the same way
+    assert _claims("survival_after_second_transplant") == _claims("schriber_one_year_survival")
+    assert _claims("schriber_one_year_survival")["supports"] == {str(GK.ClaimSalvageOutcomesPoor)}
+    # Grandage: only the different-donor group is given
+    grandage = _item("grandage_donor_source")
+    assert "vs" not in str(KB.value(grandage, GK.comparison)) and KB.value(grandage, GK.graftkgReading)
+    # no note about the review's spelling of an author the review does not name
+    review = REVIEW.read_text(encoding="utf-8") if REVIEW.is_file() else ""
+    for citation in KB.objects(None, DCTERMS.bibliographicCitation):
+        for name in re.findall(r"spells the first author '(\w+)'", str(citation)):
+            assert name in review, citation
+    # two interval statements, two claims: only the inter-transplant one has the 80 days
+    assert _claims("guardiola_interval")["supports"] == {str(GK.ClaimLongerInterTransplantIntervalBetter)}
+    assert _claims("interval_to_rescue_transplant")["supports"] == {str(GK.ClaimLongerIntervalBetter)}
+    assert "80" not in str(KB.value(GK.ClaimLongerIntervalBetter, GK.statement))
+    # the women-after-pregnancies numbers
+    assert (
+        _num(_item("dsa_women_after_pregnancies"), GK.estimate),
+        _num(_item("dsa_women_after_pregnancies"), GK.comparatorEstimate),
+    ) == (86, 5)
+
+
+def _rec(code: str) -> URIRef:
+    (rec,) = [r for r in RECS if KB.value(r, GK.code) == Literal(code)]
+    return rec
+
+
+def test_audit_recommendations_do_not_overstate() -> None:
+    flu = _rec("fludarabine_based_ric")
+    assert KB.value(flu, GK.strength) == GK.StrengthOption
+    assert "soon" in str(KB.value(flu, GK.statement)) and "may contribute" in str(KB.value(flu, GK.statement))
+    assert "favours" not in str(KB.value(GK.ClaimFludarabineBasedConditioning, GK.statement))
+    assert str(KB.value(_rec("immediately_available_donor"), GK.referenceNumber)) == "[7, 58, 61]"
+    alemtuzumab = _rec("alemtuzumab_caution")
+    assert KB.value(alemtuzumab, GK.contraindication) is None and KB.value(alemtuzumab, GK.graftkgReading)
+
+
+def test_audit_thresholds_and_readings_are_marked() -> None:
+    from graftkg.ontology import load_ontology
+
+    ontology = load_ontology()
+    definition = str(ontology.value(GK.DSAPositiveMFI, SKOS.definition))
+    assert "not a clear cut-off consensus" in definition and "one study" in definition
+    assert "no consensus cut-off" in str(ontology.value(GK.GraftRejection, GK.clause))
+    assert "one study" in str(ontology.value(GK.DSAPositiveMFI, RDFS.label))
+    # non-myeloablative conditioning: above MAC, from the text's reference [38], never compared with RIC
+    nma = GK.NonMyeloablativeConditioningRiskFactor
+    assert set(ontology.objects(nma, GK.higherRiskThan)) == {GK.MyeloablativeConditioningLevel}
+    assert GK.SourceReviewTable2 not in set(ontology.objects(nma, DCTERMS.source))
+    # Table 2's "MMD" and "advanced disease" are graftkg's readings, and say so
+    for factor in (GK.MismatchedUnrelatedDonorRiskFactor, GK.AdvancedDiseaseRiskFactor):
+        assert ontology.value(factor, GK.graftkgReading) is not None, factor
