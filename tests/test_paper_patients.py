@@ -75,3 +75,79 @@ def test_jsonld_example_is_current() -> None:
         "examples/paper-patients/paper-patients.jsonld is stale: "
         "graftkg convert examples/paper-patients/csv --to json-ld > examples/paper-patients/paper-patients.jsonld"
     )
+
+
+# ------------------------------------------------------- which values the review states (provenance.csv)
+
+PROVENANCE = EXAMPLES / "paper-patients" / "provenance.csv"
+REVIEW = (EXAMPLES.parent / ".." / "shared" / "paper" / "graft-failure-review.txt").resolve()
+
+
+def _letters(text: str) -> str:
+    import re
+
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _provenance() -> list[dict[str, str]]:
+    import csv
+
+    with PROVENANCE.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_every_patient_value_says_whether_the_review_states_it() -> None:
+    """provenance.csv has one row per value of the bundle: each non-empty transplant cell, and each
+    observation (by transplant, measure and day, or '*' for the rest of a series), with its basis."""
+    import csv
+
+    rows = _provenance()
+    assert {r["basis"] for r in rows} <= {"stated", "reading", "reconstructed"}
+    cells = {(r["transplant_id"], r["field"]): r for r in rows if r["day"] == ""}
+    assert len(cells) == len([r for r in rows if r["day"] == ""]), "one row per cell"
+    with (CSV / "transplants.csv").open(newline="", encoding="utf-8") as handle:
+        transplants = list(csv.DictReader(handle))
+    expected = {
+        (t["transplant_id"], f): v
+        for t in transplants
+        for f, v in t.items()
+        if v and f not in ("transplant_id", "patient_id")
+    }
+    assert set(cells) == set(expected)
+    assert all(cells[k]["value"] == v for k, v in expected.items())
+    with (CSV / "observations.csv").open(newline="", encoding="utf-8") as handle:
+        observations = list(csv.DictReader(handle))
+    series = {(r["transplant_id"], r["field"], r["day"]): r for r in rows if r["day"]}
+    for o in observations:
+        exact = series.get((o["transplant_id"], o["measure"], o["day"]))
+        assert exact is not None or (o["transplant_id"], o["measure"], "*") in series, o
+        if exact is not None:
+            assert exact["value"] == o["value"], o
+    used = {(o["transplant_id"], o["measure"], o["day"]) for o in observations}
+    used |= {(o["transplant_id"], o["measure"], "*") for o in observations}
+    assert set(series) <= used, set(series) - used
+
+
+@pytest.mark.skipif(not REVIEW.is_file(), reason="the review's text is not beside the checkout")
+def test_stated_values_quote_the_review_and_the_rest_say_why() -> None:
+    review = _letters(REVIEW.read_text(encoding="utf-8"))
+    for row in _provenance():
+        where = f"{row['transplant_id']} {row['field']} {row['day']}"
+        if row["basis"] in ("stated", "reading"):
+            assert row["quote"] and _letters(row["quote"]) in review, where
+        if row["basis"] in ("reading", "reconstructed"):
+            assert row["note"], where
+
+
+def test_the_reconstructions_the_review_leaves_open_are_marked() -> None:
+    """The values an audit found the review does not state are marked as such."""
+    basis = {(r["transplant_id"], r["field"]): r["basis"] for r in _provenance() if r["day"] == ""}
+    assert basis[("P5-T1", "disease_status")] == "reading"  # "with BM relapse": status at transplant not stated
+    assert basis[("P5-T1", "conditioning_agents")] == "reconstructed"
+    assert basis[("P5-T1", "gvhd_prophylaxis")] == "reconstructed"
+    assert basis[("P2-T1", "reported_neutrophil_recovery_day")] == "reconstructed"
+    assert basis[("P3-T2", "death_day")] == "reconstructed"
+    assert {b for (t, f), b in basis.items() if f == "hla_match" and t != "P4-T1"} == {"reconstructed"}
+    # the first transplant's follow-up ends the day before the second: 37, 52 and 78 days (Table 4)
+    rows = {(r["transplant_id"], r["field"]): r["value"] for r in _provenance() if r["day"] == ""}
+    assert [rows[(t, "last_follow_up_day")] for t in ("P1-T1", "P2-T1", "P3-T1")] == ["36", "51", "77"]
