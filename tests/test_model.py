@@ -10,6 +10,8 @@ import dataclasses
 import pickle
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graftkg.classify import Classification, classify_records
 from graftkg.derive import Derived
@@ -89,3 +91,18 @@ def test_shared_lab_count_facts_do_not_depend_on_what_was_seen_first() -> None:
         shared = lab_count_props("ANC", 41, second, None)[GK.value][0]
         alone = lab_count_props.__wrapped__("ANC", 41, second, None)[GK.value][0]
         assert type(shared) is type(alone)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(), st.booleans(), st.text(max_size=20)))
+def test_nt_term_writes_what_to_literal_types(value: object) -> None:
+    """The N-Triples writer of the load path gives each value exactly the term rdflib's literal has."""
+    from rdflib import Graph, URIRef
+
+    from graftkg.facts import nt_term
+    from graftkg.rdf import to_literal
+
+    parsed = Graph().parse(data=f"<urn:s> <urn:p> {nt_term(value)} .", format="nt")  # type: ignore[arg-type]
+    (term,) = parsed.objects(URIRef("urn:s"), URIRef("urn:p"))
+    expected = to_literal(value)  # type: ignore[arg-type]
+    assert (str(term), term.datatype, term.language) == (str(expected), expected.datatype, expected.language)

@@ -17,7 +17,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from graftkg.derive import Derived
 from graftkg.model import TransplantRecord, by_fields
 from graftkg.owlexpr import Facts, Item
-from graftkg.rdf import GK, OWL, RDF, RDFS, XSD, canonical, node_id, to_literal, trusted_iri
+from graftkg.rdf import GK, OWL, RDF, RDFS, XSD, canonical, decimal_lexical, node_id, to_literal, trusted_iri
 from graftkg.vocabulary import Vocabulary
 
 DERIVED_PROPERTIES: dict[str, URIRef] = {
@@ -439,7 +439,7 @@ def nt_term(value: Item) -> str:
     if t is int:
         return f'"{value}"{_INTEGER}'
     if t is float:
-        return f'"{to_literal(value)}"{_DECIMAL}'
+        return f'"{decimal_lexical(value)}"{_DECIMAL}'  # type: ignore[arg-type]
     return to_literal(value).n3()
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "SKOS",
     "XSD",
     "Value",
+    "decimal_lexical",
     "to_literal",
     "to_python",
     "trusted_iri",
@@ -44,6 +45,17 @@ def canonical(iri: URIRef) -> URIRef:
     return iri
 
 
+def decimal_lexical(value: float) -> str:
+    """The ``xsd:decimal`` lexical form graftkg writes for a float: exact, with a fraction part.
+
+    Example:
+        >>> decimal_lexical(0.5), decimal_lexical(40.0), decimal_lexical(1e-7)
+        ('0.5', '40.0', '0.0000001')
+    """
+    text = format(Decimal(repr(value)), "f")
+    return text if "." in text else text + ".0"
+
+
 def to_literal(value: Value) -> Literal:
     """Turn an in-memory value into a typed RDF literal (floats become exact ``xsd:decimal``).
 
@@ -56,10 +68,7 @@ def to_literal(value: Value) -> Literal:
     if isinstance(value, int):
         return Literal(value, datatype=XSD.integer)
     if isinstance(value, float):
-        text = format(Decimal(repr(value)), "f")
-        if "." not in text:
-            text += ".0"
-        return Literal(text, datatype=XSD.decimal)
+        return Literal(decimal_lexical(value), datatype=XSD.decimal)
     return Literal(value)
 
 

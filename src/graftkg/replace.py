@@ -131,9 +131,14 @@ def replace_graphs(store: ox.Store, graphs: Sequence[str], source: Path | bytes)
             assert isinstance(quad.graph_name, ox.NamedNode)
             came.setdefault(quad.graph_name.value, []).append(str(quad.triple))
     deleted, inserted = sum(map(len, gone.values())), sum(map(len, came.values()))
+    del new, old  # the digests and the lines are not needed while the store applies the update
     operations = [f"{verb} DATA {{\n{_blocks(part)}\n}}" for verb, part in (("DELETE", gone), ("INSERT", came)) if part]
+    gone.clear()
+    came.clear()
     if operations:
-        store.update(" ;\n".join(operations))
+        text = " ;\n".join(operations)
+        operations.clear()
+        store.update(text)
         store.flush()
     return Replaced(True, deleted, inserted)
 
