@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import resource
+import sys
 from pathlib import Path
+
+# the tests' reference implementations (tests/reference_*.py: pySHACL on graftkg's shapes, ...) are
+# importable by the benchmarks that compare with them
+sys.path.append(str(Path(__file__).resolve().parent.parent / "tests"))
 
 
 def peak_mb() -> tuple[float, float]:

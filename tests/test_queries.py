@@ -16,10 +16,10 @@ from graftkg.query import (
     named_query,
     render,
     run_embedded,
-    run_embedded_substituted,
     with_values,
 )
 from graftkg.store import knowledge_store, store_with_data
+from reference_queries import run_embedded_substituted
 
 from conftest import EXAMPLES, ROOT, normal_rows
 

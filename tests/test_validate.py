@@ -23,7 +23,7 @@ from graftkg.mutate import MUTATIONS
 from graftkg.ontology import load_ontology
 from graftkg.rdf import GK, RDF, node_id
 from graftkg.readers import read_inputs
-from graftkg.shacl import load_shapes, run_pyshacl
+from graftkg.shacl import load_shapes
 from graftkg.synth import write_bundle
 from graftkg.validate import (
     TransplantIndex,
@@ -34,6 +34,7 @@ from graftkg.validate import (
     validate_records,
     validation_facts,
 )
+from reference_shacl import run_pyshacl
 
 from conftest import EXAMPLES, serial_validation
 

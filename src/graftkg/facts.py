@@ -61,11 +61,6 @@ class TransplantFacts:
         return by_fields(self)
 
 
-def _add(facts: Facts, node: URIRef, prop: URIRef, value: Item | None) -> None:
-    if value is not None:
-        facts.setdefault(node, {}).setdefault(prop, []).append(value)
-
-
 def _put(props: dict[URIRef, list[Item]], prop: URIRef, value: Item | None) -> None:
     """Set a property a node has at most once (each is put once, in the order the facts list them)."""
     if value is not None:
@@ -269,7 +264,7 @@ def build_facts(
         elif measure == "gvhd":
             op[_TYPE] = [_GVHD]
             _put(op, _GVHD_GRADE, None if obs.value is None else int(obs.value))
-        if not op:  # a node with no facts is no node (as _add never makes one)
+        if not op:  # a node with no facts is no node
             del facts[o]
 
     for attr, prop in DERIVED_PROPERTIES.items():

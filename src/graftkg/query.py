@@ -39,7 +39,6 @@ from graftkg.errors import GraftkgError, InputError
 from graftkg.rdf import XSD, Value
 
 FORMATS = ("table", "json", "csv")
-PARAMETER_TYPES = ("string", "integer", "decimal", "iri", "code")
 #: what a query reads: transplant data (a source is required), or the knowledge base alone
 DATA_KINDS = ("transplants", "knowledge")
 
@@ -263,12 +262,6 @@ def _term(qname: str, p: Parameter, raw: str) -> RdfLiteral | URIRef:
     return RdfLiteral(raw)  # a simple literal: the same term as xsd:string in RDF 1.1, and matched by every store
 
 
-def _ox_term(term: RdfLiteral | URIRef) -> ox.NamedNode | ox.Literal:
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
-
-
 def _python(term: object) -> Value:
     if isinstance(term, ox.Literal):
         dt = term.datatype.value
@@ -293,8 +286,8 @@ def run_embedded(store: ox.Store, name: str, params: Mapping[str, str] | None = 
     """Run named query ``name`` on an embedded pyoxigraph ``store`` (union of its graphs).
 
     Parameters are bound as :func:`run_endpoint` binds them: typed, escaped terms in a ``VALUES`` block
-    first in the outermost group (measured 4 to 12 times faster here than pyoxigraph substitutions,
-    which :func:`run_embedded_substituted` uses; a test requires identical rows).
+    first in the outermost group (measured 4 to 12 times faster here than pyoxigraph substitutions; a
+    test requires identical rows with them).
 
     Example:
         >>> from graftkg.store import knowledge_store
@@ -306,29 +299,6 @@ def run_embedded(store: ox.Store, name: str, params: Mapping[str, str] | None = 
     text = with_values(query, bind(query, params or {}))
     try:
         solutions = store.query(text, use_default_graph_as_union=True)
-    except SyntaxError as exc:
-        raise QueryError(f"{query.path}: {exc}") from None
-    return query.ordered(_solutions(name, solutions))
-
-
-def run_embedded_substituted(store: ox.Store, name: str, params: Mapping[str, str] | None = None) -> QueryResult:
-    """Run ``name`` on ``store`` with the parameters as pyoxigraph substitutions (the query text untouched).
-
-    Example:
-        >>> from graftkg.store import knowledge_store
-        >>> kb = knowledge_store()
-        >>> a = run_embedded_substituted(kb, "studies-by-measure", {"measure": "hazard_ratio"})
-        >>> a.rows == run_embedded(kb, "studies-by-measure", {"measure": "hazard_ratio"}).rows
-        True
-    """
-    query = named_query(name)
-    bound = bind(query, params or {})
-    try:
-        solutions = store.query(
-            query.text,
-            use_default_graph_as_union=True,
-            substitutions={ox.Variable(k): _ox_term(v) for k, v in bound.items()},
-        )
     except SyntaxError as exc:
         raise QueryError(f"{query.path}: {exc}") from None
     return query.ordered(_solutions(name, solutions))

@@ -274,23 +274,6 @@ def _types(facts: Facts, lookup: Lookup, node: Item) -> list[Item]:
     return (props if props is not None else lookup(node)).get(RDF.type, _EMPTY)  # read only
 
 
-def _within(kind: str, x: float, bound: float) -> bool:
-    if kind == "minInclusive":
-        return x >= bound
-    if kind == "maxInclusive":
-        return x <= bound
-    if kind == "minExclusive":
-        return x > bound
-    return x < bound
-
-
-def _compare(op: str, a: Item, b: Item) -> bool:
-    if not (_is_number(a) and _is_number(b)):
-        return False
-    x, y = float(a), float(b)
-    return x < y if op == "lessThan" else x <= y
-
-
 def evaluate(
     shapes: Iterable[Shape],
     facts: Facts,
@@ -574,49 +557,6 @@ def _checker(kind: str, arg: object, shape: Shape) -> Checker | None:
 
         return qualified
     return None  # qualifiedMinCount is read by qualifiedClass
-
-
-def _check(shape: Shape, facts: Facts, lookup: Lookup, focus: Item, values: list[Item]) -> Iterator[Result]:
-    for checker in shape.checkers:
-        for value, component in checker(facts, lookup, focus, values):
-            yield Result(focus, shape.path, value, shape.severity, shape.iri, component, shape.message)
-
-
-def run_pyshacl(data: Graph) -> list[Result]:
-    """Validate ``data`` with pySHACL against the same shapes (the reference the fast evaluator must match).
-
-    Example (slow on large graphs; the tests compare it with :func:`evaluate`)::
-
-        results = run_pyshacl(graph)
-    """
-    import pyshacl
-
-    _conforms, report, _text = pyshacl.validate(
-        data, shacl_graph=shapes_graph(), inference="none", advanced=False, allow_warnings=True
-    )
-    out = []
-    for r in report.subjects(RDF.type, SH.ValidationResult):
-        value = report.value(r, SH.value)
-        shape = report.value(r, SH.sourceShape)
-        severity = report.value(r, SH.resultSeverity)
-        component = report.value(r, SH.sourceConstraintComponent)
-        focus = report.value(r, SH.focusNode)
-        message = report.value(r, SH.resultMessage)
-        if not isinstance(shape, URIRef):
-            raise OntologyError(f"pySHACL reported a result from an unnamed shape: {shape}")
-        compiled = next(s for s in load_shapes() if s.iri == shape)
-        out.append(
-            Result(
-                _literal(focus) if focus is not None else "",
-                compiled.path,
-                None if value is None else _literal(value),
-                str(severity).removeprefix(str(SH)),
-                shape,
-                str(component).removeprefix(str(SH)),
-                str(message) if message is not None else compiled.message,
-            )
-        )
-    return out
 
 
 def _threshold(shape: Shape) -> str:

@@ -5,7 +5,7 @@ observation dated after the patient's death cannot be true. The shapes in ``shap
 marked ``gk:refusedOnReading true``: validation reports a record failing one as a violation, and
 every other reader (classify, convert, load) refuses the record with a located one-line error. This
 module compiles those shapes once into checks on a :class:`~graftkg.model.TransplantRecord`, so that
-reading never builds the record's RDF facts; ``tests/test_limits.py`` holds it to the SHACL evaluator
+reading never builds the record's RDF facts; ``tests/test_refusals.py`` holds it to the SHACL evaluator
 on generated records. The limits themselves live only in the shapes.
 """
 
