@@ -93,15 +93,17 @@ def read_sssom(path: Path | None = None) -> tuple[dict[str, str], list[Mapping]]
 
 
 def expand(curie: str, curies: dict[str, str]) -> URIRef:
-    """Expand a CURIE with the table's CURIE map.
+    """Expand a CURIE with the table's CURIE map: the prefix's IRI followed by the local part, nothing
+    added (SSSOM/JSON-LD CURIE expansion), so the RDF states the IRIs the curie_map declares.
 
     Example:
         >>> expand("HP:0001875", {"HP": "http://purl.obolibrary.org/obo/HP_"})
         rdflib.term.URIRef('http://purl.obolibrary.org/obo/HP_0001875')
+        >>> expand("LOINC:751-8", {"LOINC": "https://loinc.org/"})
+        rdflib.term.URIRef('https://loinc.org/751-8')
     """
     prefix, _, local = curie.partition(":")
-    iri = curies[prefix] + local
-    return URIRef(iri + "/" if prefix == "LOINC" and not iri.endswith("/") else iri)
+    return URIRef(curies[prefix] + local)
 
 
 def mappings_graph(path: Path | None = None) -> Graph:
