@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
@@ -18,12 +16,12 @@ from graftkg.errors import ReasonerError
 from graftkg.facts import TransplantFacts, add_to_graph, build_facts
 from graftkg.model import TransplantRecord, by_fields
 from graftkg.ontology import DEFAULT_PROFILE
+from graftkg.parallel import ranges, run, worker_count
 from graftkg.rdf import GK, RDF
 from graftkg.reason import REASONERS, FastReasoner, HermitReasoner
 from graftkg.vocabulary import vocabulary
 
 FORMATS = ("json", "table", "turtle", "csv")
-PARALLEL_THRESHOLD = 5000
 
 
 @dataclass(init=False)
@@ -152,9 +150,12 @@ def prepare(
     return out
 
 
-def _classify_chunk(args: tuple[list[TransplantRecord], str, bool]) -> list[Classification]:
-    records, profile, explain = args
-    return classify_records(records, profile=profile, workers=1, explain=explain)
+def _classify_range(
+    state: tuple[Sequence[TransplantRecord], str, bool], bounds: tuple[int, int]
+) -> list[Classification]:
+    """One range of a parallel :func:`classify_records` (see :func:`graftkg.parallel.run`)."""
+    records, profile, explain = state
+    return classify_records(records[bounds[0] : bounds[1]], profile=profile, workers=1, explain=explain)
 
 
 @paused()
@@ -184,17 +185,14 @@ def classify_records(
         raise ReasonerError(f"unknown reasoner '{reasoner}' (choose from: {', '.join(REASONERS)})")
     defs = definitions(profile)
     fast = FastReasoner(defs)
-    if workers is None:
-        workers = (os.cpu_count() or 1) if len(records) > PARALLEL_THRESHOLD and reasoner == "fast" else 1
+    workers = worker_count(len(records), workers) if reasoner == "fast" else 1
     if workers > 1:
-        size = max(1, -(-len(records) // (workers * 8)))
-        chunks = [(list(records[i : i + size]), profile, explain) for i in range(0, len(records), size)]
         results: list[Classification] = []
-        with get_context("fork").Pool(workers) as pool:
-            for part in pool.imap(_classify_chunk, chunks):
-                results.extend(part)
-                if progress is not None:
-                    progress(len(results), len(records))
+        state = (records, profile, explain)
+        for part in run(_classify_range, state, ranges(len(records), workers), workers=workers):
+            results.extend(part)
+            if progress is not None:
+                progress(len(results), len(records))
         return results
     prepared = prepare(records, defs)
     if reasoner == "hermit":

@@ -45,6 +45,21 @@ class InputError(GraftkgError):
             where += f": field '{field}'"
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        """Pickle with the location (an error crosses from a worker process to its parent whole).
+
+        Example:
+            >>> import pickle
+            >>> e = pickle.loads(pickle.dumps(InputError("bad", path="t.csv", line=3, field="day", rule="R")))
+            >>> str(e), e.rule
+            ("t.csv:3: field 'day': bad", 'R')
+        """
+        return _input_error, (self.message, self.path, self.line, self.field, self.rule)
+
+
+def _input_error(message: str, path: str | None, line: int | None, field: str | None, rule: str | None) -> InputError:
+    return InputError(message, path=path, line=line, field=field, rule=rule)
+
 
 def excerpt(text: str, limit: int = 40) -> str:
     """A short, escaped excerpt of ``text`` for an error message: control characters escaped, and

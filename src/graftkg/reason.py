@@ -112,20 +112,16 @@ class HermitReasoner:
         """The defined transplant classes of each item, in order (batches run on ``workers`` processes)."""
         batches = [list(items[i : i + self.batch_size]) for i in range(0, len(items), self.batch_size)]
         out: list[set[URIRef]] = []
-        if self.workers > 1 and len(batches) > 1:
-            from multiprocessing import get_context
-
-            global _FORKED
-            _FORKED = self  # inherited by the forked workers; nothing heavy is pickled
-            try:
-                with get_context("fork").Pool(self.workers) as pool:
-                    for part in pool.imap(_run_forked_batch, batches):
-                        out.extend(part)
-            finally:
-                _FORKED = None
-        else:
+        if self.workers <= 1 or len(batches) <= 1:
             for batch in batches:
                 out.extend(self._batch(batch))
+            return out
+        from graftkg.parallel import run
+
+        # each worker process makes its own reasoner from the profile (the definitions are not pickled)
+        state = (self.defs.profile, self.batch_size, self.java_memory_mb)
+        for part in run(_hermit_batch, state, batches, workers=self.workers):
+            out.extend(part)
         return out
 
     def _batch(self, items: Sequence[TransplantFacts]) -> list[set[URIRef]]:
@@ -276,12 +272,12 @@ class _JavaCrash(ReasonerError):
     """HermiT (Java) crashed on a batch, as opposed to finding it inconsistent."""
 
 
-_FORKED: HermitReasoner | None = None
+def _hermit_batch(state: tuple[str, int, int], batch: list[TransplantFacts]) -> list[set[URIRef]]:
+    """One batch of :meth:`HermitReasoner.classify_many` (see :func:`graftkg.parallel.run`)."""
+    from graftkg.definitions import definitions
 
-
-def _run_forked_batch(batch: list[TransplantFacts]) -> list[set[URIRef]]:
-    assert _FORKED is not None
-    return _FORKED._batch(batch)
+    profile, batch_size, java_memory_mb = state
+    return HermitReasoner(definitions(profile), batch_size=batch_size, java_memory_mb=java_memory_mb)._batch(batch)
 
 
 def check_consistency(ontology: Graph) -> None:

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -35,6 +32,7 @@ from graftkg.labcounts import LabCountChecker, LabCounts
 from graftkg.model import TransplantRecord
 from graftkg.ontology import DEFAULT_PROFILE, load_ontology
 from graftkg.owlexpr import Facts, Item
+from graftkg.parallel import ranges, run, worker_count
 from graftkg.rdf import GK, ID, RDF, XSD, node_id, to_literal
 from graftkg.readers.refusals import Refusals
 from graftkg.readers.rules import content_problems
@@ -43,7 +41,6 @@ from graftkg.shacl import SH, Result, Shape, evaluate, load_shapes
 from graftkg.vocabulary import vocabulary
 
 FORMATS = ("text", "json", "turtle", "csv")
-PARALLEL_THRESHOLD = 5000
 #: a finding of one validation range: its key (equal findings of two ranges are one), the finding,
 #: and the SHACL result it reports (None for a finding no shape makes, see ``_uncovered``)
 Checked = tuple[tuple[object, ...], Finding, Result | None]
@@ -138,6 +135,10 @@ class TransplantIndex:
                     own.append(r)
         self._made: dict[Item, dict[URIRef, list[Item]] | None] = {}
 
+    def __reduce__(self) -> tuple[type[TransplantIndex], tuple[Sequence[TransplantRecord]]]:
+        """Pickled as its records (a worker process started by ``spawn`` rebuilds the rest)."""
+        return TransplantIndex, (self.records,)
+
     def get(self, node: Item) -> dict[URIRef, list[Item]] | None:
         """The facts of ``node`` if it is a transplant or patient node of these records, else None."""
         if node in self._made:
@@ -192,9 +193,6 @@ def _transplant_props(r: TransplantRecord) -> dict[URIRef, list[Item]]:
     if r.transplant_number is not None:
         props[GK.transplantNumber] = [r.transplant_number]
     return props
-
-
-_INDEX = TransplantIndex(())
 
 
 def check_partitions(
@@ -318,22 +316,16 @@ def validate_records(
         >>> report.conforms(), report.counts()["violation"]
         (True, 0)
     """
-    global _INDEX, _RECORDS, _PROFILE
-    _INDEX, _RECORDS, _PROFILE = TransplantIndex(records), records, profile
-    if workers is None:
-        workers = (os.cpu_count() or 1) if len(records) > PARALLEL_THRESHOLD else 1
-    size = max(1, -(-len(records) // max(1, workers * 8)))
-    ranges = [(i, min(i + size, len(records))) for i in range(0, len(records), size)]
+    workers = worker_count(len(records), workers)
+    bounds = ranges(len(records), workers)
+    state: _State = (TransplantIndex(records), records, profile)
+    if workers > 1:
+        gc.freeze()  # the records are read-only in the workers: keep the collector off their pages
     try:
-        if workers > 1:
-            gc.freeze()  # the records are read-only in the workers: keep the collector off their pages
-            with get_context("fork").Pool(workers) as pool:
-                parts = list(_progressing(pool.imap(_validate_range, ranges), ranges, progress))
-        else:
-            parts = list(_progressing(map(_validate_range, ranges), ranges, progress))
+        parts = list(_progressing(run(_validate_range, state, bounds, workers=workers), bounds, progress))
     finally:
-        _RECORDS, _INDEX = (), TransplantIndex(())
-        gc.unfreeze()
+        if workers > 1:
+            gc.unfreeze()
     findings, results = _merge(parts)
     return ValidationReport(findings, results, len(records), profile)
 
@@ -362,8 +354,8 @@ def _merge(parts: Iterable[list[Checked]]) -> tuple[list[Finding], list[Result]]
     return findings, [r for _, r in unique.values() if r is not None]
 
 
-_RECORDS: Sequence[TransplantRecord] = ()
-_PROFILE = DEFAULT_PROFILE
+#: what every range of a validation reads: the records' index, the records, the definitions profile
+_State = tuple[TransplantIndex, Sequence[TransplantRecord], str]
 
 
 def _progressing(
@@ -378,17 +370,18 @@ def _progressing(
         yield part
 
 
-def _validate_range(bounds: tuple[int, int]) -> list[Checked]:
-    """Classify and check one range of ``_RECORDS`` (set before the workers fork); findings out."""
+def _validate_range(state: _State, bounds: tuple[int, int]) -> list[Checked]:
+    """Classify and check one range of the records (see :func:`graftkg.parallel.run`); findings out."""
+    index_, all_records, profile = state
     start, end = bounds
-    records = _RECORDS[start:end]
-    defs = definitions(_PROFILE)
+    records = all_records[start:end]
+    defs = definitions(profile)
     fast = _fast_reasoner(defs)
     classifications: list[Classification] = []
     vocab = vocabulary()
     counts_checker = _lab_count_checker(load_shapes())
 
-    index = _INDEX.lookup
+    index = index_.lookup
     # the patient nodes of these partitions: each is checked with its facts merged over all its transplants
     patients = frozenset(node_id("patient", r.patient_id) for r in records if r.patient_id is not None)
 
@@ -410,7 +403,7 @@ def _validate_range(bounds: tuple[int, int]) -> list[Checked]:
     shapes = {s.iri: s for s in load_shapes()}
     explained: dict[int, Classification] = {}
     out: list[Checked] = []
-    for n, r in _check(partitions(), _INDEX.get, patients, counts_checker):
+    for n, r in _check(partitions(), index_.get, patients, counts_checker):
         shape = shapes[r.shape]
         result = classifications[n]
         if shape.category == "cross-check":  # explanations only where a cross-check reports
@@ -547,121 +540,71 @@ def _validate_bundle(
     refusals = Refusals(keep_records=True)
     by_id = read_transplants(transplants, observations, refusals=refusals)
     records = list(by_id.values())
-    if workers is None:
-        workers = (os.cpu_count() or 1) if len(records) > PARALLEL_THRESHOLD else 1
-    workers = max(1, min(workers, len(records)))
+    workers = max(1, min(worker_count(len(records), workers), len(records)))
     if workers == 1:
         read_observations(observations, by_id, refusals=refusals)
         report = validate_records(records, profile=profile, workers=1, progress=progress)
         report.findings[:0] = read_findings(refusals.sorted())
         return report
 
-    global _INDEX, _RECORDS, _PROFILE
-    _INDEX, _RECORDS, _PROFILE = TransplantIndex(records), records, profile  # its by_id: the records by id
     share = -(-len(records) // workers)
     shares = [(k * share, min((k + 1) * share, len(records))) for k in range(workers)]
-    context = get_context("fork")
-    queue = context.Queue()
-    processes = [
-        context.Process(target=_bundle_worker, args=(k, bounds, observations, queue), daemon=True)
-        for k, bounds in enumerate(shares)
-    ]
+    state = (TransplantIndex(records), records, profile, observations)  # the index's by_id: the records by id
+    outcomes: list[_ShareOutcome] = []
+    checked = 0
     gc.freeze()  # the records are read-only in the workers: keep the collector off their pages
     try:
-        for process in processes:
-            process.start()
-        parts, errors = _gather(queue, processes, shares, progress)
+        for (start, end), outcome in zip(shares, run(_validate_share, state, shares, workers=workers), strict=True):
+            outcomes.append(outcome)
+            checked += end - start
+            if progress is not None:
+                progress(checked, len(records))
     finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-            process.join()
-        queue.close()
-        _RECORDS, _INDEX = (), TransplantIndex(())
         gc.unfreeze()
-    for tid, error in errors:  # a row naming no transplant is read by every worker: list it once
-        refusals.add(error, tid)
+    fatal = [error for error, _, _ in outcomes if error is not None]
+    if fatal:  # a file that cannot be read at all: the first error by line
+        message, path, line, field_ = min(fatal, key=lambda e: e[2] or 0)
+        raise InputError(message, path=path, line=line, field=field_)
+    seen: set[tuple[str | None, tuple[str, str | None, int | None, str | None]]] = set()
+    for _, unreadable_, _ in outcomes:
+        for tid, error in unreadable_:
+            if (tid, error) not in seen:  # a row naming no transplant is read by every worker: list it once
+                seen.add((tid, error))
+                message, path, line, field_ = error
+                refusals.add(InputError(message, path=path, line=line, field=field_), tid)
     unreadable = read_findings(refusals.sorted())
+    parts = [part for _, _, share_parts in outcomes for part in share_parts]
     findings, results = _merge(parts)
     return ValidationReport(unreadable + findings, results, len(records), profile)
 
 
-def _bundle_worker(k: int, bounds: tuple[int, int], observations: Path, queue: Any) -> None:
-    """One worker of :func:`_validate_bundle`: read its share of ``observations``, then validate it in
-    ranges, sending each range's findings (or the first input error, or a crash) to ``queue``."""
+#: an :class:`InputError` as plain values (message, path, line, field), to cross a process boundary
+_Error = tuple[str, str | None, int | None, str | None]
+#: what one share of a bundle gives: the error that stopped its reading (or None), the cells and rows
+#: it could not read (by transplant), and its ranges' findings
+_ShareOutcome = tuple[_Error | None, list[tuple[str | None, _Error]], list[list[Checked]]]
+
+
+def _validate_share(
+    state: tuple[TransplantIndex, Sequence[TransplantRecord], str, Path], share: tuple[int, int]
+) -> _ShareOutcome:
+    """One worker's share of :func:`_validate_bundle`: read the rows of ``observations.csv`` that belong
+    to its transplants, then validate them in ranges (see :func:`graftkg.parallel.run`)."""
     from graftkg.readers.csv_bundle import read_observations
 
+    index_, records, profile, observations = state
+    start, end = share
+    owned = {r.transplant_id for r in records[start:end]}
+    refusals = Refusals(keep_records=True)
     try:
-        start, end = bounds
-        owned = {r.transplant_id for r in _RECORDS[start:end]}
-        refusals = Refusals(keep_records=True)
-        try:
-            read_observations(observations, _INDEX.by_id, owned=owned, refusals=refusals)
-        except InputError as exc:
-            queue.put(("input-error", k, (exc.message, exc.path, exc.line, exc.field)))
-            return
-        unreadable = [(tid, (e.message, e.path, e.line, e.field)) for tid, e in refusals.errors]
-        queue.put(("read", k, unreadable))
-        size = max(1, -(-(end - start) // 8))
-        for i in range(start, end, size):
-            sub = (i, min(i + size, end))
-            queue.put(("part", k, (sub, _validate_range(sub))))
-        queue.put(("done", k, None))
-    except BaseException:  # a bug, not bad input: the parent re-raises it with this traceback
-        import traceback
-
-        queue.put(("crash", k, traceback.format_exc()))
-
-
-def _gather(
-    queue: Any,
-    processes: list[Any],
-    shares: list[tuple[int, int]],
-    progress: Callable[[int, int], None] | None,
-) -> tuple[list[list[Checked]], list[tuple[str | None, InputError]]]:
-    """Collect the workers' messages: their findings, and the cells and rows they could not read.
-
-    A file that cannot be read at all raises: the first such error by line, once every worker has read.
-    """
-    from queue import Empty
-
-    total = shares[-1][1]
-    parts: dict[tuple[int, int], list[Checked]] = {}
-    fatal: dict[int, tuple[str, str | None, int | None, str | None]] = {}
-    read: set[int] = set()
-    unreadable: list[tuple[str | None, InputError]] = []
-    done: set[int] = set()
-    checked = 0
-    while len(done) < len(processes):
-        try:
-            kind, k, payload = queue.get(timeout=1.0)
-        except Empty:
-            for k, process in enumerate(processes):
-                if k not in done and not process.is_alive() and process.exitcode not in (0, None):
-                    raise RuntimeError(f"validation worker {k} died (exit code {process.exitcode})") from None
-            continue
-        if kind == "crash":
-            raise RuntimeError(f"validation worker {k} failed:\n{payload}")
-        if kind in ("read", "input-error"):
-            read.add(k)
-            if kind == "input-error":
-                fatal[k] = payload
-                done.add(k)
-            else:
-                for tid, (message, path, line, field_) in payload:
-                    unreadable.append((tid, InputError(message, path=path, line=line, field=field_)))
-            if len(read) == len(processes) and fatal:
-                message, path, line, field_ = min(fatal.values(), key=lambda e: e[2] or 0)
-                raise InputError(message, path=path, line=line, field=field_)
-        elif kind == "part":
-            bounds, part = payload
-            parts[bounds] = part
-            checked += bounds[1] - bounds[0]
-            if progress is not None:
-                progress(checked, total)
-        else:
-            done.add(k)
-    return [parts[bounds] for bounds in sorted(parts)], unreadable
+        read_observations(observations, index_.by_id, owned=owned, refusals=refusals)
+    except InputError as exc:
+        return (exc.message, exc.path, exc.line, exc.field), [], []
+    unreadable = [(tid, (e.message, e.path, e.line, e.field)) for tid, e in refusals.errors]
+    size = max(1, -(-(end - start) // 8))
+    sub: _State = (index_, records, profile)
+    parts = [_validate_range(sub, (i, min(i + size, end))) for i in range(start, end, size)]
+    return None, unreadable, parts
 
 
 def validation_graph(records: Sequence[TransplantRecord], classifications: Sequence[Classification]) -> Graph:
