@@ -180,3 +180,20 @@ def test_no_name_stands_for_two_members_of_a_value_set() -> None:
     assert labelled and labelled <= set().union(*members_of.values())
     abbreviations = {str(o) for o in graph.objects(None, SKOS.altLabel)}
     assert {"CsA", "MTX", "Cy", "Flu", "Bu", "Mel", "TT", "Tac", "haplo"} <= abbreviations
+
+
+def test_the_turtle_reader_gives_what_rdflib_s_parser_gives() -> None:
+    """graftkg reads its Turtle assets with pyoxigraph's parser into rdflib terms: for every ontology,
+    profile, knowledge and shape file the graph is the one rdflib's own Turtle parser makes."""
+    from rdflib import Graph
+    from rdflib.compare import isomorphic
+
+    from graftkg.assets import asset_dir
+    from graftkg.ontology import parse_into
+
+    files = sorted(asset_dir("ontology").rglob("*.ttl")) + sorted(asset_dir("shapes").glob("*.ttl"))
+    assert len(files) > 10
+    for path in files:
+        ours = Graph()
+        parse_into(ours, path)
+        assert isomorphic(ours, Graph().parse(path, format="turtle")), path

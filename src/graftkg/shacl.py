@@ -125,12 +125,11 @@ def shapes_graph() -> Graph:
         >>> len(shapes_graph()) > 500
         True
     """
+    from graftkg.ontology import parse_into
+
     graph = Graph()
     for path in sorted(asset_dir("shapes").glob("*.ttl")):
-        try:
-            graph.parse(path, format="turtle")
-        except (SyntaxError, ValueError) as exc:
-            raise OntologyError(f"{path}: not valid Turtle: {str(exc).splitlines()[0]}") from exc
+        parse_into(graph, path)
     return graph
 
 
