@@ -1,8 +1,8 @@
 """Build hook: compile the modules on the validation path with mypyc, for wheels.
 
 The modules are ordinary type-checked Python; mypyc turns each into a C extension that runs the same
-code faster: a whole 100,000-record validation about 1.6-1.8x (measured in README, "Validating a
-submission: speed, measured"). It needs a C compiler and the Python headers.
+code faster: a whole 100,000-record validation about 1.6-1.8x (measured in
+``docs/performance.md``, "Validating"). It needs a C compiler and the Python headers.
 
 A dataclass compiles, but the ``__init__`` that ``@dataclass`` generates stays interpreted: classes
 built once per record or observation write theirs out (see :mod:`graftkg.model`). A class cannot

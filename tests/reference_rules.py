@@ -1,4 +1,4 @@
-"""A plain reference of the classification rules, written from README's "The model" table, for tests.
+"""A plain reference of the classification rules, written from docs/model.md's tables, for tests.
 
 It is a test oracle, not a second product: short, readable, no speed tricks, no ontology reasoning.
 It takes its numbers (thresholds, counts, windows) from the ontology through ``graftkg.definitions``,

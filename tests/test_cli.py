@@ -1,8 +1,10 @@
-"""The command line, run in-process: formats, exit codes, the README's example command."""
+"""The command line, run in-process: formats, exit codes; and the example commands README and docs/ show
+with their output, run and compared with what is shown."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -65,66 +67,108 @@ def test_synth_then_classify(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert len(data) == 40
 
 
-def test_readme_example_command_runs_as_documented() -> None:
-    """README's first command (after install) prints the five patients' classification."""
-    readme = (ROOT / "README.md").read_text()
-    assert "graftkg classify examples/paper-patients/csv" in readme
-    run = subprocess.run(
-        [sys.executable, "-m", "graftkg", "classify", "examples/paper-patients/csv"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
+def _output_after(page: str, command: str) -> str:
+    """The output block shown right after ``command``'s block on ``page`` (README.md or a docs/ page)."""
+    text = (ROOT / page).read_text()
+    shown = "```sh\n" + command + "\n```\n```\n"
+    assert shown in text, f"{page} no longer shows `{command}` with its output"
+    start = text.index(shown) + len(shown)
+    return text[start : text.index("```", start)]
+
+
+def _run(command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "graftkg", *command.split()[1:]], cwd=ROOT, capture_output=True, text=True
     )
-    for line in run.stdout.splitlines()[1:]:
-        tid, outcome = line.split()[:2]
-        assert f"{tid}" in readme and outcome in readme
 
 
-def _readme_output_after(command: str) -> str:
-    readme = (ROOT / "README.md").read_text()
-    start = readme.index(command + "\n```\n```\n") + len(command) + len("\n```\n```\n")
-    return readme[start : readme.index("```", start)]
+def test_readme_example_command_runs_as_documented() -> None:
+    """README's first command (after install) prints the five patients' classification, as shown."""
+    command = "graftkg classify examples/paper-patients/csv"
+    run = _run(command)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == _output_after("README.md", command)
 
 
-def test_readme_query_example_is_current() -> None:
+def test_readme_template_validates_as_shown() -> None:
+    """README's quick start: the template for one's own data passes every check, as shown."""
+    command = "graftkg validate examples/template"
+    run = _run(command)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == _output_after("README.md", command)
+
+
+def test_docs_classify_json_example_is_current() -> None:
+    page = ROOT / "docs" / "guide" / "classify.md"
+    command = "graftkg classify examples/paper-patients/csv --format json"
+    text = page.read_text()
+    shown = "```sh\n" + command + "\n```\n"
+    assert shown in text
+    start = text.index("```json\n", text.index(shown)) + len("```json\n")
+    run = _run(command)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(text[start : text.index("```", start)]) == json.loads(run.stdout)[0]
+
+
+def test_docs_query_example_is_current() -> None:
     command = (
         "graftkg query graft-failure-after-haploidentical-with-dsa --data examples/paper-patients/csv "
         "--data tests/cases/queries/cohort"
     )
-    run = subprocess.run(
-        [sys.executable, "-m", "graftkg", *command.split()[1:]], cwd=ROOT, capture_output=True, text=True, check=True
+    run = _run(command)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == _output_after("docs/guide/queries.md", command)
+
+
+def _excerpt_matches(excerpt: str, output: str) -> bool:
+    """Whether ``excerpt``'s lines are consecutive lines of ``output``, where ``...`` in a line stands
+    for text left out of that line, and a last line of only ``...`` for the lines that follow."""
+    lines = excerpt.rstrip("\n").splitlines()
+    if lines and lines[-1].strip() == "...":
+        lines = lines[:-1]
+    patterns = [re.compile(".*".join(re.escape(part) for part in line.split("...")) + "$") for line in lines]
+    out = output.splitlines()
+    return any(
+        all(p.match(o) for p, o in zip(patterns, out[i : i + len(patterns)], strict=True))
+        for i in range(len(out) - len(patterns) + 1)
     )
-    assert run.stdout == _readme_output_after(command)
 
 
-def test_readme_report_example_is_current() -> None:
+def test_docs_report_examples_are_current() -> None:
     command = "graftkg report examples/paper-patients/csv --transplant P1-T1"
-    run = subprocess.run(
-        [sys.executable, "-m", "graftkg", *command.split()[1:]], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    assert _readme_output_after(command) in run.stdout
+    run = _run(command)
+    assert run.returncode == 0, run.stderr
+    assert _output_after("docs/guide/report.md", command) in run.stdout
+    page = (ROOT / "docs" / "guide" / "report.md").read_text()
+    lead = 'under "Salvage donor", each piece of advice with its evidence'
+    start = page.index("```\n", page.index(lead)) + len("```\n")
+    excerpt = page[start : page.index("```", start)]
+    assert len(excerpt.splitlines()) >= 5 and _excerpt_matches(excerpt, run.stdout)
+    assert not _excerpt_matches(excerpt.replace("P = 0.02", "P = 0.03"), run.stdout)
 
 
-def test_readme_validate_example_is_current() -> None:
+def test_docs_validate_example_is_current() -> None:
     command = "graftkg validate examples/invalid-submission"
-    run = subprocess.run(
-        [sys.executable, "-m", "graftkg", *command.split()[1:]], cwd=ROOT, capture_output=True, text=True
-    )
+    run = _run(command)
     assert run.returncode == 1
-    assert run.stdout == _readme_output_after(command)
+    assert run.stdout == _output_after("docs/guide/validate.md", command)
 
 
-def test_readme_classify_refusal_example_is_current() -> None:
+def test_docs_classify_refusal_example_is_current() -> None:
     command = "graftkg classify examples/invalid-submission"
-    run = subprocess.run(
-        [sys.executable, "-m", "graftkg", *command.split()[1:]], cwd=ROOT, capture_output=True, text=True
-    )
+    run = _run(command)
     assert run.returncode == 1
-    readme = (ROOT / "README.md").read_text()
-    start = readme.index("```sh\n" + command + "\n```\n```\n") + len("```sh\n" + command + "\n```\n```\n")
-    assert run.stderr == readme[start : readme.index("```", start)]
+    assert run.stderr == _output_after("docs/guide/classify.md", command)
     assert [line.split()[0] for line in run.stdout.splitlines()[1:]] == ["P1-T1", "P1-T2", "P3-T1", "P4-T1", "P5-T1"]
+
+
+def test_docs_qc_example_is_current() -> None:
+    command = "graftkg qc --no-owl-profile"
+    run = _run(command)
+    assert run.returncode == 0, run.stderr
+    excerpt = _output_after("docs/guide/ontology-tools.md", command)
+    assert excerpt.splitlines()[0] == run.stdout.splitlines()[0]
+    assert _excerpt_matches(excerpt, run.stdout)
 
 
 def test_csv_formats_for_spreadsheets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

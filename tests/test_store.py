@@ -526,8 +526,8 @@ _PARAMS = {
 def _same_rows_everywhere(ext: External, store: Path) -> None:
     """Every named query gives the same rows on the external store as on the embedded one.
 
-    Differences of dialect that are not graftkg's, normalised here and documented in README: the order
-    inside GROUP_CONCAT (SPARQL leaves it undefined); Virtuoso's "" for a GROUP_CONCAT over nothing
+    Differences of dialect that are not graftkg's, normalised here and documented in docs/guide/store.md:
+    the order inside GROUP_CONCAT (SPARQL leaves it undefined); Virtuoso's "" for a GROUP_CONCAT over nothing
     (Oxigraph leaves it unbound); Virtuoso's 0/1 for booleans.
     """
     from graftkg.query import named_query
@@ -544,7 +544,7 @@ def _same_rows_everywhere(ext: External, store: Path) -> None:
         assert there.variables == mine.variables, name
         if ext.name == "virtuoso" and name == "recommendations-for-transplant":
             # Virtuoso 7 does not let a FILTER inside OPTIONAL see the outer variables (SPARQL 1.1
-            # LeftJoin condition), so contraindications_recorded is empty there: README says so.
+            # LeftJoin condition), so contraindications_recorded is empty there: docs/guide/store.md says so.
             # Everything else of the query must still match, and the column must be empty, not wrong.
             assert all(not r.get("contraindications_recorded") for r in there.rows)
             assert any(r.get("contraindications_recorded") for r in mine.rows)

@@ -10,11 +10,12 @@ and what it returns::
     # Returns: one row per ...
 
 Parameters are bound, never pasted: each value is checked against the parameter's declared type and
-made a typed RDF term. On the embedded store (pyoxigraph) the term is given as a substitution
-(SPARQL-dev SEP-0007, the query text untouched); the SPARQL 1.1 Protocol has no binding mechanism,
-so for an endpoint the term, serialised by rdflib (escaped), goes in a ``VALUES`` block placed first
-in the query's outermost ``WHERE`` group. Queries project their parameters and use them in that
-outermost group; a test runs every query both ways and requires the same rows.
+made a typed RDF term, serialised by rdflib (escaped), in a ``VALUES`` block placed first in the
+query's outermost ``WHERE`` group, on the embedded store and on an endpoint alike (the SPARQL 1.1
+Protocol has no binding mechanism, and on pyoxigraph this was measured 4 to 12 times faster than its
+substitutions). Queries project their parameters and use them in that outermost group; a test runs
+every query with pyoxigraph's substitutions too (``tests/reference_queries.py``) and requires the
+same rows.
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def _loopback(host: str) -> bool:
 
 @dataclass
 class Settings:
-    """How the endpoint is exposed, and its limits (see README, "Deploying the endpoint")."""
+    """How the endpoint is exposed, and its limits (see `docs/deploying-the-endpoint.md`)."""
 
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT

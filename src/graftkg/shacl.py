@@ -597,7 +597,7 @@ def _threshold(shape: Shape) -> str:
 
 
 def catalogue() -> str:
-    """The check catalogue as a Markdown table, generated from the shapes (README holds a copy).
+    """The check catalogue as a Markdown table, generated from the shapes (`docs/checks.md` holds a copy).
 
     Example:
         >>> catalogue().splitlines()[0]
