@@ -527,7 +527,7 @@ def read_bundle(
         >>> records = read_bundle(Path("examples/paper-patients/csv/transplants.csv"),
         ...                       Path("examples/paper-patients/csv/observations.csv"))
         >>> records[0].graft_source, len(records[0].observations)
-        ('PB', 27)
+        ('PB', 22)
     """
     records = read_transplants(transplants, observations, refusals=refusals)
     read_observations(observations, records, progress=progress, refusals=refusals)
@@ -609,7 +609,7 @@ def read_observations(
         >>> records = read_transplants(folder / "transplants.csv", folder / "observations.csv")
         >>> read_observations(folder / "observations.csv", records, owned={"P1-T1"})
         >>> len(records["P1-T1"].observations), len(records["P1-T2"].observations)
-        (27, 0)
+        (22, 0)
     """
     opath = str(observations)
 
