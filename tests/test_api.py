@@ -24,6 +24,7 @@ PUBLIC = {
     "LoadReport",
     "Observation",
     "QueryResult",
+    "Refusals",
     "Report",
     "TransplantRecord",
     "ValidationReport",

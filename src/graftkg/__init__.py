@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from graftkg.load import LoadReport
     from graftkg.model import Observation, TransplantRecord
     from graftkg.query import QueryResult
+    from graftkg.readers.refusals import Refusals
     from graftkg.report import Report
     from graftkg.validate import ValidationReport
 
@@ -42,6 +43,7 @@ _WHERE = {
     "Report": "graftkg.report",
     "LoadReport": "graftkg.load",
     "QueryResult": "graftkg.query",
+    "Refusals": "graftkg.readers.refusals",
     "GraftkgError": "graftkg.errors",
     "InputError": "graftkg.errors",
 }
@@ -68,6 +70,7 @@ __all__ = [
     "LoadReport",
     "Observation",
     "QueryResult",
+    "Refusals",
     "Report",
     "TransplantRecord",
     "ValidationReport",

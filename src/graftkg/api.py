@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from graftkg.errors import GraftkgError
 from graftkg.model import TransplantRecord
+from graftkg.readers.refusals import Refusals
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -35,21 +36,25 @@ if TYPE_CHECKING:
 DEFAULT_STORE = "graftkg-store"
 
 
-def read(paths: str | Path | Sequence[str | Path]) -> list[TransplantRecord]:
+def read(paths: str | Path | Sequence[str | Path], *, refusals: Refusals | None = None) -> list[TransplantRecord]:
     """Read transplant records: CSV bundle folders, ``transplants.csv`` + ``observations.csv`` pairs,
     Turtle or JSON-LD files, in any mix.
 
     Bad input raises :class:`~graftkg.errors.InputError` (a :class:`GraftkgError`) naming the file,
     line and field; nothing is returned from a partly read input, and reading never opens a network
-    connection.
+    connection. With ``refusals``, a record that breaks a rule is left out and its errors listed there
+    instead (``refusals.lines()``, ``refusals.refused``); only an unusable file still raises.
 
     Example:
         >>> [r.transplant_id for r in read("examples/paper-patients/csv")][:3]
         ['P1-T1', 'P1-T2', 'P2-T1']
+        >>> refused = Refusals()
+        >>> len(read("examples/invalid-submission", refusals=refused)) < 8, bool(refused)
+        (True, True)
     """
     from graftkg.readers import read_inputs
 
-    return read_inputs([paths] if isinstance(paths, str | Path) else list(paths))
+    return read_inputs([paths] if isinstance(paths, str | Path) else list(paths), refusals=refusals)
 
 
 def _paths(source: object) -> list[str | Path] | None:
@@ -187,7 +192,13 @@ class Engine:
         return run_embedded(store_with_data(paths or [], profile=self.profile), name, params or {})
 
     def load(
-        self, path: str | Path, *, store: str | Path = DEFAULT_STORE, name: str | None = None, bulk: bool = False
+        self,
+        path: str | Path,
+        *,
+        store: str | Path = DEFAULT_STORE,
+        name: str | None = None,
+        bulk: bool = False,
+        progress: Callable[[str], None] | None = None,
     ) -> LoadReport:
         """Read, classify and load the submission at ``path`` into the on-disk store ``store`` in one
         transaction (a reload replaces it, writing only what changed), with its provenance.
@@ -200,7 +211,7 @@ class Engine:
         """
         from graftkg.load import load
 
-        return load(path, store=store, name=name, profile=self.profile, bulk=bulk)
+        return load(path, store=store, name=name, profile=self.profile, bulk=bulk, progress=progress)
 
 
-__all__ = ["DEFAULT_STORE", "Engine", "read"]
+__all__ = ["DEFAULT_STORE", "Engine", "Refusals", "read"]

@@ -23,17 +23,13 @@ def _progress(done: int, total: int) -> None:
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
-    from graftkg.classify import classify_records, to_csv, to_json, to_table, to_turtle
-    from graftkg.readers import Refusals, read_inputs
+    from graftkg.api import Engine, Refusals, read
+    from graftkg.classify import to_csv, to_json, to_table, to_turtle
 
+    engine = Engine(profile=args.definitions, reasoner=args.reasoner)
     refusals = None if args.fail_fast else Refusals()
-    records = read_inputs(args.paths, refusals=refusals)
-    results = classify_records(
-        records,
-        profile=args.definitions,
-        reasoner=args.reasoner,
-        progress=_progress if args.progress else None,
-    )
+    records = read(args.paths, refusals=refusals)
+    results = engine.classify(records, progress=_progress if args.progress else None)
     if args.format == "json":
         print(to_json(results))
     elif args.format == "table":
@@ -81,9 +77,10 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from graftkg.validate import render, validate_paths
+    from graftkg.api import Engine
+    from graftkg.validate import render
 
-    report = validate_paths(args.paths, profile=args.definitions)
+    report = Engine(profile=args.definitions).validate(args.paths)
     print(render(report, args.format, args.fail_on))
     return EXIT_OK if report.conforms(args.fail_on) else EXIT_FINDINGS
 
@@ -122,7 +119,6 @@ def _cmd_queries(args: argparse.Namespace) -> int:
 
 def _cmd_query(args: argparse.Namespace) -> int:
     from graftkg.query import parse_params, render, run_embedded, run_endpoint
-    from graftkg.store import store_with_data
 
     params = parse_params(args.param)
     if sum(map(bool, (args.data, args.endpoint, args.store))) > 1:
@@ -141,7 +137,9 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
         result = run_embedded(open_store(args.store), args.name, params)
     else:
-        result = run_embedded(store_with_data(args.data, args.definitions), args.name, params)
+        from graftkg.api import Engine
+
+        result = Engine(profile=args.definitions).query(args.name, params, data=args.data or ())
     print(render(result, args.format))
     return EXIT_OK
 
@@ -151,7 +149,7 @@ def _say(message: str) -> None:
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
-    from graftkg.load import load, submissions
+    from graftkg.load import submissions
 
     if args.list:
         rows = submissions(args.store)
@@ -166,9 +164,11 @@ def _cmd_load(args: argparse.Namespace) -> int:
         raise GraftkgError("give a submission to load (or --list)")
     if args.name and len(args.paths) > 1:
         raise GraftkgError("--name names one submission: give one PATH with it")
+    from graftkg.api import Engine
+
+    engine = Engine(profile=args.definitions)
     for path in args.paths:
-        report = load(path, store=args.store, name=args.name, profile=args.definitions, progress=_say, bulk=args.bulk)
-        print(report.summary())
+        print(engine.load(path, store=args.store, name=args.name, bulk=args.bulk, progress=_say).summary())
     return EXIT_OK
 
 
@@ -273,9 +273,10 @@ def _cmd_mappings(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from graftkg.report import build_report, render_report
+    from graftkg.api import Engine
+    from graftkg.report import render_report
 
-    report = build_report(args.paths, args.transplant, profile=args.definitions)
+    report = Engine(profile=args.definitions).report(args.paths, args.transplant)
     text = render_report(report, args.format)
     if args.output:
         from pathlib import Path
