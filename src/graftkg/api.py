@@ -32,9 +32,6 @@ if TYPE_CHECKING:
     from graftkg.report import Report
     from graftkg.validate import ValidationReport
 
-#: where :meth:`Engine.load` writes unless told otherwise
-DEFAULT_STORE = "graftkg-store"
-
 
 def read(paths: str | Path | Sequence[str | Path], *, refusals: Refusals | None = None) -> list[TransplantRecord]:
     """Read transplant records: CSV bundle folders, ``transplants.csv`` + ``observations.csv`` pairs,
@@ -89,7 +86,7 @@ class Engine:
         'astct-2021'
         >>> Engine(profile="no-such-profile")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
-        graftkg.errors.GraftkgError: unknown definitions profile 'no-such-profile' (shipped: ...)
+        graftkg.errors.OntologyError: unknown definitions profile 'no-such-profile' (choose from: ...)
     """
 
     profile: str = "paper"
@@ -97,14 +94,10 @@ class Engine:
     reasoner: str = "fast"
 
     def __post_init__(self) -> None:
-        from graftkg.assets import profile_path, profiles
+        from graftkg.ontology import load_ontology
         from graftkg.reason import REASONERS
 
-        if profile_path(self.profile) is None:
-            raise GraftkgError(
-                f"unknown definitions profile '{self.profile}' (shipped: {', '.join(profiles())}; "
-                "or the path of a .ttl profile)"
-            )
+        load_ontology(self.profile)  # an unknown profile, or a profile file that is not one, fails here
         if self.reasoner not in REASONERS:
             raise GraftkgError(f"unknown reasoner '{self.reasoner}' (choose from: {', '.join(REASONERS)})")
 
@@ -195,13 +188,14 @@ class Engine:
         self,
         path: str | Path,
         *,
-        store: str | Path = DEFAULT_STORE,
+        store: str | Path | None = None,
         name: str | None = None,
         bulk: bool = False,
         progress: Callable[[str], None] | None = None,
     ) -> LoadReport:
         """Read, classify and load the submission at ``path`` into the on-disk store ``store`` in one
-        transaction (a reload replaces it, writing only what changed), with its provenance.
+        transaction (a reload replaces it, writing only what changed), with its provenance. Without
+        ``store``, the default folder ``graftkg-store``.
 
         Example:
             >>> import tempfile
@@ -209,9 +203,10 @@ class Engine:
             >>> Engine().load("examples/paper-patients/csv", store=where, name="paper").transplants
             8
         """
-        from graftkg.load import load
+        from graftkg.load import DEFAULT_STORE, load
 
-        return load(path, store=store, name=name, profile=self.profile, bulk=bulk, progress=progress)
+        where = DEFAULT_STORE if store is None else store
+        return load(path, store=where, name=name, profile=self.profile, bulk=bulk, progress=progress)
 
 
-__all__ = ["DEFAULT_STORE", "Engine", "Refusals", "read"]
+__all__ = ["Engine", "Refusals", "read"]

@@ -158,19 +158,23 @@ class ServerTarget:
     def __init__(self, url: str, token: str | None, writable: bool = True) -> None:
         self.url, self.token, self.writable = url.rstrip("/"), token, writable
 
-    def _post(self, path: str, body: str, content_type: str, accept: str) -> bytes:
+    def _post(self, path: str, body: str | bytes, content_type: str, accept: str) -> bytes:
         from graftkg.http import send
 
         headers = {"Content-Type": content_type, "Accept": accept}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
-        return send("POST", self.url + path, body.encode("utf-8"), headers, StoreError)
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        return send("POST", self.url + path, data, headers, StoreError)
 
-    def update(self, text: str) -> None:
+    def _check_writable(self) -> None:
         if not self.writable:
             raise StoreError(
                 f"{self.url} serves this store read-only: stop it, or restart it with a write token, to write"
             )
+
+    def update(self, text: str) -> None:
+        self._check_writable()
         self._post("/update", text, "application/sparql-update", "*/*")
 
     def ask(self, text: str) -> bool:
@@ -187,17 +191,11 @@ class ServerTarget:
     def replace(self, graphs: Sequence[str], nquads: Path) -> Replaced:
         from urllib.parse import urlencode
 
-        from graftkg.http import send
-
-        if not self.writable:
-            raise StoreError(
-                f"{self.url} serves this store read-only: stop it, or restart it with a write token, to write"
-            )
-        headers = {"Content-Type": "application/n-quads", "Accept": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
+        self._check_writable()
         query = urlencode([("graph", g) for g in graphs])
-        answer = json.loads(send("POST", f"{self.url}/replace?{query}", nquads.read_bytes(), headers, StoreError))
+        answer = json.loads(
+            self._post(f"/replace?{query}", nquads.read_bytes(), "application/n-quads", "application/json")
+        )
         return Replaced(bool(answer["existed"]), int(answer["deleted"]), int(answer["inserted"]))
 
 
@@ -595,9 +593,6 @@ def _bulk_load(
     t0: float,
     say: Callable[[str], None],
 ) -> LoadReport:
-    import os
-    import tempfile
-
     import pyoxigraph as ox
 
     target = open_target(store)
@@ -606,29 +601,21 @@ def _bulk_load(
     results = _classify(records, profile, say)
     knowledge = _knowledge_update(target, profile)
     replaced = target.ask(f"ASK {{ GRAPH <{submission_graph(submission)}> {{ ?s ?p ?o }} }}")
-    # the patient data in N-Quads, beside the store (never in the shared temporary folder), in a folder
-    # only this user reads; a load killed before it removed its file leaves it there, and the next bulk
-    # load of the store removes it
-    scratch = bulk_scratch_dir(Path(store))
-    for stale in scratch.glob("graftkg-*.nq"):
-        stale.unlink(missing_ok=True)
-    handle, name = tempfile.mkstemp(prefix="graftkg-bulk-", suffix=".nq", dir=scratch)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            counts = _write_nquads(out, records, results, source, submission, profile, started, say)
+    with _submission_nquads(Path(store), records, results, source, submission, profile, started, say) as (
+        path,
+        counts,
+    ):
         drop = f"DROP SILENT GRAPH <{submission_graph(submission)}> ;\nDROP SILENT GRAPH <{inferred_graph(submission)}>"
         target.update(knowledge + "\n" + drop)
         say(f"bulk-writing {sum(counts):,} triples")
         try:
-            target.store.bulk_load(path=name, format=ox.RdfFormat.N_QUADS)
+            target.store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
         except (OSError, SyntaxError, ValueError) as exc:
             target.update(drop)
             raise StoreError(
                 f"{store}: bulk write failed, submission '{submission}' removed; load again: {exc}"
             ) from None
         target.store.flush()
-    finally:
-        os.unlink(name)
     return LoadReport(submission, len(records), counts[0], counts[1], replaced, time.perf_counter() - t0)
 
 
@@ -665,6 +652,38 @@ def _write_nquads(
     return counts
 
 
+@contextlib.contextmanager
+def _submission_nquads(
+    store: Path,
+    records: Sequence[TransplantRecord],
+    results: Sequence[Classification],
+    source: Path,
+    submission: str,
+    profile: str,
+    started: datetime,
+    say: Callable[[str], None],
+) -> Iterator[tuple[Path, list[int]]]:
+    """The submission's triples as an N-Quads file, and their [data, inferred] counts, while the
+    ``with`` block writes them to the store; the file is removed after it.
+
+    The patient data stay beside the store (never in the shared temporary folder), in a folder only
+    this user reads (:func:`bulk_scratch_dir`); a load killed before it removed its file leaves it there,
+    and the next load of the store removes it."""
+    import os
+    import tempfile
+
+    scratch = bulk_scratch_dir(store)
+    for stale in scratch.glob("graftkg-*.nq"):
+        stale.unlink(missing_ok=True)
+    handle, name = tempfile.mkstemp(prefix="graftkg-load-", suffix=".nq", dir=scratch)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            counts = _write_nquads(out, records, results, source, submission, profile, started, say)
+        yield Path(name), counts
+    finally:
+        os.unlink(name)
+
+
 def _atomic_load(
     target: Target,
     store: Path,
@@ -680,24 +699,13 @@ def _atomic_load(
     beside the store, replace its two graphs through :func:`graftkg.replace.replace_graphs` (in this
     process, or in the server's write worker), which writes a new submission with one ``Store.load``
     and a reload as one update holding only the triples that changed."""
-    import os
-    import tempfile
-
     results = _classify(records, profile, say)
     knowledge = _knowledge_update(target, profile)
     if knowledge:
         target.update(knowledge)  # the shared graphs first: the submission's write then stands alone
-    scratch = bulk_scratch_dir(store)
-    for stale in scratch.glob("graftkg-*.nq"):  # a file a killed load left
-        stale.unlink(missing_ok=True)
-    handle, name = tempfile.mkstemp(prefix="graftkg-load-", suffix=".nq", dir=scratch)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            counts = _write_nquads(out, records, results, source, submission, profile, started, say)
+    with _submission_nquads(store, records, results, source, submission, profile, started, say) as (path, counts):
         say(f"writing {sum(counts):,} triples")
-        done = target.replace([submission_graph(submission), inferred_graph(submission)], Path(name))
-    finally:
-        os.unlink(name)
+        done = target.replace([submission_graph(submission), inferred_graph(submission)], path)
     seconds = time.perf_counter() - t0
     data, inferred = counts
     return LoadReport(submission, len(records), data, inferred, done.existed, seconds, done.deleted, done.inserted)
