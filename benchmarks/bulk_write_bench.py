@@ -29,11 +29,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from graftkg.classify import classify_records
-from graftkg.load import inferred_graph, record_lines, submission_graph
 from graftkg.readers import read_inputs
-from graftkg.serve import oxigraph_binary
-from graftkg.synth import write_bundle
+from graftkg.semantics.classify import classify_records
+from graftkg.store.load import inferred_graph, record_lines, submission_graph
+from graftkg.store.serve import oxigraph_binary
+from graftkg.synthetic.generate import write_bundle
 
 MODES = ("pyoxigraph", "lenient", "cli", "cli-non-atomic")
 

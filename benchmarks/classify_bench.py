@@ -19,11 +19,11 @@ from pathlib import Path
 
 from _common import peak_mb  # type: ignore[import-not-found]
 
-from graftkg.classify import classify_records, prepare
-from graftkg.definitions import definitions
 from graftkg.readers import read_inputs
-from graftkg.reason import FastReasoner, HermitReasoner
-from graftkg.synth import write_bundle
+from graftkg.semantics.classify import classify_records, prepare
+from graftkg.semantics.definitions import definitions
+from graftkg.semantics.reason import FastReasoner, HermitReasoner
+from graftkg.synthetic.generate import write_bundle
 
 
 def main() -> int:

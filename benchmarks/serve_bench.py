@@ -30,10 +30,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from graftkg.load import load, release
-from graftkg.query import bind, named_query, with_values
-from graftkg.serve import Settings, free_port, oxigraph_binary
-from graftkg.synth import write_bundle
+from graftkg.store.load import load, release
+from graftkg.store.query import bind, named_query, with_values
+from graftkg.store.serve import Settings, free_port, oxigraph_binary
+from graftkg.synthetic.generate import write_bundle
 
 
 def _text(name: str, params: dict[str, str]) -> str:

@@ -26,12 +26,12 @@ from pathlib import Path
 
 from _common import peak_mb  # type: ignore[import-not-found]
 
-from graftkg.load import load, release
-from graftkg.push import Remote, push
-from graftkg.query import run_embedded, run_endpoint
-from graftkg.serve import Server, Settings, free_port, oxigraph_binary
-from graftkg.store import open_store
-from graftkg.synth import write_bundle
+from graftkg.store.embedded import open_store
+from graftkg.store.load import load, release
+from graftkg.store.push import Remote, push
+from graftkg.store.query import run_embedded, run_endpoint
+from graftkg.store.serve import Server, Settings, free_port, oxigraph_binary
+from graftkg.synthetic.generate import write_bundle
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,7 +4,7 @@
     python benchmarks/validate_bench.py --n 100000 --whole-read    # and the path that reads everything first
     python benchmarks/validate_bench.py --n 0 --pyshacl 2000       # pySHACL on the same shapes, 2,000 records
 
-About 1 % of the records get one injected error each (graftkg.mutate, one kind after another); the
+About 1 % of the records get one injected error each (graftkg.synthetic.mutate, one kind after another); the
 mutated records are written as a CSV bundle (not timed), and ``validate_paths`` validates that bundle
 as ``graftkg validate`` does: ``transplants.csv`` is read in the main process, and each worker reads
 and checks its share of ``observations.csv``. ``--whole-read`` also times reading the whole bundle in
@@ -30,14 +30,14 @@ from typing import Any
 from _common import peak_mb  # type: ignore[import-not-found]
 from rdflib import Graph
 
-from graftkg.classify import classify_records
-from graftkg.facts import add_to_graph
-from graftkg.mutate import MUTATIONS, inject
-from graftkg.ontology import load_ontology
 from graftkg.readers import read_inputs
 from graftkg.readers.csv_bundle import write_bundle_records
-from graftkg.synth import write_bundle
-from graftkg.validate import (
+from graftkg.semantics.classify import classify_records
+from graftkg.semantics.facts import add_to_graph
+from graftkg.semantics.ontology import load_ontology
+from graftkg.synthetic.generate import write_bundle
+from graftkg.synthetic.mutate import MUTATIONS, inject
+from graftkg.validation.validate import (
     check_partitions,
     transplant_index,
     validate_paths,

@@ -21,8 +21,8 @@ WHEEL=$(ls build/wheel/graftkg-*.whl)
 # the tests import the installed package, not src/: make sure it is the compiled one
 .venv-compiled/bin/python - <<'PY'
 import sys
-import graftkg.validate
-sys.exit(None if not graftkg.validate.__file__.endswith(".py") else f"not compiled: {graftkg.validate.__file__}")
+import graftkg.validation.validate
+sys.exit(None if not graftkg.validation.validate.__file__.endswith(".py") else f"not compiled: {graftkg.validation.validate.__file__}")
 PY
 echo "== pytest (compiled)"
 if [ "$#" -eq 0 ]; then set -- -m "not reasoner"; fi

@@ -32,7 +32,7 @@ fi
 # A second SPARQL server standing in for a site's own store, for the push tests: an Oxigraph server
 # (PyPI oxigraph, installed above) on 127.0.0.1, reading the union of its graphs as most stores do.
 if [ -z "${GRAFTKG_TEST_OXIGRAPH:-}" ]; then
-  PORT=$(.venv/bin/python -c 'from graftkg.serve import free_port; print(free_port())')
+  PORT=$(.venv/bin/python -c 'from graftkg.store.serve import free_port; print(free_port())')
   .venv/bin/oxigraph serve --bind "127.0.0.1:$PORT" --union-default-graph >/dev/null 2>&1 &
   OXIGRAPH_PID=$!
   trap 'kill $OXIGRAPH_PID 2>/dev/null || true' EXIT
@@ -49,8 +49,8 @@ fi
 # Virtuoso Open Source 7 on 127.0.0.1, its own database in a temporary folder.
 if [ -z "${GRAFTKG_TEST_VIRTUOSO:-}" ]; then
   VDIR=$(mktemp -d)
-  VHTTP=$(.venv/bin/python -c 'from graftkg.serve import free_port; print(free_port())')
-  VSQL=$(.venv/bin/python -c 'from graftkg.serve import free_port; print(free_port())')
+  VHTTP=$(.venv/bin/python -c 'from graftkg.store.serve import free_port; print(free_port())')
+  VSQL=$(.venv/bin/python -c 'from graftkg.store.serve import free_port; print(free_port())')
   GRAFTKG_TEST_VIRTUOSO=$(bash scripts/start-virtuoso.sh "$VDIR" "$VHTTP" "$VSQL" | tail -1)
   export GRAFTKG_TEST_VIRTUOSO
   trap 'kill ${OXIGRAPH_PID:-} 2>/dev/null || true; isql-vt "127.0.0.1:$VSQL" dba dba exec="shutdown;" >/dev/null 2>&1 || true' EXIT

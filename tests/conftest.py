@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from graftkg.model import Observation, TransplantRecord
 
 if TYPE_CHECKING:
-    from graftkg.validate import ValidationReport
+    from graftkg.validation.validate import ValidationReport
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases"
@@ -61,7 +61,7 @@ def serial_validation(folder: Path) -> ValidationReport:
     """What ``graftkg validate`` reports on ``folder``, from one whole lenient read in this process:
     the reference the workers that read a bundle in shares are held to."""
     from graftkg.readers import Refusals, read_inputs
-    from graftkg.validate import read_findings, validate_records
+    from graftkg.validation.validate import read_findings, validate_records
 
     refusals = Refusals(keep_records=True)
     report = validate_records(read_inputs([folder], lenient=True, refusals=refusals), workers=1)

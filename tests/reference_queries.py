@@ -9,8 +9,8 @@ from collections.abc import Mapping
 import pyoxigraph as ox
 from rdflib import Literal, URIRef
 
-from graftkg.query import QueryError, QueryResult, _solutions, bind, named_query
 from graftkg.rdf import XSD
+from graftkg.store.query import QueryError, QueryResult, _solutions, bind, named_query
 
 
 def _ox_term(term: Literal | URIRef) -> ox.NamedNode | ox.Literal:

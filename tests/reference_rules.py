@@ -1,9 +1,9 @@
 """A plain reference of the classification rules, written from docs/model.md's tables, for tests.
 
 It is a test oracle, not a second product: short, readable, no speed tricks, no ontology reasoning.
-It takes its numbers (thresholds, counts, windows) from the ontology through ``graftkg.definitions``,
+It takes its numbers (thresholds, counts, windows) from the ontology through ``graftkg.semantics.definitions``,
 as the numbers live once; the rules that combine them are written out here from the stated rules,
-not from ``graftkg.derive`` or the class definitions. ``tests/test_reference.py`` holds
+not from ``graftkg.semantics.derive`` or the class definitions. ``tests/test_reference.py`` holds
 ``graftkg classify`` to it on edge-heavy generated records.
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graftkg.definitions import Definitions
 from graftkg.model import TransplantRecord
 from graftkg.rdf import GK
+from graftkg.semantics.definitions import Definitions
 
 SOURCES = ("BM", "PB", "UCB")
 

@@ -1,4 +1,4 @@
-"""pySHACL on graftkg's shapes: the reference graftkg's own SHACL evaluator (:mod:`graftkg.shacl`) must
+"""pySHACL on graftkg's shapes: the reference graftkg's own SHACL evaluator (:mod:`graftkg.validation.shacl`) must
 match, used by the tests and by ``benchmarks/validate_bench.py``."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from rdflib import Graph, URIRef
 
 from graftkg.errors import OntologyError
 from graftkg.rdf import RDF
-from graftkg.shacl import SH, Result, _literal, load_shapes, shapes_graph
+from graftkg.validation.shacl import SH, Result, _literal, load_shapes, shapes_graph
 
 
 def run_pyshacl(data: Graph) -> list[Result]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from graftkg.classify import classify_records
+from graftkg.semantics.classify import classify_records
 
 from conftest import classify_cases, record_from_case
 

@@ -204,7 +204,7 @@ def test_mappings_never_rewrites_an_installed_package(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import graftkg.assets
-    from graftkg.mappings import mappings_ttl
+    from graftkg.ontology_tools.mappings import mappings_ttl
 
     monkeypatch.setattr(graftkg.assets, "checkout_dir", lambda name: None)  # as installed
     assert main(["mappings"]) == 2

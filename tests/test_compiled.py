@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-import graftkg.validate
+import graftkg.validation.validate
 
 from conftest import ROOT
 
-COMPILED = not str(graftkg.validate.__file__).endswith(".py")
+COMPILED = not str(graftkg.validation.validate.__file__).endswith(".py")
 REQUIRED = os.environ.get("GRAFTKG_REQUIRE_COMPILED") == "1"
 
 #: run in a fresh interpreter: which build it imported, then a digest of everything graftkg derives
@@ -31,13 +31,13 @@ REQUIRED = os.environ.get("GRAFTKG_REQUIRE_COMPILED") == "1"
 _DIGEST = """
 import hashlib, json, sys
 from pathlib import Path
-import graftkg.validate
-from graftkg.classify import classify_records
-from graftkg.mutate import inject
+import graftkg.validation.validate
+from graftkg.semantics.classify import classify_records
+from graftkg.synthetic.mutate import inject
 from graftkg.readers import read_inputs
 from graftkg.readers.csv_bundle import write_bundle_records
-from graftkg.synth import write_bundle
-from graftkg.validate import render, validate_paths
+from graftkg.synthetic.generate import write_bundle
+from graftkg.validation.validate import render, validate_paths
 
 out = Path(sys.argv[1])
 records = read_inputs([write_bundle(out / "clean", n=int(sys.argv[2]), seed=11)], lenient=True)
@@ -56,9 +56,9 @@ for workers in (1, 2):
 sys.path.insert(0, sys.argv[3])
 from conftest import EXAMPLES, classify_cases, record_from_case
 from test_reasoner_equivalence import N_SYNTHETIC, _synthetic
-from graftkg.classify import prepare
-from graftkg.definitions import definitions
-from graftkg.reason import FastReasoner
+from graftkg.semantics.classify import prepare
+from graftkg.semantics.definitions import definitions
+from graftkg.semantics.reason import FastReasoner
 for profile in ("paper", "astct-2021"):
     same = _synthetic(N_SYNTHETIC if profile == "paper" else 40, seed=11, profile=profile)
     same += read_inputs([EXAMPLES / "paper-patients" / "csv"]) + [record_from_case(p)[0] for p in classify_cases()]
@@ -66,7 +66,7 @@ for profile in ("paper", "astct-2021"):
     fast = FastReasoner(defs)
     for tf, _ in prepare(same, defs):
         h.update(repr(sorted(map(str, fast.classify(tf)))).encode())
-print(graftkg.validate.__file__)
+print(graftkg.validation.validate.__file__)
 print(h.hexdigest(), len(records), report.counts())
 """
 
@@ -97,7 +97,7 @@ def test_every_module_the_build_lists_is_compiled() -> None:
         for node in tree.body
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "COMPILED" for t in node.targets)
     )
-    assert "graftkg/validate.py" in listed
+    assert "graftkg/validation/validate.py" in listed
     interpreted = [
         path
         for path in listed
@@ -108,7 +108,9 @@ def test_every_module_the_build_lists_is_compiled() -> None:
 
 @pytest.mark.skipif(not (COMPILED or REQUIRED), reason="graftkg is installed as pure Python (pip install -e .)")
 def test_compiled_build_gives_what_the_source_gives(tmp_path: Path) -> None:
-    assert COMPILED, f"GRAFTKG_REQUIRE_COMPILED=1, but graftkg.validate is {graftkg.validate.__file__}"
+    assert COMPILED, (
+        f"GRAFTKG_REQUIRE_COMPILED=1, but graftkg.validation.validate is {graftkg.validation.validate.__file__}"
+    )
     (tmp_path / "c").mkdir()
     (tmp_path / "p").mkdir()
     compiled_module, compiled = _digest(tmp_path / "c", pure=False, n=3000)

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdflib import URIRef
 
-from graftkg.derive import _daily, first_run
 from graftkg.model import Observation
 from graftkg.rdf import XSD
+from graftkg.semantics.derive import _daily, first_run
 
 Series = list[tuple[int, float]]
 
@@ -93,8 +93,8 @@ def test_a_numeric_range_tests_as_its_base_type_and_facets(
 ) -> None:
     """The counting thresholds test values with the base type's test written in: the same answers as
     the base type's test followed by the facets."""
-    from graftkg.owlexpr import _FACETS as FACET_TESTS
-    from graftkg.owlexpr import BaseType, Restricted
+    from graftkg.semantics.owlexpr import _FACETS as FACET_TESTS
+    from graftkg.semantics.owlexpr import BaseType, Restricted
 
     kind = BaseType(base)
     data_range = Restricted(kind, tuple(facets))

@@ -149,7 +149,7 @@ def test_input_page_lists_every_transplant_column() -> None:
 
 
 def test_mapping_table_on_the_page_is_the_verified_rows() -> None:
-    from graftkg.mappings import MIN_CONFIDENCE
+    from graftkg.ontology_tools.mappings import MIN_CONFIDENCE
 
     page = (DOCS / "guide" / "ontology-tools.md").read_text(encoding="utf-8")
     shown = set(

@@ -12,10 +12,10 @@ import re
 
 import pytest
 
-from graftkg.classify import classify_records
 from graftkg.model import Observation, TransplantRecord
 from graftkg.readers import read_inputs
-from graftkg.synth import write_bundle
+from graftkg.semantics.classify import classify_records
+from graftkg.synthetic.generate import write_bundle
 
 from conftest import EXAMPLES, classify_cases, record_from_case
 

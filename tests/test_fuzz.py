@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from graftkg.errors import GraftkgError, InputError
 from graftkg.readers import Refusals, read_inputs
-from graftkg.validate import ValidationReport, validate_paths, validate_records
+from graftkg.validation.validate import ValidationReport, validate_paths, validate_records
 
 from conftest import EXAMPLES, serial_validation
 

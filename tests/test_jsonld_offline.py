@@ -15,9 +15,9 @@ import pytest
 from rdflib import Graph
 
 from graftkg.cli import main
-from graftkg.convert import CONTEXT_URL, records_to_graph, to_jsonld
 from graftkg.errors import InputError
 from graftkg.readers import read_inputs
+from graftkg.reporting.convert import CONTEXT_URL, records_to_graph, to_jsonld
 
 from conftest import EXAMPLES
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from rdflib import Literal, URIRef
 
-from graftkg.definitions import definitions
-from graftkg.ontology import load_knowledge_base
 from graftkg.rdf import DCTERMS, GK, RDF, RDFS, SKOS
+from graftkg.semantics.definitions import definitions
+from graftkg.semantics.ontology import load_knowledge_base
 
 ROOT = Path(__file__).resolve().parent.parent
 KB = load_knowledge_base()
@@ -236,7 +236,7 @@ def test_audit_recommendations_do_not_overstate() -> None:
 
 
 def test_audit_thresholds_and_readings_are_marked() -> None:
-    from graftkg.ontology import load_ontology
+    from graftkg.semantics.ontology import load_ontology
 
     ontology = load_ontology()
     definition = str(ontology.value(GK.DSAPositiveMFI, SKOS.definition))

@@ -12,7 +12,15 @@ from pathlib import Path
 
 from rdflib import Graph, URIRef
 
-from graftkg.mappings import MIN_CONFIDENCE, PREDICATES, expand, mappings_graph, mappings_ttl, read_sssom, sssom_path
+from graftkg.ontology_tools.mappings import (
+    MIN_CONFIDENCE,
+    PREDICATES,
+    expand,
+    mappings_graph,
+    mappings_ttl,
+    read_sssom,
+    sssom_path,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = [

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graftkg.classify import Classification, classify_records
-from graftkg.derive import Derived
-from graftkg.facts import TransplantFacts, lab_count_props
 from graftkg.model import Observation, TransplantRecord
 from graftkg.rdf import GK, node_id
+from graftkg.semantics.classify import Classification, classify_records
+from graftkg.semantics.derive import Derived
+from graftkg.semantics.facts import TransplantFacts, lab_count_props
 
 
 def _record() -> TransplantRecord:
@@ -99,8 +99,8 @@ def test_nt_term_writes_what_to_literal_types(value: object) -> None:
     """The N-Triples writer of the load path gives each value exactly the term rdflib's literal has."""
     from rdflib import Graph, URIRef
 
-    from graftkg.facts import nt_term
     from graftkg.rdf import to_literal
+    from graftkg.semantics.facts import nt_term
 
     parsed = Graph().parse(data=f"<urn:s> <urn:p> {nt_term(value)} .", format="nt")  # type: ignore[arg-type]
     (term,) = parsed.objects(URIRef("urn:s"), URIRef("urn:p"))

@@ -6,8 +6,8 @@ import pytest
 from rdflib import Graph
 
 from graftkg.errors import ReasonerError
-from graftkg.ontology import load_knowledge_base, load_ontology
-from graftkg.reason import check_consistency
+from graftkg.semantics.ontology import load_knowledge_base, load_ontology
+from graftkg.semantics.reason import check_consistency
 
 from conftest import CASES
 

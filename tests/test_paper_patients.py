@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from rdflib.compare import isomorphic
 
-from graftkg.classify import classify_records
-from graftkg.convert import records_to_graph
 from graftkg.readers import read_inputs
+from graftkg.reporting.convert import records_to_graph
+from graftkg.semantics.classify import classify_records
 
 from conftest import EXAMPLES
 

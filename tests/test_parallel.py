@@ -10,18 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from graftkg.classify import classify_records
 from graftkg.parallel import WorkerDied, ranges, run, start_method
 from graftkg.readers import read_inputs
-from graftkg.synth import write_bundle
-from graftkg.validate import validate_paths, validate_records
+from graftkg.semantics.classify import classify_records
+from graftkg.synthetic.generate import write_bundle
+from graftkg.validation.validate import validate_paths, validate_records
 
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """120 synthetic transplants, a quarter of them with an injected error of each kind."""
-    from graftkg.mutate import inject
     from graftkg.readers.csv_bundle import write_bundle_records
+    from graftkg.synthetic.mutate import inject
 
     clean = write_bundle(tmp_path_factory.mktemp("parallel") / "b", n=120, seed=21)
     records = read_inputs([clean], lenient=True)
@@ -97,9 +97,9 @@ def test_ranges_cover_every_record_once() -> None:
 @pytest.mark.reasoner
 def test_hermit_batches_on_spawned_workers_agree_with_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """HermiT's batches on spawned workers (each builds its own reasoner from the profile)."""
-    from graftkg.classify import prepare
-    from graftkg.definitions import definitions
-    from graftkg.reason import FastReasoner, HermitReasoner
+    from graftkg.semantics.classify import prepare
+    from graftkg.semantics.definitions import definitions
+    from graftkg.semantics.reason import FastReasoner, HermitReasoner
 
     from conftest import EXAMPLES
 

@@ -10,8 +10,8 @@ import pytest
 from rdflib import Graph
 
 from graftkg.cli import main
-from graftkg.ontology import load_knowledge_base
-from graftkg.qc import checks, owl2_dl_violations, qc_store, run_checks, run_qc, usage_graph
+from graftkg.ontology_tools.qc import checks, owl2_dl_violations, qc_store, run_checks, run_qc, usage_graph
+from graftkg.semantics.ontology import load_knowledge_base
 
 from conftest import ROOT
 
@@ -90,8 +90,8 @@ def test_severity_table_is_data(tmp_path: Path) -> None:
 def test_docs_document_every_class_and_property(tmp_path: Path) -> None:
     from rdflib import OWL, RDF, URIRef
 
-    from graftkg.docs import build_docs, documented_terms
-    from graftkg.ontology import load_ontology
+    from graftkg.ontology_tools.docs import build_docs, documented_terms
+    from graftkg.semantics.ontology import load_ontology
 
     before = len(load_ontology())
     paths = build_docs(tmp_path / "docs")
@@ -146,7 +146,7 @@ ASKED = {  # the codes the ontology issue names: each is in the table, verified 
 
 
 def test_mapping_table_covers_the_asked_codes_and_the_rdf_is_current() -> None:
-    from graftkg.mappings import MIN_CONFIDENCE, mappings_ttl, read_sssom
+    from graftkg.ontology_tools.mappings import MIN_CONFIDENCE, mappings_ttl, read_sssom
 
     _curies, rows = read_sssom()
     assert {r.object for r in rows} >= ASKED
@@ -155,7 +155,7 @@ def test_mapping_table_covers_the_asked_codes_and_the_rdf_is_current() -> None:
     graph = load_knowledge_base()
     from rdflib import URIRef
 
-    from graftkg.mappings import expand
+    from graftkg.ontology_tools.mappings import expand
 
     curies = _curies
     for row in rows:
@@ -172,7 +172,7 @@ def test_mapping_table_covers_the_asked_codes_and_the_rdf_is_current() -> None:
 
 def test_a_bad_mapping_table_is_a_clear_error(tmp_path: Path) -> None:
     from graftkg.errors import OntologyError
-    from graftkg.mappings import read_sssom, sssom_path
+    from graftkg.ontology_tools.mappings import read_sssom, sssom_path
 
     text = sssom_path().read_text(encoding="utf-8").replace("skos:exactMatch", "owl:sameAs", 1)
     bad = tmp_path / "bad.sssom.tsv"

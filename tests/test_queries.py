@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from graftkg.cli import main
-from graftkg.query import (
+from graftkg.store.embedded import knowledge_store, store_with_data
+from graftkg.store.query import (
     QueryError,
     bind,
     named_queries,
@@ -18,7 +19,6 @@ from graftkg.query import (
     run_embedded,
     with_values,
 )
-from graftkg.store import knowledge_store, store_with_data
 from reference_queries import run_embedded_substituted
 
 from conftest import EXAMPLES, ROOT, normal_rows

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from graftkg.ontology import load_knowledge_base
-from graftkg.query import named_queries
 from graftkg.rdf import GK, OWL, RDF, RDFS
+from graftkg.semantics.ontology import load_knowledge_base
+from graftkg.store.query import named_queries
 
 from conftest import CASES, EXAMPLES, ROOT
 
@@ -34,7 +34,7 @@ def _run(args: list[str], seed: str) -> bytes:
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """The query cohort, the paper's patients and 150 synthetic transplants (many ties, many lists)."""
-    from graftkg.synth import write_bundle
+    from graftkg.synthetic.generate import write_bundle
 
     synth = write_bundle(tmp_path_factory.mktemp("synth"), n=150, seed=4)
     return [str(CASES / "queries" / "cohort"), str(EXAMPLES / "paper-patients" / "csv"), str(synth)]

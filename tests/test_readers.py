@@ -396,9 +396,9 @@ def _content(records: list[TransplantRecord], *, lines: bool = True) -> list[tup
 
 def test_written_bundle_reads_back_as_the_same_records(tmp_path: Path) -> None:
     """Synthetic records with an error of every kind injected survive a write and a lenient read."""
-    from graftkg.mutate import MUTATIONS, inject
     from graftkg.readers.csv_bundle import write_bundle_records
-    from graftkg.synth import write_bundle
+    from graftkg.synthetic.generate import write_bundle
+    from graftkg.synthetic.mutate import MUTATIONS, inject
 
     records = read_inputs([write_bundle(tmp_path / "synth", n=len(MUTATIONS) + 20, seed=2)], lenient=True)
     injected = inject(records, 1.0, seed=2)
@@ -471,7 +471,7 @@ def test_registry_abbreviations_read_as_the_codes_they_stand_for(tmp_path: Path)
         assert record.gvhd_prophylaxis == ["cyclosporine", "methotrexate"]
         assert record.conditioning_agents == ["fludarabine", "busulfan", "ATG"]
         assert (record.donor_type, record.graft_source) == ("haploidentical", "PB")
-    from graftkg.validate import validate_paths
+    from graftkg.validation.validate import validate_paths
 
     assert not [f for f in validate_paths([path]).findings if f.rule.endswith("ValueSet")]
     # a name of no code is still refused, naming the column

@@ -14,12 +14,12 @@ from collections import Counter
 
 import pytest
 
-from graftkg.classify import prepare
-from graftkg.definitions import definitions
 from graftkg.model import Observation, TransplantRecord
 from graftkg.readers import read_inputs
-from graftkg.reason import FastReasoner, HermitReasoner
-from graftkg.synth import generate
+from graftkg.semantics.classify import prepare
+from graftkg.semantics.definitions import definitions
+from graftkg.semantics.reason import FastReasoner, HermitReasoner
+from graftkg.synthetic.generate import generate
 
 from conftest import EXAMPLES, classify_cases, record_from_case
 
@@ -34,7 +34,7 @@ def _synthetic(n: int, seed: int, profile: str) -> list[TransplantRecord]:
     import tempfile
     from pathlib import Path
 
-    from graftkg.synth import TRANSPLANT_FIELDS
+    from graftkg.synthetic.generate import TRANSPLANT_FIELDS
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graftkg.classify import classify_records
-from graftkg.definitions import definitions
 from graftkg.model import Observation, TransplantRecord
+from graftkg.semantics.classify import classify_records
+from graftkg.semantics.definitions import definitions
 
 from reference_rules import reference
 

@@ -21,8 +21,8 @@ from graftkg.model import Observation, TransplantRecord
 from graftkg.readers import Refusals, read_inputs
 from graftkg.readers.csv_bundle import write_bundle_records
 from graftkg.readers.limits import impossible_values, limits
-from graftkg.shacl import load_shapes
-from graftkg.validate import READABLE_INPUT, validate_paths, validate_records
+from graftkg.validation.shacl import load_shapes
+from graftkg.validation.validate import READABLE_INPUT, validate_paths, validate_records
 
 from conftest import CASES, EXAMPLES, paper_bundle, record_from_case
 

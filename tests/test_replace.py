@@ -1,4 +1,4 @@
-"""Replacing named graphs by their difference (``graftkg.replace``), held to pyoxigraph itself: after
+"""Replacing named graphs by their difference (``graftkg.store.replace``), held to pyoxigraph itself: after
 a replace the graphs hold what a store loaded with the new quads alone holds, whatever the old ones
 were, and the digest's canonical decimals are the ones the store gives back."""
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graftkg.replace import canonical_decimal, replace_graphs
+from graftkg.store.replace import canonical_decimal, replace_graphs
 
 XSD_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
 

@@ -8,9 +8,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from graftkg.cli import main
-from graftkg.definitions import definitions
 from graftkg.rdf import GK
-from graftkg.report import build_report, key_points, render_report, svg_plot
+from graftkg.reporting.report import build_report, key_points, render_report, svg_plot
+from graftkg.semantics.definitions import definitions
 
 from conftest import EXAMPLES, ROOT
 

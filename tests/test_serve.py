@@ -28,10 +28,10 @@ from pathlib import Path
 import pytest
 
 from graftkg.cli import main
-from graftkg.endpoint.guard import Refused, check, keywords
-from graftkg.endpoint.pool import Process, WorkerSpec
-from graftkg.load import SERVER_FILE, load, submissions
-from graftkg.serve import ServeError, Server, Settings, free_port, read_token
+from graftkg.store.endpoint.guard import Refused, check, keywords
+from graftkg.store.endpoint.pool import Process, WorkerSpec
+from graftkg.store.load import SERVER_FILE, load, submissions
+from graftkg.store.serve import ServeError, Server, Settings, free_port, read_token
 
 from conftest import EXAMPLES
 
@@ -107,7 +107,7 @@ def children(pid: int) -> list[int]:
 
 
 def workers(pid: int) -> list[int]:
-    return [c for c in children(pid) if b"graftkg.endpoint.worker" in _cmdline(c)]
+    return [c for c in children(pid) if b"graftkg.store.endpoint.worker" in _cmdline(c)]
 
 
 def _cmdline(pid: int) -> bytes:
@@ -186,7 +186,7 @@ def listener() -> Iterator[Listener]:
 def paper_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = tmp_path_factory.mktemp("serve") / "store"
     load(PAPER, store=store, name="paper")
-    from graftkg.load import release
+    from graftkg.store.load import release
 
     release(store)
     return store
@@ -211,7 +211,7 @@ def readonly(paper_store: Path) -> Iterator[Server]:
 def writable(tmp_path: Path) -> Iterator[Server]:
     store = tmp_path / "store"
     load(PAPER, store=store, name="paper")
-    from graftkg.load import release
+    from graftkg.store.load import release
 
     release(store)
     with Server(store, Settings(port=0, write_token=TOKEN, timeout_s=5, workers=2)) as server:
@@ -353,7 +353,7 @@ def test_readers_never_see_a_write_half_done_or_fail_while_writes_go_on(tmp_path
     checkpoints the readers opened are removed once their workers end (and all of them at stop)."""
     store = tmp_path / "store"
     load(PAPER, store=store, name="paper")
-    from graftkg.load import release
+    from graftkg.store.load import release
 
     release(store)
     snapshots = tmp_path / ".store.graftkg-snapshots"
@@ -557,7 +557,7 @@ def test_words_like_load_and_service_elsewhere_are_not_refused(readonly: Server)
 @pytest.mark.skipif(not SANDBOX_ARCH, reason="the seccomp filter is written for Linux on x86-64 and AArch64")
 def test_a_worker_cannot_open_a_socket_even_if_the_check_were_skipped(listener: Listener) -> None:
     code = (
-        "from graftkg.endpoint.sandbox import deny_sockets; import pyoxigraph as ox, sys\n"
+        "from graftkg.store.endpoint.sandbox import deny_sockets; import pyoxigraph as ox, sys\n"
         "assert deny_sockets()\n"
         "try:\n"
         f"    list(ox.Store().query('SELECT * {{ SERVICE <http://127.0.0.1:{listener.port}/s> {{ ?s ?p ?o }} }}'))\n"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from graftkg.validate import validate_paths
+from graftkg.validation.validate import validate_paths
 
 from conftest import ROOT
 

@@ -6,11 +6,11 @@ import pytest
 from rdflib import BNode, Literal, URIRef
 from rdflib.collection import Collection
 
-from graftkg.ontology import load_ontology
 from graftkg.rdf import DCTERMS, GK, OWL, RDF, RDFS
 from graftkg.readers.csv_bundle import OBSERVATION_COLUMNS, TRANSPLANT_COLUMNS
-from graftkg.shacl import SH, catalogue, load_shapes, shapes_graph
-from graftkg.vocabulary import vocabulary
+from graftkg.semantics.ontology import load_ontology
+from graftkg.semantics.vocabulary import vocabulary
+from graftkg.validation.shacl import SH, catalogue, load_shapes, shapes_graph
 
 from conftest import ROOT
 

@@ -25,7 +25,8 @@ import pytest
 
 from graftkg.cli import main
 from graftkg.errors import GraftkgError, InputError
-from graftkg.load import (
+from graftkg.store.embedded import open_store, store_with_data
+from graftkg.store.load import (
     EVIDENCE_GRAPH,
     ONTOLOGY_GRAPH,
     StoreError,
@@ -35,10 +36,9 @@ from graftkg.load import (
     submissions,
     unload,
 )
-from graftkg.push import PushError, Remote, local_graphs, push
-from graftkg.query import named_queries, run_embedded, run_endpoint
-from graftkg.serve import Server, Settings, free_port, oxigraph_binary
-from graftkg.store import open_store, store_with_data
+from graftkg.store.push import PushError, Remote, local_graphs, push
+from graftkg.store.query import named_queries, run_embedded, run_endpoint
+from graftkg.store.serve import Server, Settings, free_port, oxigraph_binary
 
 from conftest import EXAMPLES, ROOT, normal_rows
 
@@ -140,7 +140,7 @@ def test_failed_load_leaves_the_store_as_it_was(tmp_path: Path) -> None:
 
 
 def test_bulk_load_writes_the_same_triples(tmp_path: Path) -> None:
-    from graftkg.synth import write_bundle
+    from graftkg.synthetic.generate import write_bundle
 
     bundle = write_bundle(tmp_path / "b", n=60, seed=4)
     a, b = tmp_path / "a", tmp_path / "b-store"
@@ -261,7 +261,7 @@ def test_every_named_query_through_the_endpoint_matches_the_embedded_store(
         assert normal_rows(a.rows) == normal_rows(b.rows), spec["query"]
     # and every other named query answers without error
     for name in sorted(set(named_queries()) - {str(s["query"]) for s in specs}):
-        from graftkg.query import named_query
+        from graftkg.store.query import named_query
 
         # a code parameter takes one of its codes; any other parameter any text
         params = {
@@ -350,7 +350,7 @@ def test_load_through_a_running_server_is_atomic_for_readers(tmp_path: Path) -> 
     """While a reload runs, queries keep answering and see the old or the new submission, nothing between."""
     store = tmp_path / "store"
     small = tmp_path / "small"
-    from graftkg.synth import write_bundle
+    from graftkg.synthetic.generate import write_bundle
 
     write_bundle(small, n=40, seed=5)
     big = tmp_path / "big"
@@ -382,7 +382,7 @@ def test_load_through_a_running_server_is_atomic_for_readers(tmp_path: Path) -> 
 def test_a_reload_through_a_running_server_sends_only_what_changed(tmp_path: Path) -> None:
     """Through ``graftkg serve`` a reload goes to the write worker's ``/replace``: the same diff, so the
     served store ends as a first load of the corrected submission would."""
-    from graftkg.load import release
+    from graftkg.store.load import release
 
     store, fresh = tmp_path / "store", tmp_path / "fresh"
     first = load(PAPER, store=store, name="paper")
@@ -530,7 +530,7 @@ def _same_rows_everywhere(ext: External, store: Path) -> None:
     the order inside GROUP_CONCAT (SPARQL leaves it undefined); Virtuoso's "" for a GROUP_CONCAT over nothing
     (Oxigraph leaves it unbound); Virtuoso's 0/1 for booleans.
     """
-    from graftkg.query import named_query
+    from graftkg.store.query import named_query
 
     def plain(rows: list[dict[str, object]]) -> list[str]:
         ints = [{k: int(v) if isinstance(v, bool) else v for k, v in r.items()} for r in rows]
@@ -596,7 +596,7 @@ def test_bulk_load_keeps_its_temporary_file_beside_the_store_and_cleans_stale_on
     killed load left behind is removed by the next bulk load, and a finished load leaves none."""
     import tempfile
 
-    from graftkg.load import bulk_scratch_dir
+    from graftkg.store.load import bulk_scratch_dir
 
     shared = tmp_path / "shared-tmp"
     shared.mkdir()
@@ -616,8 +616,8 @@ def test_a_load_is_one_transaction(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     """A load writes its N-Quads in one transaction (a first load with one Store.load, a reload with one
     update): when the write fails part way (here: a malformed last line), the store holds what it held
     before - nothing of a new submission, all of the old one - and no file is left beside it."""
-    import graftkg.load as loader
-    from graftkg.load import bulk_scratch_dir
+    import graftkg.store.load as loader
+    from graftkg.store.load import bulk_scratch_dir
 
     store = tmp_path / "store"
     if not first:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from graftkg.classify import classify_records
 from graftkg.readers import read_inputs
-from graftkg.synth import write_bundle
+from graftkg.semantics.classify import classify_records
+from graftkg.synthetic.generate import write_bundle
 
 
 @pytest.mark.parametrize("profile", ["paper", "astct-2021"])
@@ -43,8 +43,8 @@ def test_parallel_equals_serial(tmp_path: Path) -> None:
 def test_synth_output_passes_validation(seed: int, tmp_path: Path) -> None:
     """What synth writes is a submission a registry accepts: no violation and no warning (an
     observation after follow-up ended, a count out of range...)."""
-    from graftkg.synth import write_bundle
-    from graftkg.validate import validate_paths
+    from graftkg.synthetic.generate import write_bundle
+    from graftkg.validation.validate import validate_paths
 
     report = validate_paths([write_bundle(tmp_path / "s", n=800, seed=seed)])
     serious = [(f.transplant_id, f.rule, f.message) for f in report.findings if f.at_least("warning")]

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from graftkg.classify import classify_records
 from graftkg.cli import main
 from graftkg.readers import read_inputs
 from graftkg.readers.uci_bmt import import_uci_bmt
-from graftkg.validate import validate_paths
+from graftkg.semantics.classify import classify_records
+from graftkg.validation.validate import validate_paths
 
 from conftest import SHARED
 

@@ -13,19 +13,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdflib import Graph, URIRef
 
-from graftkg.classify import classify_records
 from graftkg.cli import main
 from graftkg.errors import InputError
-from graftkg.facts import add_to_graph
-from graftkg.labcounts import LabCountChecker
 from graftkg.model import TransplantRecord
-from graftkg.mutate import MUTATIONS
-from graftkg.ontology import load_ontology
 from graftkg.rdf import GK, RDF, node_id
 from graftkg.readers import read_inputs
-from graftkg.shacl import load_shapes
-from graftkg.synth import write_bundle
-from graftkg.validate import (
+from graftkg.semantics.classify import classify_records
+from graftkg.semantics.facts import add_to_graph
+from graftkg.semantics.labcounts import LabCountChecker
+from graftkg.semantics.ontology import load_ontology
+from graftkg.synthetic.generate import write_bundle
+from graftkg.synthetic.mutate import MUTATIONS
+from graftkg.validation.shacl import load_shapes
+from graftkg.validation.validate import (
     TransplantIndex,
     ValidationReport,
     check_partitions,
@@ -247,7 +247,7 @@ def test_cli_json_and_turtle(capsys: pytest.CaptureFixture[str]) -> None:
     }
     assert main(["validate", csv, "--format", "turtle"]) == 0
     graph = Graph().parse(data=capsys.readouterr().out, format="turtle")
-    from graftkg.shacl import SH
+    from graftkg.validation.shacl import SH
 
     (report,) = set(graph.subjects(RDF.type, SH.ValidationReport))
     assert len(set(graph.objects(report, SH.result))) == len(findings)
@@ -363,7 +363,7 @@ def test_bundle_read_by_workers_raises_the_serial_error(
 
 
 def test_a_failing_worker_is_an_error_not_a_hang(mutated_bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import graftkg.validate as validate
+    import graftkg.validation.validate as validate
 
     def broken(profile: str) -> object:
         raise ZeroDivisionError("a bug in a worker")
@@ -409,7 +409,7 @@ def _odd_counts(records: list[TransplantRecord]) -> list[TransplantRecord]:
 def test_lab_counts_as_rows_give_the_results_of_the_full_facts(
     mutated: tuple[list[TransplantRecord], dict[str, str]],
 ) -> None:
-    """Validation keeps lab counts as rows (graftkg.labcounts): its results, and their order, are the
+    """Validation keeps lab counts as rows (graftkg.semantics.labcounts): its results, and their order, are the
     evaluator's on the full facts, with a node per count (which the pySHACL test holds to pySHACL)."""
     records, _ = mutated
     records = records + _odd_counts(records) + read_inputs([EXAMPLES / "paper-patients" / "csv"], lenient=True)
@@ -441,10 +441,10 @@ def test_lab_counts_as_rows_give_the_results_of_the_full_facts(
 def test_lab_count_shortcut_gives_each_node_s_results(rows: list[tuple[str, int | None, object, str | None]]) -> None:
     """A count taken as clean by the checker's per-property memory has no results as a node; any other
     count gets the node's results. One checker across all examples, as in a validation run."""
-    from graftkg.labcounts import LabCounts
     from graftkg.model import Observation
     from graftkg.rdf import node_id
-    from graftkg.shacl import evaluate
+    from graftkg.semantics.labcounts import LabCounts
+    from graftkg.validation.shacl import evaluate
 
     record = TransplantRecord("T", observations=[Observation(d, m, v, unit=u) for m, d, v, u in rows])  # type: ignore[arg-type]
     counts = LabCounts(node_id("transplant", "T"), record)
@@ -458,10 +458,10 @@ _CHECKER = LabCountChecker(load_shapes())
 
 def test_lab_count_memory_keeps_equal_values_of_other_types_apart() -> None:
     """A day of True is not a day of 1, nor a value of 0 a value of 0.0 (each learnt clean first)."""
-    from graftkg.labcounts import LabCounts
     from graftkg.model import Observation
     from graftkg.rdf import node_id
-    from graftkg.shacl import evaluate
+    from graftkg.semantics.labcounts import LabCounts
+    from graftkg.validation.shacl import evaluate
 
     checker = LabCountChecker(load_shapes())
     for day, value in ((1, 0.5), (True, 0.5), (2, 0.0), (2, 0)):
@@ -473,13 +473,13 @@ def test_lab_count_memory_keeps_equal_values_of_other_types_apart() -> None:
 
 def test_a_checker_that_forgets_gives_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
     """Past its limit a checker forgets what it learnt; the results do not change."""
-    import graftkg.labcounts
-    from graftkg.labcounts import LabCounts
+    import graftkg.semantics.labcounts
     from graftkg.model import Observation
     from graftkg.rdf import node_id
-    from graftkg.shacl import evaluate
+    from graftkg.semantics.labcounts import LabCounts
+    from graftkg.validation.shacl import evaluate
 
-    monkeypatch.setattr(graftkg.labcounts, "LEARNED_LIMIT", 3)
+    monkeypatch.setattr(graftkg.semantics.labcounts, "LEARNED_LIMIT", 3)
     checker = LabCountChecker(load_shapes())
     obs = [Observation(d, m, v) for d in (1, 2, 4000) for m, v in (("ANC", 0.5), ("HB", 300.0), ("PLT", 40.0))]
     counts = LabCounts(node_id("transplant", "T"), TransplantRecord("T", observations=obs))

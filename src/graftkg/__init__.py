@@ -21,15 +21,15 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from graftkg.api import Engine, read
-    from graftkg.classify import Classification
     from graftkg.errors import GraftkgError, InputError
     from graftkg.findings import Finding
-    from graftkg.load import LoadReport
     from graftkg.model import Observation, TransplantRecord
-    from graftkg.query import QueryResult
     from graftkg.readers.refusals import Refusals
-    from graftkg.report import Report
-    from graftkg.validate import ValidationReport
+    from graftkg.reporting.report import Report
+    from graftkg.semantics.classify import Classification
+    from graftkg.store.load import LoadReport
+    from graftkg.store.query import QueryResult
+    from graftkg.validation.validate import ValidationReport
 
 #: each public name and the module it lives in
 _WHERE = {
@@ -37,12 +37,12 @@ _WHERE = {
     "read": "graftkg.api",
     "TransplantRecord": "graftkg.model",
     "Observation": "graftkg.model",
-    "Classification": "graftkg.classify",
-    "ValidationReport": "graftkg.validate",
+    "Classification": "graftkg.semantics.classify",
+    "ValidationReport": "graftkg.validation.validate",
     "Finding": "graftkg.findings",
-    "Report": "graftkg.report",
-    "LoadReport": "graftkg.load",
-    "QueryResult": "graftkg.query",
+    "Report": "graftkg.reporting.report",
+    "LoadReport": "graftkg.store.load",
+    "QueryResult": "graftkg.store.query",
     "Refusals": "graftkg.readers.refusals",
     "GraftkgError": "graftkg.errors",
     "InputError": "graftkg.errors",

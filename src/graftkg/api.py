@@ -26,11 +26,11 @@ from graftkg.readers.refusals import Refusals
 if TYPE_CHECKING:
     from rdflib import Graph
 
-    from graftkg.classify import Classification
-    from graftkg.load import LoadReport
-    from graftkg.query import QueryResult
-    from graftkg.report import Report
-    from graftkg.validate import ValidationReport
+    from graftkg.reporting.report import Report
+    from graftkg.semantics.classify import Classification
+    from graftkg.store.load import LoadReport
+    from graftkg.store.query import QueryResult
+    from graftkg.validation.validate import ValidationReport
 
 
 def read(paths: str | Path | Sequence[str | Path], *, refusals: Refusals | None = None) -> list[TransplantRecord]:
@@ -94,8 +94,8 @@ class Engine:
     reasoner: str = "fast"
 
     def __post_init__(self) -> None:
-        from graftkg.ontology import load_ontology
-        from graftkg.reason import REASONERS
+        from graftkg.semantics.ontology import load_ontology
+        from graftkg.semantics.reason import REASONERS
 
         load_ontology(self.profile)  # an unknown profile, or a profile file that is not one, fails here
         if self.reasoner not in REASONERS:
@@ -113,7 +113,7 @@ class Engine:
             >>> c.outcome, c.neutrophil_recovery_day
             ('engrafted', 12)
         """
-        from graftkg.classify import classify_records
+        from graftkg.semantics.classify import classify_records
 
         return classify_records(
             records, profile=self.profile, reasoner=self.reasoner, workers=self.workers, progress=progress
@@ -133,7 +133,7 @@ class Engine:
             >>> report.conforms(), report.counts()["violation"] > 0
             (False, True)
         """
-        from graftkg.validate import validate_paths, validate_records
+        from graftkg.validation.validate import validate_paths, validate_records
 
         paths = _paths(source)
         if paths is None:
@@ -150,7 +150,7 @@ class Engine:
             >>> len(g) > 1000
             True
         """
-        from graftkg.classify import to_graph
+        from graftkg.semantics.classify import to_graph
 
         return to_graph(records, list(results) if results is not None else self.classify(records), self.profile)
 
@@ -162,7 +162,7 @@ class Engine:
             >>> Engine().report("examples/paper-patients/csv", "P1-T1").classification["outcome"]
             'primary_graft_failure'
         """
-        from graftkg.report import build_report
+        from graftkg.reporting.report import build_report
 
         return build_report(_paths(paths) or [], transplant_id, profile=self.profile)
 
@@ -178,8 +178,8 @@ class Engine:
             >>> "salvage_hsct" in [r["recommendation"] for r in rows]
             True
         """
-        from graftkg.query import run_embedded
-        from graftkg.store import store_with_data
+        from graftkg.store.embedded import store_with_data
+        from graftkg.store.query import run_embedded
 
         paths = _paths(data) if data else []
         return run_embedded(store_with_data(paths or [], profile=self.profile), name, params or {})
@@ -203,7 +203,7 @@ class Engine:
             >>> Engine().load("examples/paper-patients/csv", store=where, name="paper").transplants
             8
         """
-        from graftkg.load import DEFAULT_STORE, load
+        from graftkg.store.load import DEFAULT_STORE, load
 
         where = DEFAULT_STORE if store is None else store
         return load(path, store=where, name=name, profile=self.profile, bulk=bulk, progress=progress)

@@ -24,7 +24,7 @@ def _progress(done: int, total: int) -> None:
 
 def _cmd_classify(args: argparse.Namespace) -> int:
     from graftkg.api import Engine, Refusals, read
-    from graftkg.classify import to_csv, to_json, to_table, to_turtle
+    from graftkg.semantics.classify import to_csv, to_json, to_table, to_turtle
 
     engine = Engine(profile=args.definitions, reasoner=args.reasoner)
     refusals = None if args.fail_fast else Refusals()
@@ -52,8 +52,8 @@ def _cmd_classify(args: argparse.Namespace) -> int:
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from graftkg.convert import records_to_graph, to_jsonld
     from graftkg.readers import read_inputs
+    from graftkg.reporting.convert import records_to_graph, to_jsonld
 
     graph = records_to_graph(read_inputs(args.paths))
     print(to_jsonld(graph) if args.to == "json-ld" else graph.serialize(format="turtle"), end="")
@@ -63,7 +63,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 def _cmd_synth(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from graftkg.synth import write_bundle
+    from graftkg.synthetic.generate import write_bundle
 
     if args.n < 1:
         raise GraftkgError(f"--n {args.n}: the number of transplants must be at least 1")
@@ -78,7 +78,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from graftkg.api import Engine
-    from graftkg.validate import render
+    from graftkg.validation.validate import render
 
     report = Engine(profile=args.definitions).validate(args.paths)
     print(render(report, args.format, args.fail_on))
@@ -86,7 +86,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_checks(args: argparse.Namespace) -> int:
-    from graftkg.shacl import catalogue
+    from graftkg.validation.shacl import catalogue
 
     print(catalogue(), end="")
     return EXIT_OK
@@ -105,7 +105,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_queries(args: argparse.Namespace) -> int:
-    from graftkg.query import named_queries
+    from graftkg.store.query import named_queries
 
     for name, q in sorted(named_queries().items()):
         params = ", ".join(f"{p.name}{'' if p.required else '?'}" for p in q.parameters)
@@ -118,13 +118,13 @@ def _cmd_queries(args: argparse.Namespace) -> int:
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
-    from graftkg.query import parse_params, render, run_embedded, run_endpoint
+    from graftkg.store.query import parse_params, render, run_embedded, run_endpoint
 
     params = parse_params(args.param)
     if sum(map(bool, (args.data, args.endpoint, args.store))) > 1:
         raise GraftkgError("--data, --endpoint and --store are exclusive: choose where the query runs")
     if not (args.data or args.endpoint or args.store):
-        from graftkg.query import named_query
+        from graftkg.store.query import named_query
 
         if named_query(args.name).data == "transplants":
             raise GraftkgError(
@@ -133,7 +133,7 @@ def _cmd_query(args: argparse.Namespace) -> int:
     if args.endpoint:
         result = run_endpoint(args.endpoint, args.name, params)
     elif args.store:
-        from graftkg.store import open_store
+        from graftkg.store.embedded import open_store
 
         result = run_embedded(open_store(args.store), args.name, params)
     else:
@@ -149,7 +149,7 @@ def _say(message: str) -> None:
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
-    from graftkg.load import submissions
+    from graftkg.store.load import submissions
 
     if args.list:
         rows = submissions(args.store)
@@ -173,10 +173,10 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _cmd_unload(args: argparse.Namespace) -> int:
-    from graftkg.load import unload
+    from graftkg.store.load import unload
 
     if args.endpoint:
-        from graftkg.push import Remote, unload_remote
+        from graftkg.store.push import Remote, unload_remote
 
         remote = Remote(update=args.endpoint, token=args.token, user=args.user, password=args.password)
         unload_remote(remote, args.submission)
@@ -188,7 +188,7 @@ def _cmd_unload(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from graftkg.serve import ServeError, Server, Settings, read_token
+    from graftkg.store.serve import ServeError, Server, Settings, read_token
 
     if args.write_token is not None:
         raise ServeError(
@@ -220,7 +220,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_push(args: argparse.Namespace) -> int:
-    from graftkg.push import Remote, push
+    from graftkg.store.push import Remote, push
 
     remote = Remote(
         update=args.endpoint, graph_store=args.graph_store, token=args.token, user=args.user, password=args.password
@@ -232,8 +232,8 @@ def _cmd_push(args: argparse.Namespace) -> int:
 
 def _cmd_qc(args: argparse.Namespace) -> int:
     from graftkg.assets import profiles
-    from graftkg.ontology import load_knowledge_base
-    from graftkg.qc import LEVELS, owl2_dl_violations, render, run_qc
+    from graftkg.ontology_tools.qc import LEVELS, owl2_dl_violations, render, run_qc
+    from graftkg.semantics.ontology import load_knowledge_base
 
     violations = run_qc()
     print(render(violations, args.format))
@@ -249,7 +249,7 @@ def _cmd_qc(args: argparse.Namespace) -> int:
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:
-    from graftkg.docs import build_docs
+    from graftkg.ontology_tools.docs import build_docs
 
     for path in build_docs(args.outdir, args.definitions):
         print(path)
@@ -258,7 +258,7 @@ def _cmd_docs(args: argparse.Namespace) -> int:
 
 def _cmd_mappings(args: argparse.Namespace) -> int:
     from graftkg.assets import asset_dir
-    from graftkg.mappings import mappings_ttl, unverified, write_mappings_ttl
+    from graftkg.ontology_tools.mappings import mappings_ttl, unverified, write_mappings_ttl
 
     if args.check:
         current = (asset_dir("ontology") / "mappings.ttl").read_text(encoding="utf-8") == mappings_ttl()
@@ -274,7 +274,7 @@ def _cmd_mappings(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from graftkg.api import Engine
-    from graftkg.report import render_report
+    from graftkg.reporting.report import render_report
 
     report = Engine(profile=args.definitions).report(args.paths, args.transplant)
     text = render_report(report, args.format)
@@ -316,11 +316,11 @@ def _profile(value: str) -> str:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``graftkg`` (exposed for documentation and tests)."""
     from graftkg.assets import profiles
-    from graftkg.classify import FORMATS
-    from graftkg.load import DEFAULT_STORE
-    from graftkg.ontology import DEFAULT_PROFILE
-    from graftkg.reason import REASONERS
-    from graftkg.serve import (
+    from graftkg.semantics.classify import FORMATS
+    from graftkg.semantics.ontology import DEFAULT_PROFILE
+    from graftkg.semantics.reason import REASONERS
+    from graftkg.store.load import DEFAULT_STORE
+    from graftkg.store.serve import (
         DEFAULT_MAX_BODY_MB,
         DEFAULT_MAX_RESULT_MB,
         DEFAULT_MAX_UPDATE_MB,

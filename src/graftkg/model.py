@@ -1,7 +1,7 @@
 """The in-memory record of a transplant, as every reader produces it and the derivation reads it.
 
-The per-record dataclasses here and in :mod:`graftkg.derive`, :mod:`graftkg.facts` and
-:mod:`graftkg.classify` write their ``__init__`` out (``@dataclass(init=False)``): the compiled build
+The per-record dataclasses here and in :mod:`graftkg.semantics.derive`, :mod:`graftkg.semantics.facts` and
+:mod:`graftkg.semantics.classify` write their ``__init__`` out (``@dataclass(init=False)``): the compiled build
 (see ``hatch_build.py``) then constructs them natively, about four times faster than through the
 generated one, which stays interpreted. ``__reduce__`` (:func:`by_fields`) pickles them by their
 fields, compiled or not.

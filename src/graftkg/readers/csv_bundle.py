@@ -12,10 +12,10 @@ from typing import Any
 
 from graftkg.collector import paused
 from graftkg.errors import InputError, excerpt, read_input_bytes
-from graftkg.facts import OBSERVATION_MEASURES
 from graftkg.model import Observation, TransplantRecord
 from graftkg.readers.refusals import Refusals
-from graftkg.vocabulary import FIELD_VALUE_SETS, vocabulary
+from graftkg.semantics.facts import OBSERVATION_MEASURES
+from graftkg.semantics.vocabulary import FIELD_VALUE_SETS, vocabulary
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _INT = re.compile(r"^[+-]?\d+$")
@@ -296,7 +296,7 @@ def _cell_reader(column: str, path: str) -> _CellReader:
     """The reader of one ``transplants.csv`` column (see :func:`_transplant_parser`).
 
     A cell that is not what its column holds (a number, a day or 'never', yes or no) raises. A code is
-    read as the code it names (see :meth:`~graftkg.vocabulary.Vocabulary.code_for`), and kept as
+    read as the code it names (see :meth:`~graftkg.semantics.vocabulary.Vocabulary.code_for`), and kept as
     written when it names none: whether a record may hold it is a rule of its content, checked once
     the record is read (:mod:`graftkg.readers.rules`).
     """

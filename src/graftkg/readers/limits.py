@@ -18,14 +18,14 @@ from functools import lru_cache
 from rdflib import URIRef
 
 from graftkg.errors import InputError, OntologyError
-from graftkg.facts import LAB_MEASURES, MEASURE_TYPES, SUPPORT_MEASURES
 from graftkg.model import TransplantRecord
-from graftkg.ontology import load_ontology
 from graftkg.rdf import GK, RDFS
+from graftkg.semantics.facts import LAB_MEASURES, MEASURE_TYPES, SUPPORT_MEASURES
+from graftkg.semantics.ontology import load_ontology
 
 __all__ = ["Limit", "impossible_values", "limits"]
 
-#: the class of the observation node each measure becomes in the facts (see graftkg.facts)
+#: the class of the observation node each measure becomes in the facts (see graftkg.semantics.facts)
 _MEASURE_CLASS: dict[str, URIRef] = {
     **MEASURE_TYPES,
     **dict.fromkeys(SUPPORT_MEASURES, GK.SupportEvent),
@@ -41,7 +41,7 @@ _VALUE_PROPERTY: dict[str, URIRef] = {
     "dsa_mfi": GK.mfi,
     "gvhd": GK.gvhdGrade,
 }
-#: a transplant's ``dsa_max_mfi`` becomes a DSA test without a day (see graftkg.facts)
+#: a transplant's ``dsa_max_mfi`` becomes a DSA test without a day (see graftkg.semantics.facts)
 _RECORD_AS_OBSERVATION = {"dsa_max_mfi": "dsa_mfi"}
 
 
@@ -83,7 +83,7 @@ def limits() -> tuple[Limit, ...]:
         >>> chimerism.measures, chimerism.low, chimerism.high
         (frozenset({'donor_chimerism_pct'}), 0.0, 100.0)
     """
-    from graftkg.shacl import load_shapes
+    from graftkg.validation.shacl import load_shapes
 
     shapes = load_shapes()
     onto = load_ontology()

@@ -13,7 +13,7 @@ from graftkg.errors import InputError, excerpt, read_input_bytes
 from graftkg.model import Observation, TransplantRecord
 from graftkg.rdf import GK, RDF, to_python
 from graftkg.readers.refusals import Refusals
-from graftkg.vocabulary import vocabulary
+from graftkg.semantics.vocabulary import vocabulary
 
 RDF_SUFFIXES = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".json": "json-ld"}
 
@@ -201,7 +201,7 @@ def local_contexts(node: Any, path: str) -> Any:
     """``node`` (parsed JSON-LD) with every ``@context`` made local (see :func:`_context`).
 
     Example:
-        >>> from graftkg.convert import CONTEXT_URL
+        >>> from graftkg.reporting.convert import CONTEXT_URL
         >>> local_contexts({"@context": CONTEXT_URL, "@id": "x"}, "in.jsonld")["@context"]["gk"]
         'https://w3id.org/graftkg/'
         >>> try:
@@ -223,7 +223,7 @@ def local_contexts(node: Any, path: str) -> Any:
 def _context(ctx: Any, path: str) -> Any:
     """One ``@context`` value, made local: graftkg's own IRI becomes its bundled copy; an object is kept,
     its scoped contexts and ``@import`` made local in turn; any other IRI raises."""
-    from graftkg.convert import CONTEXT_URL, context
+    from graftkg.reporting.convert import CONTEXT_URL, context
 
     if ctx is None:
         return None

@@ -18,7 +18,7 @@ from graftkg.errors import InputError, excerpt
 from graftkg.model import TransplantRecord
 from graftkg.readers.limits import impossible_values
 from graftkg.readers.refusals import Refusals
-from graftkg.vocabulary import FIELD_VALUE_SETS, vocabulary
+from graftkg.semantics.vocabulary import FIELD_VALUE_SETS, vocabulary
 
 __all__ = ["content_problems", "refuse_content"]
 

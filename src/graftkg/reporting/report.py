@@ -1,0 +1,583 @@
+"""report = one page on one transplant: classification and why, counts and chimerism by day, risk
+factors, the recommendations that apply with the evidence behind each, and the contraindications checked.
+
+The content comes from the classifier and from the named queries (``recommendations-for-transplant``,
+``evidence-for-recommendation``, ``risk-factors-for-transplant``) run on the embedded store; the
+thresholds drawn on the plot are read from the ontology.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rdflib import Literal, URIRef
+
+from graftkg.errors import InputError
+from graftkg.model import TransplantRecord
+from graftkg.rdf import GK, RDFS, Value
+from graftkg.semantics.classify import Classification, classify_records
+from graftkg.semantics.definitions import definitions
+from graftkg.semantics.derive import daily_series
+from graftkg.semantics.ontology import DEFAULT_PROFILE, load_knowledge_base
+from graftkg.store.embedded import add_classified, knowledge_store
+from graftkg.store.query import run_embedded
+
+FORMATS = ("markdown", "html", "json")
+
+#: Plotted measures: code -> (label, unit, the ontology datatype whose bound is drawn as a line).
+PLOTTED: dict[str, tuple[str, str, URIRef]] = {
+    "ANC": ("ANC", "x10^9/L", GK.EngraftmentANC),
+    "PLT": ("platelets", "x10^9/L", GK.PlateletRecoveryCount),
+    "donor_chimerism_pct": ("donor chimerism", "%", GK.FullDonorChimerism),
+}
+
+
+@dataclass
+class Contraindication:
+    """A contraindication of an applicable recommendation, checked against the transplant's data."""
+
+    code: str
+    label: str
+    status: str  # recorded | not_recorded | check_clinically
+    detail: str
+    order: int = 0
+
+
+@dataclass
+class Recommendation:
+    """An applicable recommendation with its evidence and checked contraindications."""
+
+    code: str
+    aspect: str
+    aspect_label: str
+    strength: str
+    strength_label: str
+    statement: str
+    applies_because: str
+    wording: str
+    references: str
+    evidence_for: list[dict[str, Value]] = field(default_factory=list)
+    evidence_against: list[dict[str, Value]] = field(default_factory=list)
+    contraindications: list[Contraindication] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    """Everything a report shows, before rendering (``--format json`` prints it as is)."""
+
+    transplant_id: str
+    profile: str
+    classification: dict[str, Any]
+    facts: dict[str, Any]
+    series: dict[str, list[tuple[int, float]]]
+    thresholds: dict[str, float]
+    window_last_day: int | None
+    risk_factors: list[dict[str, Value]]
+    recommendations: list[Recommendation]
+    contraindications: list[Contraindication] = field(default_factory=list)
+    note: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as a JSON-ready dict."""
+        return asdict(self)
+
+
+def build_report(paths: Sequence[str | Path], transplant_id: str, *, profile: str = DEFAULT_PROFILE) -> Report:
+    """Build the report of transplant ``transplant_id`` found in the submission at ``paths``.
+
+    Example:
+        >>> r = build_report(["examples/paper-patients/csv"], "P1-T1")
+        >>> r.classification["outcome"], r.window_last_day
+        ('primary_graft_failure', 28)
+        >>> [x.code for x in r.recommendations if x.aspect == "donor"][:2]
+        ['different_donor', 'different_haploidentical_donor']
+    """
+    from graftkg.readers import read_inputs
+
+    records = read_inputs(paths)
+    record = next((r for r in records if r.transplant_id == transplant_id), None)
+    if record is None:
+        known = ", ".join(r.transplant_id for r in records[:10]) + (" ..." if len(records) > 10 else "")
+        raise InputError(f"transplant '{transplant_id}' is not in the input (it has: {known})", field="--transplant")
+    results = classify_records(records, profile=profile)
+    result = next(c for r, c in zip(records, results, strict=True) if r.transplant_id == transplant_id)
+    store = knowledge_store(profile)
+    add_classified(store, records, results, profile, str(GK["graph/data/report"]))
+    defs = definitions(profile)
+    kb = load_knowledge_base(profile)
+
+    params = {"transplant_id": transplant_id}
+    risk_factors = run_embedded(store, "risk-factors-for-transplant", params).rows
+    recommendations = []
+    for row in run_embedded(store, "recommendations-for-transplant", params).rows:
+        code = str(row["recommendation"])
+        rec_iri = _by_code(kb, GK.Recommendation, code)
+        evidence = _unique(run_embedded(store, "evidence-for-recommendation", {"recommendation": code}).rows)
+        recommendations.append(
+            Recommendation(
+                code=code,
+                aspect=str(row["aspect"]),
+                aspect_label=_label(kb, kb.value(rec_iri, GK.aspect)),
+                strength=str(row["strength"]),
+                strength_label=_label(kb, kb.value(rec_iri, GK.strength)),
+                statement=str(row["statement"]),
+                applies_because=str(row["applies_because"]),
+                wording=str(kb.value(rec_iri, GK.paperWording) or ""),
+                references=str(kb.value(rec_iri, GK.referenceNumber) or ""),
+                evidence_for=[e for e in evidence if e["direction"] == "supports"],
+                evidence_against=[e for e in evidence if e["direction"] == "disputes"],
+                contraindications=_contraindications(kb, [rec_iri], record, result),
+            )
+        )
+    checked = {c.code: c for r in recommendations for c in r.contraindications}
+    parents = {
+        p
+        for r in recommendations
+        for p in kb.objects(_by_code(kb, GK.Recommendation, r.code), GK.refines)
+        if isinstance(p, URIRef)
+    }
+    for c in _contraindications(kb, sorted(parents), record, result):
+        checked.setdefault(c.code, c)
+    note = None
+    if not recommendations:
+        note = (
+            "The source review's treatment recommendations concern graft failure; none applies to a transplant "
+            f"classified {result.outcome.replace('_', ' ')}"
+            + (
+                " (the review gives no treatment recommendation for poor graft function)."
+                if result.outcome == "poor_graft_function"
+                else "."
+            )
+        )
+    full = defs.bound(GK.FullDonorChimerism)
+    return Report(
+        transplant_id=transplant_id,
+        profile=profile,
+        classification=result.as_json(),
+        facts=_facts(record),
+        series={m: daily_series(record, m) for m in PLOTTED},
+        thresholds={
+            "ANC": defs.bound(GK.EngraftmentANC),
+            "PLT": defs.bound(GK.PlateletRecoveryCount),
+            "donor_chimerism_pct": full,
+            "donor_chimerism_loss_pct": defs.bound(GK.DonorChimerismLoss),
+        },
+        window_last_day=defs.window_last_day.get(record.graft_source or ""),
+        risk_factors=risk_factors,
+        recommendations=recommendations,
+        contraindications=sorted(checked.values(), key=lambda c: c.order),
+        note=note,
+    )
+
+
+def _by_code(kb: Any, cls: URIRef, code: str) -> URIRef:
+    for s in kb.subjects(GK.code, Literal(code)):
+        if (s, None, cls) in kb:
+            return s  # type: ignore[no-any-return]
+    raise InputError(f"no {cls} with code '{code}' in the knowledge base")
+
+
+def _label(kb: Any, iri: Any) -> str:
+    label = kb.value(iri, RDFS.label) if iri is not None else None
+    return str(label) if label is not None else ""
+
+
+def _unique(rows: list[dict[str, Value]]) -> list[dict[str, Value]]:
+    seen: set[tuple[Value | None, Value | None]] = set()
+    out = []
+    for row in rows:
+        key = (row.get("direction"), row.get("evidence"))
+        if key not in seen:
+            seen.add(key)
+            out.append(row)
+    return out
+
+
+def _contraindications(
+    kb: Any, recs: Sequence[URIRef], record: TransplantRecord, result: Classification
+) -> list[Contraindication]:
+    """The contraindications stated on ``recs`` (not inherited), each checked against the data."""
+    cis = {ci for r in recs for ci in kb.objects(r, GK.contraindication)}
+    out = []
+    for ci in sorted(cis, key=lambda c: int(kb.value(c, GK.sortOrder) or 0)):
+        code, label, order = str(kb.value(ci, GK.code)), _label(kb, ci), int(kb.value(ci, GK.sortOrder) or 0)
+        indicator = kb.value(ci, GK.indicatedBy)
+        if indicator is None:
+            detail = "not part of a registry submission: check clinically"
+            out.append(Contraindication(code, label, "check_clinically", detail, order))
+        elif indicator in result.classes:
+            out.append(Contraindication(code, label, "recorded", _evidence_of(code, record), order))
+        else:
+            out.append(Contraindication(code, label, "not_recorded", "none recorded in the submission", order))
+    return out
+
+
+def _evidence_of(code: str, record: TransplantRecord) -> str:
+    if code == "uncontrolled_infection":
+        found = [f"{o.code or 'infection'} on day {o.day}" for o in record.observations if o.measure == "infection"]
+        return "recorded: " + ", ".join(found) + " - check that it is controlled"
+    if code == "active_gvhd":
+        found = [
+            f"grade {int(o.value) if o.value is not None else '?'} on day {o.day}"
+            for o in record.observations
+            if o.measure == "gvhd"
+        ]
+        return "GvHD recorded: " + (", ".join(found) or "asserted by the centre") + " - check that it is controlled"
+    return "recorded in the submission"
+
+
+def _facts(record: TransplantRecord) -> dict[str, Any]:
+    keys = (
+        "patient_id",
+        "recipient_age_years",
+        "diagnosis",
+        "disease_status",
+        "transplant_number",
+        "prior_transplant_id",
+        "donor_type",
+        "donor_relation",
+        "hla_match",
+        "graft_source",
+        "cd34_dose_1e6_per_kg",
+        "conditioning_intensity",
+        "conditioning_agents",
+        "gvhd_prophylaxis",
+        "dsa_max_mfi",
+        "last_follow_up_day",
+        "death_day",
+        "relapse_day",
+    )
+    return {k: getattr(record, k) for k in keys if getattr(record, k) not in (None, [], "")}
+
+
+# --------------------------------------------------------------------------------------- rendering
+
+
+def render_report(report: Report, fmt: str) -> str:
+    """Render ``report`` as ``markdown``, ``html`` (with an SVG plot) or ``json``.
+
+    Example:
+        >>> r = build_report(["examples/paper-patients/csv"], "P4-T1")
+        >>> "autologous reconstitution" in render_report(r, "markdown")
+        True
+    """
+    if fmt == "json":
+        return json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "html":
+        return _html(report)
+    if fmt == "markdown":
+        return _markdown(report)
+    raise InputError(f"unknown report format '{fmt}' (choose from: {', '.join(FORMATS)})", field="--format")
+
+
+def format_evidence(e: dict[str, Value]) -> str:
+    """One line for an evidence item: the numbers, then the finding and its citation.
+
+    Example:
+        >>> format_evidence({"measure": "hazard_ratio", "unit": "1", "estimate": 2.9, "ci_lower": 1.07,
+        ...                  "ci_upper": 7.92, "p_value": 0.037, "statement": "Same donor: worse survival.",
+        ...                  "study": "Kongtim et al."})
+        'hazard ratio 2.9 (95% CI 1.07-7.92), P = 0.037. Same donor: worse survival. [Kongtim et al.]'
+        >>> format_evidence({"measure": "overall_survival", "unit": "%", "estimate_qualifier": "<", "estimate": 10,
+        ...                  "statement": "Dismal.", "study": "ref [54]"})
+        'overall survival < 10%. Dismal. [ref [54]]'
+    """
+    unit = {"%": "%", "mo": " months"}.get(str(e.get("unit", "")), "")
+    measure = str(e.get("measure", "")).replace("_", " ")
+    numbers = []
+    if e.get("estimate") is not None:
+        qualifier = f"{e['estimate_qualifier']} " if e.get("estimate_qualifier") else ""
+        text = f"{measure} {qualifier}{e['estimate']}{unit}".strip()
+        if e.get("comparator_estimate") is not None:
+            text += f" vs {e['comparator_estimate']}{unit}"
+        if e.get("range_low") is not None and e.get("range_high") is not None:
+            text += f" (range {e['range_low']}-{e['range_high']})"
+        numbers.append(text)
+    elif e.get("range_low") is not None and e.get("range_high") is not None:
+        numbers.append(f"{measure} {e['range_low']}-{e['range_high']}{unit}".strip())
+    if e.get("events") is not None and e.get("group_size") is not None:
+        counts = f"{e['events']}/{e['group_size']}"
+        if e.get("comparator_events") is not None and e.get("comparator_group_size") is not None:
+            counts += f" vs {e['comparator_events']}/{e['comparator_group_size']}"
+        numbers.append(counts)
+    if e.get("ci_lower") is not None and e.get("ci_upper") is not None:
+        numbers[-1:] = [(numbers[-1] if numbers else measure) + f" (95% CI {e['ci_lower']}-{e['ci_upper']})"]
+    if e.get("p_value") is not None:
+        numbers.append(f"P = {e['p_value']}")
+    if e.get("sample_size") is not None:
+        numbers.append(f"n = {e['sample_size']}")
+    ids = [f"doi:{e['doi']}" if e.get("doi") else "", f"PMID {e['pmid']}" if e.get("pmid") else ""]
+    cite = "; ".join(x for x in [str(e.get("study", "")), *ids] if x)
+    head = ", ".join(numbers)
+    return (f"{head}. " if head else "") + f"{e.get('statement', '')} [{cite}]"
+
+
+def _outcome_line(report: Report) -> str:
+    c = report.classification
+    findings = ", ".join(f.replace("_", " ") for f in c["findings"]) or "none"
+    return (
+        f"**{c['outcome'].replace('_', ' ')}** (findings: {findings}; chimerism at the latest assay: "
+        f"{(c['chimerism'] or 'not assessed').replace('_', ' ')}; neutrophil recovery day: "
+        f"{c['neutrophil_recovery_day'] if c['neutrophil_recovery_day'] is not None else 'none'}; platelet recovery "
+        f"day: {c['platelet_recovery_day'] if c['platelet_recovery_day'] is not None else 'none'})"
+    )
+
+
+def _markdown(report: Report) -> str:
+    lines = [f"# Transplant {report.transplant_id}", ""]
+    lines.append(f"Definitions: `{report.profile}`. " + ", ".join(f"{k}: {_fmt(v)}" for k, v in report.facts.items()))
+    lines += ["", "## Classification", "", _outcome_line(report), "", "Why:", ""]
+    lines += [f"- {s}" for s in report.classification["explanation"]]
+    key = key_points(report)
+    if key:
+        lines += ["", "## In short", ""]
+        lines += [f"- {r.statement.split(':')[0].rstrip('.')} ({r.strength_label}; {r.applies_because})" for r in key]
+    lines += ["", "## Counts and chimerism by day", "", "```", ascii_plot(report), "```", ""]
+    lines += ["## Risk factors (Table 2)", ""]
+    if report.risk_factors:
+        lines += [f"- {r['label']} ({r['group']}, {r['recognised']})" for r in report.risk_factors]
+    else:
+        lines.append("- none recognised in the data")
+    lines += ["", "## Recommendations", ""]
+    if report.note:
+        lines += [report.note, ""]
+    aspect = None
+    for rec in report.recommendations:
+        if rec.aspect != aspect:
+            aspect = rec.aspect
+            lines += ["", f"### {rec.aspect_label[:1].upper() + rec.aspect_label[1:]}", ""]
+        lines.append(f"- **{rec.statement}** _{rec.strength_label}_; applies because: {rec.applies_because}.")
+        for e in rec.evidence_for:
+            lines.append(f"  - for: {format_evidence(e)}")
+        for e in rec.evidence_against:
+            lines.append(f"  - against: {format_evidence(e)}")
+        if rec.contraindications:
+            lines.append("  - contraindicated by: " + "; ".join(c.label for c in rec.contraindications))
+        if rec.wording:
+            lines.append(f'  - the review: "{rec.wording}"' + (f" {rec.references}" if rec.references else ""))
+    if report.contraindications:
+        lines += ["", "## Contraindications checked", ""]
+        lines += [f"- {c.label}: {c.detail}" for c in report.contraindications]
+    lines.append("")
+    return "\n".join(lines)
+
+
+#: Situations every graft failure is in: recommendations for them are general, not specific to the case.
+GENERAL_SITUATIONS = (GK.GraftFailure, GK.GraftFailureWithoutAutologousRecovery)
+
+
+def key_points(report: Report) -> list[Recommendation]:
+    """The recommendations to lead with: those the review prefers or says to consider, and those
+    specific to the transplant's situation (beyond graft failure in general).
+
+    Example:
+        >>> r = build_report(["examples/paper-patients/csv"], "P1-T1")
+        >>> [k.code for k in key_points(r)][-3:]
+        ['different_haploidentical_donor', 'immediately_available_donor', 'salvage_as_soon_as_possible']
+    """
+    kb = load_knowledge_base(report.profile)
+    general = {str(kb.value(c, RDFS.label)) for c in GENERAL_SITUATIONS}
+    return [
+        r
+        for r in report.recommendations
+        if r.strength in ("preferred", "should_be_considered")
+        or any(s.strip() not in general for s in r.applies_because.split(";"))
+    ]
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, list):
+        return ", ".join(map(str, v))
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def ascii_plot(report: Report, width: int = 64, height: int = 6) -> str:
+    """A text plot of ANC, platelets and donor chimerism by day, thresholds and the window marked.
+
+    Each panel puts a ``*`` per value, ``-`` on the threshold row and ``|`` at the last day of the
+    engraftment window.
+    """
+    days = [d for s in report.series.values() for d, _ in s]
+    if not days:
+        return "(no laboratory series or chimerism assays in the data)"
+    lo, hi = min(min(days), 0), max(max(days), report.window_last_day or 0)
+    span = max(hi - lo, 1)
+    out = []
+    for code, (label, unit, _) in PLOTTED.items():
+        series = report.series.get(code, [])
+        threshold = report.thresholds[code]
+        top = 100.0 if code == "donor_chimerism_pct" else max([v for _, v in series] + [threshold * 2])
+        grid = [[" "] * (width + 1) for _ in range(height + 1)]
+        t_row = height - round(threshold / top * height)
+        for x in range(width + 1):
+            grid[t_row][x] = "-"
+        if report.window_last_day is not None:
+            wx = round((report.window_last_day - lo) / span * width)
+            for row in grid:
+                row[wx] = "|"
+        for d, v in series:
+            grid[height - round(v / top * height)][round((d - lo) / span * width)] = "*"
+        out.append(f"{label} ({unit}); - = {threshold:g}; | = day {report.window_last_day}; max {top:g}")
+        out += ["  " + "".join(r) for r in grid]
+        out.append("")
+    out.append(f"  day {lo} .. {hi}")
+    return "\n".join(out)
+
+
+def svg_plot(report: Report, width: int = 720, panel: int = 120) -> str:
+    """An SVG plot: one panel per measure, the threshold as a dashed line, the engraftment window shaded."""
+    days = [d for s in report.series.values() for d, _ in s]
+    lo = min([*days, 0])
+    hi = max([*days, report.window_last_day or 0, 1])
+    left, right, gap = 40, 20, 36
+    plot_w = width - left - right
+    height = len(PLOTTED) * (panel + gap) + 40
+
+    def x(day: float) -> float:
+        return left + (day - lo) / max(hi - lo, 1) * plot_w
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+        'font-size="11" role="img" aria-label="ANC, platelets and donor chimerism by day">'
+    ]
+    for i, (code, (label, unit, _)) in enumerate(PLOTTED.items()):
+        top_y = 24 + i * (panel + gap)
+        series = report.series.get(code, [])
+        threshold = report.thresholds[code]
+        vmax = max([v for _, v in series] + [threshold * 2]) if code != "donor_chimerism_pct" else 100.0
+
+        def y(v: float, top_y: int = top_y, vmax: float = vmax) -> float:
+            return top_y + panel - v / vmax * panel
+
+        if report.window_last_day is not None:
+            parts.append(
+                f'<rect x="{x(lo):.1f}" y="{top_y}" width="{x(report.window_last_day) - x(lo):.1f}" height="{panel}" '
+                'fill="#eef3fb"><title>engraftment window</title></rect>'
+            )
+        parts.append(f'<rect x="{left}" y="{top_y}" width="{plot_w}" height="{panel}" fill="none" stroke="#999"/>')
+        parts.append(
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{y(threshold):.1f}" y2="{y(threshold):.1f}" '
+            f'stroke="#c0392b" stroke-dasharray="4 3"><title>threshold {threshold:g} {html.escape(unit)}</title></line>'
+        )
+        parts.append(
+            f'<text x="{left + plot_w - 4}" y="{y(threshold) - 3:.1f}" text-anchor="end" '
+            f'fill="#c0392b">{threshold:g}</text>'
+        )
+        if code == "donor_chimerism_pct":
+            loss = report.thresholds["donor_chimerism_loss_pct"]
+            parts.append(
+                f'<line x1="{left}" x2="{left + plot_w}" y1="{y(loss):.1f}" y2="{y(loss):.1f}" stroke="#c0392b" '
+                f'stroke-dasharray="1 3"><title>donor chimerism loss below {loss:g} %</title></line>'
+            )
+        parts.append(
+            f'<text x="{left}" y="{top_y - 6}" font-weight="bold">{html.escape(label)} '
+            f'<tspan font-weight="normal" fill="#666">({html.escape(unit)})</tspan></text>'
+        )
+        parts.append(f'<text x="{left - 4}" y="{top_y + 10}" text-anchor="end" fill="#666">{vmax:g}</text>')
+        parts.append(f'<text x="{left - 4}" y="{top_y + panel}" text-anchor="end" fill="#666">0</text>')
+        marker = {"ANC": "neutrophil_recovery_day", "PLT": "platelet_recovery_day"}.get(code)
+        day = report.classification.get(marker) if marker else None
+        if isinstance(day, int):
+            parts.append(
+                f'<line x1="{x(day):.1f}" x2="{x(day):.1f}" y1="{top_y}" y2="{top_y + panel}" stroke="#1e8449" '
+                f'stroke-dasharray="2 2"><title>recovery day {day}</title></line>'
+            )
+            parts.append(f'<text x="{x(day) + 3:.1f}" y="{top_y + 12}" fill="#1e8449">recovery day {day}</text>')
+        if series:
+            points = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in series)
+            parts.append(f'<polyline points="{points}" fill="none" stroke="#2c3e50" stroke-width="1.5"/>')
+            for d, v in series:
+                parts.append(
+                    f'<circle cx="{x(d):.1f}" cy="{y(v):.1f}" r="2.2" fill="#2c3e50">'
+                    f"<title>day {d}: {v:g}</title></circle>"
+                )
+        else:
+            parts.append(f'<text x="{left + 8}" y="{top_y + panel / 2:.1f}" fill="#999">no data</text>')
+    axis_y = 24 + len(PLOTTED) * (panel + gap) - gap + 14
+    for d in range(lo - lo % 7, hi + 1, max(7, (hi - lo) // 10 // 7 * 7 or 7)):
+        if d >= lo:
+            parts.append(f'<text x="{x(d):.1f}" y="{axis_y}" text-anchor="middle" fill="#666">{d}</text>')
+    window = f"; shaded: engraftment window, to day {report.window_last_day}" if report.window_last_day else ""
+    parts.append(
+        f'<text x="{left + plot_w / 2}" y="{axis_y + 14}" text-anchor="middle">day after infusion '
+        f'<tspan fill="#666">(dashed red: thresholds{window})</tspan></text>'
+    )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _html(report: Report) -> str:
+    e = html.escape
+    c = report.classification
+    rows = "".join(f"<tr><th>{e(k)}</th><td>{e(_fmt(v))}</td></tr>" for k, v in report.facts.items())
+    parts = [
+        "<!doctype html>",
+        f'<html lang="en"><head><meta charset="utf-8"><title>Transplant {e(report.transplant_id)}</title>',
+        "<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;line-height:1.4}"
+        "th{text-align:left;padding-right:1rem}.against{color:#8e2c1f}.for{color:#1e5631}"
+        ".ci-recorded{color:#8e2c1f;font-weight:bold}small{color:#555}</style></head><body>",
+        f"<h1>Transplant {e(report.transplant_id)}</h1>",
+        f"<p>Definitions: <code>{e(report.profile)}</code></p><table>{rows}</table>",
+        "<h2>Classification</h2>",
+        f"<p><strong>{e(c['outcome'].replace('_', ' '))}</strong>; findings: "
+        f"{e(', '.join(f.replace('_', ' ') for f in c['findings']) or 'none')}; chimerism: "
+        f"{e((c['chimerism'] or 'not assessed').replace('_', ' '))}; neutrophil recovery day: "
+        f"{e(str(c['neutrophil_recovery_day']))}; platelet recovery day: {e(str(c['platelet_recovery_day']))}</p>",
+        "<ul>" + "".join(f"<li>{e(s)}</li>" for s in c["explanation"]) + "</ul>",
+        (
+            "<h2>In short</h2><ul>"
+            + "".join(f"<li>{e(r.statement)} <em>{e(r.strength_label)}</em></li>" for r in key_points(report))
+            + "</ul>"
+        )
+        if key_points(report)
+        else "",
+        "<h2>Counts and chimerism by day</h2>",
+        svg_plot(report),
+        "<h2>Risk factors (Table 2)</h2><ul>"
+        + (
+            "".join(
+                f"<li>{e(str(r['label']))} <small>({e(str(r['group']))}, {e(str(r['recognised']))})</small></li>"
+                for r in report.risk_factors
+            )
+            or "<li>none recognised in the data</li>"
+        )
+        + "</ul>",
+        "<h2>Recommendations</h2>",
+    ]
+    if report.note:
+        parts.append(f"<p>{e(report.note)}</p>")
+    aspect = None
+    for rec in report.recommendations:
+        if rec.aspect != aspect:
+            if aspect is not None:
+                parts.append("</ul>")
+            aspect = rec.aspect
+            parts.append(f"<h3>{e(rec.aspect_label[:1].upper() + rec.aspect_label[1:])}</h3><ul>")
+        items = [f'<li class="for">for: {e(format_evidence(x))}</li>' for x in rec.evidence_for]
+        items += [f'<li class="against">against: {e(format_evidence(x))}</li>' for x in rec.evidence_against]
+        if rec.contraindications:
+            items.append("<li>contraindicated by: " + e("; ".join(ci.label for ci in rec.contraindications)) + "</li>")
+        parts.append(
+            f"<li><strong>{e(rec.statement)}</strong> <em>{e(rec.strength_label)}</em>; applies because: "
+            f"{e(rec.applies_because)}.<ul>{''.join(items)}</ul>"
+            + (f"<small>The review: &ldquo;{e(rec.wording)}&rdquo; {e(rec.references)}</small>" if rec.wording else "")
+            + "</li>"
+        )
+    if aspect is not None:
+        parts.append("</ul>")
+    if report.contraindications:
+        parts.append("<h2>Contraindications checked</h2><ul>")
+        parts += [
+            f'<li class="ci-{e(ci.status.replace("_", "-"))}">{e(ci.label)}: {e(ci.detail)}</li>'
+            for ci in report.contraindications
+        ]
+        parts.append("</ul>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)

@@ -1,0 +1,351 @@
+"""classify = read -> derive -> reason -> outcome, findings and the reasons why."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+
+from graftkg.collector import paused
+from graftkg.errors import ReasonerError
+from graftkg.model import TransplantRecord, by_fields
+from graftkg.parallel import ranges, run, worker_count
+from graftkg.rdf import GK, RDF
+from graftkg.semantics.definitions import Definitions, definitions
+from graftkg.semantics.derive import Derived, derive
+from graftkg.semantics.facts import TransplantFacts, add_to_graph, build_facts
+from graftkg.semantics.ontology import DEFAULT_PROFILE
+from graftkg.semantics.reason import REASONERS, FastReasoner, HermitReasoner
+from graftkg.semantics.vocabulary import vocabulary
+
+FORMATS = ("json", "table", "turtle", "csv")
+
+
+@dataclass(init=False)
+class Classification:
+    """The classification of one transplant.
+
+    Example:
+        >>> c = classify_records([TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=15)])[0]
+        >>> c.outcome, c.neutrophil_recovery_day
+        ('engrafted', 15)
+    """
+
+    transplant_id: str
+    outcome: str
+    findings: list[str]
+    chimerism: str | None
+    neutrophil_recovery_day: int | None
+    platelet_recovery_day: int | None
+    risk_factors: list[str]
+    explanation: list[str]
+    classes: set[URIRef] = field(repr=False)
+    derived: Derived = field(repr=False)
+
+    def __init__(
+        self,
+        transplant_id: str,
+        outcome: str,
+        findings: list[str],
+        chimerism: str | None,
+        neutrophil_recovery_day: int | None,
+        platelet_recovery_day: int | None,
+        risk_factors: list[str],
+        explanation: list[str],
+        classes: set[URIRef] | None = None,
+        derived: Derived | None = None,
+    ) -> None:
+        self.transplant_id = transplant_id
+        self.outcome = outcome
+        self.findings = findings
+        self.chimerism = chimerism
+        self.neutrophil_recovery_day = neutrophil_recovery_day
+        self.platelet_recovery_day = platelet_recovery_day
+        self.risk_factors = risk_factors
+        self.explanation = explanation
+        self.classes = set() if classes is None else classes
+        self.derived = Derived() if derived is None else derived
+
+    def __reduce__(self) -> tuple[type[Classification], tuple[object, ...]]:
+        return by_fields(self)
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON object of ``graftkg classify --format json``."""
+        return {
+            "transplant_id": self.transplant_id,
+            "outcome": self.outcome,
+            "findings": self.findings,
+            "chimerism": self.chimerism,
+            "neutrophil_recovery_day": self.neutrophil_recovery_day,
+            "platelet_recovery_day": self.platelet_recovery_day,
+            "risk_factors": self.risk_factors,
+            "explanation": self.explanation,
+        }
+
+
+def summarise(
+    record: TransplantRecord,
+    tf: TransplantFacts,
+    derived: Derived,
+    classes: set[URIRef],
+    defs: Definitions,
+    reasoner: FastReasoner,
+    explain: bool = True,
+) -> Classification:
+    """The classification of ``record`` from the classes ``reasoner`` inferred on its facts ``tf``.
+
+    A transplant without a graft source is classified by cases (see ``_by_every_graft_source``): the
+    cases are classified by ``reasoner``, the fast path, which the HermiT equivalence test holds to
+    HermiT on every case file.
+
+    Example:
+        >>> defs = definitions()
+        >>> r = TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=15)
+        >>> (tf, derived), = prepare([r], defs)
+        >>> fast = FastReasoner(defs)
+        >>> summarise(r, tf, derived, fast.classify(tf), defs, fast).outcome
+        'engrafted'
+    """
+    outcomes = [c for c in defs.outcomes if c.iri in classes]
+    if len(outcomes) != 1:
+        found = ", ".join(c.code for c in outcomes) or "none"
+        raise ReasonerError(
+            f"transplant '{record.transplant_id}': the definitions gave {found} as outcome; exactly one is required"
+        )
+    outcome = outcomes[0]
+    findings = [c for c in defs.findings if c.iri in classes]
+    chimerism = next((c.code for c in defs.chimerism_statuses if c.iri in classes), None)
+    explanation = reasoner.explain(tf, outcome.iri) if explain else []
+    for finding in findings if explain else []:
+        explanation.extend(s for s in reasoner.explain(tf, finding.iri) if s not in explanation)
+    result = Classification(
+        transplant_id=record.transplant_id,
+        outcome=outcome.code,
+        findings=[c.code for c in findings],
+        chimerism=chimerism,
+        neutrophil_recovery_day=derived.neutrophil_recovery_day,
+        platelet_recovery_day=derived.platelet_recovery_day,
+        risk_factors=[c.code for c in defs.risk_factors if c.iri in classes],
+        explanation=explanation,
+        classes=classes,
+        derived=derived,
+    )
+    if record.graft_source not in defs.window_last_day:  # none, or a code outside the value set
+        return _by_every_graft_source(record, result, defs, reasoner, explain)
+    return result
+
+
+def prepare(
+    records: Sequence[TransplantRecord], defs: Definitions, *, observations: bool = False
+) -> list[tuple[TransplantFacts, Derived]]:
+    """Derive and build the facts of each record (``observations`` keeps lab counts in the facts)."""
+    vocab = vocabulary()
+    out = []
+    for record in records:
+        derived = derive(record, defs)
+        out.append((build_facts(record, derived, vocab, observations=observations), derived))
+    return out
+
+
+def _classify_range(
+    state: tuple[Sequence[TransplantRecord], str, bool], bounds: tuple[int, int]
+) -> list[Classification]:
+    """One range of a parallel :func:`classify_records` (see :func:`graftkg.parallel.run`)."""
+    records, profile, explain = state
+    return classify_records(records[bounds[0] : bounds[1]], profile=profile, workers=1, explain=explain)
+
+
+@paused()
+def classify_records(
+    records: Sequence[TransplantRecord],
+    *,
+    profile: str = DEFAULT_PROFILE,
+    reasoner: str = "fast",
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    explain: bool = True,
+) -> list[Classification]:
+    """Classify ``records`` under definitions ``profile`` with ``reasoner`` (``fast`` or ``hermit``).
+
+    The fast path evaluates the ontology's definitions directly; ``hermit`` asks an OWL 2 DL reasoner
+    (Java) and is far slower. Both explain with the ontology's clauses. Large inputs on the fast path
+    are split over ``workers`` processes (default: all cores once there are more than 5,000 records).
+    ``explain=False`` skips the explanations (validation asks for them only where it reports).
+
+    Example:
+        >>> [c.outcome for c in classify_records([TransplantRecord("T", graft_source="UCB",
+        ...                                                          reported_neutrophil_never=True,
+        ...                                                          last_follow_up_day=20)])]
+        ['not_evaluable']
+    """
+    if reasoner not in REASONERS:
+        raise ReasonerError(f"unknown reasoner '{reasoner}' (choose from: {', '.join(REASONERS)})")
+    defs = definitions(profile)
+    fast = FastReasoner(defs)
+    workers = worker_count(len(records), workers) if reasoner == "fast" else 1
+    if workers > 1:
+        results: list[Classification] = []
+        state = (records, profile, explain)
+        for part in run(_classify_range, state, ranges(len(records), workers), workers=workers):
+            results.extend(part)
+            if progress is not None:
+                progress(len(results), len(records))
+        return results
+    prepared = prepare(records, defs)
+    if reasoner == "hermit":
+        class_sets = HermitReasoner(defs).classify_many([tf for tf, _ in prepared])
+    else:
+        class_sets = [fast.classify(tf) for tf, _ in prepared]
+    out = []
+    for n, (record, (tf, derived), classes) in enumerate(zip(records, prepared, class_sets, strict=True)):
+        out.append(summarise(record, tf, derived, classes, defs, fast, explain))
+        if progress is not None and (n + 1) % 10_000 == 0:
+            progress(n + 1, len(records))
+    return out
+
+
+def _by_every_graft_source(
+    record: TransplantRecord, result: Classification, defs: Definitions, reasoner: FastReasoner, explain: bool
+) -> Classification:
+    """A transplant without a graft source has no engraftment window: it is not evaluable, unless every
+    graft source gives it the same outcome, which is then its outcome (reasoning by cases over the
+    closed value set of graft sources; only what holds under every one of them is kept).
+
+    Example:
+        >>> r = TransplantRecord("T", reported_neutrophil_recovery_day=15)
+        >>> c = classify_records([r])[0]
+        >>> c.outcome, c.findings, c.explanation[0]
+        ('engrafted', [], 'graft source not reported: the outcome is engrafted under every graft source (BM, PB, UCB)')
+        >>> classify_records([TransplantRecord("T", reported_neutrophil_recovery_day=35)])[0].outcome
+        'not_evaluable'
+    """
+    from dataclasses import replace
+
+    sources = vocabulary().codes("graft_source")
+    variants = [replace(record, graft_source=code) for code in sources]
+    cases = [
+        summarise(variant, tf, derived, reasoner.classify(tf), defs, reasoner, explain)
+        for variant, (tf, derived) in zip(variants, prepare(variants, defs), strict=True)
+    ]
+    outcomes = {c.outcome for c in cases}
+    if len(outcomes) != 1 or "not_evaluable" in outcomes:
+        return result
+    (outcome,) = outcomes
+
+    def common(lists: list[list[str]]) -> list[str]:
+        return [item for item in lists[0] if all(item in other for other in lists[1:])]
+
+    chimerism = {c.chimerism for c in cases}
+    said = "not reported" if not record.graft_source else f"'{record.graft_source}' is not a graft source code"
+    lead = f"graft source {said}: the outcome is {outcome} under every graft source ({', '.join(sources)})"
+    return Classification(
+        transplant_id=result.transplant_id,
+        outcome=outcome,
+        findings=common([c.findings for c in cases]),
+        chimerism=chimerism.pop() if len(chimerism) == 1 else None,
+        neutrophil_recovery_day=result.neutrophil_recovery_day,
+        platelet_recovery_day=result.platelet_recovery_day,
+        risk_factors=result.risk_factors,
+        explanation=[lead, *common([c.explanation for c in cases])] if explain else [],
+        classes=set.intersection(*(c.classes for c in cases)),
+        derived=result.derived,
+    )
+
+
+def to_csv(results: Sequence[Classification]) -> str:
+    """Render results as CSV for a spreadsheet: one row per transplant; lists joined by ``; ``, the
+    explanation's sentences by `` | ``.
+
+    Example:
+        >>> rs = [TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=15)]
+        >>> to_csv(classify_records(rs)).splitlines()[0]
+        'transplant_id,outcome,findings,chimerism,neutrophil_recovery_day,platelet_recovery_day,risk_factors,explanation'
+    """
+    from graftkg.findings import spreadsheet_csv
+
+    header = [
+        "transplant_id",
+        "outcome",
+        "findings",
+        "chimerism",
+        "neutrophil_recovery_day",
+        "platelet_recovery_day",
+        "risk_factors",
+        "explanation",
+    ]
+    rows = (
+        [
+            r.transplant_id,
+            r.outcome,
+            "; ".join(r.findings),
+            r.chimerism,
+            r.neutrophil_recovery_day,
+            r.platelet_recovery_day,
+            "; ".join(r.risk_factors),
+            " | ".join(r.explanation),
+        ]
+        for r in results
+    )
+    return spreadsheet_csv(header, rows)
+
+
+def to_json(results: Sequence[Classification]) -> str:
+    """Render results as the JSON array of ``--format json``."""
+    return json.dumps([r.as_json() for r in results], indent=2, ensure_ascii=False)
+
+
+def _shown(text: str) -> str:
+    """``text`` with control characters escaped (an identifier may hold a line break or a terminal escape)."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def to_table(results: Sequence[Classification]) -> str:
+    """Render results as a plain-text table, one line per transplant."""
+    rows = [("transplant", "outcome", "findings", "chimerism", "ANC day", "PLT day", "risk factors")]
+    for r in results:
+        rows.append(
+            (
+                _shown(r.transplant_id),
+                r.outcome,
+                ", ".join(r.findings) or "-",
+                r.chimerism or "-",
+                "-" if r.neutrophil_recovery_day is None else str(r.neutrophil_recovery_day),
+                "-" if r.platelet_recovery_day is None else str(r.platelet_recovery_day),
+                ", ".join(r.risk_factors) or "-",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1] for row in rows
+    )
+
+
+def to_turtle(records: Sequence[TransplantRecord], results: Sequence[Classification], profile: str) -> str:
+    """Render the data, derived facts and inferred classes (with explanations) as Turtle."""
+    return to_graph(records, results, profile).serialize(format="turtle")
+
+
+def to_graph(records: Sequence[TransplantRecord], results: Sequence[Classification], profile: str) -> Graph:
+    """The data, derived facts, inferred classes and explanations of classified ``records`` as a graph.
+
+    Example:
+        >>> rs = [TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=15)]
+        >>> g = to_graph(rs, classify_records(rs), "paper")
+        >>> (None, RDF.type, GK.Engrafted) in g
+        True
+    """
+    defs = definitions(profile)
+    graph = Graph()
+    graph.bind("gk", GK)
+    for record, result in zip(records, results, strict=True):
+        tf = build_facts(record, result.derived, vocabulary(), observations=True)
+        add_to_graph(graph, tf.facts, defs.graph, close=False)
+        for cls in sorted(result.classes):
+            graph.add((tf.node, RDF.type, cls))
+        for sentence in result.explanation:
+            graph.add((tf.node, GK.explanation, Literal(sentence, lang="en")))
+        graph.add((tf.node, GK.definitionProfile, Literal(profile)))
+    return graph

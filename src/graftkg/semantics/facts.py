@@ -1,0 +1,453 @@
+"""From a record and its derived facts to the facts of the knowledge graph, in memory and as RDF.
+
+The same facts feed the fast path (:mod:`graftkg.semantics.owlexpr`) and the OWL reasoner. Absent values of
+functional properties are closed: in RDF each becomes a type ``(P max 0)`` on the node, which is what
+lets an open-world reasoner draw the negative conclusions the definitions need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final
+
+from rdflib import BNode, Graph, Literal, URIRef
+
+from graftkg.model import TransplantRecord, by_fields
+from graftkg.rdf import GK, OWL, RDF, RDFS, XSD, canonical, decimal_lexical, node_id, to_literal, trusted_iri
+from graftkg.semantics.derive import Derived
+from graftkg.semantics.owlexpr import Facts, Item
+from graftkg.semantics.vocabulary import Vocabulary
+
+DERIVED_PROPERTIES: dict[str, URIRef] = {
+    "neutrophil_recovery_day": GK.neutrophilRecoveryDay,
+    "neutrophil_recovery_not_before_day": GK.neutrophilRecoveryNotBeforeDay,
+    "neutrophils_never_below": GK.neutrophilsNeverBelowThreshold,
+    "platelet_recovery_day": GK.plateletRecoveryDay,
+    "platelet_recovery_not_before_day": GK.plateletRecoveryNotBeforeDay,
+    "graft_function_loss_day": GK.graftFunctionLossDay,
+    "neutrophil_recovery_after_loss_day": GK.neutrophilRecoveryAfterLossDay,
+    "window_donor_chimerism_pct": GK.windowDonorChimerismPct,
+    "latest_donor_chimerism_pct": GK.latestDonorChimerismPct,
+    "peak_donor_chimerism_pct": GK.peakDonorChimerismPct,
+    "severe_cytopenia_lineage_count": GK.severeCytopeniaLineageCount,
+    "highest_dsa_mfi": GK.highestDSAMFI,
+}
+
+LAB_MEASURES = {"ANC", "PLT", "HB", "WBC"}
+MEASURE_TYPES = {m: canonical(GK[f"{m}Observation"]) for m in LAB_MEASURES}
+_MEASURED = {m: canonical(GK[m]) for m in LAB_MEASURES}  # the measure terms, made once
+SUPPORT_MEASURES = {
+    "platelet_transfusion": GK.PlateletTransfusion,
+    "rbc_transfusion": GK.RBCTransfusion,
+    "gcsf": GK.GCSF,
+}
+OBSERVATION_MEASURES = LAB_MEASURES | set(SUPPORT_MEASURES) | {"donor_chimerism_pct", "dsa_mfi", "infection", "gvhd"}
+
+
+@dataclass(init=False)
+class TransplantFacts:
+    """The facts of one transplant: its node, the facts, and the nodes' asserted types."""
+
+    node: URIRef
+    facts: Facts
+
+    def __init__(self, node: URIRef, facts: Facts) -> None:
+        self.node = node
+        self.facts = facts
+
+    def __reduce__(self) -> tuple[type[TransplantFacts], tuple[object, ...]]:
+        return by_fields(self)
+
+
+def _put(props: dict[URIRef, list[Item]], prop: URIRef, value: Item | None) -> None:
+    """Set a property a node has at most once (each is put once, in the order the facts list them)."""
+    if value is not None:
+        props[prop] = [value]
+
+
+def _part(
+    facts: Facts, props: dict[URIRef, list[Item]], link: URIRef, node: URIRef, cls: URIRef
+) -> dict[URIRef, list[Item]]:
+    """Add ``node`` of class ``cls`` to ``facts``, linked by ``link`` from the node with ``props``; its properties."""
+    props[link] = [node]
+    part: dict[URIRef, list[Item]] = {_TYPE: [cls]}
+    facts[node] = part
+    return part
+
+
+# The terms build_facts writes, looked up once: compiled, a Final is a C static, where ``GK.x`` is a
+# module dictionary lookup and then a Python-level attribute lookup on the namespace.
+_TYPE: Final = RDF.type
+_IDENTIFIER: Final = GK.identifier
+_TRANSPLANT: Final = GK.Transplant
+_PATIENT: Final = GK.Patient
+_RECIPIENT: Final = GK.recipient
+_SEX: Final = GK.sex
+_CMV: Final = GK.cmvSerostatus
+_TRANSPLANT_NUMBER: Final = GK.transplantNumber
+_PRIOR_TRANSPLANT: Final = GK.priorTransplant
+_RECIPIENT_AGE: Final = GK.recipientAgeYears
+_DIAGNOSIS: Final = GK.diagnosis
+_DISEASE_STATUS: Final = GK.diseaseStatus
+_ABO_MATCH: Final = GK.aboMatch
+_DONOR: Final = GK.donor
+_DONOR_CLASS: Final = GK.Donor
+_DONOR_TYPE: Final = GK.donorType
+_DONOR_RELATION: Final = GK.donorRelation
+_DONOR_AGE: Final = GK.donorAgeYears
+_HLA_MATCH: Final = GK.hlaMatch
+_GRAFT: Final = GK.graft
+_GRAFT_CLASS: Final = GK.Graft
+_GRAFT_SOURCE: Final = GK.graftSource
+_CD34_DOSE: Final = GK.cd34DosePerKg
+_TNC_DOSE: Final = GK.tncDosePerKg
+_T_CELL_DEPLETION: Final = GK.tCellDepletion
+_CRYOPRESERVED: Final = GK.cryopreserved
+_CONDITIONING: Final = GK.conditioning
+_CONDITIONING_CLASS: Final = GK.ConditioningRegimen
+_CONDITIONING_INTENSITY: Final = GK.conditioningIntensity
+_CONDITIONING_AGENT: Final = GK.conditioningAgent
+_GVHD_PROPHYLAXIS: Final = GK.gvhdProphylaxisAgent
+_RISK_FACTOR: Final = GK.assertedRiskFactor
+_RELAPSE_DAY: Final = GK.relapseDay
+_DEATH_DAY: Final = GK.deathDay
+_LAST_FOLLOW_UP_DAY: Final = GK.lastFollowUpDay
+_REPORTED_NEUTROPHIL_DAY: Final = GK.reportedNeutrophilRecoveryDay
+_REPORTED_NO_NEUTROPHIL: Final = GK.reportedNoNeutrophilRecovery
+_REPORTED_PLATELET_DAY: Final = GK.reportedPlateletRecoveryDay
+_REPORTED_NO_PLATELET: Final = GK.reportedNoPlateletRecovery
+_REPORTED_PLATELET50_DAY: Final = GK.reportedPlatelet50RecoveryDay
+_REPORTED_NO_PLATELET50: Final = GK.reportedNoPlatelet50Recovery
+_REPORTED_OUTCOME: Final = GK.reportedOutcome
+_OBSERVATION: Final = GK.observation
+_DAY: Final = GK.day
+_UNIT: Final = GK.unitCode
+_SUPPORT_EVENT: Final = GK.SupportEvent
+_SUPPORT: Final = GK.support
+_CHIMERISM_ASSAY: Final = GK.ChimerismAssay
+_DONOR_CHIMERISM: Final = GK.donorChimerismPct
+_LINEAGE: Final = GK.lineage
+_ASSAY_METHOD: Final = GK.assayMethod
+_DSA_TEST: Final = GK.DSATest
+_MFI: Final = GK.mfi
+_INFECTION: Final = GK.InfectionEpisode
+_PATHOGEN: Final = GK.pathogen
+_GVHD: Final = GK.GvHDEpisode
+_GVHD_GRADE: Final = GK.gvhdGrade
+
+
+def build_facts(
+    record: TransplantRecord, derived: Derived, vocab: Vocabulary, *, observations: bool = True
+) -> TransplantFacts:
+    """Build the facts of ``record`` (raw and derived). ``observations=False`` leaves out lab counts.
+
+    Example:
+        >>> from graftkg.semantics.vocabulary import vocabulary
+        >>> tf = build_facts(TransplantRecord("T1", graft_source="PB"), Derived(neutrophil_recovery_day=12),
+        ...                  vocabulary())
+        >>> tf.facts[tf.node][GK.neutrophilRecoveryDay]
+        [12]
+    """
+    tid = record.transplant_id
+    t = node_id("transplant", tid)
+    tp: dict[URIRef, list[Item]] = {_TYPE: [_TRANSPLANT], _IDENTIFIER: [tid]}
+    facts: Facts = {t: tp}
+
+    def code(field: str, value: str | None) -> URIRef | str | None:
+        # a code outside the value set (kept only by a lenient read, for validation) stays a literal
+        return None if value is None else (vocab.iri(field, value) or value)
+
+    if record.patient_id is not None:
+        p = node_id("patient", record.patient_id)
+        tp[_RECIPIENT] = [p]
+        pp: dict[URIRef, list[Item]] = {_TYPE: [_PATIENT], _IDENTIFIER: [record.patient_id]}
+        facts[p] = pp
+        _put(pp, _SEX, code("recipient_sex", record.recipient_sex))
+        _put(pp, _CMV, code("recipient_cmv", record.recipient_cmv))
+    _put(tp, _TRANSPLANT_NUMBER, record.transplant_number)
+    if record.prior_transplant_id is not None:
+        tp[_PRIOR_TRANSPLANT] = [node_id("transplant", record.prior_transplant_id)]
+    _put(tp, _RECIPIENT_AGE, record.recipient_age_years)
+    _put(tp, _DIAGNOSIS, code("diagnosis", record.diagnosis))
+    _put(tp, _DISEASE_STATUS, code("disease_status", record.disease_status))
+    _put(tp, _ABO_MATCH, code("abo_match", record.abo_match))
+
+    if (
+        record.donor_type is not None
+        or record.donor_relation is not None
+        or record.donor_age_years is not None
+        or record.donor_sex is not None
+        or record.hla_match is not None
+        or record.donor_cmv is not None
+    ):
+        dp = _part(facts, tp, _DONOR, node_id("donor", tid), _DONOR_CLASS)
+        _put(dp, _DONOR_TYPE, code("donor_type", record.donor_type))
+        _put(dp, _DONOR_RELATION, record.donor_relation)
+        _put(dp, _DONOR_AGE, record.donor_age_years)
+        _put(dp, _SEX, code("donor_sex", record.donor_sex))
+        _put(dp, _HLA_MATCH, record.hla_match)
+        _put(dp, _CMV, code("donor_cmv", record.donor_cmv))
+
+    if (
+        record.graft_source is not None
+        or record.cd34_dose_1e6_per_kg is not None
+        or record.tnc_dose_1e7_per_kg is not None
+        or record.t_cell_depletion is not None
+        or record.cryopreserved is not None
+    ):
+        gp = _part(facts, tp, _GRAFT, node_id("graft", tid), _GRAFT_CLASS)
+        _put(gp, _GRAFT_SOURCE, code("graft_source", record.graft_source))
+        _put(gp, _CD34_DOSE, record.cd34_dose_1e6_per_kg)
+        _put(gp, _TNC_DOSE, record.tnc_dose_1e7_per_kg)
+        _put(gp, _T_CELL_DEPLETION, code("t_cell_depletion", record.t_cell_depletion))
+        _put(gp, _CRYOPRESERVED, record.cryopreserved)
+
+    if record.conditioning_intensity is not None or record.conditioning_agents:
+        cp = _part(facts, tp, _CONDITIONING, node_id("conditioning", tid), _CONDITIONING_CLASS)
+        _put(cp, _CONDITIONING_INTENSITY, code("conditioning_intensity", record.conditioning_intensity))
+        if record.conditioning_agents:
+            cp[_CONDITIONING_AGENT] = [vocab.iri("conditioning_agents", a) or a for a in record.conditioning_agents]
+    if record.gvhd_prophylaxis:
+        tp[_GVHD_PROPHYLAXIS] = [vocab.iri("gvhd_prophylaxis", a) or a for a in record.gvhd_prophylaxis]
+    if record.asserted_risk_factors:
+        tp[_RISK_FACTOR] = [vocab.iri("asserted_risk_factors", f) or f for f in record.asserted_risk_factors]
+
+    _put(tp, _RELAPSE_DAY, record.relapse_day)
+    _put(tp, _DEATH_DAY, record.death_day)
+    _put(tp, _LAST_FOLLOW_UP_DAY, record.last_follow_up_day)
+    _put(tp, _REPORTED_NEUTROPHIL_DAY, record.reported_neutrophil_recovery_day)
+    if record.reported_neutrophil_never:
+        tp[_REPORTED_NO_NEUTROPHIL] = [True]
+    _put(tp, _REPORTED_PLATELET_DAY, record.reported_platelet_recovery_day)
+    if record.reported_platelet_never:
+        tp[_REPORTED_NO_PLATELET] = [True]
+    _put(tp, _REPORTED_PLATELET50_DAY, record.reported_platelet50_recovery_day)
+    if record.reported_platelet50_never:
+        tp[_REPORTED_NO_PLATELET50] = [True]
+    _put(tp, _REPORTED_OUTCOME, record.reported_outcome)
+
+    obs_list = record.observations
+    if record.dsa_max_mfi is not None:
+        from graftkg.model import Observation
+
+        obs_list = [*obs_list, Observation(None, "dsa_mfi", record.dsa_max_mfi)]
+    obs_base = str(node_id("observation", tid)) + "/"
+    links: list[Item] | None = None
+    for i, obs in enumerate(obs_list):
+        measure = obs.measure
+        if measure in LAB_MEASURES:
+            continue
+        o = trusted_iri(obs_base + str(i))  # a node_id and a number: valid by construction
+        if links is None:
+            links = tp[_OBSERVATION] = []
+        links.append(o)
+        op: dict[URIRef, list[Item]] = {}
+        facts[o] = op
+        _put(op, _DAY, obs.day)
+        _put(op, _UNIT, obs.unit)
+        if measure in SUPPORT_MEASURES:
+            op[_TYPE] = [_SUPPORT_EVENT]
+            op[_SUPPORT] = [SUPPORT_MEASURES[measure]]
+        elif measure == "donor_chimerism_pct":
+            op[_TYPE] = [_CHIMERISM_ASSAY]
+            _put(op, _DONOR_CHIMERISM, obs.value)
+            _put(op, _LINEAGE, code("lineage", obs.lineage))
+            _put(op, _ASSAY_METHOD, obs.method)
+        elif measure == "dsa_mfi":
+            op[_TYPE] = [_DSA_TEST]
+            _put(op, _MFI, obs.value)
+        elif measure == "infection":
+            op[_TYPE] = [_INFECTION]
+            _put(op, _PATHOGEN, code("infection", obs.code))
+        elif measure == "gvhd":
+            op[_TYPE] = [_GVHD]
+            _put(op, _GVHD_GRADE, None if obs.value is None else int(obs.value))
+        if not op:  # a node with no facts is no node
+            del facts[o]
+
+    for attr, prop in DERIVED_PROPERTIES.items():
+        _put(tp, prop, getattr(derived, attr))
+    tf = TransplantFacts(t, facts)
+    if observations:
+        add_lab_observations(tf, record)
+    return tf
+
+
+class SharedProps(dict):  # type: ignore[type-arg]
+    """The facts of a lab count, shared by every count with the same measure, day, value and unit.
+
+    A count's facts depend on nothing else, so equal counts share one read-only dict; the SHACL
+    evaluator keeps the results of shapes that read only the node itself on it (``memo``), so that
+    4 million counts cost one check per distinct count. Never mutate one.
+
+    Example:
+        >>> import pickle
+        >>> props = lab_count_props("ANC", 14, 0.6, None)
+        >>> props is lab_count_props("ANC", 14, 0.6, None), pickle.loads(pickle.dumps(props)) == props
+        (True, True)
+    """
+
+    __slots__ = ("memo",)
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.memo: dict[object, object] = {}
+
+    def __reduce__(self) -> tuple[type, tuple[dict[URIRef, list[Item]]]]:
+        # pickle (e.g. to a worker process) as a plain copy: unpickling a dict subclass item by item
+        # would go through the read-only __setitem__ and kill the worker
+        return (SharedProps, (dict(self),))
+
+    def _read_only(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("the facts of a lab count are shared and read-only: copy them with dict(...) to change them")
+
+    # one name a line: mypyc compiles no multiple assignment in a class body
+    __setitem__ = _read_only
+    __delitem__ = _read_only
+    setdefault = _read_only
+    update = _read_only
+    pop = _read_only
+    popitem = _read_only  # type: ignore[assignment]
+    clear = _read_only
+
+
+# the other terms of a lab count, looked up once too
+_LAB_OBSERVATION: Final = GK.LabObservation
+_MEASURED_PROP: Final = GK.measured
+_VALUE: Final = GK.value
+
+
+@lru_cache(maxsize=1 << 18, typed=True)  # typed: a count of 1 and one of 1.0 are not one count
+def lab_count_props(measure: str, day: int | None, value: float | None, unit: str | None) -> SharedProps:
+    props: dict[URIRef, list[Item]] = {
+        _TYPE: [_LAB_OBSERVATION, MEASURE_TYPES[measure]],
+        _MEASURED_PROP: [_MEASURED[measure]],
+    }
+    if day is not None:
+        props[_DAY] = [day]
+    if unit is not None:
+        props[_UNIT] = [unit]
+    if value is not None:
+        props[_VALUE] = [value]
+    return SharedProps(props)
+
+
+def add_lab_observations(tf: TransplantFacts, record: TransplantRecord) -> None:
+    """Add the lab counts of ``record`` to ``tf`` (what ``build_facts(..., observations=True)`` adds).
+
+    Example:
+        >>> from graftkg.model import Observation
+        >>> from graftkg.semantics.vocabulary import vocabulary
+        >>> r = TransplantRecord("T", observations=[Observation(14, "ANC", 0.6)])
+        >>> tf = build_facts(r, Derived(), vocabulary(), observations=False)
+        >>> add_lab_observations(tf, r)
+        >>> tf.facts[tf.facts[tf.node][GK.observation][0]][GK.value]
+        [0.6]
+    """
+    facts = tf.facts
+    links = facts[tf.node].setdefault(GK.observation, [])
+    base = str(tf.node).replace("/transplant/", "/observation/", 1) + "/"
+    for i, obs in enumerate(record.observations):
+        if obs.measure in LAB_MEASURES:
+            o = trusted_iri(base + str(i))
+            links.append(o)
+            facts[o] = lab_count_props(obs.measure, obs.day, obs.value, obs.unit)
+    if not links:
+        del facts[tf.node][GK.observation]
+
+
+@lru_cache(maxsize=4)
+def _closable(graph_id: int, graph: Graph) -> dict[URIRef, tuple[URIRef, ...]]:
+    """Domain class -> its functional properties (those closed when absent)."""
+    table: dict[URIRef, list[URIRef]] = {}
+    for prop in graph.subjects(RDF.type, OWL.FunctionalProperty):
+        domain = graph.value(prop, RDFS.domain)
+        if isinstance(prop, URIRef) and isinstance(domain, URIRef):
+            table.setdefault(domain, []).append(prop)
+    return {k: tuple(sorted(v)) for k, v in table.items()}
+
+
+def closure(facts: Facts, ontology: Graph) -> Iterator[tuple[URIRef, URIRef]]:
+    """Yield ``(node, property)`` for every absent functional property of a typed node.
+
+    Example:
+        >>> from graftkg.semantics.ontology import load_ontology
+        >>> f = {URIRef("urn:t"): {RDF.type: [GK.Transplant]}}
+        >>> (URIRef("urn:t"), GK.deathDay) in set(closure(f, load_ontology()))
+        True
+    """
+    table = _closable(id(ontology), ontology)
+    for node, props in facts.items():
+        for cls in props.get(RDF.type, ()):
+            for prop in table.get(cls, ()) if isinstance(cls, URIRef) else ():
+                if not props.get(prop):
+                    yield node, prop
+
+
+def add_to_graph(graph: Graph, facts: Facts, ontology: Graph, *, close: bool = True) -> None:
+    """Add ``facts`` to ``graph`` as RDF; with ``close``, state each absent functional value as ``max 0``.
+
+    Example:
+        >>> from graftkg.semantics.ontology import load_ontology
+        >>> g = Graph()
+        >>> add_to_graph(g, {URIRef("urn:t"): {GK.deathDay: [40]}}, load_ontology())
+        >>> g.value(URIRef("urn:t"), GK.deathDay).toPython()
+        40
+    """
+    for node, props in facts.items():
+        for prop, values in props.items():
+            for value in values:
+                graph.add((node, prop, value if isinstance(value, URIRef) else to_literal(value)))
+    if close:
+        for node, prop in closure(facts, ontology):
+            restriction = BNode()
+            graph.add((restriction, RDF.type, OWL.Restriction))
+            graph.add((restriction, OWL.onProperty, prop))
+            graph.add((restriction, OWL.maxCardinality, Literal(0, datatype=XSD.nonNegativeInteger)))
+            graph.add((node, RDF.type, restriction))
+
+
+_NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+_INTEGER = f"^^<{XSD.integer}>"
+_DECIMAL = f"^^<{XSD.decimal}>"
+_BOOLEAN = f"^^<{XSD.boolean}>"
+
+
+def nt_term(value: Item) -> str:
+    """``value`` as an N-Triples term, exactly as :func:`graftkg.rdf.to_literal` types it.
+
+    Example:
+        >>> nt_term(0.5)
+        '"0.5"^^<http://www.w3.org/2001/XMLSchema#decimal>'
+        >>> print(nt_term('say "hi"'), nt_term(3))
+        "say \\"hi\\"" "3"^^<http://www.w3.org/2001/XMLSchema#integer>
+    """
+    t = type(value)
+    if t is URIRef:
+        return f"<{value}>"
+    if t is str:
+        return '"' + value.translate(_NT_ESCAPES) + '"'  # type: ignore[union-attr]
+    if t is bool:
+        return f'"{"true" if value else "false"}"{_BOOLEAN}'
+    if t is int:
+        return f'"{value}"{_INTEGER}'
+    if t is float:
+        return f'"{decimal_lexical(value)}"{_DECIMAL}'  # type: ignore[arg-type]
+    return to_literal(value).n3()
+
+
+def ntriples(facts: Facts) -> Iterator[str]:
+    """The facts as N-Triples lines (without newline), for fast bulk writes to a store.
+
+    Example:
+        >>> list(ntriples({URIRef("urn:t"): {GK.deathDay: [40]}}))
+        ['<urn:t> <https://w3id.org/graftkg/deathDay> "40"^^<http://www.w3.org/2001/XMLSchema#integer> .']
+    """
+    for node, props in facts.items():
+        subject = f"<{node}> "
+        for prop, values in props.items():
+            head = f"{subject}<{prop}> "
+            for value in values:
+                yield head + nt_term(value) + " ."

@@ -1,0 +1,113 @@
+"""Code tables read from the ontology: which codes a coded field accepts, and the IRI of each code."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rdflib import Graph, Literal, URIRef
+
+from graftkg.rdf import GK, RDF, RDFS, SKOS, canonical
+from graftkg.semantics.ontology import DEFAULT_PROFILE, load_ontology
+
+#: coded field of a transplant record -> the ontology class whose members' gk:code it takes.
+FIELD_VALUE_SETS: dict[str, URIRef] = {
+    "recipient_sex": GK.Sex,
+    "donor_sex": GK.Sex,
+    "diagnosis": GK.Diagnosis,
+    "disease_status": GK.DiseaseStatus,
+    "donor_type": GK.DonorType,
+    "abo_match": GK.ABOMatch,
+    "graft_source": GK.GraftSource,
+    "t_cell_depletion": GK.TCellDepletion,
+    "conditioning_intensity": GK.ConditioningIntensity,
+    "recipient_cmv": GK.CMVSerostatus,
+    "donor_cmv": GK.CMVSerostatus,
+    "conditioning_agents": GK.Agent,
+    "gvhd_prophylaxis": GK.Agent,
+    "asserted_risk_factors": GK.RiskFactor,
+    "reported_outcome": GK.Outcome,
+    "lineage": GK.Lineage,
+    "infection": GK.Pathogen,
+}
+
+
+class Vocabulary:
+    """Codes and IRIs of the ontology's value sets.
+
+    A code is written as the ontology's ``gk:code``, or as one of the member's other names there: its
+    ``rdfs:label`` or a ``skos:altLabel`` (a registry's abbreviation, ``CsA`` for ciclosporin), in any
+    letter case. :meth:`code_for` gives the code of either; no name stands for two members of one
+    value set (``tests/test_ontology.py`` holds the ontology to that).
+
+    Example:
+        >>> v = vocabulary()
+        >>> v.iri("graft_source", "UCB")
+        rdflib.term.URIRef('https://w3id.org/graftkg/UCB')
+        >>> v.code(GK.UCB)
+        'UCB'
+        >>> v.code_for("gvhd_prophylaxis", "CsA"), v.code_for("conditioning_agents", "FLU")
+        ('cyclosporine', 'fludarabine')
+    """
+
+    def __init__(self, graph: Graph) -> None:
+        # the IRIs are the shared term objects (rdf.canonical): the facts hold them, and the sets and
+        # lists they are looked up in then answer by identity, without rdflib's Python-level __eq__
+        self._codes: dict[URIRef, dict[str, URIRef]] = {}
+        self._code_of: dict[URIRef, str] = {}
+        for subject, code in graph.subject_objects(GK.code):
+            if isinstance(subject, URIRef) and isinstance(code, Literal):
+                self._code_of[canonical(subject)] = str(code)
+        for cls in set(FIELD_VALUE_SETS.values()):
+            members: dict[str, URIRef] = {}
+            classes = set(graph.transitive_subjects(RDFS.subClassOf, cls))
+            for c in classes:
+                for member in graph.subjects(RDF.type, c):
+                    if isinstance(member, URIRef) and member in self._code_of:
+                        members[self._code_of[member]] = canonical(member)
+                    # classes (outcomes) carry codes too
+                if c != cls and isinstance(c, URIRef) and c in self._code_of and cls == GK.Outcome:
+                    members[self._code_of[c]] = canonical(c)
+            self._codes[cls] = members
+        # every name of a member, case-folded -> its code (a code stands for itself, whatever its case)
+        self._names: dict[URIRef, dict[str, str]] = {}
+        for value_set, in_set in self._codes.items():
+            names: dict[str, str] = {}
+            for member_code, member in in_set.items():
+                names.setdefault(member_code.casefold(), member_code)
+                for prop in (RDFS.label, SKOS.altLabel):
+                    for name in graph.objects(member, prop):
+                        names.setdefault(str(name).casefold(), member_code)
+            for member_code in in_set:  # a code wins over another member's label
+                names[member_code.casefold()] = member_code
+            self._names[value_set] = names
+
+    def codes(self, field: str) -> list[str]:
+        """The codes field ``field`` accepts, sorted."""
+        return sorted(self._codes[FIELD_VALUE_SETS[field]])
+
+    def iri(self, field: str, code: str) -> URIRef | None:
+        """The IRI of ``code`` in ``field``'s value set, or None when the code is not in it."""
+        return self._codes[FIELD_VALUE_SETS[field]].get(code)
+
+    def code_for(self, field: str, text: str) -> str | None:
+        """The code ``text`` names in ``field``'s value set: itself, or the code of the member it is a
+        name of (see the class docstring); None when it names none."""
+        cls = FIELD_VALUE_SETS[field]
+        if text in self._codes[cls]:
+            return text
+        return self._names[cls].get(text.casefold())
+
+    def synonyms(self, field: str) -> dict[str, str]:
+        """Every name ``field`` accepts besides its codes (case-folded), with the code it stands for."""
+        cls = FIELD_VALUE_SETS[field]
+        return {n: c for n, c in self._names[cls].items() if n not in {k.casefold() for k in self._codes[cls]}}
+
+    def code(self, iri: URIRef) -> str | None:
+        """The code of a value-set member or coded class."""
+        return self._code_of.get(iri)
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> Vocabulary:
+    """The vocabulary of the ontology (value sets do not depend on the definition profile)."""
+    return Vocabulary(load_ontology(DEFAULT_PROFILE))
