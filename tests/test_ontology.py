@@ -87,11 +87,16 @@ def test_profiles_differ_only_in_the_pbbm_window() -> None:
 
 
 #: the modules that apply the definitions: every one of the semantics, validation and reading stages
-IMPLEMENTATION = sorted(
-    str(path.relative_to(ROOT / "src" / "graftkg"))
-    for folder in ("semantics", "validation", "readers")
-    for path in (ROOT / "src" / "graftkg" / folder).rglob("*.py")
-) + ["model.py", "api.py", "cli.py"]
+IMPLEMENTATION = [
+    *sorted(
+        str(path.relative_to(ROOT / "src" / "graftkg"))
+        for folder in ("semantics", "validation", "readers")
+        for path in (ROOT / "src" / "graftkg" / folder).rglob("*.py")
+    ),
+    "model.py",
+    "api.py",
+    "cli.py",
+]
 
 
 def test_no_clinical_number_is_a_python_literal() -> None:

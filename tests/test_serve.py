@@ -117,6 +117,40 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
+def wait_for_workers_to_exit(server: int, known: set[int], timeout: float = 10) -> None:
+    """Wait until the server's children (``known``, taken before it stopped) and any worker started
+    late (it names its server: ``--parent PID``) have exited; fail after ``timeout`` seconds.
+
+    An exiting process shows no command line but may still hold the store's files, so each process
+    stays watched, once seen, until every thread of it has exited.
+    """
+    parent = b"--parent\x00" + str(server).encode() + b"\x00"
+    seen = set(known)
+    deadline = time.monotonic() + timeout
+    while True:
+        seen |= {int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and parent in _cmdline(int(p.name))}
+        if not any(_running(p) for p in seen):
+            return
+        assert time.monotonic() < deadline, "workers outlived their server"
+        time.sleep(0.1)
+
+
+def _running(pid: int) -> bool:
+    """Whether any thread of process ``pid`` has not exited yet (until the last has, its files are open:
+    a process whose main thread is a zombie may still have threads closing the store)."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return False
+    for task in tasks:
+        try:
+            if (task / "stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def cpu_seconds(pid: int) -> float:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -758,10 +792,10 @@ def test_a_signal_stops_the_server_and_its_workers(
     process, port, store = cli_server
     running = workers(process.pid)
     assert running and count(port) > 0
+    known = set(children(process.pid))
     process.send_signal(number)
     assert process.wait(timeout=30) == 0
-    time.sleep(0.5)
-    assert [p for p in running if Path(f"/proc/{p}").exists() and b"graftkg" in _cmdline(p)] == []
+    wait_for_workers_to_exit(process.pid, known)
     assert not (store / SERVER_FILE).exists()
     assert submissions(store)  # the store opens: nothing holds it
 
@@ -770,13 +804,14 @@ def test_a_killed_server_leaves_no_worker_and_its_state_file_is_cleaned(
     cli_server: tuple[subprocess.Popen[bytes], int, Path],
 ) -> None:
     process, _, store = cli_server
-    running = workers(process.pid)
+    deadline = time.monotonic() + 30
+    while len(workers(process.pid)) < 3:  # the read workers and the write worker are up
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    known = set(children(process.pid))
     process.kill()
     process.wait()
-    deadline = time.monotonic() + 10
-    while any(Path(f"/proc/{p}").exists() and b"graftkg" in _cmdline(p) for p in running):
-        assert time.monotonic() < deadline, "workers outlived their server"
-        time.sleep(0.1)
+    wait_for_workers_to_exit(process.pid, known)
     assert (store / SERVER_FILE).exists()  # stale: its process is gone
     assert [s["name"] for s in submissions(store)] == ["paper"]
     assert not (store / SERVER_FILE).exists()

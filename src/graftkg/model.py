@@ -1,15 +1,20 @@
 """The in-memory record of a transplant, as every reader produces it and the derivation reads it.
 
-The per-record dataclasses here and in :mod:`graftkg.semantics.derive`, :mod:`graftkg.semantics.facts` and
-:mod:`graftkg.semantics.classify` write their ``__init__`` out (``@dataclass(init=False)``): the compiled build
-(see ``hatch_build.py``) then constructs them natively, about four times faster than through the
-generated one, which stays interpreted. ``__reduce__`` (:func:`by_fields`) pickles them by their
-fields, compiled or not.
+A :class:`TransplantRecord` field is declared once, with its :class:`FieldSpec`: the CSV and RDF
+readers, the facts (:mod:`graftkg.semantics.facts`) and the code tables
+(:mod:`graftkg.semantics.vocabulary`) follow from :data:`RECORD_FIELDS`.
+
+:class:`Observation`, built millions of times, and the per-record dataclasses of
+:mod:`graftkg.semantics.derive`, :mod:`graftkg.semantics.facts` and :mod:`graftkg.semantics.classify`
+write their ``__init__`` out (``@dataclass(init=False)``): the compiled build (see ``hatch_build.py``)
+then constructs them natively, about four times faster than through the generated one, which stays
+interpreted. ``__reduce__`` (:func:`by_fields`) pickles them by their fields, compiled or not.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import dataclasses
+from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 _T = TypeVar("_T")
@@ -76,136 +81,137 @@ class Observation:
         return by_fields(self)
 
 
-@dataclass(slots=True, init=False)
+#: how a record field is read from a cell and stated in RDF (see :class:`FieldSpec`)
+FIELD_KINDS = ("id", "ref", "text", "int", "float", "bool", "code", "codes", "day_or_never", "never")
+#: the nodes a record's facts are stated on, besides the transplant: entity -> (linking property, class)
+ENTITIES = {
+    "patient": ("recipient", "Patient"),
+    "donor": ("donor", "Donor"),
+    "graft": ("graft", "Graft"),
+    "conditioning": ("conditioning", "ConditioningRegimen"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """The one declaration of a record field: how the readers read it and how its facts state it.
+
+    ``kind`` is one of :data:`FIELD_KINDS`: ``id`` names its entity's node, ``ref`` names another
+    transplant, ``code``/``codes`` take the ``gk:code`` of a member of ``value_set`` (a ``gk:`` class),
+    ``day_or_never`` is a day or the word ``never`` (which sets the ``never`` field), ``never`` is that
+    flag. ``prop`` is the ``gk:`` property stating the value on ``entity``'s node (see :data:`ENTITIES`;
+    ``observation`` makes it a dayless observation of ``measure``). ``column`` is the ``transplants.csv``
+    column when it differs from the field's name, ``""`` when the field has no column of its own.
+    ``stated_as_code``: the facts state a code field's ``gk:code`` as a literal, not the member's IRI.
+    """
+
+    kind: str
+    prop: str
+    entity: str = "transplant"
+    column: str | None = None
+    value_set: str | None = None
+    never: str | None = None
+    measure: str | None = None
+    stated_as_code: bool = False
+
+
+_SPEC = "graftkg"
+_REQUIRED: Any = dataclasses.MISSING
+
+
+def _declare(kind: str, prop: str, *, default: object = None, **spec: Any) -> Any:
+    """A record field with its :class:`FieldSpec` (``default=_REQUIRED`` for one without default)."""
+    metadata = {_SPEC: FieldSpec(kind, prop, **spec)}
+    if kind == "codes":
+        return field(default_factory=list, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+@dataclass(slots=True)
 class TransplantRecord:
     """Everything a registry record states about one transplant. Codes are the ontology's ``gk:code`` values.
+
+    Each field is declared here once, with its :class:`FieldSpec`; the CSV and RDF readers, the facts
+    and the CSV writers follow from :data:`RECORD_FIELDS`.
 
     Example:
         >>> TransplantRecord("T1", graft_source="PB").graft_source
         'PB'
     """
 
-    transplant_id: str
-    patient_id: str | None
-    recipient_age_years: float | None
-    recipient_sex: str | None
-    diagnosis: str | None
-    disease_status: str | None
-    transplant_number: int | None
-    prior_transplant_id: str | None
-    donor_type: str | None
-    donor_relation: str | None
-    donor_age_years: float | None
-    donor_sex: str | None
-    hla_match: str | None
-    abo_match: str | None
-    graft_source: str | None
-    cd34_dose_1e6_per_kg: float | None
-    tnc_dose_1e7_per_kg: float | None
-    t_cell_depletion: str | None
-    cryopreserved: bool | None
-    conditioning_intensity: str | None
-    conditioning_agents: list[str]
-    gvhd_prophylaxis: list[str]
-    dsa_max_mfi: float | None
-    recipient_cmv: str | None
-    donor_cmv: str | None
-    reported_neutrophil_recovery_day: int | None
-    reported_neutrophil_never: bool
-    reported_platelet_recovery_day: int | None
-    reported_platelet_never: bool
-    reported_platelet50_recovery_day: int | None
-    reported_platelet50_never: bool
-    reported_outcome: str | None
-    last_follow_up_day: int | None
-    death_day: int | None
-    relapse_day: int | None
-    asserted_risk_factors: list[str]
-    observations: list[Observation]
-    source: str | None
-    line: int | None
-
-    def __init__(
-        self,
-        transplant_id: str,
-        patient_id: str | None = None,
-        recipient_age_years: float | None = None,
-        recipient_sex: str | None = None,
-        diagnosis: str | None = None,
-        disease_status: str | None = None,
-        transplant_number: int | None = None,
-        prior_transplant_id: str | None = None,
-        donor_type: str | None = None,
-        donor_relation: str | None = None,
-        donor_age_years: float | None = None,
-        donor_sex: str | None = None,
-        hla_match: str | None = None,
-        abo_match: str | None = None,
-        graft_source: str | None = None,
-        cd34_dose_1e6_per_kg: float | None = None,
-        tnc_dose_1e7_per_kg: float | None = None,
-        t_cell_depletion: str | None = None,
-        cryopreserved: bool | None = None,
-        conditioning_intensity: str | None = None,
-        conditioning_agents: list[str] | None = None,
-        gvhd_prophylaxis: list[str] | None = None,
-        dsa_max_mfi: float | None = None,
-        recipient_cmv: str | None = None,
-        donor_cmv: str | None = None,
-        reported_neutrophil_recovery_day: int | None = None,
-        reported_neutrophil_never: bool = False,
-        reported_platelet_recovery_day: int | None = None,
-        reported_platelet_never: bool = False,
-        reported_platelet50_recovery_day: int | None = None,
-        reported_platelet50_never: bool = False,
-        reported_outcome: str | None = None,
-        last_follow_up_day: int | None = None,
-        death_day: int | None = None,
-        relapse_day: int | None = None,
-        asserted_risk_factors: list[str] | None = None,
-        observations: list[Observation] | None = None,
-        source: str | None = None,
-        line: int | None = None,
-    ) -> None:
-        self.transplant_id = transplant_id
-        self.patient_id = patient_id
-        self.recipient_age_years = recipient_age_years
-        self.recipient_sex = recipient_sex
-        self.diagnosis = diagnosis
-        self.disease_status = disease_status
-        self.transplant_number = transplant_number
-        self.prior_transplant_id = prior_transplant_id
-        self.donor_type = donor_type
-        self.donor_relation = donor_relation
-        self.donor_age_years = donor_age_years
-        self.donor_sex = donor_sex
-        self.hla_match = hla_match
-        self.abo_match = abo_match
-        self.graft_source = graft_source
-        self.cd34_dose_1e6_per_kg = cd34_dose_1e6_per_kg
-        self.tnc_dose_1e7_per_kg = tnc_dose_1e7_per_kg
-        self.t_cell_depletion = t_cell_depletion
-        self.cryopreserved = cryopreserved
-        self.conditioning_intensity = conditioning_intensity
-        self.conditioning_agents = [] if conditioning_agents is None else conditioning_agents
-        self.gvhd_prophylaxis = [] if gvhd_prophylaxis is None else gvhd_prophylaxis
-        self.dsa_max_mfi = dsa_max_mfi
-        self.recipient_cmv = recipient_cmv
-        self.donor_cmv = donor_cmv
-        self.reported_neutrophil_recovery_day = reported_neutrophil_recovery_day
-        self.reported_neutrophil_never = reported_neutrophil_never
-        self.reported_platelet_recovery_day = reported_platelet_recovery_day
-        self.reported_platelet_never = reported_platelet_never
-        self.reported_platelet50_recovery_day = reported_platelet50_recovery_day
-        self.reported_platelet50_never = reported_platelet50_never
-        self.reported_outcome = reported_outcome
-        self.last_follow_up_day = last_follow_up_day
-        self.death_day = death_day
-        self.relapse_day = relapse_day
-        self.asserted_risk_factors = [] if asserted_risk_factors is None else asserted_risk_factors
-        self.observations = [] if observations is None else observations
-        self.source = source
-        self.line = line
+    transplant_id: str = _declare("id", "identifier", default=_REQUIRED)
+    patient_id: str | None = _declare("id", "identifier", entity="patient")
+    recipient_age_years: float | None = _declare("float", "recipientAgeYears")
+    recipient_sex: str | None = _declare("code", "sex", entity="patient", value_set="Sex")
+    diagnosis: str | None = _declare("code", "diagnosis", value_set="Diagnosis")
+    disease_status: str | None = _declare("code", "diseaseStatus", value_set="DiseaseStatus")
+    transplant_number: int | None = _declare("int", "transplantNumber")
+    prior_transplant_id: str | None = _declare("ref", "priorTransplant")
+    donor_type: str | None = _declare("code", "donorType", entity="donor", value_set="DonorType")
+    donor_relation: str | None = _declare("text", "donorRelation", entity="donor")
+    donor_age_years: float | None = _declare("float", "donorAgeYears", entity="donor")
+    donor_sex: str | None = _declare("code", "sex", entity="donor", value_set="Sex")
+    hla_match: str | None = _declare("text", "hlaMatch", entity="donor")
+    abo_match: str | None = _declare("code", "aboMatch", value_set="ABOMatch")
+    graft_source: str | None = _declare("code", "graftSource", entity="graft", value_set="GraftSource")
+    cd34_dose_1e6_per_kg: float | None = _declare("float", "cd34DosePerKg", entity="graft")
+    tnc_dose_1e7_per_kg: float | None = _declare("float", "tncDosePerKg", entity="graft")
+    t_cell_depletion: str | None = _declare("code", "tCellDepletion", entity="graft", value_set="TCellDepletion")
+    cryopreserved: bool | None = _declare("bool", "cryopreserved", entity="graft")
+    conditioning_intensity: str | None = _declare(
+        "code", "conditioningIntensity", entity="conditioning", value_set="ConditioningIntensity"
+    )
+    conditioning_agents: list[str] = _declare("codes", "conditioningAgent", entity="conditioning", value_set="Agent")
+    gvhd_prophylaxis: list[str] = _declare("codes", "gvhdProphylaxisAgent", value_set="Agent")
+    dsa_max_mfi: float | None = _declare("float", "mfi", entity="observation", measure="dsa_mfi")
+    recipient_cmv: str | None = _declare("code", "cmvSerostatus", entity="patient", value_set="CMVSerostatus")
+    donor_cmv: str | None = _declare("code", "cmvSerostatus", entity="donor", value_set="CMVSerostatus")
+    reported_neutrophil_recovery_day: int | None = _declare(
+        "day_or_never", "reportedNeutrophilRecoveryDay", never="reported_neutrophil_never"
+    )
+    reported_neutrophil_never: bool = _declare("never", "reportedNoNeutrophilRecovery", default=False, column="")
+    reported_platelet_recovery_day: int | None = _declare(
+        "day_or_never", "reportedPlateletRecoveryDay", never="reported_platelet_never"
+    )
+    reported_platelet_never: bool = _declare("never", "reportedNoPlateletRecovery", default=False, column="")
+    reported_platelet50_recovery_day: int | None = _declare(
+        "day_or_never",
+        "reportedPlatelet50RecoveryDay",
+        never="reported_platelet50_never",
+        column="reported_platelet_50_recovery_day",
+    )
+    reported_platelet50_never: bool = _declare("never", "reportedNoPlatelet50Recovery", default=False, column="")
+    reported_outcome: str | None = _declare("code", "reportedOutcome", value_set="Outcome", stated_as_code=True)
+    last_follow_up_day: int | None = _declare("int", "lastFollowUpDay")
+    death_day: int | None = _declare("int", "deathDay")
+    relapse_day: int | None = _declare("int", "relapseDay")
+    asserted_risk_factors: list[str] = _declare("codes", "assertedRiskFactor", value_set="RiskFactor")
+    observations: list[Observation] = field(default_factory=list)
+    source: str | None = None
+    line: int | None = None
 
     def __reduce__(self) -> tuple[type[TransplantRecord], tuple[object, ...]]:
         return by_fields(self)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordField:
+    """A field of :class:`TransplantRecord` with its declaration; ``column`` resolved (``""``: none).
+
+    Example:
+        >>> by_name = {f.name: f for f in RECORD_FIELDS}
+        >>> by_name["reported_platelet50_recovery_day"].column, by_name["donor_sex"].spec.entity
+        ('reported_platelet_50_recovery_day', 'donor')
+    """
+
+    name: str
+    column: str
+    spec: FieldSpec
+
+
+#: every declared field of a record, in declaration order
+RECORD_FIELDS: tuple[RecordField, ...] = tuple(
+    RecordField(f.name, f.name if f.metadata[_SPEC].column is None else f.metadata[_SPEC].column, f.metadata[_SPEC])
+    for f in fields(TransplantRecord)
+    if _SPEC in f.metadata
+)

@@ -12,29 +12,17 @@ from typing import Any
 
 from graftkg.collector import paused
 from graftkg.errors import InputError, excerpt, read_input_bytes
-from graftkg.model import Observation, TransplantRecord
+from graftkg.model import RECORD_FIELDS, Observation, TransplantRecord
 from graftkg.readers.refusals import Refusals
 from graftkg.semantics.facts import OBSERVATION_MEASURES
-from graftkg.semantics.vocabulary import FIELD_VALUE_SETS, vocabulary
+from graftkg.semantics.vocabulary import vocabulary
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _INT = re.compile(r"^[+-]?\d+$")
 
-INT_FIELDS = {"transplant_number", "last_follow_up_day", "death_day", "relapse_day"}
-FLOAT_FIELDS = {"recipient_age_years", "donor_age_years", "cd34_dose_1e6_per_kg", "tnc_dose_1e7_per_kg", "dsa_max_mfi"}
-TEXT_FIELDS = {"transplant_id", "patient_id", "prior_transplant_id", "donor_relation", "hla_match"}
-LIST_FIELDS = {"conditioning_agents", "gvhd_prophylaxis", "asserted_risk_factors"}
-DAY_OR_NEVER = {
-    "reported_neutrophil_recovery_day",
-    "reported_platelet_recovery_day",
-    "reported_platelet_50_recovery_day",
-}
-BOOL_FIELDS = {"cryopreserved"}
-CODE_FIELDS = set(FIELD_VALUE_SETS) - LIST_FIELDS - {"lineage", "infection"}
-
-TRANSPLANT_COLUMNS = sorted(
-    INT_FIELDS | FLOAT_FIELDS | TEXT_FIELDS | LIST_FIELDS | DAY_OR_NEVER | BOOL_FIELDS | CODE_FIELDS
-)
+#: transplants.csv column -> the record field it fills (each field's declaration, :data:`RECORD_FIELDS`)
+FIELD_OF_COLUMN = {f.column: f for f in RECORD_FIELDS if f.column}
+TRANSPLANT_COLUMNS = sorted(FIELD_OF_COLUMN)
 OBSERVATION_COLUMNS = ["transplant_id", "day", "measure", "value", "lineage", "method", "unit"]
 REQUIRED_OBSERVATION_COLUMNS = ["transplant_id", "day", "measure", "value"]
 
@@ -301,62 +289,64 @@ def _cell_reader(column: str, path: str) -> _CellReader:
     the record is read (:mod:`graftkg.readers.rules`).
     """
     vocab = vocabulary()
+    declared = FIELD_OF_COLUMN[column]
+    name, kind = declared.name, declared.spec.kind
 
     parsed: dict[str, Any] = {}  # cells read so far: ages, doses and days repeat across rows
 
-    if column in INT_FIELDS:
+    if kind == "int":
 
         def integer(values: dict[str, Any], line: int, cell: str) -> None:
-            values[column] = _parse_cell(parsed, cell, _INT.match, int, "is not a whole number", path, line, column)
+            values[name] = _parse_cell(parsed, cell, _INT.match, int, "is not a whole number", path, line, column)
 
         return integer
-    if column in FLOAT_FIELDS:
+    if kind == "float":
 
         def number(values: dict[str, Any], line: int, cell: str) -> None:
-            values[column] = _parse_cell(parsed, cell, _NUMBER.match, float, "is not a number", path, line, column)
+            values[name] = _parse_cell(parsed, cell, _NUMBER.match, float, "is not a number", path, line, column)
 
         return number
-    if column in DAY_OR_NEVER:
-        key = "neutrophil" if "neutrophil" in column else "platelet50" if "_50_" in column else "platelet"
-        never, day = f"reported_{key}_never", f"reported_{key}_recovery_day"
+    if kind == "day_or_never":
+        never = declared.spec.never
+        assert never is not None
 
         def day_or_never(values: dict[str, Any], line: int, cell: str) -> None:
             if cell.lower() == "never":
                 values[never] = True
             else:
-                values[day] = _parse_cell(parsed, cell, _INT.match, int, "is not a whole number", path, line, column)
+                values[name] = _parse_cell(parsed, cell, _INT.match, int, "is not a whole number", path, line, column)
 
         return day_or_never
-    if column in BOOL_FIELDS:
+    if kind == "bool":
 
         def boolean(values: dict[str, Any], line: int, cell: str) -> None:
             if cell.lower() not in ("yes", "no", "true", "false"):
                 raise InputError(f"'{excerpt(cell)}' is not yes or no", path=path, line=line, field=column)
-            values[column] = cell.lower() in ("yes", "true")
+            values[name] = cell.lower() in ("yes", "true")
 
         return boolean
-    if column in LIST_FIELDS:
+    if kind == "codes":
 
         def codes(values: dict[str, Any], line: int, cell: str) -> None:
             items = []
             for text in cell.split(";"):
                 item = text.strip()
                 if item:
-                    code = vocab.code_for(column, item)
+                    code = vocab.code_for(name, item)
                     items.append(item if code is None else code)
-            values[column] = items
+            values[name] = items
 
         return codes
-    if column in CODE_FIELDS:
+    if kind == "code":
 
         def code(values: dict[str, Any], line: int, cell: str) -> None:
-            code = vocab.code_for(column, cell)
-            values[column] = cell if code is None else code
+            code = vocab.code_for(name, cell)
+            values[name] = cell if code is None else code
 
         return code
 
-    def text(values: dict[str, Any], line: int, cell: str) -> None:
-        values[column] = cell
+    def text(values: dict[str, Any], line: int, cell: str) -> None:  # id, ref, text
+        values[name] = cell
 
     return text
 
@@ -747,15 +737,12 @@ def _text(value: object) -> str:
 
 
 def _cell_of(record: TransplantRecord, column: str) -> str:
-    if column in DAY_OR_NEVER:
-        key = "neutrophil" if "neutrophil" in column else "platelet50" if "_50_" in column else "platelet"
-        day = getattr(record, f"reported_{key}_recovery_day")
-        if getattr(record, f"reported_{key}_never"):
-            if day is not None:  # one cell holds a day or "never": writing one would drop the other
-                raise ValueError(f"transplant {record.transplant_id}: {column} is both day {day} and never")
-            return "never"
-        return _text(day)
-    value = getattr(record, column)
-    if column in LIST_FIELDS:
+    declared = FIELD_OF_COLUMN[column]
+    value = getattr(record, declared.name)
+    if declared.spec.never is not None and getattr(record, declared.spec.never):
+        if value is not None:  # one cell holds a day or "never": writing one would drop the other
+            raise ValueError(f"transplant {record.transplant_id}: {column} is both day {value} and never")
+        return "never"
+    if declared.spec.kind == "codes":
         return ";".join(value)
     return _text(value)

@@ -10,46 +10,23 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from graftkg.errors import InputError, excerpt, read_input_bytes
-from graftkg.model import Observation, TransplantRecord
+from graftkg.model import ENTITIES, RECORD_FIELDS, Observation, TransplantRecord
 from graftkg.rdf import GK, RDF, to_python
 from graftkg.readers.refusals import Refusals
 from graftkg.semantics.vocabulary import vocabulary
 
 RDF_SUFFIXES = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".json": "json-ld"}
 
-_SINGLE = {
-    GK.transplantNumber: ("transplant_number", int),
-    GK.recipientAgeYears: ("recipient_age_years", float),
-    GK.relapseDay: ("relapse_day", int),
-    GK.deathDay: ("death_day", int),
-    GK.lastFollowUpDay: ("last_follow_up_day", int),
-    GK.reportedNeutrophilRecoveryDay: ("reported_neutrophil_recovery_day", int),
-    GK.reportedNoNeutrophilRecovery: ("reported_neutrophil_never", bool),
-    GK.reportedPlateletRecoveryDay: ("reported_platelet_recovery_day", int),
-    GK.reportedNoPlateletRecovery: ("reported_platelet_never", bool),
-    GK.reportedPlatelet50RecoveryDay: ("reported_platelet50_recovery_day", int),
-    GK.reportedNoPlatelet50Recovery: ("reported_platelet50_never", bool),
-    GK.reportedOutcome: ("reported_outcome", "outcome"),
-    GK.diagnosis: ("diagnosis", "code"),
-    GK.diseaseStatus: ("disease_status", "code"),
-    GK.aboMatch: ("abo_match", "code"),
+#: how a value of each kind of record field is read from a literal (or, for codes, a term)
+_CONVERT: dict[str, Any] = {
+    "int": int,
+    "day_or_never": int,
+    "float": float,
+    "bool": bool,
+    "never": bool,
+    "text": str,
+    "code": "code",
 }
-_DONOR = {
-    GK.donorType: ("donor_type", "code"),
-    GK.donorRelation: ("donor_relation", str),
-    GK.donorAgeYears: ("donor_age_years", float),
-    GK.sex: ("donor_sex", "code"),
-    GK.hlaMatch: ("hla_match", str),
-    GK.cmvSerostatus: ("donor_cmv", "code"),
-}
-_GRAFT = {
-    GK.graftSource: ("graft_source", "code"),
-    GK.cd34DosePerKg: ("cd34_dose_1e6_per_kg", float),
-    GK.tncDosePerKg: ("tnc_dose_1e7_per_kg", float),
-    GK.tCellDepletion: ("t_cell_depletion", "code"),
-    GK.cryopreserved: ("cryopreserved", bool),
-}
-_PATIENT = {GK.sex: ("recipient_sex", "code"), GK.cmvSerostatus: ("recipient_cmv", "code")}
 
 
 class _Reader:
@@ -71,7 +48,7 @@ class _Reader:
     def convert(self, node: Node, prop: URIRef, value: Node, kind: Any, field: str) -> Any:
         if kind in ("code", "outcome"):
             if kind == "outcome" and isinstance(value, Literal):
-                text = self.vocab.code_for("reported_outcome", str(value))
+                text = self.vocab.code_for(field, str(value))
                 if text is None:
                     raise self.fail(node, prop, f"unknown outcome '{value}'")
                 return text
@@ -156,31 +133,34 @@ class _Reader:
         )
 
     def transplant(self, node: Node) -> TransplantRecord:
+        """Read the record's fields from the nodes their declarations name (:data:`RECORD_FIELDS`)."""
+        nodes = {"transplant": node}
+        for entity, (link, _cls) in ENTITIES.items():
+            linked = self.one(node, GK[link])
+            if linked is not None:
+                nodes[entity] = linked
         values: dict[str, Any] = {}
-        self.fill(node, _SINGLE, values)
-        patient = self.one(node, GK.recipient)
-        if patient is not None:
-            values["patient_id"] = self.identifier(patient)
-            self.fill(patient, _PATIENT, values)
-        prior = self.one(node, GK.priorTransplant)
-        if prior is not None:
-            values["prior_transplant_id"] = self.identifier(prior)
-        donor = self.one(node, GK.donor)
-        if donor is not None:
-            self.fill(donor, _DONOR, values)
-        graft = self.one(node, GK.graft)
-        if graft is not None:
-            self.fill(graft, _GRAFT, values)
-        conditioning = self.one(node, GK.conditioning)
-        if conditioning is not None:
-            intensity = self.one(conditioning, GK.conditioningIntensity)
-            if intensity is not None:
-                values["conditioning_intensity"] = self.convert(
-                    conditioning, GK.conditioningIntensity, intensity, "code", "conditioning_intensity"
-                )
-            values["conditioning_agents"] = self.codes(conditioning, GK.conditioningAgent)
-        values["gvhd_prophylaxis"] = self.codes(node, GK.gvhdProphylaxisAgent)
-        values["asserted_risk_factors"] = self.codes(node, GK.assertedRiskFactor)
+        for declared in RECORD_FIELDS:
+            spec, name = declared.spec, declared.name
+            at = nodes.get(spec.entity)  # a dayless observation (DSA) is read with the observations
+            if at is None or name == "transplant_id":
+                continue
+            prop = GK[spec.prop]
+            if spec.kind == "id":  # a patient without one is read as such (and reported by validation)
+                identifier = self.one(at, GK.identifier)
+                if identifier is not None:
+                    values[name] = str(identifier)
+            elif spec.kind == "ref":
+                target = self.one(at, prop)
+                if target is not None:
+                    values[name] = self.identifier(target)
+            elif spec.kind == "codes":
+                values[name] = self.codes(at, prop)
+            else:
+                value = self.one(at, prop)
+                if value is not None:
+                    kind = "outcome" if spec.stated_as_code else _CONVERT[spec.kind]
+                    values[name] = self.convert(at, prop, value, kind, name)
         observations = [self.observation(o) for o in self.graph.objects(node, GK.observation)]
         observations.sort(key=lambda o: (o.day is None, o.day or 0, o.measure))
         return TransplantRecord(self.identifier(node), observations=observations, source=self.path, **values)

@@ -14,7 +14,7 @@ from typing import Final
 
 from rdflib import BNode, Graph, Literal, URIRef
 
-from graftkg.model import TransplantRecord, by_fields
+from graftkg.model import ENTITIES, RECORD_FIELDS, Observation, TransplantRecord, by_fields
 from graftkg.rdf import GK, OWL, RDF, RDFS, XSD, canonical, decimal_lexical, node_id, to_literal, trusted_iri
 from graftkg.semantics.derive import Derived
 from graftkg.semantics.owlexpr import Facts, Item
@@ -82,45 +82,6 @@ def _part(
 _TYPE: Final = RDF.type
 _IDENTIFIER: Final = GK.identifier
 _TRANSPLANT: Final = GK.Transplant
-_PATIENT: Final = GK.Patient
-_RECIPIENT: Final = GK.recipient
-_SEX: Final = GK.sex
-_CMV: Final = GK.cmvSerostatus
-_TRANSPLANT_NUMBER: Final = GK.transplantNumber
-_PRIOR_TRANSPLANT: Final = GK.priorTransplant
-_RECIPIENT_AGE: Final = GK.recipientAgeYears
-_DIAGNOSIS: Final = GK.diagnosis
-_DISEASE_STATUS: Final = GK.diseaseStatus
-_ABO_MATCH: Final = GK.aboMatch
-_DONOR: Final = GK.donor
-_DONOR_CLASS: Final = GK.Donor
-_DONOR_TYPE: Final = GK.donorType
-_DONOR_RELATION: Final = GK.donorRelation
-_DONOR_AGE: Final = GK.donorAgeYears
-_HLA_MATCH: Final = GK.hlaMatch
-_GRAFT: Final = GK.graft
-_GRAFT_CLASS: Final = GK.Graft
-_GRAFT_SOURCE: Final = GK.graftSource
-_CD34_DOSE: Final = GK.cd34DosePerKg
-_TNC_DOSE: Final = GK.tncDosePerKg
-_T_CELL_DEPLETION: Final = GK.tCellDepletion
-_CRYOPRESERVED: Final = GK.cryopreserved
-_CONDITIONING: Final = GK.conditioning
-_CONDITIONING_CLASS: Final = GK.ConditioningRegimen
-_CONDITIONING_INTENSITY: Final = GK.conditioningIntensity
-_CONDITIONING_AGENT: Final = GK.conditioningAgent
-_GVHD_PROPHYLAXIS: Final = GK.gvhdProphylaxisAgent
-_RISK_FACTOR: Final = GK.assertedRiskFactor
-_RELAPSE_DAY: Final = GK.relapseDay
-_DEATH_DAY: Final = GK.deathDay
-_LAST_FOLLOW_UP_DAY: Final = GK.lastFollowUpDay
-_REPORTED_NEUTROPHIL_DAY: Final = GK.reportedNeutrophilRecoveryDay
-_REPORTED_NO_NEUTROPHIL: Final = GK.reportedNoNeutrophilRecovery
-_REPORTED_PLATELET_DAY: Final = GK.reportedPlateletRecoveryDay
-_REPORTED_NO_PLATELET: Final = GK.reportedNoPlateletRecovery
-_REPORTED_PLATELET50_DAY: Final = GK.reportedPlatelet50RecoveryDay
-_REPORTED_NO_PLATELET50: Final = GK.reportedNoPlatelet50Recovery
-_REPORTED_OUTCOME: Final = GK.reportedOutcome
 _OBSERVATION: Final = GK.observation
 _DAY: Final = GK.day
 _UNIT: Final = GK.unitCode
@@ -136,6 +97,34 @@ _INFECTION: Final = GK.InfectionEpisode
 _PATHOGEN: Final = GK.pathogen
 _GVHD: Final = GK.GvHDEpisode
 _GVHD_GRADE: Final = GK.gvhdGrade
+
+
+#: one record field as build_facts states it: name, kind, property, stated as its code (a literal)
+_Stated = tuple[str, str, URIRef, bool]
+
+
+def _plan() -> tuple[tuple[str, URIRef | None, URIRef | None, str | None, tuple[_Stated, ...]], ...]:
+    """The record's fields by the node they are stated on, from their declarations (:data:`RECORD_FIELDS`).
+
+    One entry per entity: its name, the property linking it from the transplant and its class (None
+    for the transplant and for a dayless observation), the measure of that observation, and its fields.
+    """
+    by_entity: dict[str, list[_Stated]] = {}
+    measure: dict[str, str | None] = {}
+    for declared in RECORD_FIELDS:
+        spec = declared.spec
+        if declared.name != "transplant_id":  # the transplant node is named before the plan runs
+            by_entity.setdefault(spec.entity, []).append((declared.name, spec.kind, GK[spec.prop], spec.stated_as_code))
+            measure[spec.entity] = spec.measure
+    plan = []
+    for entity, stated in by_entity.items():
+        link, cls = ENTITIES.get(entity, (None, None))
+        link_iri = None if link is None else GK[link]
+        plan.append((entity, link_iri, None if cls is None else GK[cls], measure[entity], tuple(stated)))
+    return tuple(plan)
+
+
+_PLAN: Final = _plan()
 
 
 def build_facts(
@@ -154,85 +143,51 @@ def build_facts(
     t = node_id("transplant", tid)
     tp: dict[URIRef, list[Item]] = {_TYPE: [_TRANSPLANT], _IDENTIFIER: [tid]}
     facts: Facts = {t: tp}
+    obs_list = record.observations
+    for entity, link, cls, measure, stated in _PLAN:
+        if link is None or cls is None:
+            if measure is not None:  # a value stated as a dayless observation (the highest DSA MFI)
+                for name, _kind, _prop, _as_code in stated:
+                    value = getattr(record, name)
+                    if value is not None:
+                        obs_list = [*obs_list, Observation(None, measure, value)]
+                continue
+            props = tp
+        else:
+            # present when any of its fields is. An entity with an identifier field (a patient) is
+            # named by it, or as the transplant's when it is missing (validation reports that); the
+            # others are the transplant's own parts (its donor, graft, conditioning)
+            if not any(getattr(record, name) not in (None, []) for name, _k, _p, _c in stated):
+                continue
+            keys = [getattr(record, name) for name, kind, _p, _c in stated if kind == "id"]
+            if not keys:
+                node = node_id(entity, tid)
+            elif keys[0] is not None:
+                node = node_id(entity, keys[0])
+            else:
+                node = trusted_iri(str(t) + "/" + entity)
+            props = _part(facts, tp, link, node, cls)
+        for name, kind, prop, as_code in stated:
+            value = getattr(record, name)
+            if value is None:
+                continue
+            if kind == "code" and not as_code:
+                # a code outside the value set (kept only by a lenient read, for validation) stays a literal
+                props[prop] = [vocab.iri(name, value) or value]
+            elif kind == "codes":
+                if value:
+                    props[prop] = [vocab.iri(name, item) or item for item in value]
+            elif kind == "ref":
+                props[prop] = [node_id("transplant", value)]
+            elif kind == "never":
+                if value:
+                    props[prop] = [True]
+            else:
+                props[prop] = [value]
 
     def code(field: str, value: str | None) -> URIRef | str | None:
-        # a code outside the value set (kept only by a lenient read, for validation) stays a literal
         return None if value is None else (vocab.iri(field, value) or value)
 
-    if record.patient_id is not None:
-        p = node_id("patient", record.patient_id)
-        tp[_RECIPIENT] = [p]
-        pp: dict[URIRef, list[Item]] = {_TYPE: [_PATIENT], _IDENTIFIER: [record.patient_id]}
-        facts[p] = pp
-        _put(pp, _SEX, code("recipient_sex", record.recipient_sex))
-        _put(pp, _CMV, code("recipient_cmv", record.recipient_cmv))
-    _put(tp, _TRANSPLANT_NUMBER, record.transplant_number)
-    if record.prior_transplant_id is not None:
-        tp[_PRIOR_TRANSPLANT] = [node_id("transplant", record.prior_transplant_id)]
-    _put(tp, _RECIPIENT_AGE, record.recipient_age_years)
-    _put(tp, _DIAGNOSIS, code("diagnosis", record.diagnosis))
-    _put(tp, _DISEASE_STATUS, code("disease_status", record.disease_status))
-    _put(tp, _ABO_MATCH, code("abo_match", record.abo_match))
-
-    if (
-        record.donor_type is not None
-        or record.donor_relation is not None
-        or record.donor_age_years is not None
-        or record.donor_sex is not None
-        or record.hla_match is not None
-        or record.donor_cmv is not None
-    ):
-        dp = _part(facts, tp, _DONOR, node_id("donor", tid), _DONOR_CLASS)
-        _put(dp, _DONOR_TYPE, code("donor_type", record.donor_type))
-        _put(dp, _DONOR_RELATION, record.donor_relation)
-        _put(dp, _DONOR_AGE, record.donor_age_years)
-        _put(dp, _SEX, code("donor_sex", record.donor_sex))
-        _put(dp, _HLA_MATCH, record.hla_match)
-        _put(dp, _CMV, code("donor_cmv", record.donor_cmv))
-
-    if (
-        record.graft_source is not None
-        or record.cd34_dose_1e6_per_kg is not None
-        or record.tnc_dose_1e7_per_kg is not None
-        or record.t_cell_depletion is not None
-        or record.cryopreserved is not None
-    ):
-        gp = _part(facts, tp, _GRAFT, node_id("graft", tid), _GRAFT_CLASS)
-        _put(gp, _GRAFT_SOURCE, code("graft_source", record.graft_source))
-        _put(gp, _CD34_DOSE, record.cd34_dose_1e6_per_kg)
-        _put(gp, _TNC_DOSE, record.tnc_dose_1e7_per_kg)
-        _put(gp, _T_CELL_DEPLETION, code("t_cell_depletion", record.t_cell_depletion))
-        _put(gp, _CRYOPRESERVED, record.cryopreserved)
-
-    if record.conditioning_intensity is not None or record.conditioning_agents:
-        cp = _part(facts, tp, _CONDITIONING, node_id("conditioning", tid), _CONDITIONING_CLASS)
-        _put(cp, _CONDITIONING_INTENSITY, code("conditioning_intensity", record.conditioning_intensity))
-        if record.conditioning_agents:
-            cp[_CONDITIONING_AGENT] = [vocab.iri("conditioning_agents", a) or a for a in record.conditioning_agents]
-    if record.gvhd_prophylaxis:
-        tp[_GVHD_PROPHYLAXIS] = [vocab.iri("gvhd_prophylaxis", a) or a for a in record.gvhd_prophylaxis]
-    if record.asserted_risk_factors:
-        tp[_RISK_FACTOR] = [vocab.iri("asserted_risk_factors", f) or f for f in record.asserted_risk_factors]
-
-    _put(tp, _RELAPSE_DAY, record.relapse_day)
-    _put(tp, _DEATH_DAY, record.death_day)
-    _put(tp, _LAST_FOLLOW_UP_DAY, record.last_follow_up_day)
-    _put(tp, _REPORTED_NEUTROPHIL_DAY, record.reported_neutrophil_recovery_day)
-    if record.reported_neutrophil_never:
-        tp[_REPORTED_NO_NEUTROPHIL] = [True]
-    _put(tp, _REPORTED_PLATELET_DAY, record.reported_platelet_recovery_day)
-    if record.reported_platelet_never:
-        tp[_REPORTED_NO_PLATELET] = [True]
-    _put(tp, _REPORTED_PLATELET50_DAY, record.reported_platelet50_recovery_day)
-    if record.reported_platelet50_never:
-        tp[_REPORTED_NO_PLATELET50] = [True]
-    _put(tp, _REPORTED_OUTCOME, record.reported_outcome)
-
-    obs_list = record.observations
-    if record.dsa_max_mfi is not None:
-        from graftkg.model import Observation
-
-        obs_list = [*obs_list, Observation(None, "dsa_mfi", record.dsa_max_mfi)]
     obs_base = str(node_id("observation", tid)) + "/"
     links: list[Item] | None = None
     for i, obs in enumerate(obs_list):

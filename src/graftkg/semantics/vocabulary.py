@@ -6,26 +6,13 @@ from functools import lru_cache
 
 from rdflib import Graph, Literal, URIRef
 
+from graftkg.model import RECORD_FIELDS
 from graftkg.rdf import GK, RDF, RDFS, SKOS, canonical
 from graftkg.semantics.ontology import DEFAULT_PROFILE, load_ontology
 
-#: coded field of a transplant record -> the ontology class whose members' gk:code it takes.
+#: coded field of a transplant record or an observation -> the ontology class whose members' gk:code it takes.
 FIELD_VALUE_SETS: dict[str, URIRef] = {
-    "recipient_sex": GK.Sex,
-    "donor_sex": GK.Sex,
-    "diagnosis": GK.Diagnosis,
-    "disease_status": GK.DiseaseStatus,
-    "donor_type": GK.DonorType,
-    "abo_match": GK.ABOMatch,
-    "graft_source": GK.GraftSource,
-    "t_cell_depletion": GK.TCellDepletion,
-    "conditioning_intensity": GK.ConditioningIntensity,
-    "recipient_cmv": GK.CMVSerostatus,
-    "donor_cmv": GK.CMVSerostatus,
-    "conditioning_agents": GK.Agent,
-    "gvhd_prophylaxis": GK.Agent,
-    "asserted_risk_factors": GK.RiskFactor,
-    "reported_outcome": GK.Outcome,
+    **{f.name: GK[f.spec.value_set] for f in RECORD_FIELDS if f.spec.value_set is not None},
     "lineage": GK.Lineage,
     "infection": GK.Pathogen,
 }

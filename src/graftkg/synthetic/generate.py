@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from graftkg.model import RECORD_FIELDS
 from graftkg.rdf import GK
 from graftkg.semantics.definitions import Definitions, definitions
 from graftkg.semantics.ontology import DEFAULT_PROFILE
@@ -48,39 +49,8 @@ OUTCOME = {
     "reported_only_never": "primary_graft_failure",
 }
 
-TRANSPLANT_FIELDS = [
-    "transplant_id",
-    "patient_id",
-    "recipient_age_years",
-    "recipient_sex",
-    "diagnosis",
-    "disease_status",
-    "transplant_number",
-    "prior_transplant_id",
-    "donor_type",
-    "donor_relation",
-    "donor_age_years",
-    "donor_sex",
-    "hla_match",
-    "abo_match",
-    "graft_source",
-    "cd34_dose_1e6_per_kg",
-    "tnc_dose_1e7_per_kg",
-    "t_cell_depletion",
-    "cryopreserved",
-    "conditioning_intensity",
-    "conditioning_agents",
-    "gvhd_prophylaxis",
-    "dsa_max_mfi",
-    "recipient_cmv",
-    "donor_cmv",
-    "reported_neutrophil_recovery_day",
-    "reported_platelet_recovery_day",
-    "reported_outcome",
-    "last_follow_up_day",
-    "death_day",
-    "relapse_day",
-]
+#: the columns of the transplants.csv written: every declared column, in declaration order
+TRANSPLANT_FIELDS = [f.column for f in RECORD_FIELDS if f.column]
 
 
 @dataclass
