@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import pickle
+import pkgutil
 import subprocess
 import sys
+from importlib import import_module
 from importlib.resources import files
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -31,6 +36,8 @@ PUBLIC = {
     "__version__",
     "read",
 }
+#: the subpackages whose ``__all__`` the command line's maintainers' tools may import from
+TOOL_PACKAGES = ("graftkg.store", "graftkg.ontology_tools", "graftkg.synthetic", "graftkg.readers")
 
 
 def test_the_public_names_are_exactly_these_and_resolve() -> None:
@@ -97,3 +104,100 @@ def test_engines_are_independent_values() -> None:
     assert pickle.loads(pickle.dumps(astct)) == astct
     own = graftkg.Engine(profile=str(Path("ontology/profiles/astct-2021.ttl").resolve()))
     assert [c.outcome for c in own.classify(records)] == alone
+
+
+def test_rendering_and_the_store_through_the_api(tmp_path: Path) -> None:
+    """What the command line prints comes from the API: each result renders in each of its formats."""
+    engine = graftkg.Engine()
+    records = graftkg.read(PAPER)
+    results = engine.classify(records)
+    table = engine.render(results)
+    assert table.splitlines()[0].startswith("transplant  outcome") and len(table.splitlines()) == 1 + len(records)
+    assert [c["transplant_id"] for c in json.loads(engine.render(results, "json"))] == [
+        r.transplant_id for r in records
+    ]
+    assert engine.render(results, "csv").endswith("\n") and engine.render(results, "csv").count("\n") == 1 + len(
+        records
+    )
+    assert engine.render(results, "turtle", records=records) == engine.to_graph(records, results).serialize(
+        format="turtle"
+    )
+    with pytest.raises(graftkg.GraftkgError, match="records"):
+        engine.render(results, "turtle")
+    with pytest.raises(graftkg.GraftkgError, match="unknown format"):
+        engine.render(results, "yaml")
+    report = engine.validate(EXAMPLES / "invalid-submission")
+    assert report.render().startswith("8 transplants checked: 3 violations")
+    assert "(does not conform at level info)" in report.render("text", "info").splitlines()[0]
+    assert len(json.loads(report.render("json"))) == len(report.findings)
+    assert report.render("turtle").startswith("@prefix")
+    page = engine.report(PAPER, "P1-T1")
+    assert page.render().startswith("# Transplant P1-T1") and page.render("html").startswith("<!doctype html>")
+    assert json.loads(page.render("json")) == json.loads(json.dumps(page.as_json()))
+    assert graftkg.Engine.convert(records).startswith("@prefix")
+    assert json.loads(graftkg.Engine.convert(records, "json-ld"))["@context"]
+    assert graftkg.Engine.checks().startswith("| check | rule |")
+    assert graftkg.Engine.profiles() == ["astct-2021", "paper"]
+    # the store: load, list, query, unload
+    store = tmp_path / "store"
+    engine.load(PAPER, store=store, name="paper")
+    assert [s["name"] for s in graftkg.Engine.submissions(store)] == ["paper"]
+    params = {"outcome": "primary_graft_failure"}
+    stored = engine.query("transplants-by-outcome", params, store=store)
+    assert stored.rows == engine.query("transplants-by-outcome", params, data=PAPER).rows
+    assert stored.render("csv").splitlines()[0] == ",".join(stored.variables)
+    assert stored.render().endswith("(3 rows)") and len(json.loads(stored.render("json"))) == 3
+    with pytest.raises(graftkg.GraftkgError, match="at most one"):
+        engine.query("transplants-by-outcome", params, data=PAPER, store=store)
+    assert graftkg.Engine.unload("paper", store=store) > 100
+    assert graftkg.Engine.submissions(store) == []
+
+
+def test_the_command_line_imports_only_public_names() -> None:
+    """cli.py imports from ``graftkg`` only names ``graftkg.__all__`` lists, and from the maintainers'
+    tools' subpackages only names their ``__all__`` lists: never a module inside a subpackage (nor the
+    shared modules), never an underscore name, never a relative or a plain ``import graftkg...``."""
+    source = Path(graftkg.__file__).with_name("cli.py")
+    imported: set[tuple[str, str]] = set()
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        where = f"cli.py:{getattr(node, 'lineno', '?')}"
+        if isinstance(node, ast.Import):
+            assert not [a.name for a in node.names if a.name.partition(".")[0] == "graftkg"], where
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, f"{where}: a relative import"
+            module = node.module or ""
+            if module.partition(".")[0] != "graftkg":
+                continue
+            assert module == "graftkg" or module in TOOL_PACKAGES, f"{where}: from {module} import (not public)"
+            public = import_module(module).__all__
+            for alias in node.names:
+                assert alias.name in public, f"{where}: {alias.name} is not in {module}.__all__"
+                imported.add((module, alias.name))
+    assert {("graftkg", "Engine"), ("graftkg", "GraftkgError"), ("graftkg.store", "Settings")} <= imported
+
+
+@pytest.mark.parametrize("package", TOOL_PACKAGES)
+def test_the_tools_subpackages_export_what_their_all_lists(package: str) -> None:
+    """Every name of the subpackage's ``__all__`` resolves, to an object, not to one of its modules
+    (a name that is also a module's name would change meaning once that module is imported)."""
+    module = import_module(package)
+    modules = {m.name for m in pkgutil.iter_modules(module.__path__)}
+    assert module.__all__
+    for name in module.__all__:
+        assert not name.startswith("_") and name not in modules, name
+        value = getattr(module, name)
+        assert value is not None and not isinstance(value, ModuleType), name
+    assert set(dir(module)) >= set(module.__all__)
+    with pytest.raises(AttributeError):
+        module.no_such_name  # noqa: B018
+
+
+def test_importing_the_tools_subpackages_is_cheap() -> None:
+    """Their exports are imported when first used: importing the packages loads no RDF library."""
+    packages = ", ".join(p for p in TOOL_PACKAGES if p != "graftkg.readers")  # the readers read RDF
+    code = (
+        f"import sys, {packages}; "
+        "print(sorted(m for m in ('rdflib', 'pyoxigraph', 'owlready2', 'graftkg.api') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -161,6 +161,9 @@ def test_every_declared_field_reads_back_from_csv_and_from_rdf(
 ) -> None:
     """Readers and writers follow the declarations: any record of declared fields survives both formats.
 
+    Read leniently: the values are drawn per field, so a record may break a rule between fields
+    (a relapse after death), which validation reports rather than the reader.
+
     The CSV writer and reader go through the columns; the facts (what ``graftkg convert`` writes) and
     the RDF reader through the properties and nodes. Only the highest DSA MFI changes form in RDF: it is
     stated as a dayless DSA test, which the RDF reader reads as that observation.
@@ -173,12 +176,12 @@ def test_every_declared_field_reads_back_from_csv_and_from_rdf(
     # a prior transplant is one of the submission's
     records = [record] + ([TransplantRecord(record.prior_transplant_id)] if record.prior_transplant_id else [])
     back_from_csv = next(
-        r for r in read_inputs([write_bundle_records(records, folder / "csv")]) if r.transplant_id == "T1"
+        r for r in read_inputs([write_bundle_records(records, folder / "csv")], lenient=True) if r.transplant_id == "T1"
     )
     assert _fields(back_from_csv) == _fields(record)
 
     records_to_graph(records).serialize(folder / "t.ttl", format="turtle")
-    back_from_rdf = next(r for r in read_inputs([folder / "t.ttl"]) if r.transplant_id == "T1")
+    back_from_rdf = next(r for r in read_inputs([folder / "t.ttl"], lenient=True) if r.transplant_id == "T1")
     expected = _fields(record, unordered=True)
     if record.dsa_max_mfi is not None:
         expected["dsa_max_mfi"] = None
@@ -217,7 +220,9 @@ def test_each_declaration_names_terms_of_the_ontology() -> None:
             union = onto.value(d, OWL.unionOf)
             domain |= set(Collection(onto, union)) if union is not None else {d}
         if domain:  # gk:identifier has none
-            assert set(onto.transitive_objects(node_class[declared.spec.entity], RDFS.subClassOf)) & domain, declared.name
+            assert set(onto.transitive_objects(node_class[declared.spec.entity], RDFS.subClassOf)) & domain, (
+                declared.name
+            )
         if declared.spec.value_set:
             assert vocabulary().codes(declared.name), declared.name
     columns = [f.column for f in RECORD_FIELDS if f.column]

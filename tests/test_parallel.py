@@ -108,3 +108,24 @@ def test_hermit_batches_on_spawned_workers_agree_with_the_fast_path(monkeypatch:
     facts = [tf for tf, _ in prepare(read_inputs([EXAMPLES / "paper-patients" / "csv"]), defs)]
     fast = FastReasoner(defs)
     assert HermitReasoner(defs, batch_size=3, workers=2).classify_many(facts) == [fast.classify(tf) for tf in facts]
+
+
+def test_no_cache_is_keyed_by_id_and_only_the_worker_initialiser_sets_a_global() -> None:
+    """Run state lives in no module: ``id()`` appears only in text (a debug file's name), and the one
+    ``global`` statement is the worker processes' initialiser in :mod:`graftkg.parallel`."""
+    import ast
+
+    src = Path(__file__).resolve().parents[1] / "src" / "graftkg"
+    ids, globals_ = [], []
+    for path in sorted(src.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        in_text = {id(n) for s in ast.walk(tree) if isinstance(s, ast.JoinedStr) for n in ast.walk(s)}
+        for node in ast.walk(tree):
+            name = str(path.relative_to(src))
+            called = isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "id"
+            if called and id(node) not in in_text:
+                ids.append(f"{name}:{node.lineno}")
+            if isinstance(node, ast.Global):
+                globals_.append(f"{name}:{','.join(node.names)}")
+    assert ids == []
+    assert globals_ == ["parallel.py:_TASK"]

@@ -1,15 +1,19 @@
 """graftkg: an ontology-backed reasoner for graft failure after allogeneic HSCT.
 
 The public API is what ``__all__`` lists: :func:`read` records, an :class:`Engine` that classifies,
-validates, reports on, queries and loads them, and the types those return. Everything else in the
-package is internal. The names are imported when first used, so ``import graftkg`` is cheap.
+validates, reports on, queries and loads them, and the types those return, each rendering as the
+command line prints it. Everything else in the package is internal; the command line's pipeline
+commands use nothing else. The names are imported when first used, so ``import graftkg`` is cheap.
 
 Example:
     >>> import graftkg
     >>> records = graftkg.read("examples/paper-patients/csv")
-    >>> results = graftkg.Engine(profile="paper").classify(records)
+    >>> engine = graftkg.Engine(profile="paper")
+    >>> results = engine.classify(records)
     >>> sorted({c.outcome for c in results})
     ['engrafted', 'primary_graft_failure', 'secondary_graft_failure']
+    >>> print(engine.render(results[:1], "csv").splitlines()[1][:40])
+    P1-T1,primary_graft_failure,,donor_loss,
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
-"""graftkg's public API: read transplant records, then classify, validate, report on and load them
-with an :class:`Engine`. ``import graftkg`` exposes these names (see ``graftkg.__all__``); everything
-else in the package is internal and may change.
+"""graftkg's public API: read transplant records, then classify, validate, report on, query and load
+them with an :class:`Engine`; each result renders as the command line prints it (:meth:`Engine.render`
+for classifications, ``render`` on the others). ``import graftkg`` exposes these names (see
+``graftkg.__all__``); everything else in the package is internal and may change. The command line's
+pipeline commands use nothing else.
 
 Example:
     >>> from graftkg.api import Engine, read
@@ -74,7 +76,9 @@ def _records(source: object) -> list[TransplantRecord]:
 @dataclass(frozen=True)
 class Engine:
     """The definitions under one profile, applied to records: classification, validation, reports,
-    RDF and loads. An engine holds no data; it pickles, and two may run side by side.
+    RDF, queries and loads. An engine holds no data; it pickles, and two may run side by side. What
+    depends on no profile is a static method: a store's :meth:`submissions`, :meth:`unload`,
+    :meth:`convert` (records as RDF), the :meth:`checks` catalogue and the shipped :meth:`profiles`.
 
     ``profile`` is a shipped definitions profile (``paper``, ``astct-2021``) or the path of a profile
     file of one's own; ``workers`` the processes large inputs are split over (default: all cores above
@@ -154,6 +158,32 @@ class Engine:
 
         return to_graph(records, list(results) if results is not None else self.classify(records), self.profile)
 
+    def render(
+        self, results: Sequence[Classification], format: str = "table", *, records: Sequence[TransplantRecord] = ()
+    ) -> str:
+        """Classifications as text, in a format of ``graftkg classify --format``: ``table`` (one line a
+        transplant), ``json``, ``csv`` (for a spreadsheet) or ``turtle`` (the records and what the
+        definitions infer from them, as :meth:`to_graph`: give the ``records``). The text is what the
+        command prints, which adds a line break after ``table`` and ``json``.
+
+        Example:
+            >>> engine, records = Engine(), read("examples/paper-patients/csv")
+            >>> print(engine.render(engine.classify(records[:2]), "csv").splitlines()[0])
+            transplant_id,outcome,findings,chimerism,neutrophil_recovery_day,platelet_recovery_day,risk_factors,explanation
+            >>> engine.render(engine.classify(records[:1]), "turtle", records=records[:1]).startswith("@prefix")
+            True
+        """
+        from graftkg.semantics.classify import FORMATS, to_csv, to_json, to_table, to_turtle
+
+        if format == "turtle":
+            if len(records) != len(results):
+                raise GraftkgError("the turtle format needs the records of the results: give records=...")
+            return to_turtle(records, results, self.profile)
+        renderers = {"json": to_json, "table": to_table, "csv": to_csv}
+        if format not in renderers:
+            raise GraftkgError(f"unknown format '{format}' (choose from: {', '.join(FORMATS)})")
+        return renderers[format](results)
+
     def report(self, paths: str | Path | Sequence[str | Path], transplant_id: str) -> Report:
         """The per-transplant report: classification and why, the series, risk factors, the
         recommendations that apply with their evidence, the contraindications checked.
@@ -167,10 +197,18 @@ class Engine:
         return build_report(_paths(paths) or [], transplant_id, profile=self.profile)
 
     def query(
-        self, name: str, params: dict[str, str] | None = None, *, data: str | Path | Sequence[str | Path] = ()
+        self,
+        name: str,
+        params: dict[str, str] | None = None,
+        *,
+        data: str | Path | Sequence[str | Path] = (),
+        store: str | Path | None = None,
+        endpoint: str | None = None,
     ) -> QueryResult:
-        """Run the named SPARQL query ``name`` (``graftkg queries`` lists them) on the knowledge base and
-        the records at ``data``; parameters are bound, never pasted into the query.
+        """Run the named SPARQL query ``name`` (``graftkg queries`` lists them); parameters are bound,
+        never pasted into the query. It runs on the knowledge base and the records at ``data``,
+        classified under this engine's profile; or on an on-disk ``store`` that :meth:`load` filled; or
+        on a SPARQL 1.1 ``endpoint`` (a URL). Give at most one of the three.
 
         Example:
             >>> rows = Engine().query("recommendations-for-transplant", {"transplant_id": "P1-T1"},
@@ -178,8 +216,17 @@ class Engine:
             >>> "salvage_hsct" in [r["recommendation"] for r in rows]
             True
         """
+        from graftkg.store.query import run_embedded, run_endpoint
+
+        if sum(map(bool, (data, store, endpoint))) > 1:
+            raise GraftkgError("give at most one of data, store and endpoint: where the query runs")
+        if endpoint:
+            return run_endpoint(endpoint, name, params or {})
+        if store:
+            from graftkg.store.embedded import open_store
+
+            return run_embedded(open_store(store), name, params or {})
         from graftkg.store.embedded import store_with_data
-        from graftkg.store.query import run_embedded
 
         paths = _paths(data) if data else []
         return run_embedded(store_with_data(paths or [], profile=self.profile), name, params or {})
@@ -207,6 +254,81 @@ class Engine:
 
         where = DEFAULT_STORE if store is None else store
         return load(path, store=where, name=name, profile=self.profile, bulk=bulk, progress=progress)
+
+    @staticmethod
+    def submissions(store: str | Path | None = None) -> list[dict[str, str]]:
+        """The submissions loaded into ``store`` (default ``graftkg-store``), one dict each: ``name``,
+        ``transplants``, ``profile`` and ``loaded`` (when), as ``graftkg load --list`` lists them.
+
+        Example:
+            >>> import tempfile
+            >>> Engine.submissions(Path(tempfile.mkdtemp()) / "store")
+            []
+        """
+        from graftkg.store.load import DEFAULT_STORE, submissions
+
+        return submissions(DEFAULT_STORE if store is None else store)
+
+    @staticmethod
+    def unload(submission: str, *, store: str | Path | None = None) -> int:
+        """Remove the submission named ``submission``, and everything inferred from it, from ``store``
+        (default ``graftkg-store``) in one transaction; return the number of triples removed. An unknown
+        name raises :class:`GraftkgError` listing the loaded ones.
+
+        Example:
+            >>> import tempfile
+            >>> where = Path(tempfile.mkdtemp()) / "store"
+            >>> _ = Engine().load("examples/paper-patients/csv", store=where, name="paper")
+            >>> Engine.unload("paper", store=where) > 100, Engine.submissions(where)
+            (True, [])
+        """
+        from graftkg.store.load import DEFAULT_STORE, unload
+
+        return unload(submission, store=DEFAULT_STORE if store is None else store)
+
+    @staticmethod
+    def convert(records: Sequence[TransplantRecord], to: str = "turtle") -> str:
+        """The records as RDF in the ontology's terms, the data only (nothing derived or inferred):
+        ``turtle`` or ``json-ld`` (with the published context), as ``graftkg convert`` prints them.
+
+        Example:
+            >>> print(Engine.convert(read("examples/paper-patients/csv")[:1]).splitlines()[0])
+            @prefix gk: <https://w3id.org/graftkg/> .
+            >>> Engine.convert([], "json-ld").startswith("{")
+            True
+        """
+        from graftkg.reporting.convert import records_to_graph, to_jsonld
+
+        if to not in ("turtle", "json-ld"):
+            raise GraftkgError(f"unknown RDF format '{to}' (choose from: turtle, json-ld)")
+        graph = records_to_graph(records)
+        return to_jsonld(graph) if to == "json-ld" else graph.serialize(format="turtle")
+
+    @staticmethod
+    def checks() -> str:
+        """The catalogue of the checks :meth:`validate` applies, one row a rule, as a Markdown table
+        generated from the shapes (``graftkg checks``; ``docs/checks.md`` holds a copy).
+
+        Example:
+            >>> Engine.checks().splitlines()[0]
+            '| check | rule | category | severity | threshold | field | source |'
+        """
+        from graftkg.validation.shacl import catalogue
+
+        return catalogue()
+
+    @staticmethod
+    def profiles() -> list[str]:
+        """The names of the definitions profiles shipped with graftkg. ``profile`` may also be the path
+        of a profile file of one's own (``.ttl``).
+
+        Example:
+            >>> Engine.profiles()
+            ['astct-2021', 'paper']
+        """
+        from graftkg.assets import profiles
+
+        return profiles()
 
 
 __all__ = ["Engine", "Refusals", "read"]

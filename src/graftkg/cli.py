@@ -1,5 +1,10 @@
 """The ``graftkg`` command line: parse arguments, call one verb, map errors to exit codes.
 
+The pipeline verbs (classify, convert, validate, checks, report, query, load, unload) use only the
+public API, ``graftkg.__all__``; the maintainers' tools (serve, push, qc, mappings, docs, synth,
+import, queries) use the names ``graftkg.store``, ``graftkg.ontology_tools``, ``graftkg.synthetic``
+and ``graftkg.readers`` list in their ``__all__``. ``tests/test_api.py`` checks every import here.
+
 Exit codes: 0 success; 1 the run completed with findings at or above the failure threshold
 (validation, QC) or with refused records (classification); 2 unusable input or a runtime error,
 reported as one line on stderr.
@@ -12,8 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from graftkg import __version__
-from graftkg.errors import GraftkgError
+from graftkg import GraftkgError, __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -23,21 +27,13 @@ def _progress(done: int, total: int) -> None:
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
-    from graftkg.api import Engine, Refusals, read
-    from graftkg.semantics.classify import to_csv, to_json, to_table, to_turtle
+    from graftkg import Engine, Refusals, read
 
     engine = Engine(profile=args.definitions, reasoner=args.reasoner)
     refusals = None if args.fail_fast else Refusals()
     records = read(args.paths, refusals=refusals)
     results = engine.classify(records, progress=_progress if args.progress else None)
-    if args.format == "json":
-        print(to_json(results))
-    elif args.format == "table":
-        print(to_table(results))
-    elif args.format == "csv":
-        print(to_csv(results), end="")
-    else:
-        print(to_turtle(records, results, args.definitions), end="")
+    print(engine.render(results, args.format, records=records), end="" if args.format in ("csv", "turtle") else "\n")
     if refusals:
         sys.stdout.flush()
         for line in refusals.lines():
@@ -52,18 +48,16 @@ def _cmd_classify(args: argparse.Namespace) -> int:
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
-    from graftkg.readers import read_inputs
-    from graftkg.reporting.convert import records_to_graph, to_jsonld
+    from graftkg import Engine, read
 
-    graph = records_to_graph(read_inputs(args.paths))
-    print(to_jsonld(graph) if args.to == "json-ld" else graph.serialize(format="turtle"), end="")
+    print(Engine.convert(read(args.paths), args.to), end="")
     return EXIT_OK
 
 
 def _cmd_synth(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from graftkg.synthetic.generate import write_bundle
+    from graftkg.synthetic import write_bundle
 
     if args.n < 1:
         raise GraftkgError(f"--n {args.n}: the number of transplants must be at least 1")
@@ -77,23 +71,22 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from graftkg.api import Engine
-    from graftkg.validation.validate import render
+    from graftkg import Engine
 
     report = Engine(profile=args.definitions).validate(args.paths)
-    print(render(report, args.format, args.fail_on))
+    print(report.render(args.format, args.fail_on))
     return EXIT_OK if report.conforms(args.fail_on) else EXIT_FINDINGS
 
 
 def _cmd_checks(args: argparse.Namespace) -> int:
-    from graftkg.validation.shacl import catalogue
+    from graftkg import Engine
 
-    print(catalogue(), end="")
+    print(Engine.checks(), end="")
     return EXIT_OK
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from graftkg.readers.uci_bmt import import_uci_bmt
+    from graftkg.readers import import_uci_bmt
 
     summary = import_uci_bmt(args.file, args.outdir)
     print(
@@ -105,7 +98,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_queries(args: argparse.Namespace) -> int:
-    from graftkg.store.query import named_queries
+    from graftkg.store import named_queries
 
     for name, q in sorted(named_queries().items()):
         params = ", ".join(f"{p.name}{'' if p.required else '?'}" for p in q.parameters)
@@ -118,29 +111,26 @@ def _cmd_queries(args: argparse.Namespace) -> int:
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
-    from graftkg.store.query import parse_params, render, run_embedded, run_endpoint
+    from graftkg import Engine, InputError
 
-    params = parse_params(args.param)
+    params: dict[str, str] = {}
+    for pair in args.param:  # --param KEY=VALUE
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"'{pair}' is not key=value", field="--param")
+        params[key.strip()] = value
     if sum(map(bool, (args.data, args.endpoint, args.store))) > 1:
         raise GraftkgError("--data, --endpoint and --store are exclusive: choose where the query runs")
     if not (args.data or args.endpoint or args.store):
-        from graftkg.store.query import named_query
+        from graftkg.store import named_query
 
         if named_query(args.name).data == "transplants":
             raise GraftkgError(
                 f"query '{args.name}' reads transplant data: give --data PATH, --store DIR or --endpoint URL"
             )
-    if args.endpoint:
-        result = run_endpoint(args.endpoint, args.name, params)
-    elif args.store:
-        from graftkg.store.embedded import open_store
-
-        result = run_embedded(open_store(args.store), args.name, params)
-    else:
-        from graftkg.api import Engine
-
-        result = Engine(profile=args.definitions).query(args.name, params, data=args.data or ())
-    print(render(result, args.format))
+    engine = Engine(profile=args.definitions)
+    result = engine.query(args.name, params, data=args.data, store=args.store, endpoint=args.endpoint)
+    print(result.render(args.format))
     return EXIT_OK
 
 
@@ -149,10 +139,10 @@ def _say(message: str) -> None:
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
-    from graftkg.store.load import submissions
+    from graftkg import Engine
 
     if args.list:
-        rows = submissions(args.store)
+        rows = Engine.submissions(args.store)
         for row in rows:
             print(
                 f"{row['name']}\t{row['transplants']} transplants\tdefinitions {row['profile']}\tloaded {row['loaded']}"
@@ -164,8 +154,6 @@ def _cmd_load(args: argparse.Namespace) -> int:
         raise GraftkgError("give a submission to load (or --list)")
     if args.name and len(args.paths) > 1:
         raise GraftkgError("--name names one submission: give one PATH with it")
-    from graftkg.api import Engine
-
     engine = Engine(profile=args.definitions)
     for path in args.paths:
         print(engine.load(path, store=args.store, name=args.name, bulk=args.bulk, progress=_say).summary())
@@ -173,25 +161,25 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _cmd_unload(args: argparse.Namespace) -> int:
-    from graftkg.store.load import unload
-
     if args.endpoint:
-        from graftkg.store.push import Remote, unload_remote
+        from graftkg.store import Remote, unload_remote
 
         remote = Remote(update=args.endpoint, token=args.token, user=args.user, password=args.password)
         unload_remote(remote, args.submission)
         print(f"unloaded submission '{args.submission}' from {args.endpoint}")
         return EXIT_OK
-    removed = unload(args.submission, store=args.store)
+    from graftkg import Engine
+
+    removed = Engine.unload(args.submission, store=args.store)
     print(f"unloaded submission '{args.submission}': {removed:,} triples removed")
     return EXIT_OK
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from graftkg.store.serve import ServeError, Server, Settings, read_token
+    from graftkg.store import Server, Settings, read_token
 
     if args.write_token is not None:
-        raise ServeError(
+        raise GraftkgError(
             "--write-token on the command line is visible to every user (ps): "
             "set GRAFTKG_WRITE_TOKEN or pass --write-token-file FILE"
         )
@@ -220,26 +208,25 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_push(args: argparse.Namespace) -> int:
-    from graftkg.store.push import Remote, push
+    from graftkg.store import Remote, push_store
 
     remote = Remote(
         update=args.endpoint, graph_store=args.graph_store, token=args.token, user=args.user, password=args.password
     )
-    sent = push(args.store, remote, progress=_say)
+    sent = push_store(args.store, remote, progress=_say)
     print(f"pushed {len(sent)} graphs, {sum(sent.values()):,} triples to {args.graph_store or args.endpoint}")
     return EXIT_OK
 
 
 def _cmd_qc(args: argparse.Namespace) -> int:
-    from graftkg.assets import profiles
-    from graftkg.ontology_tools.qc import LEVELS, owl2_dl_violations, render, run_qc
-    from graftkg.semantics.ontology import load_knowledge_base
+    from graftkg import Engine
+    from graftkg.ontology_tools import QC_LEVELS, load_knowledge_base, owl2_dl_violations, render_qc, run_qc
 
     violations = run_qc()
-    print(render(violations, args.format))
-    failing = sum(1 for v in violations if LEVELS.index(v.severity) <= LEVELS.index(args.fail_on))
+    print(render_qc(violations, args.format))
+    failing = sum(1 for v in violations if QC_LEVELS.index(v.severity) <= QC_LEVELS.index(args.fail_on))
     if args.owl_profile:
-        for profile in profiles():
+        for profile in Engine.profiles():
             problems = owl2_dl_violations(load_knowledge_base(profile))
             print(f"OWL 2 DL profile ({profile}): {'in profile' if not problems else f'{len(problems)} violations'}")
             for line in problems:
@@ -249,7 +236,7 @@ def _cmd_qc(args: argparse.Namespace) -> int:
 
 
 def _cmd_docs(args: argparse.Namespace) -> int:
-    from graftkg.ontology_tools.docs import build_docs
+    from graftkg.ontology_tools import build_docs
 
     for path in build_docs(args.outdir, args.definitions):
         print(path)
@@ -257,8 +244,7 @@ def _cmd_docs(args: argparse.Namespace) -> int:
 
 
 def _cmd_mappings(args: argparse.Namespace) -> int:
-    from graftkg.assets import asset_dir
-    from graftkg.ontology_tools.mappings import mappings_ttl, unverified, write_mappings_ttl
+    from graftkg.ontology_tools import asset_dir, mappings_ttl, unverified, write_mappings_ttl
 
     if args.check:
         current = (asset_dir("ontology") / "mappings.ttl").read_text(encoding="utf-8") == mappings_ttl()
@@ -273,11 +259,9 @@ def _cmd_mappings(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from graftkg.api import Engine
-    from graftkg.reporting.report import render_report
+    from graftkg import Engine
 
-    report = Engine(profile=args.definitions).report(args.paths, args.transplant)
-    text = render_report(report, args.format)
+    text = Engine(profile=args.definitions).report(args.paths, args.transplant).render(args.format)
     if args.output:
         from pathlib import Path
 
@@ -297,41 +281,35 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with a usage error as one line on stderr (exit 2), as every other error."""
 
     def error(self, message: str) -> NoReturn:
-        from graftkg.errors import excerpt
+        from graftkg.readers import excerpt
 
         self.exit(EXIT_ERROR, f"{self.prog}: error: {excerpt(message, 300)} (see {self.prog} --help)\n")
 
 
 def _profile(value: str) -> str:
     """A ``--definitions`` value: a shipped profile's name, or the path of a profile file (``.ttl``)."""
-    from graftkg.assets import profile_path, profiles
+    from pathlib import Path
 
-    if profile_path(value) is None:
+    from graftkg import Engine
+
+    if value not in Engine.profiles() and not (value.endswith(".ttl") and Path(value).is_file()):
         raise argparse.ArgumentTypeError(
-            f"'{value}' is not a definitions profile (choose from: {', '.join(profiles())}, or a profile file PATH.ttl)"
+            f"'{value}' is not a definitions profile (choose from: {', '.join(Engine.profiles())}, "
+            "or a profile file PATH.ttl)"
         )
     return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``graftkg`` (exposed for documentation and tests)."""
-    from graftkg.assets import profiles
-    from graftkg.semantics.classify import FORMATS
-    from graftkg.semantics.ontology import DEFAULT_PROFILE
-    from graftkg.semantics.reason import REASONERS
-    from graftkg.store.load import DEFAULT_STORE
-    from graftkg.store.serve import (
-        DEFAULT_MAX_BODY_MB,
-        DEFAULT_MAX_RESULT_MB,
-        DEFAULT_MAX_UPDATE_MB,
-        DEFAULT_MEMORY_MB,
-        DEFAULT_PORT,
-        DEFAULT_TIMEOUT_S,
-        DEFAULT_UPDATE_TIMEOUT_S,
-        TOKEN_VARIABLE,
-    )
+    from graftkg import Engine
+    from graftkg.store import DEFAULT_STORE, TOKEN_VARIABLE, Settings
 
-    profile_help = f"definition profile: {', '.join(profiles())} or a profile file PATH.ttl (default: %(default)s)"
+    # the defaults shown are the engine's and the endpoint settings' own: a dataclass field's default is
+    # a class attribute (Engine.profile, Settings.port, ...)
+    profile_help = (
+        f"definition profile: {', '.join(Engine.profiles())} or a profile file PATH.ttl (default: %(default)s)"
+    )
     parser = _Parser(
         prog="graftkg",
         description="graftkg: an ontology-backed knowledge graph and reasoner for graft failure after allogeneic HSCT.",
@@ -346,11 +324,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="CSV bundle folder, transplants.csv + observations.csv, or Turtle/JSON-LD files",
     )
-    p.add_argument("--definitions", type=_profile, default=DEFAULT_PROFILE, metavar="PROFILE", help=profile_help)
-    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: %(default)s)")
+    p.add_argument("--definitions", type=_profile, default=Engine.profile, metavar="PROFILE", help=profile_help)
+    p.add_argument(
+        "--format",
+        choices=["json", "table", "turtle", "csv"],
+        default="table",
+        help="output format (default: %(default)s)",
+    )
     p.add_argument(
         "--reasoner",
-        choices=REASONERS,
+        choices=["fast", "hermit"],
         default="fast",
         help="fast: compiled ontology definitions; hermit: OWL 2 DL reasoner (slow). Default: %(default)s",
     )
@@ -384,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="violation",
         help="exit 1 when a finding is at least this severe (default: %(default)s)",
     )
-    p.add_argument("--definitions", type=_profile, default=DEFAULT_PROFILE, metavar="PROFILE", help=profile_help)
+    p.add_argument("--definitions", type=_profile, default=Engine.profile, metavar="PROFILE", help=profile_help)
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("checks", help="print the validation check catalogue (a Markdown table from the shapes)")
@@ -413,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--endpoint", metavar="URL", help="SPARQL 1.1 endpoint to query instead of the embedded store")
     p.add_argument("--store", metavar="DIR", help="query a store folder made by 'graftkg load' instead")
-    p.add_argument("--definitions", type=_profile, default=DEFAULT_PROFILE, metavar="PROFILE", help=profile_help)
+    p.add_argument("--definitions", type=_profile, default=Engine.profile, metavar="PROFILE", help=profile_help)
     p.add_argument("--format", choices=["table", "json", "csv"], default="table", help="default: %(default)s")
     p.set_defaults(func=_cmd_query)
 
@@ -421,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", metavar="PATH", help="submission: CSV bundle folder, Turtle or JSON-LD")
     p.add_argument("--store", default=DEFAULT_STORE, metavar="DIR", help="store folder (default: %(default)s)")
     p.add_argument("--name", metavar="NAME", help="submission name (default: the folder or file name)")
-    p.add_argument("--definitions", type=_profile, default=DEFAULT_PROFILE, metavar="PROFILE", help=profile_help)
+    p.add_argument("--definitions", type=_profile, default=Engine.profile, metavar="PROFILE", help=profile_help)
     p.add_argument(
         "--bulk",
         action="store_true",
@@ -440,7 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the store as a SPARQL 1.1 endpoint, read-only unless given a write token")
     p.add_argument("--store", default=DEFAULT_STORE, metavar="DIR", help="store folder (default: %(default)s)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default: %(default)s)")
+    p.add_argument("--port", type=int, default=Settings.port, help="port (default: %(default)s)")
     p.add_argument(
         "--write-token-file",
         metavar="FILE",
@@ -450,24 +433,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--timeout",
         type=float,
-        default=DEFAULT_TIMEOUT_S,
+        default=Settings.timeout_s,
         metavar="S",
         help="query time limit (default: %(default)s s)",
     )
     p.add_argument(
         "--max-result-mb",
         type=float,
-        default=DEFAULT_MAX_RESULT_MB,
+        default=Settings.max_result_mb,
         metavar="MB",
         help="result size limit (default: %(default)s MB)",
     )
     p.add_argument(
-        "--max-body-mb", type=float, default=DEFAULT_MAX_BODY_MB, metavar="MB", help="query body limit (%(default)s MB)"
+        "--max-body-mb",
+        type=float,
+        default=Settings.max_body_mb,
+        metavar="MB",
+        help="query body limit (%(default)s MB)",
     )
     p.add_argument(
         "--memory-mb",
         type=float,
-        default=DEFAULT_MEMORY_MB,
+        default=Settings.memory_mb,
         metavar="MB",
         help="heap limit of each query worker (default: %(default)s MB)",
     )
@@ -475,14 +462,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--update-timeout",
         type=float,
-        default=DEFAULT_UPDATE_TIMEOUT_S,
+        default=Settings.update_timeout_s,
         metavar="S",
         help="time limit of an authorised write (default: %(default)s s)",
     )
     p.add_argument(
         "--max-update-mb",
         type=float,
-        default=DEFAULT_MAX_UPDATE_MB,
+        default=Settings.max_update_mb,
         metavar="MB",
         help="body limit of an authorised write (default: %(default)s MB)",
     )
@@ -518,7 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("docs", help="write the ontology's HTML documentation (pyLODE) and a diagram to OUTDIR")
     p.add_argument("outdir", metavar="OUTDIR")
-    p.add_argument("--definitions", type=_profile, default=DEFAULT_PROFILE, metavar="PROFILE", help=profile_help)
+    p.add_argument("--definitions", type=_profile, default=Engine.profile, metavar="PROFILE", help=profile_help)
     p.set_defaults(func=_cmd_docs)
 
     p = sub.add_parser("mappings", help="regenerate ontology/mappings.ttl from the SSSOM table (or --check it)")
@@ -533,7 +520,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="one-page report on a transplant: classification, plot, risk factors, advice")
     p.add_argument("paths", nargs="+", metavar="PATH", help="the submission holding the transplant")
     p.add_argument("--transplant", required=True, metavar="ID", help="transplant identifier")
-    p.add_argument("--definitions", type=_profile, default=DEFAULT_PROFILE, metavar="PROFILE", help=profile_help)
+    p.add_argument("--definitions", type=_profile, default=Engine.profile, metavar="PROFILE", help=profile_help)
     p.add_argument("--format", choices=["markdown", "html", "json"], default="markdown", help="default: %(default)s")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     p.set_defaults(func=_cmd_report)
@@ -545,7 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--definitions",
         type=_profile,
-        default=DEFAULT_PROFILE,
+        default=Engine.profile,
         metavar="PROFILE",
         help="definition profile the true outcomes are computed under (default: %(default)s)",
     )
@@ -580,7 +567,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except OSError as exc:  # a file or folder the system refuses (permissions, a full disk...): one line
-        from graftkg.errors import excerpt
+        from graftkg.readers import excerpt
 
         where = f"{excerpt(str(exc.filename), 200)}: " if exc.filename else ""
         print(f"graftkg: error: {where}{excerpt(exc.strerror or str(exc), 200)}", file=sys.stderr)

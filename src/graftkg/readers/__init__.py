@@ -1,9 +1,22 @@
-"""Readers: every input format becomes a list of :class:`~graftkg.model.TransplantRecord`."""
+"""Readers: every input format becomes a list of :class:`~graftkg.model.TransplantRecord`.
+
+Reading goes through :func:`graftkg.read`. ``__all__`` lists, besides :func:`read_inputs` and
+:func:`bundle_files`, what the command line uses: ``excerpt`` (a short, escaped excerpt of untrusted
+text for an error message) and ``import_uci_bmt`` (``graftkg import uci-bmt``, imported when first
+used).
+
+Example:
+    >>> from graftkg.readers import excerpt
+    >>> print(excerpt("P1" + chr(27) + "[31m"))
+    P1\\x1b[31m
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from graftkg.errors import InputError, excerpt
 from graftkg.model import TransplantRecord
@@ -12,7 +25,26 @@ from graftkg.readers.rdf_input import RDF_SUFFIXES, read_rdf
 from graftkg.readers.refusals import Refusals
 from graftkg.readers.rules import refuse_content
 
-__all__ = ["Refusals", "bundle_files", "read_inputs"]
+if TYPE_CHECKING:
+    from graftkg.readers.uci_bmt import import_uci_bmt
+
+__all__ = ["Refusals", "bundle_files", "excerpt", "import_uci_bmt", "read_inputs"]
+
+#: the exported names imported when first used: the module each lives in and its name there
+_WHERE = {"import_uci_bmt": ("graftkg.readers.uci_bmt", "import_uci_bmt")}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        module, attribute = _WHERE[name]
+        value = getattr(import_module(module), attribute)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])
 
 
 def read_inputs(

@@ -13,7 +13,6 @@ from graftkg.model import TransplantRecord
 from graftkg.rdf import GK, ID
 from graftkg.semantics.derive import Derived
 from graftkg.semantics.facts import add_to_graph, build_facts
-from graftkg.semantics.ontology import load_ontology
 from graftkg.semantics.vocabulary import vocabulary
 
 
@@ -28,10 +27,10 @@ def records_to_graph(records: Sequence[TransplantRecord]) -> Graph:
     graph = Graph()
     graph.bind("gk", GK)
     graph.bind("id", ID)
-    vocab, ontology = vocabulary(), load_ontology()
+    vocab = vocabulary()
     for record in records:
         tf = build_facts(record, Derived(), vocab, observations=True)
-        add_to_graph(graph, tf.facts, ontology, close=False)
+        add_to_graph(graph, tf.facts)
     return graph
 
 

@@ -86,6 +86,16 @@ class Report:
         """The report as a JSON-ready dict."""
         return asdict(self)
 
+    def render(self, format: str = "markdown") -> str:
+        """The report as ``graftkg report --format`` writes it: ``markdown``, ``html`` (with an SVG
+        plot) or ``json`` (see :func:`render_report`).
+
+        Example:
+            >>> build_report(["examples/paper-patients/csv"], "P1-T1").render().startswith("# ")
+            True
+        """
+        return render_report(self, format)
+
 
 def build_report(paths: Sequence[str | Path], transplant_id: str, *, profile: str = DEFAULT_PROFILE) -> Report:
     """Build the report of transplant ``transplant_id`` found in the submission at ``paths``.

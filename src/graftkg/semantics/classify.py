@@ -337,12 +337,11 @@ def to_graph(records: Sequence[TransplantRecord], results: Sequence[Classificati
         >>> (None, RDF.type, GK.Engrafted) in g
         True
     """
-    defs = definitions(profile)
     graph = Graph()
     graph.bind("gk", GK)
     for record, result in zip(records, results, strict=True):
         tf = build_facts(record, result.derived, vocabulary(), observations=True)
-        add_to_graph(graph, tf.facts, defs.graph, close=False)
+        add_to_graph(graph, tf.facts)
         for cls in sorted(result.classes):
             graph.add((tf.node, RDF.type, cls))
         for sentence in result.explanation:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rdflib import Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 
 from graftkg.errors import OntologyError
-from graftkg.rdf import GK, OWL, RDFS, XSD, canonical
+from graftkg.rdf import GK, OWL, RDF, RDFS, XSD, canonical
 from graftkg.semantics.ontology import DEFAULT_PROFILE, load_ontology
 from graftkg.semantics.owlexpr import Compiler, DataRange, Labels, Named, NamedDatatype, Restricted
 from graftkg.semantics.vocabulary import vocabulary
@@ -63,6 +63,8 @@ class Definitions:
         self.graph = load_ontology(profile)
         self.compiler = Compiler(self.graph)
         self.labels = Labels(self.graph)
+        #: class -> the functional properties of its domain (closed when absent, for the OWL reasoner)
+        self.closable = _closable(self.graph)
         vocab = vocabulary()
         g = self.graph
 
@@ -160,3 +162,18 @@ def definitions(profile: str = DEFAULT_PROFILE) -> Definitions:
         'paper'
     """
     return Definitions(profile)
+
+
+def _closable(graph: Graph) -> dict[URIRef, tuple[URIRef, ...]]:
+    """Domain class -> its functional properties.
+
+    Example:
+        >>> GK.deathDay in _closable(load_ontology())[GK.Transplant]
+        True
+    """
+    table: dict[URIRef, list[URIRef]] = {}
+    for prop in graph.subjects(RDF.type, OWL.FunctionalProperty):
+        domain = graph.value(prop, RDFS.domain)
+        if isinstance(prop, URIRef) and isinstance(domain, URIRef):
+            table.setdefault(domain, []).append(prop)
+    return {k: tuple(sorted(v)) for k, v in table.items()}

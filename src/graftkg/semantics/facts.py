@@ -7,7 +7,7 @@ lets an open-world reasoner draw the negative conclusions the definitions need.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
@@ -15,7 +15,7 @@ from typing import Final
 from rdflib import BNode, Graph, Literal, URIRef
 
 from graftkg.model import ENTITIES, RECORD_FIELDS, Observation, TransplantRecord, by_fields
-from graftkg.rdf import GK, OWL, RDF, RDFS, XSD, canonical, decimal_lexical, node_id, to_literal, trusted_iri
+from graftkg.rdf import GK, OWL, RDF, XSD, canonical, decimal_lexical, node_id, to_literal, trusted_iri
 from graftkg.semantics.derive import Derived
 from graftkg.semantics.owlexpr import Facts, Item
 from graftkg.semantics.vocabulary import Vocabulary
@@ -313,41 +313,32 @@ def add_lab_observations(tf: TransplantFacts, record: TransplantRecord) -> None:
         del facts[tf.node][GK.observation]
 
 
-@lru_cache(maxsize=4)
-def _closable(graph_id: int, graph: Graph) -> dict[URIRef, tuple[URIRef, ...]]:
-    """Domain class -> its functional properties (those closed when absent)."""
-    table: dict[URIRef, list[URIRef]] = {}
-    for prop in graph.subjects(RDF.type, OWL.FunctionalProperty):
-        domain = graph.value(prop, RDFS.domain)
-        if isinstance(prop, URIRef) and isinstance(domain, URIRef):
-            table.setdefault(domain, []).append(prop)
-    return {k: tuple(sorted(v)) for k, v in table.items()}
-
-
-def closure(facts: Facts, ontology: Graph) -> Iterator[tuple[URIRef, URIRef]]:
+def closure(facts: Facts, closable: Mapping[URIRef, tuple[URIRef, ...]]) -> Iterator[tuple[URIRef, URIRef]]:
     """Yield ``(node, property)`` for every absent functional property of a typed node.
 
+    ``closable`` maps a class to the functional properties of its domain
+    (:attr:`~graftkg.semantics.definitions.Definitions.closable`).
+
     Example:
-        >>> from graftkg.semantics.ontology import load_ontology
+        >>> from graftkg.semantics.definitions import definitions
         >>> f = {URIRef("urn:t"): {RDF.type: [GK.Transplant]}}
-        >>> (URIRef("urn:t"), GK.deathDay) in set(closure(f, load_ontology()))
+        >>> (URIRef("urn:t"), GK.deathDay) in set(closure(f, definitions().closable))
         True
     """
-    table = _closable(id(ontology), ontology)
     for node, props in facts.items():
         for cls in props.get(RDF.type, ()):
-            for prop in table.get(cls, ()) if isinstance(cls, URIRef) else ():
+            for prop in closable.get(cls, ()) if isinstance(cls, URIRef) else ():
                 if not props.get(prop):
                     yield node, prop
 
 
-def add_to_graph(graph: Graph, facts: Facts, ontology: Graph, *, close: bool = True) -> None:
-    """Add ``facts`` to ``graph`` as RDF; with ``close``, state each absent functional value as ``max 0``.
+def add_to_graph(graph: Graph, facts: Facts, closable: Mapping[URIRef, tuple[URIRef, ...]] | None = None) -> None:
+    """Add ``facts`` to ``graph`` as RDF; with ``closable`` (see :func:`closure`), state each absent
+    functional value as ``max 0``, so that an open-world reasoner can draw negative conclusions.
 
     Example:
-        >>> from graftkg.semantics.ontology import load_ontology
         >>> g = Graph()
-        >>> add_to_graph(g, {URIRef("urn:t"): {GK.deathDay: [40]}}, load_ontology())
+        >>> add_to_graph(g, {URIRef("urn:t"): {GK.deathDay: [40]}})
         >>> g.value(URIRef("urn:t"), GK.deathDay).toPython()
         40
     """
@@ -355,8 +346,8 @@ def add_to_graph(graph: Graph, facts: Facts, ontology: Graph, *, close: bool = T
         for prop, values in props.items():
             for value in values:
                 graph.add((node, prop, value if isinstance(value, URIRef) else to_literal(value)))
-    if close:
-        for node, prop in closure(facts, ontology):
+    if closable is not None:
+        for node, prop in closure(facts, closable):
             restriction = BNode()
             graph.add((restriction, RDF.type, OWL.Restriction))
             graph.add((restriction, OWL.onProperty, prop))

@@ -33,7 +33,7 @@ from graftkg.model import TransplantRecord
 from graftkg.rdf import GK, trusted_iri
 from graftkg.semantics.facts import LAB_MEASURES, lab_count_props
 from graftkg.semantics.owlexpr import Facts, Item
-from graftkg.validation.shacl import Lookup, Result, Shape, evaluate, local_failures, node_shapes, path_values
+from graftkg.validation.shacl import Lookup, Result, Shape, ShapeSet, evaluate, local_failures, node_shapes, path_values
 
 #: one lab count: (measure, day, value, unit), the arguments of :func:`graftkg.semantics.facts.lab_count_props`
 Row = tuple[str, int | None, float | None, str | None]
@@ -137,7 +137,7 @@ class LabCountChecker:
         [('1', 250.0, 'MaxInclusiveConstraintComponent')]
     """
 
-    def __init__(self, shapes: tuple[Shape, ...]) -> None:
+    def __init__(self, shapes: ShapeSet) -> None:
         self.shapes = shapes
         #: the sequence paths through a transplant's observations, whose values :meth:`link` gives
         through = {s.path for s in shapes if len(s.path) > 1 and s.path[0] == GK.observation}

@@ -147,7 +147,7 @@ class HermitReasoner:
         for triple in self.defs.graph:
             graph.add(triple)
         for tf in items:
-            add_to_graph(graph, tf.facts, self.defs.graph)
+            add_to_graph(graph, tf.facts, self.defs.closable)
         with tempfile.TemporaryDirectory(prefix="graftkg-hermit-") as tmp:
             path = Path(tmp) / "kb.nt"
             graph.serialize(path, format="nt", encoding="utf-8")

@@ -24,7 +24,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -36,7 +36,7 @@ from rdflib import Literal as RdfLiteral
 from rdflib import URIRef
 
 from graftkg.assets import query_files
-from graftkg.errors import GraftkgError, InputError
+from graftkg.errors import GraftkgError
 from graftkg.rdf import XSD, Value
 
 FORMATS = ("table", "json", "csv")
@@ -126,6 +126,18 @@ class QueryResult:
 
     variables: list[str]
     rows: list[dict[str, Value]]
+
+    def render(self, format: str = "table") -> str:
+        """The rows as ``graftkg query --format`` prints them: an aligned ``table``, a ``json`` array
+        of objects, or ``csv`` (see the module-level :func:`render`).
+
+        Example:
+            >>> print(QueryResult(["a"], [{"a": 1}]).render())
+            a
+            1
+            (1 row)
+        """
+        return render(self, format)
 
 
 class QueryError(GraftkgError):
@@ -408,19 +420,3 @@ def render(result: QueryResult, fmt: str) -> str:
 def _cell(value: Value | None, limit: int = 70) -> str:
     text = "-" if value is None else str(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def parse_params(pairs: Sequence[str]) -> dict[str, str]:
-    """Parse ``key=value`` command-line pairs.
-
-    Example:
-        >>> parse_params(["transplant_id=P1-T1"])
-        {'transplant_id': 'P1-T1'}
-    """
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise InputError(f"'{pair}' is not key=value", field="--param")
-        out[key.strip()] = value
-    return out

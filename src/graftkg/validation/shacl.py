@@ -142,7 +142,7 @@ def _literal(node: object) -> Item:
 
 
 @lru_cache(maxsize=1)
-def load_shapes() -> tuple[Shape, ...]:
+def load_shapes() -> ShapeSet:
     """Compile the shapes; refuse any construct the fast evaluator does not implement.
 
     Example:
@@ -221,7 +221,7 @@ def load_shapes() -> tuple[Shape, ...]:
         compared = tuple(a for k, a in shape.constraints if k in ("equals", "lessThan", "lessThanOrEquals"))
         shape.reads = (path[0], *compared) if shape.local else ()  # type: ignore[arg-type]
         out.append(shape)
-    return tuple(out)
+    return ShapeSet(out)
 
 
 def _flag(node: object, shape: URIRef) -> bool:
@@ -291,15 +291,16 @@ def evaluate(
         ['ConditioningIntensityRequired', 'DonorTypeRequired']
     """
     resolve: Lookup = lookup or (lambda n: {})
-    _, by_class, by_subject, token, plans = _indexed(shapes if isinstance(shapes, tuple) else tuple(shapes))
+    index = shapes if isinstance(shapes, ShapeSet) else ShapeSet(shapes)
+    by_class, by_subject, plans = index.by_class, index.by_subject, index.plans
     reached = dict(known) if known else {}  # sequence paths, once per focus
     for focus, props in facts.items():
         if type(props) is SharedProps:
             # the facts of a count are shared by all equal counts: shapes that read only the node
             # itself give the same results for each of them, so they are evaluated once per dict
-            memo = props.memo.get(token)
+            memo = props.memo.get(index)
             if memo is None:
-                memo = props.memo[token] = _shared_results(by_class, by_subject, props, plans)
+                memo = props.memo[index] = _shared_results(by_class, by_subject, props, plans)
             local: list[tuple[Shape, Item | None, str]]
             other: list[Shape]
             local, other = memo  # type: ignore[misc]
@@ -330,7 +331,6 @@ def evaluate(
 _EMPTY: list[Item] = []
 #: the shapes to run on a node, by its types and properties: (local shapes, the others, all)
 Plans = dict[tuple[tuple[Item, ...], tuple[URIRef, ...]], tuple[list[Shape], list[Shape], list[Shape]]]
-_INDEXES: dict[int, tuple[tuple[Shape, ...], dict[URIRef, list[Shape]], dict[URIRef, list[Shape]], object, Plans]] = {}
 
 
 def _applicable(
@@ -405,7 +405,7 @@ def local_failures(shapes: Iterable[Shape], props: dict[URIRef, list[Item]]) -> 
     return results
 
 
-def node_shapes(shapes: tuple[Shape, ...], props: dict[URIRef, list[Item]]) -> tuple[list[Shape], list[Shape]]:
+def node_shapes(shapes: ShapeSet | Iterable[Shape], props: dict[URIRef, list[Item]]) -> tuple[list[Shape], list[Shape]]:
     """The shapes of ``shapes`` that apply to a node with ``props``: (local ones, the others).
 
     A local shape reads nothing but the node's own values (``Shape.local``), so nodes with equal
@@ -416,19 +416,9 @@ def node_shapes(shapes: tuple[Shape, ...], props: dict[URIRef, list[Item]]) -> t
         >>> sorted(str(s.iri).rsplit("/", 1)[1] for s in local)[:2], other
         (['LabMeasureValueSet', 'LabObservationDayPlausible'], [])
     """
-    _, by_class, by_subject, _token, plans = _indexed(shapes)
-    local, other, _ = _plan(props, by_class, by_subject, plans)
+    index = shapes if isinstance(shapes, ShapeSet) else ShapeSet(shapes)
+    local, other, _ = _plan(props, index.by_class, index.by_subject, index.plans)
     return local, other
-
-
-def _indexed(
-    shapes: tuple[Shape, ...],
-) -> tuple[tuple[Shape, ...], dict[URIRef, list[Shape]], dict[URIRef, list[Shape]], object, Plans]:
-    """``shapes`` with their index (:func:`_index`) and the plans made so far, kept while ``shapes`` lives."""
-    cached = _INDEXES.get(id(shapes))
-    if cached is None or cached[0] is not shapes:
-        cached = _INDEXES[id(shapes)] = (shapes, *_index(shapes), {})
-    return cached
 
 
 def path_values(facts: Facts, lookup: Lookup, node: Item, path: tuple[URIRef, ...]) -> list[Item]:
@@ -449,17 +439,36 @@ def _no_lookup(node: Item) -> dict[URIRef, list[Item]]:
 _NO_LOOKUP: Lookup = _no_lookup
 
 
-@lru_cache(maxsize=4)
-def _index(shapes: tuple[Shape, ...]) -> tuple[dict[URIRef, list[Shape]], dict[URIRef, list[Shape]], object]:
-    """Shapes by target class and by target property, and a token naming this set of shapes."""
-    by_class: dict[URIRef, list[Shape]] = {}
-    by_subject: dict[URIRef, list[Shape]] = {}
-    for shape in shapes:
-        if shape.target_class is not None:
-            by_class.setdefault(shape.target_class, []).append(shape)
-        elif shape.target_subjects_of is not None:
-            by_subject.setdefault(shape.target_subjects_of, []).append(shape)
-    return by_class, by_subject, object()
+class ShapeSet:
+    """Compiled shapes, indexed by target, with the plans made for the node layouts seen so far.
+
+    Iterates as its shapes. The evaluators find the shapes of a node through it; ``plans`` (which
+    shapes apply to a node with given types and properties) fills as nodes are checked, and the
+    shared lab-count facts keep their results under the set itself, so one set's work is reused by
+    every evaluation that is given it.
+
+    Example:
+        >>> shapes = ShapeSet(s for s in load_shapes() if s.iri.endswith("Required"))
+        >>> len(shapes) < len(load_shapes()), all(s.iri.endswith("Required") for s in shapes)
+        (True, True)
+    """
+
+    def __init__(self, shapes: Iterable[Shape]) -> None:
+        self.shapes = tuple(shapes)
+        self.by_class: dict[URIRef, list[Shape]] = {}
+        self.by_subject: dict[URIRef, list[Shape]] = {}
+        for shape in self.shapes:
+            if shape.target_class is not None:
+                self.by_class.setdefault(shape.target_class, []).append(shape)
+            elif shape.target_subjects_of is not None:
+                self.by_subject.setdefault(shape.target_subjects_of, []).append(shape)
+        self.plans: Plans = {}
+
+    def __iter__(self) -> Iterator[Shape]:
+        return iter(self.shapes)
+
+    def __len__(self) -> int:
+        return len(self.shapes)
 
 
 def _result(shape: Shape, focus: Item, value: Item | None, component: str) -> Result:

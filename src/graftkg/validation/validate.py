@@ -34,11 +34,11 @@ from graftkg.semantics.definitions import Definitions, definitions
 from graftkg.semantics.derive import derive
 from graftkg.semantics.facts import TransplantFacts, add_to_graph, build_facts
 from graftkg.semantics.labcounts import LabCountChecker, LabCounts
-from graftkg.semantics.ontology import DEFAULT_PROFILE, load_ontology
+from graftkg.semantics.ontology import DEFAULT_PROFILE
 from graftkg.semantics.owlexpr import Facts, Item
 from graftkg.semantics.reason import FastReasoner
 from graftkg.semantics.vocabulary import vocabulary
-from graftkg.validation.shacl import SH, Result, Shape, evaluate, load_shapes
+from graftkg.validation.shacl import SH, Result, Shape, ShapeSet, evaluate, load_shapes
 
 FORMATS = ("text", "json", "turtle", "csv")
 #: a finding of one validation range: its key (equal findings of two ranges are one), the finding,
@@ -71,6 +71,17 @@ class ValidationReport:
         """Findings by severity."""
         c = Counter(f.severity for f in self.findings)
         return {s: c.get(s, 0) for s in SEVERITY_ORDER}
+
+    def render(self, format: str = "text", fail_on: str = "violation") -> str:
+        """The report as ``graftkg validate --format`` prints it: a ``text`` summary, the findings as
+        ``json`` or ``csv``, or a ``turtle`` sh:ValidationReport; ``fail_on`` is the level the verdict
+        is at (see the module-level :func:`render`).
+
+        Example:
+            >>> ValidationReport([], transplants=2).render().splitlines()[0]
+            '2 transplants checked: 0 violations, 0 warnings, 0 info (conforms at level violation)'
+        """
+        return render(self, format, fail_on)
 
 
 def validation_facts(record: TransplantRecord, result: Classification) -> TransplantFacts:
@@ -462,7 +473,7 @@ def _fast_reasoner(defs: Definitions) -> FastReasoner:
 
 
 @lru_cache(maxsize=2)
-def _lab_count_checker(shapes: tuple[Shape, ...]) -> LabCountChecker:
+def _lab_count_checker(shapes: ShapeSet) -> LabCountChecker:
     """One checker a process, so that what it learns of clean counts serves every range."""
     return LabCountChecker(shapes)
 
@@ -618,9 +629,8 @@ def validation_graph(records: Sequence[TransplantRecord], classifications: Seque
         True
     """
     graph = Graph()
-    ontology = load_ontology()
     for record, result in zip(records, classifications, strict=True):
-        add_to_graph(graph, validation_facts(record, result).facts, ontology, close=False)
+        add_to_graph(graph, validation_facts(record, result).facts)
     return graph
 
 
