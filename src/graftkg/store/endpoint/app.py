@@ -132,7 +132,8 @@ def _one(params: dict[str, list[str]], name: str) -> str | None:
 
 
 def _media(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    header: str = request.headers.get("content-type", "")  # Any where starlette is not installed (mypyc)
+    return header.split(";", 1)[0].strip().lower()
 
 
 _PAGE_SCRIPT = """
