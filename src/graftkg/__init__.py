@@ -18,8 +18,9 @@ Example:
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from graftkg._exports import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -35,34 +36,25 @@ if TYPE_CHECKING:
     from graftkg.store.query import QueryResult
     from graftkg.validation.validate import ValidationReport
 
-#: each public name and the module it lives in
+#: each public name: the module it lives in and its name there
 _WHERE = {
-    "Engine": "graftkg.api",
-    "read": "graftkg.api",
-    "TransplantRecord": "graftkg.model",
-    "Observation": "graftkg.model",
-    "Classification": "graftkg.semantics.classify",
-    "ValidationReport": "graftkg.validation.validate",
-    "Finding": "graftkg.findings",
-    "Report": "graftkg.reporting.report",
-    "LoadReport": "graftkg.store.load",
-    "QueryResult": "graftkg.store.query",
-    "Refusals": "graftkg.readers.refusals",
-    "GraftkgError": "graftkg.errors",
-    "InputError": "graftkg.errors",
+    "Engine": ("graftkg.api", "Engine"),
+    "read": ("graftkg.api", "read"),
+    "TransplantRecord": ("graftkg.model", "TransplantRecord"),
+    "Observation": ("graftkg.model", "Observation"),
+    "Classification": ("graftkg.semantics.classify", "Classification"),
+    "ValidationReport": ("graftkg.validation.validate", "ValidationReport"),
+    "Finding": ("graftkg.findings", "Finding"),
+    "Report": ("graftkg.reporting.report", "Report"),
+    "LoadReport": ("graftkg.store.load", "LoadReport"),
+    "QueryResult": ("graftkg.store.query", "QueryResult"),
+    "Refusals": ("graftkg.readers.refusals", "Refusals"),
+    "GraftkgError": ("graftkg.errors", "GraftkgError"),
+    "InputError": ("graftkg.errors", "InputError"),
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(import_module(_WHERE[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'graftkg' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
 
 
 __all__ = [

@@ -15,7 +15,15 @@ from rdflib.namespace import XSD as _XSD
 
 
 class _CachedNamespace(Namespace):
-    """A namespace whose attribute terms are made once (rdflib builds a new URIRef on every access)."""
+    """A namespace whose terms are made once (rdflib builds a new URIRef on every access).
+
+    ``GK.x`` and ``GK["x"]`` give the same object, so that dict lookups by term skip rdflib's
+    ``__eq__``; a name that is not an identifier (``GK["graph/data/x"]``) is made anew each time.
+
+    Example:
+        >>> GK["Transplant"] is GK.Transplant
+        True
+    """
 
     def __getattr__(self, name: str) -> URIRef:
         if name.startswith("__"):
@@ -23,6 +31,9 @@ class _CachedNamespace(Namespace):
         term = self.term(name)
         object.__setattr__(self, name, term)
         return term
+
+    def __getitem__(self, key: str) -> URIRef:  # type: ignore[override]
+        return getattr(self, key) if key.isidentifier() and not key.startswith("__") else self.term(key)
 
 
 GK = _CachedNamespace("https://w3id.org/graftkg/")

@@ -67,16 +67,6 @@ def _put(props: dict[URIRef, list[Item]], prop: URIRef, value: Item | None) -> N
         props[prop] = [value]
 
 
-def _part(
-    facts: Facts, props: dict[URIRef, list[Item]], link: URIRef, node: URIRef, cls: URIRef
-) -> dict[URIRef, list[Item]]:
-    """Add ``node`` of class ``cls`` to ``facts``, linked by ``link`` from the node with ``props``; its properties."""
-    props[link] = [node]
-    part: dict[URIRef, list[Item]] = {_TYPE: [cls]}
-    facts[node] = part
-    return part
-
-
 # The terms build_facts writes, looked up once: compiled, a Final is a C static, where ``GK.x`` is a
 # module dictionary lookup and then a Python-level attribute lookup on the namespace.
 _TYPE: Final = RDF.type
@@ -125,6 +115,8 @@ def _plan() -> tuple[tuple[str, URIRef | None, URIRef | None, str | None, tuple[
 
 
 _PLAN: Final = _plan()
+#: the entities named by an identifier field of their own (a patient)
+_NAMED: Final = frozenset(f.spec.entity for f in RECORD_FIELDS if f.spec.kind == "id" and f.spec.entity != "transplant")
 
 
 def build_facts(
@@ -154,19 +146,8 @@ def build_facts(
                 continue
             props = tp
         else:
-            # present when any of its fields is. An entity with an identifier field (a patient) is
-            # named by it, or as the transplant's when it is missing (validation reports that); the
-            # others are the transplant's own parts (its donor, graft, conditioning)
-            if not any(getattr(record, name) not in (None, []) for name, _k, _p, _c in stated):
-                continue
-            keys = [getattr(record, name) for name, kind, _p, _c in stated if kind == "id"]
-            if not keys:
-                node = node_id(entity, tid)
-            elif keys[0] is not None:
-                node = node_id(entity, keys[0])
-            else:
-                node = trusted_iri(str(t) + "/" + entity)
-            props = _part(facts, tp, link, node, cls)
+            props = {_TYPE: [cls]}  # a part of the transplant: stated when any of its fields is
+        key: str | None = None
         for name, kind, prop, as_code in stated:
             value = getattr(record, name)
             if value is None:
@@ -183,7 +164,20 @@ def build_facts(
                 if value:
                     props[prop] = [True]
             else:
+                if kind == "id":
+                    key = value
                 props[prop] = [value]
+        if props is not tp and len(props) > 1 and link is not None:
+            # an entity with an identifier field (a patient) is named by it, or as the transplant's
+            # when it is missing (validation reports that); the others are the transplant's own parts
+            if key is not None:
+                node = node_id(entity, key)
+            elif entity in _NAMED:
+                node = trusted_iri(str(t) + "/" + entity)
+            else:
+                node = node_id(entity, tid)
+            tp[link] = [node]
+            facts[node] = props
 
     def code(field: str, value: str | None) -> URIRef | str | None:
         return None if value is None else (vocab.iri(field, value) or value)
