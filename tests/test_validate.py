@@ -307,8 +307,10 @@ def test_bundle_read_by_workers_reports_every_bad_cell_as_the_serial_read(
     """A bad cell is a finding, whichever worker reads it, and the report is the serial one."""
     lines = (mutated_bundle / "observations.csv").read_text().splitlines()
     header = lines[0].split(",")
-    at = 1 if where == "first" else len(lines) - 1
-    later = len(lines) - 1 if where == "first" else 1
+    # the first and the last neutrophil counts: rows whose value is read as a number
+    counts = [i for i, line in enumerate(lines) if i and line.split(",")[header.index("measure")] == "ANC"]
+    at = counts[0] if where == "first" else counts[-1]
+    later = counts[-1] if where == "first" else counts[0]
     for i, column, value in [(at, cell, text), (later, "value", "later")]:
         cells = lines[i].split(",")
         cells[header.index(column)] = value

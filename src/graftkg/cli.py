@@ -86,8 +86,20 @@ def _cmd_checks(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from graftkg.readers import import_uci_bmt
+    from graftkg.readers import import_kmsurv_bmt, import_uci_bmt
 
+    if args.format == "kmsurv-bmt":
+        km = import_kmsurv_bmt(args.file, args.outdir)
+        outcomes = ", ".join(f"{n} {outcome}" for outcome, n in km.outcomes.items())
+        why = ", ".join(f"{finding} {n}" for finding, n in km.not_evaluable.items())
+        print(
+            f"imported {km.transplants} transplants to {km.transplants_csv.parent} "
+            f"(unmapped attributes in {km.unmapped_csv.name}; mapping in import-notes.txt)\n"
+            f"classified: {outcomes}" + (f"; not evaluable because: {why}" if why else "") + "\n"
+            f"per transplant, the outcome and why: {km.classification_notes_csv.name}",
+            file=sys.stderr,
+        )
+        return EXIT_OK
     summary = import_uci_bmt(args.file, args.outdir)
     print(
         f"imported {summary.transplants} transplants to {summary.transplants_csv.parent} "
@@ -374,7 +386,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_checks)
 
     p = sub.add_parser("import", help="import an external dataset as a registry CSV bundle")
-    p.add_argument("format", choices=["uci-bmt"], help="uci-bmt: UCI 'bone marrow transplant: children' (ARFF)")
+    p.add_argument(
+        "format",
+        choices=["uci-bmt", "kmsurv-bmt"],
+        help="uci-bmt: UCI 'bone marrow transplant: children' (ARFF); kmsurv-bmt: KMsurv bmt (CSV)",
+    )
     p.add_argument("file", metavar="FILE")
     p.add_argument("outdir", metavar="OUTDIR")
     p.set_defaults(func=_cmd_import)

@@ -181,6 +181,12 @@ class TransplantRecord:
         column="reported_platelet_50_recovery_day",
     )
     reported_platelet50_never: bool = _declare("never", "reportedNoPlatelet50Recovery", default=False, column="")
+    reported_platelet_normal_recovery_day: int | None = _declare(
+        "day_or_never", "reportedPlateletNormalRecoveryDay", never="reported_platelet_normal_never"
+    )
+    reported_platelet_normal_never: bool = _declare(
+        "never", "reportedNoPlateletNormalRecovery", default=False, column=""
+    )
     reported_outcome: str | None = _declare("code", "reportedOutcome", value_set="Outcome", stated_as_code=True)
     last_follow_up_day: int | None = _declare("int", "lastFollowUpDay")
     death_day: int | None = _declare("int", "deathDay")

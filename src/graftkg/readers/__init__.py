@@ -2,8 +2,8 @@
 
 Reading goes through :func:`graftkg.read`. ``__all__`` lists, besides :func:`read_inputs` and
 :func:`bundle_files`, what the command line uses: ``excerpt`` (a short, escaped excerpt of untrusted
-text for an error message) and ``import_uci_bmt`` (``graftkg import uci-bmt``, imported when first
-used).
+text for an error message), ``import_uci_bmt`` (``graftkg import uci-bmt``) and ``import_kmsurv_bmt``
+(``graftkg import kmsurv-bmt``), the importers, imported when first used.
 
 Example:
     >>> from graftkg.readers import excerpt
@@ -14,10 +14,10 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from graftkg._exports import lazy_exports
 from graftkg.errors import InputError, excerpt
 from graftkg.model import TransplantRecord
 from graftkg.readers.csv_bundle import read_bundle
@@ -26,25 +26,18 @@ from graftkg.readers.refusals import Refusals
 from graftkg.readers.rules import refuse_content
 
 if TYPE_CHECKING:
+    from graftkg.readers.kmsurv_bmt import import_kmsurv_bmt
     from graftkg.readers.uci_bmt import import_uci_bmt
 
-__all__ = ["Refusals", "bundle_files", "excerpt", "import_uci_bmt", "read_inputs"]
+__all__ = ["Refusals", "bundle_files", "excerpt", "import_kmsurv_bmt", "import_uci_bmt", "read_inputs"]
 
 #: the exported names imported when first used: the module each lives in and its name there
-_WHERE = {"import_uci_bmt": ("graftkg.readers.uci_bmt", "import_uci_bmt")}
+_WHERE = {
+    "import_kmsurv_bmt": ("graftkg.readers.kmsurv_bmt", "import_kmsurv_bmt"),
+    "import_uci_bmt": ("graftkg.readers.uci_bmt", "import_uci_bmt"),
+}
 
-
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        module, attribute = _WHERE[name]
-        value = getattr(import_module(module), attribute)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_WHERE])
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)
 
 
 def read_inputs(

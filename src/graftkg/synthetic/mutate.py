@@ -191,6 +191,10 @@ MUTATIONS: dict[str, tuple[str, Mutation]] = {
         "ReportedPlatelet50RecoveryDayPlausible",
         _set(reported_platelet50_recovery_day=4000, reported_platelet50_never=False),
     ),
+    "plt_normal_day_far": (
+        "ReportedPlateletNormalRecoveryDayPlausible",
+        _set(reported_platelet_normal_recovery_day=4000, reported_platelet_normal_never=False),
+    ),
     "no_follow_up": ("LastFollowUpRequired", _set(last_follow_up_day=None)),
     "relapse_after_follow_up": ("RelapseWithinFollowUp", _before("relapse_day", "last_follow_up_day")),
     "relapse_after_death": ("RelapseBeforeDeath", _before("relapse_day", "death_day")),
