@@ -7,6 +7,7 @@ fresh mutable defaults, equality, ``repr``, ``dataclasses.fields``/``replace`` a
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import pickle
 
 import pytest
@@ -127,6 +128,8 @@ def _value_of(declared: RecordField, codes: dict[str, list[str]]) -> st.SearchSt
         return st.booleans()
     if kind == "never":
         return st.just(True)
+    if kind == "date":
+        return st.dates(min_value=datetime.date(1900, 1, 1), max_value=datetime.date(2200, 12, 31))
     if kind == "code":
         return st.sampled_from(codes[declared.name])
     assert kind == "codes", kind

@@ -14,6 +14,7 @@ interpreted. ``__reduce__`` (:func:`by_fields`) pickles them by their fields, co
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -82,7 +83,7 @@ class Observation:
 
 
 #: how a record field is read from a cell and stated in RDF (see :class:`FieldSpec`)
-FIELD_KINDS = ("id", "ref", "text", "int", "float", "bool", "code", "codes", "day_or_never", "never")
+FIELD_KINDS = ("id", "ref", "text", "int", "float", "bool", "date", "code", "codes", "day_or_never", "never")
 #: the nodes a record's facts are stated on, besides the transplant: entity -> (linking property, class)
 ENTITIES = {
     "patient": ("recipient", "Patient"),
@@ -99,7 +100,8 @@ class FieldSpec:
     ``kind`` is one of :data:`FIELD_KINDS`: ``id`` names its entity's node, ``ref`` names another
     transplant, ``code``/``codes`` take the ``gk:code`` of a member of ``value_set`` (a ``gk:`` class),
     ``day_or_never`` is a day or the word ``never`` (which sets the ``never`` field), ``never`` is that
-    flag. ``prop`` is the ``gk:`` property stating the value on ``entity``'s node (see :data:`ENTITIES`;
+    flag, ``date`` a calendar date (:class:`datetime.date`: ``YYYY-MM-DD`` in a cell, ``xsd:date`` in
+    RDF). ``prop`` is the ``gk:`` property stating the value on ``entity``'s node (see :data:`ENTITIES`;
     ``observation`` makes it a dayless observation of ``measure``). ``column`` is the ``transplants.csv``
     column when it differs from the field's name, ``""`` when the field has no column of its own.
     ``stated_as_code``: the facts state a code field's ``gk:code`` as a literal, not the member's IRI.
@@ -147,6 +149,7 @@ class TransplantRecord:
     disease_status: str | None = _declare("code", "diseaseStatus", value_set="DiseaseStatus")
     transplant_number: int | None = _declare("int", "transplantNumber")
     prior_transplant_id: str | None = _declare("ref", "priorTransplant")
+    infusion_date: datetime.date | None = _declare("date", "infusionDate")
     donor_type: str | None = _declare("code", "donorType", entity="donor", value_set="DonorType")
     donor_relation: str | None = _declare("text", "donorRelation", entity="donor")
     donor_age_years: float | None = _declare("float", "donorAgeYears", entity="donor")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -26,8 +27,8 @@ __all__ = [
     "trusted_iri",
 ]
 
-#: A data value as graftkg holds it in memory.
-Value = int | float | bool | str
+#: A data value as graftkg holds it in memory (a date is an ``xsd:date``, e.g. an infusion date).
+Value = int | float | bool | str | date
 
 
 def canonical(iri: URIRef) -> URIRef:
@@ -76,11 +77,13 @@ def to_python(literal: Literal) -> Value:
     """Turn an RDF literal into the in-memory value graftkg compares (numbers as int or float).
 
     Example:
-        >>> to_python(Literal("2.0", datatype=XSD.decimal))
-        2.0
+        >>> to_python(Literal("2.0", datatype=XSD.decimal)), to_python(Literal("2024-02-29", datatype=XSD.date))
+        (2.0, datetime.date(2024, 2, 29))
     """
     value = literal.toPython()
     if isinstance(value, bool | int | str):
+        return value
+    if type(value) is date and literal.datatype == XSD.date:
         return value
     if isinstance(value, Decimal | float):
         return float(value)

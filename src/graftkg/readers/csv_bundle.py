@@ -7,6 +7,7 @@ import io
 import math
 import re
 from collections.abc import Callable, Container, Iterable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,16 @@ from graftkg.semantics.vocabulary import vocabulary
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _INT = re.compile(r"^[+-]?\d+$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 #: transplants.csv column -> the record field it fills (each field's declaration, :data:`RECORD_FIELDS`)
 FIELD_OF_COLUMN = {f.column: f for f in RECORD_FIELDS if f.column}
 TRANSPLANT_COLUMNS = sorted(FIELD_OF_COLUMN)
-OBSERVATION_COLUMNS = ["transplant_id", "day", "measure", "value", "lineage", "method", "unit"]
-REQUIRED_OBSERVATION_COLUMNS = ["transplant_id", "day", "measure", "value"]
+#: the columns of observations.csv; each row gives its ``day`` or its ``date`` (one of them is required)
+OBSERVATION_COLUMNS = ["transplant_id", "day", "date", "measure", "value", "lineage", "method", "unit"]
+REQUIRED_OBSERVATION_COLUMNS = ["transplant_id", "measure", "value"]
+#: the columns the CSV writer writes (days, never dates: a day is what every record holds)
+WRITTEN_OBSERVATION_COLUMNS = ["transplant_id", "day", "measure", "value", "lineage", "method", "unit"]
 
 
 def _table(
@@ -317,6 +322,12 @@ def _cell_reader(column: str, path: str) -> _CellReader:
                 values[name] = _parse_cell(parsed, cell, _INT.match, int, "is not a whole number", path, line, column)
 
         return day_or_never
+    if kind == "date":
+
+        def calendar_date(values: dict[str, Any], line: int, cell: str) -> None:
+            values[name] = _parse_date(parsed, cell, path, line, column)
+
+        return calendar_date
     if kind == "bool":
 
         def boolean(values: dict[str, Any], line: int, cell: str) -> None:
@@ -404,10 +415,41 @@ def _parse_cell(
     return value
 
 
+def _parse_date(
+    cache: dict[str, Any], text: str, path: str, line: int, field: str, errors: list[InputError] | None = None
+) -> date | None:
+    """The calendar date of an ISO 8601 ``YYYY-MM-DD`` cell (from ``cache`` when read before); else
+    raises, or with ``errors`` puts the error there and gives None (see :func:`_problem`).
+
+    Example:
+        >>> _parse_date({}, "2024-02-29", "t.csv", 2, "infusion_date")
+        datetime.date(2024, 2, 29)
+        >>> _parse_date({}, "2023-02-29", "t.csv", 2, "infusion_date")
+        Traceback (most recent call last):
+        graftkg.errors.InputError: t.csv:2: field 'infusion_date': '2023-02-29' is not a date (YYYY-MM-DD)
+    """
+    value = cache.get(text)
+    if value is not None:
+        return value  # type: ignore[no-any-return]
+    try:
+        value = date.fromisoformat(text) if _DATE.match(text) else None
+    except ValueError:
+        value = None
+    if value is None:
+        _problem(errors, InputError(f"'{excerpt(text)}' is not a date (YYYY-MM-DD)", path=path, line=line, field=field))
+        return None
+    if len(cache) < _PARSED_CELLS:
+        cache[text] = value
+    return value
+
+
 def _observation_parser(
-    header: list[str], path: str
+    header: list[str], path: str, records: dict[str, TransplantRecord] | None = None
 ) -> Callable[[int, list[str], list[InputError] | None], tuple[str, Observation] | None]:
     """A parser of ``observations.csv`` rows with this header: ``(line, cells, errors) -> (id, Observation)``.
+
+    With a ``date`` column, the rows are read by :func:`_dated_parser` (which needs ``records``, for
+    their infusion dates); without it, by the plain parser here.
 
     With ``errors`` None the first bad cell of a row raises. With a list, the error of each bad cell
     is put in it and the row gives None (an unknown measure ends the row's reading: its value cannot
@@ -422,6 +464,8 @@ def _observation_parser(
         >>> parse(3, ["T1", "x", "ANC", "y"], errors), [e.field for e in errors]
         (None, ['day', 'value'])
     """
+    if "date" in header:
+        return _dated_parser(header, path, {} if records is None else records)
     vocab = vocabulary()
     at = {column: header.index(column) for column in header}
     i_tid, i_day, i_measure, i_value = at["transplant_id"], at["day"], at["measure"], at["value"]
@@ -482,6 +526,82 @@ def _observation_parser(
         if errors is not None and len(errors) > found:
             return None
         return tid, obs
+
+    return parse
+
+
+def _dated_parser(
+    header: list[str], path: str, records: dict[str, TransplantRecord]
+) -> Callable[[int, list[str], list[InputError] | None], tuple[str, Observation] | None]:
+    """:func:`_observation_parser` for a file with a ``date`` column (and maybe a ``day`` column).
+
+    A row gives its ``day`` or its ``date``, not both; a date is read as the day
+    ``date - infusion_date`` of its transplant, which must give an ``infusion_date``. The rows of one
+    transplant give all their days, or all their dates (a row with neither, an undated DSA test, is
+    either). A row naming a transplant not in ``records`` is left to the caller, which raises for it.
+
+    Example:
+        >>> records = {"T1": TransplantRecord("T1", infusion_date=date(2024, 2, 20))}
+        >>> parse = _dated_parser(["transplant_id", "date", "measure", "value"], "o.csv", records)
+        >>> tid, obs = parse(2, ["T1", "2024-03-05", "ANC", "0.6"], None)
+        >>> tid, obs.day, obs.value
+        ('T1', 14, 0.6)
+        >>> errors = []
+        >>> parse(3, ["T2", "2024-03-05", "ANC", "0.6"], errors)[1].day, errors  # T2 is not a transplant
+        (None, [])
+    """
+    i_tid, i_date = header.index("transplant_id"), header.index("date")
+    i_day = header.index("day") if "day" in header else None
+    # the plain parser reads the rest of the row; a file without a day column is given an empty one
+    plain = _observation_parser([c for c in header if c != "date"] + ([] if i_day is not None else ["day"]), path)
+    keep = [i for i, c in enumerate(header) if c != "date"]
+    dates: dict[str, date] = {}
+    form: dict[str, tuple[str, int]] = {}  # transplant -> the form of its first dated row ("day"/"date"), its line
+
+    def parse(line: int, cells: list[str], errors: list[InputError] | None) -> tuple[str, Observation] | None:
+        tid, text = cells[i_tid], cells[i_date]
+        rest = [cells[i] for i in keep] if i_day is not None else [*(cells[i] for i in keep), ""]
+        day_text = cells[i_day] if i_day is not None else ""
+        found = 0 if errors is None else len(errors)
+        record = records.get(tid) if tid else None
+        day: int | None = None
+        used = "date" if text else "day" if day_text else None
+        if text and day_text:
+            _problem(errors, InputError("give the day or the date, not both", path=path, line=line, field="date"))
+            used = None
+        elif text and record is not None:
+            when = _parse_date(dates, text, path, line, "date", errors)
+            if record.infusion_date is None:
+                _problem(
+                    errors,
+                    InputError(
+                        f"transplant '{excerpt(tid)}' has no infusion_date in transplants.csv: a date needs it",
+                        path=path,
+                        line=line,
+                        field="date",
+                    ),
+                )
+            elif when is not None:
+                day = (when - record.infusion_date).days
+        if used is not None and record is not None:
+            first = form.setdefault(tid, (used, line))
+            if first[0] != used:
+                _problem(
+                    errors,
+                    InputError(
+                        f"transplant '{excerpt(tid)}' gives its observations by {first[0]} (line {first[1]}): "
+                        f"this row gives a {used}",
+                        path=path,
+                        line=line,
+                        field=used,
+                    ),
+                )
+        parsed = plain(line, rest, errors)
+        if parsed is None or (errors is not None and len(errors) > found):
+            return None
+        if day is not None:
+            parsed[1].day = day
+        return parsed
 
     return parse
 
@@ -613,7 +733,9 @@ def read_observations(
     header, rows = _table(
         observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS, None if owned is None else others
     )
-    parse = _observation_parser(header, opath)
+    if "day" not in header and "date" not in header:
+        raise InputError("required column missing", path=opath, line=1, field="day")
+    parse = _observation_parser(header, opath, records)
     if refusals is not None:
         _read_observations_past_errors(rows, parse, records, opath, header.index("transplant_id"), refusals, progress)
         return
@@ -717,7 +839,7 @@ def write_bundle_records(records: Iterable[TransplantRecord], outdir: str | Path
         transplants = csv.writer(tf, lineterminator="\n")
         observations = csv.writer(of, lineterminator="\n")
         transplants.writerow(TRANSPLANT_COLUMNS)
-        observations.writerow(OBSERVATION_COLUMNS)
+        observations.writerow(WRITTEN_OBSERVATION_COLUMNS)
         for r in records:
             transplants.writerow([_cell_of(r, column) for column in TRANSPLANT_COLUMNS])
             for o in r.observations:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ _CONVERT: dict[str, Any] = {
     "bool": bool,
     "never": bool,
     "text": str,
+    "date": date,
     "code": "code",
 }
 
@@ -61,6 +63,10 @@ class _Reader:
         if not isinstance(value, Literal):
             raise self.fail(node, prop, f"expected a literal, got {value}")
         py = to_python(value)
+        if kind is date:
+            if type(py) is not date:
+                raise self.fail(node, prop, f"'{excerpt(str(value))}' is not an xsd:date (YYYY-MM-DD)")
+            return py
         if kind is bool:
             if not isinstance(py, bool):
                 raise self.fail(node, prop, f"'{excerpt(str(value))}' is not a boolean")
