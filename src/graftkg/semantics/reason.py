@@ -17,7 +17,7 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 
 from graftkg.errors import ReasonerError
-from graftkg.rdf import OWL, RDF, RDFS, XSD, canonical
+from graftkg.rdf import OWL, RDF, RDFS, canonical
 from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.facts import TransplantFacts, add_to_graph
 from graftkg.semantics.owlexpr import Context, Facts
@@ -107,9 +107,6 @@ class HermitReasoner:
         self.workers = workers
         self.java_memory_mb = java_memory_mb
         self._defined = {c.iri for c in defs.defined_classes}
-        #: properties HermiT is not given (:func:`unreasoned_properties`), with their facts
-        self._left_out = left_out = unreasoned_properties(defs.graph)
-        self._closable = {c: tuple(p for p in props if p not in left_out) for c, props in defs.closable.items()}
 
     def classify_many(self, items: Sequence[TransplantFacts]) -> list[set[URIRef]]:
         """The defined transplant classes of each item, in order (batches run on ``workers`` processes)."""
@@ -147,15 +144,10 @@ class HermitReasoner:
 
     def _run(self, items: Sequence[TransplantFacts]) -> list[set[URIRef]]:
         graph = Graph()
-        left_out = self._left_out
         for triple in self.defs.graph:
-            if triple[0] not in left_out:
-                graph.add(triple)
+            graph.add(triple)
         for tf in items:
-            facts = tf.facts
-            if left_out:
-                facts = {n: {p: v for p, v in props.items() if p not in left_out} for n, props in facts.items()}
-            add_to_graph(graph, facts, self._closable)
+            add_to_graph(graph, tf.facts, self.defs.closable)
         with tempfile.TemporaryDirectory(prefix="graftkg-hermit-") as tmp:
             path = Path(tmp) / "kb.nt"
             graph.serialize(path, format="nt", encoding="utf-8")
@@ -178,19 +170,6 @@ class HermitReasoner:
                 raise ReasonerError(f"the OWL reasoner gave no types for individual {tf.node}")
             results.append({URIRef(c) for c in found} & self._defined)
         return results
-
-
-def unreasoned_properties(ontology: Graph) -> frozenset[URIRef]:
-    """The properties whose values lie outside the OWL 2 datatype map (``xsd:date``: an infusion date),
-    which HermiT refuses: HermiT is given neither their declarations nor their facts. No definition
-    uses them (a definition counts days, never dates).
-
-    Example:
-        >>> from graftkg.semantics.ontology import load_ontology
-        >>> sorted(p.rsplit("/", 1)[-1] for p in unreasoned_properties(load_ontology()))
-        ['infusionDate']
-    """
-    return frozenset(p for p in ontology.subjects(RDFS.range, XSD.date) if isinstance(p, URIRef))
 
 
 _HERMIT_LINE = re.compile(r"^(SubClassOf|EquivalentClasses|Type)\( ((?:<[^>]+>\s*)+)\)$", re.MULTILINE)
