@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graftkg.errors import InputError, read_input_bytes
+from graftkg.readers.importing import number_cell, write_table
 
 #: the columns of the Rdatasets export of KMsurv ``bmt``, in its order
 SOURCE_COLUMNS = [
@@ -240,16 +241,10 @@ class _Row:
         if value in ("", "NA"):
             return ""
         number = self.number(name)
-        text = _fmt(number)
+        text = number_cell(number)
         if text not in allowed:
             raise self.error(name, f"'{value}' is not one of {', '.join(allowed)}")
         return text
-
-
-def _fmt(number: float | None) -> str:
-    if number is None:
-        return ""
-    return str(int(number)) if float(number).is_integer() else f"{number:g}"
 
 
 def _within(name: str, day: int | None, t1: int | None, d1: str, not_imported: list[str]) -> bool:
@@ -322,15 +317,17 @@ def import_kmsurv_bmt(source: str | Path, outdir: str | Path) -> KMsurvImportSum
         if dc == "1" and _within("tc", tc, t1, d1, not_imported):
             observations.append({"transplant_id": tid, "day": str(tc), "measure": "gvhd", "value": "0"})
         relapse = t2 if d2 == "1" and _within("t2", t2, t1, d1, not_imported) else None
-        platelet = "never" if dp == "0" else (_fmt(tp) if dp == "1" and _within("tp", tp, t1, d1, not_imported) else "")
+        platelet = (
+            "never" if dp == "0" else (number_cell(tp) if dp == "1" and _within("tp", tp, t1, d1, not_imported) else "")
+        )
         transplants.append(
             {
                 "transplant_id": tid,
                 "patient_id": f"KM-P{number}",
-                "recipient_age_years": _fmt(row.number("z1")),
+                "recipient_age_years": number_cell(row.number("z1")),
                 "recipient_sex": sex.get(row.code("z3", flag), ""),
                 "diagnosis": diagnosis.get(group, ""),
-                "donor_age_years": _fmt(row.number("z2")),
+                "donor_age_years": number_cell(row.number("z2")),
                 "donor_sex": sex.get(row.code("z4", flag), ""),
                 "graft_source": "BM",
                 "gvhd_prophylaxis": "methotrexate" if z10 == "1" else "",
@@ -338,9 +335,9 @@ def import_kmsurv_bmt(source: str | Path, outdir: str | Path) -> KMsurvImportSum
                 "donor_cmv": cmv.get(row.code("z6", flag), ""),
                 "reported_platelet_normal_recovery_day": platelet,
                 "asserted_risk_factors": "gvhd" if da == "1" else "",
-                "last_follow_up_day": _fmt(t1),
-                "death_day": _fmt(t1) if d1 == "1" else "",
-                "relapse_day": _fmt(relapse),
+                "last_follow_up_day": number_cell(t1),
+                "death_day": number_cell(t1) if d1 == "1" else "",
+                "relapse_day": number_cell(relapse),
             }
         )
         unmapped.append(
@@ -355,9 +352,9 @@ def import_kmsurv_bmt(source: str | Path, outdir: str | Path) -> KMsurvImportSum
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     tpath, opath, upath = out / "transplants.csv", out / "observations.csv", out / "unmapped.csv"
-    _write(tpath, TRANSPLANT_COLUMNS, transplants)
-    _write(opath, ["transplant_id", "day", "measure", "value"], observations)
-    _write(upath, ["transplant_id", *UNMAPPED, "disease_group", "hospital", "not_imported"], unmapped)
+    write_table(tpath, TRANSPLANT_COLUMNS, transplants)
+    write_table(opath, ["transplant_id", "day", "measure", "value"], observations)
+    write_table(upath, ["transplant_id", *UNMAPPED, "disease_group", "hospital", "not_imported"], unmapped)
     (out / "import-notes.txt").write_text(NOTES, encoding="utf-8")
     npath = out / "classification-notes.csv"
     outcomes, why = write_classification_notes(out, npath)
@@ -389,14 +386,7 @@ def write_classification_notes(bundle: str | Path, notes: str | Path) -> tuple[d
         }
         for c in results
     ]
-    _write(Path(notes), ["transplant_id", "outcome", "findings", "reason"], rows)
+    write_table(Path(notes), ["transplant_id", "outcome", "findings", "reason"], rows)
     outcomes = Counter(c.outcome for c in results)
     why = Counter(f for c in results if c.outcome == "not_evaluable" for f in c.findings)
     return dict(sorted(outcomes.items())), dict(why.most_common())
-
-
-def _write(path: Path, columns: Sequence[str], rows: Sequence[dict[str, str]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, columns, lineterminator="\n", restval="")
-        writer.writeheader()
-        writer.writerows(rows)

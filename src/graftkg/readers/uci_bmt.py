@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from graftkg.errors import InputError, read_input_bytes
+from graftkg.readers.importing import number_cell, write_table
 
 NEVER = "1000000"
 
@@ -157,12 +157,6 @@ def _abo(donor: str, recipient: str, fallback: str) -> str:
     return "bidirectional" if major and minor else "major" if major else "minor" if minor else "matched"
 
 
-def _fmt(number: float | None) -> str:
-    if number is None:
-        return ""
-    return str(int(number)) if number.is_integer() else f"{number:g}"
-
-
 def import_uci_bmt(source: str | Path, outdir: str | Path) -> ImportSummary:
     """Import the UCI ARFF file ``source`` into a CSV bundle in ``outdir``; see the module notes.
 
@@ -199,7 +193,7 @@ def import_uci_bmt(source: str | Path, outdir: str | Path) -> ImportSummary:
             {
                 "transplant_id": tid,
                 "patient_id": f"UCI-P{n:03d}",
-                "recipient_age_years": _fmt(_number(row.get("recipient_age", "?"), path, line, "recipient_age")),
+                "recipient_age_years": number_cell(_number(row.get("recipient_age", "?"), path, line, "recipient_age")),
                 "recipient_sex": {"female": "F", "male": "M"}.get(get("recipient_gender"), ""),
                 "diagnosis": {
                     "ALL": "ALL",
@@ -210,32 +204,27 @@ def import_uci_bmt(source: str | Path, outdir: str | Path) -> ImportSummary:
                 }.get(get("disease"), ""),
                 "transplant_number": "1",
                 "donor_type": "" if not hla else ("MUD" if hla == "10/10" else "MMUD"),
-                "donor_age_years": _fmt(_number(row.get("donor_age", "?"), path, line, "donor_age")),
+                "donor_age_years": number_cell(_number(row.get("donor_age", "?"), path, line, "donor_age")),
                 "donor_sex": "F" if get("gender_match") == "female_to_male" else "",
                 "hla_match": hla,
                 "abo_match": _abo(row.get("donor_ABO", "?"), row.get("recipient_ABO", "?"), get("ABO_match")),
                 "graft_source": {"bone_marrow": "BM", "peripheral_blood": "PB"}.get(get("stem_cell_source"), ""),
-                "cd34_dose_1e6_per_kg": _fmt(_number(row.get("CD34_x1e6_per_kg", "?"), path, line, "CD34_x1e6_per_kg")),
+                "cd34_dose_1e6_per_kg": number_cell(
+                    _number(row.get("CD34_x1e6_per_kg", "?"), path, line, "CD34_x1e6_per_kg")
+                ),
                 "recipient_cmv": {"present": "pos", "absent": "neg"}.get(get("recipient_CMV"), ""),
                 "donor_cmv": {"present": "pos", "absent": "neg"}.get(get("donor_CMV"), ""),
                 "reported_neutrophil_recovery_day": _day(row["ANC_recovery"], path, line, "ANC_recovery"),
                 "reported_platelet_50_recovery_day": _day(row["PLT_recovery"], path, line, "PLT_recovery"),
                 "asserted_risk_factors": "gvhd" if gvhd else "",
-                "last_follow_up_day": _fmt(survival),
-                "death_day": _fmt(survival) if status == "1" else "",
+                "last_follow_up_day": number_cell(survival),
+                "death_day": number_cell(survival) if status == "1" else "",
             }
         )
         unmapped.append({"transplant_id": tid, **{name: get(name) for name in UNMAPPED if name in row}})
     tpath, opath, upath = out / "transplants.csv", out / "observations.csv", out / "unmapped.csv"
-    _write(tpath, TRANSPLANT_COLUMNS, transplants)
-    _write(opath, ["transplant_id", "day", "measure", "value"], [])
-    _write(upath, ["transplant_id", *[u for u in UNMAPPED if u in names]], unmapped)
+    write_table(tpath, TRANSPLANT_COLUMNS, transplants)
+    write_table(opath, ["transplant_id", "day", "measure", "value"], [])
+    write_table(upath, ["transplant_id", *[u for u in UNMAPPED if u in names]], unmapped)
     (out / "import-notes.txt").write_text(NOTES, encoding="utf-8")
     return ImportSummary(len(transplants), tpath, opath, upath)
-
-
-def _write(path: Path, columns: Sequence[str], rows: Sequence[dict[str, str]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
