@@ -142,6 +142,7 @@ def test_an_unreadable_file_is_one_line(
         ["classify"],
         ["classify", "x", "--format", "nope"],
         ["classify", "x", "--definitions", "nope"],
+        ["classify", "x", "--definitions", str(EXAMPLES.parent / "ontology" / "risk-factors.ttl")],  # not a profile
         ["query"],
         ["query", "no-such-query", "--data", str(BUNDLE)],
         ["query", "risk-factors-for-transplant", "--data", str(BUNDLE), "--param", "nonsense"],

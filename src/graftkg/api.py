@@ -330,5 +330,19 @@ class Engine:
 
         return profiles()
 
+    @staticmethod
+    def profile_file(profile: str) -> Path | None:
+        """The Turtle file of ``profile``: a shipped profile by name, or a ``.ttl`` file of one's own by
+        its path; None when it is neither. (Whether a file of one's own is a valid profile is checked
+        when an engine is made with it.)
+
+        Example:
+            >>> Engine.profile_file("paper").name, Engine.profile_file("no-such-profile")
+            ('paper.ttl', None)
+        """
+        from graftkg.assets import profile_path
+
+        return profile_path(profile)
+
 
 __all__ = ["Engine", "Refusals", "read"]

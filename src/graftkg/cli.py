@@ -300,11 +300,9 @@ class _Parser(argparse.ArgumentParser):
 
 def _profile(value: str) -> str:
     """A ``--definitions`` value: a shipped profile's name, or the path of a profile file (``.ttl``)."""
-    from pathlib import Path
-
     from graftkg import Engine
 
-    if value not in Engine.profiles() and not (value.endswith(".ttl") and Path(value).is_file()):
+    if Engine.profile_file(value) is None:
         raise argparse.ArgumentTypeError(
             f"'{value}' is not a definitions profile (choose from: {', '.join(Engine.profiles())}, "
             "or a profile file PATH.ttl)"
