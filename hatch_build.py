@@ -36,6 +36,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 COMPILED = [
     "graftkg/model.py",
     "graftkg/readers/csv_bundle.py",
+    "graftkg/readers/splitter.py",
     "graftkg/readers/limits.py",
     "graftkg/readers/refusals.py",
     "graftkg/semantics/derive.py",
@@ -44,7 +45,7 @@ COMPILED = [
     "graftkg/semantics/facts.py",
     "graftkg/semantics/classify.py",
     "graftkg/validation/shacl.py",
-    "graftkg/semantics/labcounts.py",
+    "graftkg/validation/labcounts.py",
     "graftkg/validation/validate.py",
     "graftkg/rdf.py",
     "graftkg/semantics/vocabulary.py",

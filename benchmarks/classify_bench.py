@@ -21,7 +21,7 @@ from _common import peak_mb  # type: ignore[import-not-found]
 
 from graftkg.readers import read_inputs
 from graftkg.semantics.classify import classify_records, prepare
-from graftkg.semantics.definitions import definitions
+from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.reason import FastReasoner, HermitReasoner
 from graftkg.synthetic.generate import write_bundle
 
@@ -67,7 +67,7 @@ def main() -> int:
         if args.hermit:
             bundle = write_bundle(Path(tmp) / "hermit", n=args.hermit, seed=args.seed, profile=args.profile)
             records = read_inputs([bundle])
-            defs = definitions(args.profile)
+            defs = Definitions(args.profile)
             facts = [tf for tf, _ in prepare(records, defs, observations=args.hermit_labs)]
             t0 = time.perf_counter()
             fast = [FastReasoner(defs).classify(tf) for tf in facts]

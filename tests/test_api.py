@@ -106,6 +106,60 @@ def test_engines_are_independent_values() -> None:
     assert [c.outcome for c in own.classify(records)] == alone
 
 
+def test_an_engine_reads_its_profile_when_made_and_keeps_what_it_read(tmp_path: Path) -> None:
+    """Nothing is kept outside an engine: a profile file edited after one engine was made is read
+    anew by the next engine, while the first keeps the definitions it read (and so does a copy of it
+    unpickled after the edit, which reads the file again)."""
+    text = Path("ontology/profiles/astct-2021.ttl").read_text(encoding="utf-8")
+    window = "owl:onDatatype xsd:integer ; owl:withRestrictions ( [ xsd:maxInclusive 30 ] )"
+    assert text.count(window) == 1
+    path = tmp_path / "own.ttl"
+    path.write_text(text, encoding="utf-8")
+    record = graftkg.TransplantRecord("T", graft_source="BM", reported_neutrophil_recovery_day=29)
+    first = graftkg.Engine(profile=str(path))
+    pickled = pickle.dumps(first)
+    assert first.classify([record])[0].outcome == "engrafted"  # by day 30
+    path.write_text(text.replace(window, window.replace("30", "28")), encoding="utf-8")
+    second = graftkg.Engine(profile=str(path))
+    assert second.classify([record])[0].outcome == "not_evaluable"  # day 29 is past a day-28 window
+    assert first.classify([record])[0].outcome == "engrafted"
+    assert pickle.loads(pickled).classify([record])[0].outcome == "not_evaluable"
+
+
+def test_what_modules_cache_is_read_from_the_shipped_files_and_depends_on_no_profile() -> None:
+    """The definitions, shapes and knowledge base an engine uses are its own: no function of the
+    package caches anything that depends on a definitions profile. The caches left are of tables
+    read from the shipped files alone (value sets, reader limits, measure units, the named queries,
+    the QC checks)
+    and the interning of lab counts' facts, each listed here, so that a new one is a decision."""
+    import ast
+
+    src = Path(graftkg.__file__).parent
+    cached: dict[str, list[str]] = {}
+    for path in sorted(src.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            names = {ast.unparse(d).split("(")[0] for d in node.decorator_list}
+            if names & {"lru_cache", "cache", "functools.lru_cache", "functools.cache", "cached_property"}:
+                key = f"{path.relative_to(src).as_posix()}:{node.name}"
+                cached[key] = [a.arg for a in node.args.args + node.args.kwonlyargs]
+    assert cached == {
+        "api.py:_shapes": ["self"],  # the engine's own
+        "ontology_tools/qc.py:_profile_checker": [],
+        "ontology_tools/qc.py:checks": [],
+        "readers/limits.py:limits": [],
+        "readers/limits.py:_plan": [],
+        "readers/units.py:units": [],
+        "semantics/vocabulary.py:vocabulary": [],
+        "store/query.py:_codes_of": ["local_name"],
+        "store/query.py:named_queries": [],
+        # interning: equal lab counts share one read-only dict of facts (a pure function of its
+        # arguments; what a shape set learns of one is kept by the shape set, under the count's key)
+        "semantics/facts.py:lab_count_props": ["measure", "day", "value", "unit"],
+    }
+
+
 def test_rendering_and_the_store_through_the_api(tmp_path: Path) -> None:
     """What the command line prints comes from the API: each result renders in each of its formats."""
     engine = graftkg.Engine()

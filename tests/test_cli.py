@@ -31,6 +31,9 @@ def test_classify_json(capsys: pytest.CaptureFixture[str]) -> None:
         "chimerism",
         "neutrophil_recovery_day",
         "platelet_recovery_day",
+        "infusion_date",
+        "neutrophil_recovery_date",
+        "platelet_recovery_date",
         "risk_factors",
         "explanation",
     }

@@ -57,8 +57,11 @@ sys.path.insert(0, sys.argv[3])
 from conftest import EXAMPLES, classify_cases, record_from_case
 from test_reasoner_equivalence import N_SYNTHETIC, _synthetic
 from graftkg.semantics.classify import prepare
-from graftkg.semantics.definitions import definitions
+from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.reason import FastReasoner
+
+#: one read of each profile's definitions for this module's many records
+definitions = cache(Definitions)
 for profile in ("paper", "astct-2021"):
     same = _synthetic(N_SYNTHETIC if profile == "paper" else 40, seed=11, profile=profile)
     same += read_inputs([EXAMPLES / "paper-patients" / "csv"]) + [record_from_case(p)[0] for p in classify_cases()]

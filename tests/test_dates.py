@@ -246,9 +246,9 @@ def test_the_infusion_date_is_an_annotation_outside_the_logic() -> None:
     """OWL 2 has no xsd:date datatype (HermiT refuses one in an axiom): the infusion date is an
     annotation property, which no definition, and no reasoner, reads."""
     from graftkg.rdf import GK, OWL, RDF
-    from graftkg.semantics.definitions import definitions
+    from graftkg.semantics.definitions import Definitions
 
-    defs = definitions()
+    defs = Definitions()
     assert set(defs.graph.objects(GK.infusionDate, RDF.type)) == {OWL.AnnotationProperty}
     assert all(GK.infusionDate not in props for props in defs.closable.values())
 
@@ -262,3 +262,49 @@ def test_hermit_classifies_dated_transplants_as_the_fast_path_does() -> None:
     hermit = classify_records(records, reasoner="hermit", explain=False)
     assert [c.outcome for c in hermit] == [c.outcome for c in fast]
     assert [c.classes for c in hermit] == [c.classes for c in fast]
+
+
+def test_outputs_give_recovery_dates_beside_days_where_the_infusion_date_is_known(tmp_path: Path) -> None:
+    """classify (json, csv, table) and the report give each recovery day's date, counted from the
+    infusion date of the record (written as dates in the observations, read back as days); a record
+    without an infusion date keeps its days and gives no date."""
+    import json
+
+    from graftkg import Engine
+
+    records = _dated_records()
+    folder = _write_by_date(records, tmp_path / "dated", {r.transplant_id for r in records}, day_column=False)
+    engine = Engine()
+    dated, undated = engine.classify(read_inputs([folder])), engine.classify(read_inputs([BUNDLE]))
+    assert [(c.neutrophil_recovery_day, c.platelet_recovery_day) for c in dated] == [
+        (c.neutrophil_recovery_day, c.platelet_recovery_day) for c in undated
+    ]
+    start = {r.transplant_id: r.infusion_date for r in records}
+    shown = 0
+    for c in dated:
+        for day, when in (
+            (c.neutrophil_recovery_day, c.neutrophil_recovery_date),
+            (c.platelet_recovery_day, c.platelet_recovery_date),
+        ):
+            assert when == (None if day is None else (start[c.transplant_id] + timedelta(days=day)).isoformat())
+            shown += when is not None
+    assert shown >= 4
+    assert all(c.neutrophil_recovery_date is None and c.platelet_recovery_date is None for c in undated)
+
+    as_json = json.loads(engine.render(dated, "json"))
+    assert as_json[0]["infusion_date"] == start[dated[0].transplant_id].isoformat()  # type: ignore[union-attr]
+    rows = list(csv.DictReader(engine.render(dated, "csv").splitlines()))
+    assert [r["neutrophil_recovery_date"] for r in rows] == [c.neutrophil_recovery_date or "" for c in dated]
+    engrafted = next(c for c in dated if c.neutrophil_recovery_date)
+    line = next(x for x in engine.render(dated, "table").splitlines() if x.startswith(engrafted.transplant_id + " "))
+    assert f"{engrafted.neutrophil_recovery_day} ({engrafted.neutrophil_recovery_date})" in line
+
+    report = engine.report(folder, engrafted.transplant_id)
+    assert report.facts["infusion_date"] == start[engrafted.transplant_id].isoformat()  # type: ignore[union-attr]
+    text = report.render("markdown")
+    assert (
+        f"neutrophil recovery day: {engrafted.neutrophil_recovery_day} ({engrafted.neutrophil_recovery_date})" in text
+    )
+    assert json.loads(report.render("json"))["classification"]["neutrophil_recovery_date"] == (
+        engrafted.neutrophil_recovery_date
+    )

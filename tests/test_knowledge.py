@@ -9,7 +9,7 @@ import pytest
 from rdflib import Literal, URIRef
 
 from graftkg.rdf import DCTERMS, GK, RDF, RDFS, SKOS
-from graftkg.semantics.definitions import definitions
+from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.ontology import load_knowledge_base
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,7 @@ def test_every_study_has_design_and_valid_identifiers(study: URIRef) -> None:
 
 @pytest.mark.parametrize("rec", RECS, ids=lambda i: str(i).rsplit("/", 1)[-1])
 def test_every_recommendation_is_complete_and_applies_to_a_defined_class(rec: URIRef) -> None:
-    defined = {c.iri for c in definitions().defined_classes}
+    defined = {c.iri for c in Definitions().defined_classes}
     for prop in (GK.statement, GK.strength, GK.aspect, GK.recommendsOption, GK.paperWording, DCTERMS.source):
         assert KB.value(rec, prop) is not None, prop
     situations = set(KB.objects(rec, GK.applicableTo))

@@ -11,7 +11,7 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 
 from graftkg.rdf import DCTERMS, GK, OWL, RDF, RDFS, SKOS, XSD
-from graftkg.semantics.definitions import definitions
+from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.ontology import load_ontology
 
 from conftest import ROOT
@@ -80,7 +80,7 @@ def test_thresholds_appear_once_per_profile() -> None:
 
 
 def test_profiles_differ_only_in_the_pbbm_window() -> None:
-    paper, astct = definitions("paper"), definitions("astct-2021")
+    paper, astct = Definitions("paper"), Definitions("astct-2021")
     assert paper.window_last_day == {"PB": 28, "BM": 28, "UCB": 42}
     assert astct.window_last_day == {"PB": 30, "BM": 30, "UCB": 42}
     assert paper.neutrophil_recovery.consecutive == astct.neutrophil_recovery.consecutive

@@ -98,13 +98,13 @@ def test_ranges_cover_every_record_once() -> None:
 def test_hermit_batches_on_spawned_workers_agree_with_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """HermiT's batches on spawned workers (each builds its own reasoner from the profile)."""
     from graftkg.semantics.classify import prepare
-    from graftkg.semantics.definitions import definitions
+    from graftkg.semantics.definitions import Definitions
     from graftkg.semantics.reason import FastReasoner, HermitReasoner
 
     from conftest import EXAMPLES
 
     monkeypatch.setenv("GRAFTKG_START_METHOD", "spawn")
-    defs = definitions("paper")
+    defs = Definitions("paper")
     facts = [tf for tf, _ in prepare(read_inputs([EXAMPLES / "paper-patients" / "csv"]), defs)]
     fast = FastReasoner(defs)
     assert HermitReasoner(defs, batch_size=3, workers=2).classify_many(facts) == [fast.classify(tf) for tf in facts]

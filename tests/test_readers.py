@@ -202,7 +202,8 @@ def _rows_both_ways(text: str, width: int) -> tuple[object, object]:
     import csv
     import io
 
-    from graftkg.readers.csv_bundle import _cells, _split_cells
+    from graftkg.readers.csv_bundle import _cells
+    from graftkg.readers.splitter import split_cells as _split_cells
 
     def collect(rows: object) -> object:
         try:
@@ -223,7 +224,7 @@ def _rows_both_ways(text: str, width: int) -> tuple[object, object]:
 def test_plain_splitter_reads_as_the_csv_module(text: str, width: int) -> None:
     """Without quotes or lone carriage returns, splitting lines on commas gives exactly the csv module's
     rows, line numbers and errors (whitespace of every kind stripped, blank rows skipped)."""
-    from graftkg.readers.csv_bundle import _plain_text
+    from graftkg.readers.splitter import plain_text as _plain_text
 
     assume(_plain_text(text))
     by_csv, by_split = _rows_both_ways(text, width)
@@ -239,7 +240,7 @@ _ROWS = st.lists(
 
 
 def _split_or_error(text: str, width: int, skip: Callable[[str], bool] | None, chunk: int) -> object:
-    from graftkg.readers.csv_bundle import _split_cells
+    from graftkg.readers.splitter import split_cells as _split_cells
 
     try:
         return list(_split_cells(text, "o.csv", width, skip, chunk))
@@ -269,7 +270,7 @@ def test_plain_splitter_skips_only_what_it_would_have_read_and_dropped(
     transplant's rows at a time) reads the text as if the rows passed over were blank, less the rows
     it reads whose first cell is skipped: the rows without skipping less the skipped ones, and the
     first error of the rows left in, at its line, however the text is cut into blocks."""
-    from graftkg.readers.csv_bundle import _plain_text
+    from graftkg.readers.splitter import plain_text as _plain_text
 
     assume(_plain_text(text))
     whole = _split_or_error(text, width, None, chunk)
@@ -337,7 +338,7 @@ def test_rows_passed_over_are_left_to_their_reader() -> None:
 @given(st.lists(st.sampled_from(["a", "bb", "\n", "\r\n", ","]), max_size=40).map("".join), st.integers(1, 6))
 def test_blocks_of_a_text_hold_its_lines(text: str, chunk: int) -> None:
     """Cutting a file's text into blocks of whole lines keeps its lines (less, at most, an empty last one)."""
-    from graftkg.readers.csv_bundle import _blocks
+    from graftkg.readers.splitter import blocks as _blocks
 
     got, whole = [line for block in _blocks(text, chunk) for line in block.split("\n")], text.split("\n")
     assert got == whole or (got == whole[:-1] and whole[-1] == "")

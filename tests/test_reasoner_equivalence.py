@@ -11,17 +11,21 @@ that adding every lab-count individual changes nothing HermiT infers.
 from __future__ import annotations
 
 from collections import Counter
+from functools import cache
 
 import pytest
 
 from graftkg.model import Observation, TransplantRecord
 from graftkg.readers import read_inputs
 from graftkg.semantics.classify import prepare
-from graftkg.semantics.definitions import definitions
+from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.reason import FastReasoner, HermitReasoner
 from graftkg.synthetic.generate import generate
 
 from conftest import EXAMPLES, classify_cases, record_from_case
+
+#: one read of each profile's definitions for this module's many records
+definitions = cache(Definitions)
 
 pytestmark = pytest.mark.reasoner
 

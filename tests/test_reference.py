@@ -7,15 +7,20 @@ source, reported days and "never" with and without follow-up. Both definition pr
 
 from __future__ import annotations
 
+from functools import cache
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graftkg.model import Observation, TransplantRecord
 from graftkg.semantics.classify import classify_records
-from graftkg.semantics.definitions import definitions
+from graftkg.semantics.definitions import Definitions
 
 from reference_rules import reference
+
+#: one read of each profile's definitions for this module's many records
+definitions = cache(Definitions)
 
 ANC = [0.0, 0.2, 0.49, 0.5, 0.51, 1.5]
 PLT = [5.0, 19.9, 20.0, 20.1, 60.0]

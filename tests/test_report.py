@@ -10,7 +10,7 @@ import pytest
 from graftkg.cli import main
 from graftkg.rdf import GK
 from graftkg.reporting.report import build_report, key_points, render_report, svg_plot
-from graftkg.semantics.definitions import definitions
+from graftkg.semantics.definitions import Definitions
 
 from conftest import EXAMPLES, ROOT
 
@@ -76,7 +76,7 @@ def test_evidence_numbers_and_conflicts_are_shown() -> None:
 
 def test_plot_thresholds_and_window_come_from_the_ontology() -> None:
     report = build_report(PAPER, "P1-T1")
-    defs = definitions("paper")
+    defs = Definitions("paper")
     assert report.thresholds["ANC"] == defs.bound(GK.EngraftmentANC)
     assert report.thresholds["PLT"] == defs.bound(GK.PlateletRecoveryCount)
     assert report.thresholds["donor_chimerism_pct"] == defs.bound(GK.FullDonorChimerism)

@@ -20,9 +20,9 @@ from graftkg.rdf import GK, RDF, node_id
 from graftkg.readers import read_inputs
 from graftkg.semantics.classify import classify_records
 from graftkg.semantics.facts import add_to_graph
-from graftkg.semantics.labcounts import LabCountChecker
 from graftkg.synthetic.generate import write_bundle
 from graftkg.synthetic.mutate import MUTATIONS
+from graftkg.validation.labcounts import LabCountChecker
 from graftkg.validation.shacl import load_shapes
 from graftkg.validation.validate import (
     TransplantIndex,
@@ -365,12 +365,12 @@ def test_bundle_read_by_workers_raises_the_serial_error(
 def test_a_failing_worker_is_an_error_not_a_hang(mutated_bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import graftkg.validation.validate as validate
 
-    def broken(profile: str) -> object:
+    def broken(*args: object) -> object:
         raise ZeroDivisionError("a bug in a worker")
 
     # a name the workers look up as they run, in the compiled build too (a call from one compiled
     # function to another is bound when compiled, so replacing _validate_range would not reach it)
-    monkeypatch.setattr(validate, "definitions", broken)
+    monkeypatch.setattr(validate, "LabCounts", broken)
     with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug in a worker"):
         validate_paths([mutated_bundle], workers=2)
 
@@ -409,7 +409,7 @@ def _odd_counts(records: list[TransplantRecord]) -> list[TransplantRecord]:
 def test_lab_counts_as_rows_give_the_results_of_the_full_facts(
     mutated: tuple[list[TransplantRecord], dict[str, str]],
 ) -> None:
-    """Validation keeps lab counts as rows (graftkg.semantics.labcounts): its results, and their order, are the
+    """Validation keeps lab counts as rows (graftkg.validation.labcounts): its results, and their order, are the
     evaluator's on the full facts, with a node per count (which the pySHACL test holds to pySHACL)."""
     records, _ = mutated
     records = records + _odd_counts(records) + read_inputs([EXAMPLES / "paper-patients" / "csv"], lenient=True)
@@ -422,6 +422,28 @@ def test_lab_counts_as_rows_give_the_results_of_the_full_facts(
     assert {"ObservationsBeforeDeath", "ChimerismRequiredForGraftFailure"} <= {
         str(r.shape).rsplit("/", 1)[1] for r in got
     }
+
+
+def test_shared_lab_count_facts_give_the_results_of_their_own_copies(
+    mutated: tuple[list[TransplantRecord], dict[str, str]],
+) -> None:
+    """Equal lab counts share one read-only dict of facts (``facts.SharedProps``), and a shape set
+    keeps its shapes' results on one under the count's key: the results, in order, are those of the
+    same facts with each count's dict its own plain copy, which the evaluator checks afresh."""
+    from graftkg.semantics.facts import SharedProps
+    from graftkg.validation.shacl import load_shapes
+
+    records, _ = mutated
+    records = records + _odd_counts(records)
+    shared = [validation_facts(r, c).facts for r, c in zip(records, classify_records(records), strict=True)]
+    copies = [{n: dict(p) if type(p) is SharedProps else p for n, p in f.items()} for f in shared]
+    assert sum(type(p) is SharedProps for f in shared for p in f.values()) > 1000
+    assert not any(type(p) is SharedProps for f in copies for p in f.values())
+    index, shapes = transplant_index(records), load_shapes()
+    twice = check_partitions(shared, index, shapes=shapes) + check_partitions(shared, index, shapes=shapes)
+    assert len(shapes.shared) > 100  # the shape set kept results by count
+    alone = check_partitions(copies, index, shapes=load_shapes())
+    assert twice == alone + alone
 
 
 @settings(max_examples=150, deadline=None)
@@ -443,7 +465,7 @@ def test_lab_count_shortcut_gives_each_node_s_results(rows: list[tuple[str, int 
     count gets the node's results. One checker across all examples, as in a validation run."""
     from graftkg.model import Observation
     from graftkg.rdf import node_id
-    from graftkg.semantics.labcounts import LabCounts
+    from graftkg.validation.labcounts import LabCounts
     from graftkg.validation.shacl import evaluate
 
     record = TransplantRecord("T", observations=[Observation(d, m, v, unit=u) for m, d, v, u in rows])  # type: ignore[arg-type]
@@ -460,7 +482,7 @@ def test_lab_count_memory_keeps_equal_values_of_other_types_apart() -> None:
     """A day of True is not a day of 1, nor a value of 0 a value of 0.0 (each learnt clean first)."""
     from graftkg.model import Observation
     from graftkg.rdf import node_id
-    from graftkg.semantics.labcounts import LabCounts
+    from graftkg.validation.labcounts import LabCounts
     from graftkg.validation.shacl import evaluate
 
     checker = LabCountChecker(load_shapes())
@@ -473,13 +495,13 @@ def test_lab_count_memory_keeps_equal_values_of_other_types_apart() -> None:
 
 def test_a_checker_that_forgets_gives_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
     """Past its limit a checker forgets what it learnt; the results do not change."""
-    import graftkg.semantics.labcounts
+    import graftkg.validation.labcounts
     from graftkg.model import Observation
     from graftkg.rdf import node_id
-    from graftkg.semantics.labcounts import LabCounts
+    from graftkg.validation.labcounts import LabCounts
     from graftkg.validation.shacl import evaluate
 
-    monkeypatch.setattr(graftkg.semantics.labcounts, "LEARNED_LIMIT", 3)
+    monkeypatch.setattr(graftkg.validation.labcounts, "LEARNED_LIMIT", 3)
     checker = LabCountChecker(load_shapes())
     obs = [Observation(d, m, v) for d in (1, 2, 4000) for m, v in (("ANC", 0.5), ("HB", 300.0), ("PLT", 40.0))]
     counts = LabCounts(node_id("transplant", "T"), TransplantRecord("T", observations=obs))

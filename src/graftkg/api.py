@@ -17,7 +17,8 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,8 +31,10 @@ if TYPE_CHECKING:
 
     from graftkg.reporting.report import Report
     from graftkg.semantics.classify import Classification
+    from graftkg.semantics.definitions import Definitions
     from graftkg.store.load import LoadReport
     from graftkg.store.query import QueryResult
+    from graftkg.validation.shacl import ShapeSet
     from graftkg.validation.validate import ValidationReport
 
 
@@ -76,9 +79,13 @@ def _records(source: object) -> list[TransplantRecord]:
 @dataclass(frozen=True)
 class Engine:
     """The definitions under one profile, applied to records: classification, validation, reports,
-    RDF, queries and loads. An engine holds no data; it pickles, and two may run side by side. What
-    depends on no profile is a static method: a store's :meth:`submissions`, :meth:`unload`,
-    :meth:`convert` (records as RDF), the :meth:`checks` catalogue and the shipped :meth:`profiles`.
+    RDF, queries and loads. An engine holds no data. It reads its profile's definitions when made,
+    and its shapes and knowledge base when first needed, and keeps them with what it builds from
+    them (compiled class expressions, shape plans); nothing is kept outside an engine, so a new one
+    reads a profile file edited since. It pickles as its settings (re-read where it is unpickled),
+    and two may run side by side. What depends on no profile is a static method: a store's
+    :meth:`submissions`, :meth:`unload`, :meth:`convert` (records as RDF), the :meth:`checks`
+    catalogue and the shipped :meth:`profiles`.
 
     ``profile`` is a shipped definitions profile (``paper``, ``astct-2021``) or the path of a profile
     file of one's own; ``workers`` the processes large inputs are split over (default: all cores above
@@ -96,14 +103,25 @@ class Engine:
     profile: str = "paper"
     workers: int | None = None
     reasoner: str = "fast"
+    _definitions: Definitions = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        from graftkg.semantics.ontology import load_ontology
+        from graftkg.semantics.definitions import Definitions
         from graftkg.semantics.reason import REASONERS
 
-        load_ontology(self.profile)  # an unknown profile, or a profile file that is not one, fails here
         if self.reasoner not in REASONERS:
             raise GraftkgError(f"unknown reasoner '{self.reasoner}' (choose from: {', '.join(REASONERS)})")
+        # an unknown profile, or a profile file that is not one, fails here
+        object.__setattr__(self, "_definitions", Definitions(self.profile))
+
+    def __reduce__(self) -> tuple[type[Engine], tuple[str, int | None, str]]:
+        return (Engine, (self.profile, self.workers, self.reasoner))
+
+    @cached_property
+    def _shapes(self) -> ShapeSet:
+        from graftkg.validation.shacl import load_shapes
+
+        return load_shapes()
 
     def classify(
         self, records: Sequence[TransplantRecord], *, progress: Callable[[int, int], None] | None = None
@@ -120,7 +138,7 @@ class Engine:
         from graftkg.semantics.classify import classify_records
 
         return classify_records(
-            records, profile=self.profile, reasoner=self.reasoner, workers=self.workers, progress=progress
+            records, definitions=self._definitions, reasoner=self.reasoner, workers=self.workers, progress=progress
         )
 
     def validate(
@@ -139,11 +157,12 @@ class Engine:
         """
         from graftkg.validation.validate import validate_paths, validate_records
 
-        paths = _paths(source)
+        paths, defs, shapes = _paths(source), self._definitions, self._shapes
         if paths is None:
-            records = _records(source)
-            return validate_records(records, profile=self.profile, workers=self.workers, progress=progress)
-        return validate_paths(paths, profile=self.profile, workers=self.workers, progress=progress)
+            return validate_records(
+                _records(source), definitions=defs, shapes=shapes, workers=self.workers, progress=progress
+            )
+        return validate_paths(paths, definitions=defs, shapes=shapes, workers=self.workers, progress=progress)
 
     def to_graph(self, records: Sequence[TransplantRecord], results: Sequence[Classification] | None = None) -> Graph:
         """The records and what the definitions infer from them as one rdflib graph (the triples
@@ -169,7 +188,7 @@ class Engine:
         Example:
             >>> engine, records = Engine(), read("examples/paper-patients/csv")
             >>> print(engine.render(engine.classify(records[:2]), "csv").splitlines()[0])
-            transplant_id,outcome,findings,chimerism,neutrophil_recovery_day,platelet_recovery_day,risk_factors,explanation
+            transplant_id,outcome,findings,chimerism,neutrophil_recovery_day,platelet_recovery_day,neutrophil_recovery_date,platelet_recovery_date,risk_factors,explanation
             >>> engine.render(engine.classify(records[:1]), "turtle", records=records[:1]).startswith("@prefix")
             True
         """
@@ -194,7 +213,7 @@ class Engine:
         """
         from graftkg.reporting.report import build_report
 
-        return build_report(_paths(paths) or [], transplant_id, profile=self.profile)
+        return build_report(_paths(paths) or [], transplant_id, definitions=self._definitions)
 
     def query(
         self,
@@ -229,7 +248,7 @@ class Engine:
         from graftkg.store.embedded import store_with_data
 
         paths = _paths(data) if data else []
-        return run_embedded(store_with_data(paths or [], profile=self.profile), name, params or {})
+        return run_embedded(store_with_data(paths or [], definitions=self._definitions), name, params or {})
 
     def load(
         self,
@@ -253,7 +272,7 @@ class Engine:
         from graftkg.store.load import DEFAULT_STORE, load
 
         where = DEFAULT_STORE if store is None else store
-        return load(path, store=where, name=name, profile=self.profile, bulk=bulk, progress=progress)
+        return load(path, store=where, name=name, definitions=self._definitions, bulk=bulk, progress=progress)
 
     @staticmethod
     def submissions(store: str | Path | None = None) -> list[dict[str, str]]:

@@ -16,7 +16,7 @@ from rdflib import URIRef
 
 from graftkg.errors import GraftkgError
 from graftkg.rdf import GK
-from graftkg.semantics.definitions import definitions
+from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.facts import DERIVED_PROPERTIES
 from graftkg.semantics.ontology import DEFAULT_PROFILE, load_ontology
 
@@ -54,7 +54,7 @@ def diagram_columns(profile: str = DEFAULT_PROFILE) -> list[Column]:
         >>> "primary graft failure" in diagram_columns()[2].boxes
         True
     """
-    defs = definitions(profile)
+    defs = Definitions(profile)
     label = defs.labels.label
     return [
         Column("submitted data", [label(c) for c in SUBMITTED]),

@@ -14,6 +14,7 @@ from graftkg.errors import InputError, excerpt, read_input_bytes
 from graftkg.model import ENTITIES, RECORD_FIELDS, Observation, TransplantRecord
 from graftkg.rdf import GK, RDF, to_python
 from graftkg.readers.refusals import Refusals
+from graftkg.readers.units import units as measure_units
 from graftkg.semantics.vocabulary import vocabulary
 
 RDF_SUFFIXES = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".json": "json-ld"}
@@ -37,6 +38,7 @@ class _Reader:
         self.path = path
         self.vocab = vocabulary()
         self.lenient = lenient
+        self.units = measure_units().converter()
 
     def fail(self, node: Node, prop: URIRef, message: str) -> InputError:
         return InputError(f"{node}: {message}", path=self.path, field=str(prop).rsplit("/", 1)[-1])
@@ -96,6 +98,17 @@ class _Reader:
     def codes(self, node: Node, prop: URIRef) -> list[str]:
         return [self.convert(node, prop, v, "code", "") for v in sorted(self.graph.objects(node, prop), key=str)]
 
+    def in_unit(self, node: Node, obs: Observation) -> Observation:
+        """``obs`` with its ``gk:unitCode``: a value in another UCUM unit is converted into its measure's
+        (see :mod:`graftkg.readers.units`); one that does not convert is kept as given, for the rules."""
+        unit = self.one(node, GK.unitCode)
+        if unit is not None:
+            obs.unit = str(self.convert(node, GK.unitCode, unit, str, "unit"))
+            converted = self.units(obs.measure, obs.value, obs.unit)
+            if converted is not None:
+                obs.value, obs.unit = converted
+        return obs
+
     def observation(self, node: Node) -> Observation:
         g = self.graph
         day_node = self.one(node, GK.day)
@@ -106,7 +119,7 @@ class _Reader:
             value = self.one(node, GK.value)
             if value is None:
                 raise self.fail(node, GK.value, "laboratory observation has no value")
-            return Observation(day, measure, self.convert(node, GK.value, value, float, "value"))
+            return self.in_unit(node, Observation(day, measure, self.convert(node, GK.value, value, float, "value")))
         support = self.one(node, GK.support)
         if support is not None:
             return Observation(day, self.convert(node, GK.support, support, "code", "support"))
@@ -114,12 +127,15 @@ class _Reader:
         if pct is not None:
             lineage = self.one(node, GK.lineage)
             method = self.one(node, GK.assayMethod)
-            return Observation(
-                day,
-                "donor_chimerism_pct",
-                self.convert(node, GK.donorChimerismPct, pct, float, "value"),
-                lineage=None if lineage is None else self.convert(node, GK.lineage, lineage, "code", "lineage"),
-                method=None if method is None else str(method),
+            return self.in_unit(
+                node,
+                Observation(
+                    day,
+                    "donor_chimerism_pct",
+                    self.convert(node, GK.donorChimerismPct, pct, float, "value"),
+                    lineage=None if lineage is None else self.convert(node, GK.lineage, lineage, "code", "lineage"),
+                    method=None if method is None else str(method),
+                ),
             )
         mfi = self.one(node, GK.mfi)
         if mfi is not None:

@@ -3,7 +3,8 @@
 A reader parses what a cell *is* (a number, a day, a known column or measure) and stops or lists
 the row when it cannot. What a record may *hold* is checked here, on the record, whatever format it
 came in: a code must name a member of its value set, an HLA match reads like 8/10, a laboratory
-value has a day and a value, and no value may be one no record can truly hold (the shapes marked
+value has a day and a value, in its measure's unit (a reader has converted any UCUM unit that
+converts, see :mod:`graftkg.readers.units`), and no value may be one no record can truly hold (the shapes marked
 ``gk:refusedOnReading``, see :mod:`graftkg.readers.limits`). ``classify``, ``convert`` and ``load``
 refuse a record with a problem here; ``validate`` keeps it for the shapes, and reports any problem
 here that no shape reports as a violation at the same place, so that the two never disagree.
@@ -18,6 +19,7 @@ from graftkg.errors import InputError, excerpt
 from graftkg.model import TransplantRecord
 from graftkg.readers.limits import impossible_values
 from graftkg.readers.refusals import Refusals
+from graftkg.readers.units import units as measure_units
 from graftkg.semantics.vocabulary import FIELD_VALUE_SETS, vocabulary
 
 __all__ = ["content_problems", "refuse_content"]
@@ -70,6 +72,10 @@ def content_problems(record: TransplantRecord) -> Iterator[InputError]:
                 )
         elif obs.value is None and obs.measure not in SUPPORT_WITHOUT_VALUE:
             yield InputError(f"value is empty for measure {obs.measure}", field="value", **where)  # type: ignore[arg-type]
+        if obs.unit is not None:
+            problem = measure_units().problem(obs.measure, obs.unit)
+            if problem is not None:
+                yield InputError(problem, field="unit", **where)  # type: ignore[arg-type]
         if obs.lineage is not None and vocab.iri("lineage", obs.lineage) is None:
             yield InputError(
                 f"unknown lineage '{excerpt(obs.lineage)}' (allowed: {', '.join(vocab.codes('lineage'))})",

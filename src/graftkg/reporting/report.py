@@ -12,6 +12,7 @@ import html
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,9 @@ from graftkg.errors import InputError
 from graftkg.model import TransplantRecord
 from graftkg.rdf import GK, RDFS, Value
 from graftkg.semantics.classify import Classification, classify_records
-from graftkg.semantics.definitions import definitions
+from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.derive import daily_series
-from graftkg.semantics.ontology import DEFAULT_PROFILE, load_knowledge_base
+from graftkg.semantics.ontology import DEFAULT_PROFILE
 from graftkg.store.embedded import add_classified, knowledge_store
 from graftkg.store.query import run_embedded
 
@@ -64,6 +65,8 @@ class Recommendation:
     evidence_for: list[dict[str, Value]] = field(default_factory=list)
     evidence_against: list[dict[str, Value]] = field(default_factory=list)
     contraindications: list[Contraindication] = field(default_factory=list)
+    #: whether it is a key point, to lead with (see :func:`key_points`)
+    key: bool = False
 
 
 @dataclass
@@ -97,8 +100,15 @@ class Report:
         return render_report(self, format)
 
 
-def build_report(paths: Sequence[str | Path], transplant_id: str, *, profile: str = DEFAULT_PROFILE) -> Report:
-    """Build the report of transplant ``transplant_id`` found in the submission at ``paths``.
+def build_report(
+    paths: Sequence[str | Path],
+    transplant_id: str,
+    *,
+    profile: str = DEFAULT_PROFILE,
+    definitions: Definitions | None = None,
+) -> Report:
+    """Build the report of transplant ``transplant_id`` found in the submission at ``paths``, under
+    ``definitions`` (without them, those of ``profile``, read for this call).
 
     Example:
         >>> r = build_report(["examples/paper-patients/csv"], "P1-T1")
@@ -114,12 +124,13 @@ def build_report(paths: Sequence[str | Path], transplant_id: str, *, profile: st
     if record is None:
         known = ", ".join(r.transplant_id for r in records[:10]) + (" ..." if len(records) > 10 else "")
         raise InputError(f"transplant '{transplant_id}' is not in the input (it has: {known})", field="--transplant")
-    results = classify_records(records, profile=profile)
+    defs = definitions or Definitions(profile)
+    results = classify_records(records, definitions=defs)
     result = next(c for r, c in zip(records, results, strict=True) if r.transplant_id == transplant_id)
-    store = knowledge_store(profile)
-    add_classified(store, records, results, profile, str(GK["graph/data/report"]))
-    defs = definitions(profile)
-    kb = load_knowledge_base(profile)
+    store = knowledge_store(definitions=defs)
+    add_classified(store, records, results, defs.profile, str(GK["graph/data/report"]))
+    kb = defs.knowledge_base
+    general = {str(kb.value(c, RDFS.label)) for c in GENERAL_SITUATIONS}
 
     params = {"transplant_id": transplant_id}
     risk_factors = run_embedded(store, "risk-factors-for-transplant", params).rows
@@ -142,6 +153,8 @@ def build_report(paths: Sequence[str | Path], transplant_id: str, *, profile: st
                 evidence_for=[e for e in evidence if e["direction"] == "supports"],
                 evidence_against=[e for e in evidence if e["direction"] == "disputes"],
                 contraindications=_contraindications(kb, [rec_iri], record, result),
+                key=str(row["strength"]) in ("preferred", "should_be_considered")
+                or any(s.strip() not in general for s in str(row["applies_because"]).split(";")),
             )
         )
     checked = {c.code: c for r in recommendations for c in r.contraindications}
@@ -167,7 +180,7 @@ def build_report(paths: Sequence[str | Path], transplant_id: str, *, profile: st
     full = defs.bound(GK.FullDonorChimerism)
     return Report(
         transplant_id=transplant_id,
-        profile=profile,
+        profile=defs.profile,
         classification=result.as_json(),
         facts=_facts(record),
         series={m: daily_series(record, m) for m in PLOTTED},
@@ -244,6 +257,7 @@ def _evidence_of(code: str, record: TransplantRecord) -> str:
 def _facts(record: TransplantRecord) -> dict[str, Any]:
     keys = (
         "patient_id",
+        "infusion_date",
         "recipient_age_years",
         "diagnosis",
         "disease_status",
@@ -262,7 +276,8 @@ def _facts(record: TransplantRecord) -> dict[str, Any]:
         "death_day",
         "relapse_day",
     )
-    return {k: getattr(record, k) for k in keys if getattr(record, k) not in (None, [], "")}
+    values = {k: getattr(record, k) for k in keys if getattr(record, k) not in (None, [], "")}
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
 
 
 # --------------------------------------------------------------------------------------- rendering
@@ -327,14 +342,19 @@ def format_evidence(e: dict[str, Value]) -> str:
     return (f"{head}. " if head else "") + f"{e.get('statement', '')} [{cite}]"
 
 
+def _recovery(c: dict[str, Any], lineage: str) -> str:
+    """A recovery day as the report shows it: the day, with its date where the infusion's is known."""
+    day, when = c[f"{lineage}_recovery_day"], c.get(f"{lineage}_recovery_date")
+    return "none" if day is None else f"{day} ({when})" if when else str(day)
+
+
 def _outcome_line(report: Report) -> str:
     c = report.classification
     findings = ", ".join(f.replace("_", " ") for f in c["findings"]) or "none"
     return (
         f"**{c['outcome'].replace('_', ' ')}** (findings: {findings}; chimerism at the latest assay: "
         f"{(c['chimerism'] or 'not assessed').replace('_', ' ')}; neutrophil recovery day: "
-        f"{c['neutrophil_recovery_day'] if c['neutrophil_recovery_day'] is not None else 'none'}; platelet recovery "
-        f"day: {c['platelet_recovery_day'] if c['platelet_recovery_day'] is not None else 'none'})"
+        f"{_recovery(c, 'neutrophil')}; platelet recovery day: {_recovery(c, 'platelet')})"
     )
 
 
@@ -382,22 +402,16 @@ GENERAL_SITUATIONS = (GK.GraftFailure, GK.GraftFailureWithoutAutologousRecovery)
 
 
 def key_points(report: Report) -> list[Recommendation]:
-    """The recommendations to lead with: those the review prefers or says to consider, and those
-    specific to the transplant's situation (beyond graft failure in general).
+    """The recommendations to lead with (marked ``key`` when the report is built): those the review
+    prefers or says to consider, and those specific to the transplant's situation (beyond graft
+    failure in general).
 
     Example:
         >>> r = build_report(["examples/paper-patients/csv"], "P1-T1")
         >>> [k.code for k in key_points(r)][-3:]
         ['different_haploidentical_donor', 'immediately_available_donor', 'salvage_as_soon_as_possible']
     """
-    kb = load_knowledge_base(report.profile)
-    general = {str(kb.value(c, RDFS.label)) for c in GENERAL_SITUATIONS}
-    return [
-        r
-        for r in report.recommendations
-        if r.strength in ("preferred", "should_be_considered")
-        or any(s.strip() not in general for s in r.applies_because.split(";"))
-    ]
+    return [r for r in report.recommendations if r.key]
 
 
 def _fmt(v: Any) -> str:
@@ -539,7 +553,7 @@ def _html(report: Report) -> str:
         f"<p><strong>{e(c['outcome'].replace('_', ' '))}</strong>; findings: "
         f"{e(', '.join(f.replace('_', ' ') for f in c['findings']) or 'none')}; chimerism: "
         f"{e((c['chimerism'] or 'not assessed').replace('_', ' '))}; neutrophil recovery day: "
-        f"{e(str(c['neutrophil_recovery_day']))}; platelet recovery day: {e(str(c['platelet_recovery_day']))}</p>",
+        f"{e(_recovery(c, 'neutrophil'))}; platelet recovery day: {e(_recovery(c, 'platelet'))}</p>",
         "<ul>" + "".join(f"<li>{e(s)}</li>" for s in c["explanation"]) + "</ul>",
         (
             "<h2>In short</h2><ul>"

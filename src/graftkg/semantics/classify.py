@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
@@ -14,7 +15,7 @@ from graftkg.errors import ReasonerError
 from graftkg.model import TransplantRecord, by_fields
 from graftkg.parallel import ranges, run, worker_count
 from graftkg.rdf import GK, RDF
-from graftkg.semantics.definitions import Definitions, definitions
+from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.derive import Derived, derive
 from graftkg.semantics.facts import TransplantFacts, add_to_graph, build_facts
 from graftkg.semantics.ontology import DEFAULT_PROFILE
@@ -26,12 +27,18 @@ FORMATS = ("json", "table", "turtle", "csv")
 
 @dataclass(init=False)
 class Classification:
-    """The classification of one transplant.
+    """The classification of one transplant. Its days count from the infusion (day 0); where the
+    record gives the infusion's date, the recovery days are dates too.
 
     Example:
         >>> c = classify_records([TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=15)])[0]
-        >>> c.outcome, c.neutrophil_recovery_day
-        ('engrafted', 15)
+        >>> c.outcome, c.neutrophil_recovery_day, c.neutrophil_recovery_date
+        ('engrafted', 15, None)
+        >>> from datetime import date
+        >>> dated = TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=15,
+        ...                          infusion_date=date(2024, 2, 20))
+        >>> classify_records([dated])[0].neutrophil_recovery_date
+        '2024-03-06'
     """
 
     transplant_id: str
@@ -44,6 +51,7 @@ class Classification:
     explanation: list[str]
     classes: set[URIRef] = field(repr=False)
     derived: Derived = field(repr=False)
+    infusion_date: date | None = field(repr=False)
 
     def __init__(
         self,
@@ -57,6 +65,7 @@ class Classification:
         explanation: list[str],
         classes: set[URIRef] | None = None,
         derived: Derived | None = None,
+        infusion_date: date | None = None,
     ) -> None:
         self.transplant_id = transplant_id
         self.outcome = outcome
@@ -68,12 +77,29 @@ class Classification:
         self.explanation = explanation
         self.classes = set() if classes is None else classes
         self.derived = Derived() if derived is None else derived
+        self.infusion_date = infusion_date
 
     def __reduce__(self) -> tuple[type[Classification], tuple[object, ...]]:
         return by_fields(self)
 
+    @property
+    def neutrophil_recovery_date(self) -> str | None:
+        """The neutrophil recovery day as an ISO date, where the infusion's date is known."""
+        return self._date(self.neutrophil_recovery_day)
+
+    @property
+    def platelet_recovery_date(self) -> str | None:
+        """The platelet recovery day as an ISO date, where the infusion's date is known."""
+        return self._date(self.platelet_recovery_day)
+
+    def _date(self, day: int | None) -> str | None:
+        if day is None or self.infusion_date is None:
+            return None
+        return (self.infusion_date + timedelta(days=day)).isoformat()
+
     def as_json(self) -> dict[str, Any]:
-        """The JSON object of ``graftkg classify --format json``."""
+        """The JSON object of ``graftkg classify --format json`` (a date is null where the record
+        gives no infusion date)."""
         return {
             "transplant_id": self.transplant_id,
             "outcome": self.outcome,
@@ -81,6 +107,9 @@ class Classification:
             "chimerism": self.chimerism,
             "neutrophil_recovery_day": self.neutrophil_recovery_day,
             "platelet_recovery_day": self.platelet_recovery_day,
+            "infusion_date": None if self.infusion_date is None else self.infusion_date.isoformat(),
+            "neutrophil_recovery_date": self.neutrophil_recovery_date,
+            "platelet_recovery_date": self.platelet_recovery_date,
             "risk_factors": self.risk_factors,
             "explanation": self.explanation,
         }
@@ -102,7 +131,7 @@ def summarise(
     HermiT on every case file.
 
     Example:
-        >>> defs = definitions()
+        >>> defs = Definitions()
         >>> r = TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=15)
         >>> (tf, derived), = prepare([r], defs)
         >>> fast = FastReasoner(defs)
@@ -132,6 +161,7 @@ def summarise(
         explanation=explanation,
         classes=classes,
         derived=derived,
+        infusion_date=record.infusion_date,
     )
     if record.graft_source not in defs.window_last_day:  # none, or a code outside the value set
         return _by_every_graft_source(record, result, defs, reasoner, explain)
@@ -151,11 +181,11 @@ def prepare(
 
 
 def _classify_range(
-    state: tuple[Sequence[TransplantRecord], str, bool], bounds: tuple[int, int]
+    state: tuple[Sequence[TransplantRecord], Definitions, bool], bounds: tuple[int, int]
 ) -> list[Classification]:
     """One range of a parallel :func:`classify_records` (see :func:`graftkg.parallel.run`)."""
-    records, profile, explain = state
-    return classify_records(records[bounds[0] : bounds[1]], profile=profile, workers=1, explain=explain)
+    records, defs, explain = state
+    return classify_records(records[bounds[0] : bounds[1]], definitions=defs, workers=1, explain=explain)
 
 
 @paused()
@@ -163,12 +193,14 @@ def classify_records(
     records: Sequence[TransplantRecord],
     *,
     profile: str = DEFAULT_PROFILE,
+    definitions: Definitions | None = None,
     reasoner: str = "fast",
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     explain: bool = True,
 ) -> list[Classification]:
-    """Classify ``records`` under definitions ``profile`` with ``reasoner`` (``fast`` or ``hermit``).
+    """Classify ``records`` under ``definitions`` (without them, those of ``profile``, read for this
+    call; an :class:`~graftkg.api.Engine` keeps its own) with ``reasoner`` (``fast`` or ``hermit``).
 
     The fast path evaluates the ontology's definitions directly; ``hermit`` asks an OWL 2 DL reasoner
     (Java) and is far slower. Both explain with the ontology's clauses. Large inputs on the fast path
@@ -183,12 +215,12 @@ def classify_records(
     """
     if reasoner not in REASONERS:
         raise ReasonerError(f"unknown reasoner '{reasoner}' (choose from: {', '.join(REASONERS)})")
-    defs = definitions(profile)
-    fast = FastReasoner(defs)
+    defs = definitions or Definitions(profile)
+    fast = defs.fast_reasoner
     workers = worker_count(len(records), workers) if reasoner == "fast" else 1
     if workers > 1:
         results: list[Classification] = []
-        state = (records, profile, explain)
+        state = (records, defs, explain)
         for part in run(_classify_range, state, ranges(len(records), workers), workers=workers):
             results.extend(part)
             if progress is not None:
@@ -252,6 +284,7 @@ def _by_every_graft_source(
         explanation=[lead, *common([c.explanation for c in cases])] if explain else [],
         classes=set.intersection(*(c.classes for c in cases)),
         derived=result.derived,
+        infusion_date=result.infusion_date,
     )
 
 
@@ -262,7 +295,7 @@ def to_csv(results: Sequence[Classification]) -> str:
     Example:
         >>> rs = [TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=15)]
         >>> to_csv(classify_records(rs)).splitlines()[0]
-        'transplant_id,outcome,findings,chimerism,neutrophil_recovery_day,platelet_recovery_day,risk_factors,explanation'
+        'transplant_id,outcome,findings,chimerism,neutrophil_recovery_day,platelet_recovery_day,neutrophil_recovery_date,platelet_recovery_date,risk_factors,explanation'
     """
     from graftkg.findings import spreadsheet_csv
 
@@ -273,6 +306,8 @@ def to_csv(results: Sequence[Classification]) -> str:
         "chimerism",
         "neutrophil_recovery_day",
         "platelet_recovery_day",
+        "neutrophil_recovery_date",
+        "platelet_recovery_date",
         "risk_factors",
         "explanation",
     ]
@@ -284,6 +319,8 @@ def to_csv(results: Sequence[Classification]) -> str:
             r.chimerism,
             r.neutrophil_recovery_day,
             r.platelet_recovery_day,
+            r.neutrophil_recovery_date,
+            r.platelet_recovery_date,
             "; ".join(r.risk_factors),
             " | ".join(r.explanation),
         ]
@@ -303,7 +340,17 @@ def _shown(text: str) -> str:
 
 
 def to_table(results: Sequence[Classification]) -> str:
-    """Render results as a plain-text table, one line per transplant."""
+    """Render results as a plain-text table, one line per transplant; a recovery day is followed by
+    its date where the infusion's date is known.
+
+    Example:
+        >>> from datetime import date
+        >>> rs = [TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=15,
+        ...                        infusion_date=date(2024, 2, 20))]
+        >>> print(to_table(classify_records(rs)))
+        transplant  outcome    findings  chimerism  ANC day          PLT day  risk factors
+        T           engrafted  -         -          15 (2024-03-06)  -        -
+    """
     rows = [("transplant", "outcome", "findings", "chimerism", "ANC day", "PLT day", "risk factors")]
     for r in results:
         rows.append(
@@ -312,8 +359,8 @@ def to_table(results: Sequence[Classification]) -> str:
                 r.outcome,
                 ", ".join(r.findings) or "-",
                 r.chimerism or "-",
-                "-" if r.neutrophil_recovery_day is None else str(r.neutrophil_recovery_day),
-                "-" if r.platelet_recovery_day is None else str(r.platelet_recovery_day),
+                _day(r.neutrophil_recovery_day, r.neutrophil_recovery_date),
+                _day(r.platelet_recovery_day, r.platelet_recovery_date),
                 ", ".join(r.risk_factors) or "-",
             )
         )
@@ -321,6 +368,10 @@ def to_table(results: Sequence[Classification]) -> str:
     return "\n".join(
         "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1] for row in rows
     )
+
+
+def _day(day: int | None, when: str | None) -> str:
+    return "-" if day is None else str(day) if when is None else f"{day} ({when})"
 
 
 def to_turtle(records: Sequence[TransplantRecord], results: Sequence[Classification], profile: str) -> str:

@@ -8,7 +8,7 @@ what the reasoner uses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from rdflib import Graph, Literal, URIRef
 
@@ -17,6 +17,9 @@ from graftkg.rdf import GK, OWL, RDF, RDFS, XSD, canonical
 from graftkg.semantics.ontology import DEFAULT_PROFILE, load_ontology
 from graftkg.semantics.owlexpr import Compiler, DataRange, Labels, Named, NamedDatatype, Restricted
 from graftkg.semantics.vocabulary import vocabulary
+
+if TYPE_CHECKING:
+    from graftkg.semantics.reason import FastReasoner
 
 
 @dataclass(frozen=True)
@@ -46,19 +49,25 @@ class CodedClass:
 
 
 class Definitions:
-    """Everything the derivation and the reasoners need from one profile of the ontology.
+    """Everything the derivation and the reasoners need from one profile of the ontology, read from
+    the ontology's files when made: an :class:`~graftkg.api.Engine` makes one and keeps it, with what is
+    built from it (the fast reasoner, the knowledge base). Nothing is cached between two
+    ``Definitions``: a profile file edited in between is read again. It pickles as its profile, and is
+    read again where it is unpickled (a spawned worker process).
 
     Example:
-        >>> d = definitions("paper")
+        >>> d = Definitions("paper")
         >>> d.window_last_day["PB"], d.window_last_day["UCB"]
         (28, 42)
-        >>> definitions("astct-2021").window_last_day["BM"]
+        >>> Definitions("astct-2021").window_last_day["BM"]
         30
         >>> d.neutrophil_recovery.consecutive
         3
+        >>> import pickle; pickle.loads(pickle.dumps(d)).window_last_day == d.window_last_day
+        True
     """
 
-    def __init__(self, profile: str) -> None:
+    def __init__(self, profile: str = DEFAULT_PROFILE) -> None:
         self.profile = profile
         self.graph = load_ontology(profile)
         self.compiler = Compiler(self.graph)
@@ -92,12 +101,46 @@ class Definitions:
         self.findings = self._coded(GK.Finding)
         self.chimerism_statuses = self._coded(GK.ChimerismStatus)
         self.risk_factors = self._coded(GK.RiskFactorTransplant)
+        self._fast_reasoner: FastReasoner | None = None  # made when first asked for
+        self._knowledge_base: Graph | None = None
+
+    def __reduce__(self) -> tuple[type[Definitions], tuple[str]]:
+        return (Definitions, (self.profile,))
+
+    @property
+    def fast_reasoner(self) -> FastReasoner:
+        """The fast reasoner of these definitions (made once; it holds nothing of what it classifies).
+
+        Example:
+            >>> d = Definitions(); d.fast_reasoner is d.fast_reasoner
+            True
+        """
+        if self._fast_reasoner is None:
+            from graftkg.semantics.reason import FastReasoner
+
+            self._fast_reasoner = FastReasoner(self)
+        return self._fast_reasoner
+
+    @property
+    def knowledge_base(self) -> Graph:
+        """These definitions' ontology with the knowledge base: cited evidence and recommendations
+        (see :func:`~graftkg.semantics.ontology.load_knowledge_base`); read once; do not mutate.
+
+        Example:
+            >>> (GK.RecSalvageHSCT, RDF.type, GK.Recommendation) in Definitions().knowledge_base
+            True
+        """
+        if self._knowledge_base is None:
+            from graftkg.semantics.ontology import load_knowledge_base
+
+            self._knowledge_base = load_knowledge_base(self.profile, ontology=self.graph)
+        return self._knowledge_base
 
     def bound(self, datatype: URIRef) -> float:
         """The single facet bound of named datatype ``datatype`` (e.g. 0.5 for ``gk:EngraftmentANC``).
 
         Example:
-            >>> definitions().bound(GK.DSAPositiveMFI)
+            >>> Definitions().bound(GK.DSAPositiveMFI)
             1500.0
         """
         dt = self.compiler.datatype(datatype)
@@ -151,17 +194,6 @@ class Definitions:
         ):
             return int(inner.facets[0][1])
         raise OntologyError(f"engraftment window {window} must be xsd:integer with one maxInclusive facet")
-
-
-@lru_cache(maxsize=4)
-def definitions(profile: str = DEFAULT_PROFILE) -> Definitions:
-    """Return the (cached) definitions of ``profile``.
-
-    Example:
-        >>> definitions().profile
-        'paper'
-    """
-    return Definitions(profile)
 
 
 def _closable(graph: Graph) -> dict[URIRef, tuple[URIRef, ...]]:

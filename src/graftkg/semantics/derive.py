@@ -228,10 +228,10 @@ def derive(record: TransplantRecord, defs: Definitions) -> Derived:
     """Derive the closed facts of ``record`` under the definitions ``defs``.
 
     Example:
-        >>> from graftkg.semantics.definitions import definitions
+        >>> from graftkg.semantics.definitions import Definitions
         >>> from graftkg.model import Observation
         >>> obs = [Observation(d, "ANC", v) for d, v in [(1, 0.2), (5, 0.0), (12, 0.6), (13, 0.8), (14, 1.1)]]
-        >>> derive(TransplantRecord("T", graft_source="PB", observations=obs), definitions()).neutrophil_recovery_day
+        >>> derive(TransplantRecord("T", graft_source="PB", observations=obs), Definitions()).neutrophil_recovery_day
         12
     """
     out = Derived()

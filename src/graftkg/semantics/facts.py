@@ -227,27 +227,32 @@ def build_facts(
 class SharedProps(dict):  # type: ignore[type-arg]
     """The facts of a lab count, shared by every count with the same measure, day, value and unit.
 
-    A count's facts depend on nothing else, so equal counts share one read-only dict; the SHACL
-    evaluator keeps the results of shapes that read only the node itself on it (``memo``), so that
-    4 million counts cost one check per distinct count. Never mutate one.
+    A count's facts depend on nothing else, so equal counts share one read-only dict (interned by
+    :func:`lab_count_props`: a pure function of those four values, the one cache of record values
+    outside an engine). ``key`` is the four values with the types of day and value (a count of 1 and
+    one of 1.0 are not one count): a shape set keeps the results of its shapes that read only the
+    node itself under that key (see :func:`graftkg.validation.shacl.evaluate`), so that 4 million
+    counts cost one check per distinct count. Never mutate one.
 
     Example:
         >>> import pickle
         >>> props = lab_count_props("ANC", 14, 0.6, None)
         >>> props is lab_count_props("ANC", 14, 0.6, None), pickle.loads(pickle.dumps(props)) == props
         (True, True)
+        >>> props.key
+        ('ANC', 14, 0.6, None, 'int', 'float')
     """
 
-    __slots__ = ("memo",)
+    __slots__ = ("key",)
 
-    def __init__(self, *args: object) -> None:
-        super().__init__(*args)
-        self.memo: dict[object, object] = {}
+    def __init__(self, props: dict[URIRef, list[Item]], key: tuple[object, ...]) -> None:
+        super().__init__(props)
+        self.key = key
 
-    def __reduce__(self) -> tuple[type, tuple[dict[URIRef, list[Item]]]]:
+    def __reduce__(self) -> tuple[type, tuple[dict[URIRef, list[Item]], tuple[object, ...]]]:
         # pickle (e.g. to a worker process) as a plain copy: unpickling a dict subclass item by item
         # would go through the read-only __setitem__ and kill the worker
-        return (SharedProps, (dict(self),))
+        return (SharedProps, (dict(self), self.key))
 
     def _read_only(self, *args: object, **kwargs: object) -> None:
         raise TypeError("the facts of a lab count are shared and read-only: copy them with dict(...) to change them")
@@ -280,7 +285,7 @@ def lab_count_props(measure: str, day: int | None, value: float | None, unit: st
         props[_UNIT] = [unit]
     if value is not None:
         props[_VALUE] = [value]
-    return SharedProps(props)
+    return SharedProps(props, (measure, day, value, unit, type(day).__name__, type(value).__name__))
 
 
 def add_lab_observations(tf: TransplantFacts, record: TransplantRecord) -> None:
@@ -314,9 +319,9 @@ def closure(facts: Facts, closable: Mapping[URIRef, tuple[URIRef, ...]]) -> Iter
     (:attr:`~graftkg.semantics.definitions.Definitions.closable`).
 
     Example:
-        >>> from graftkg.semantics.definitions import definitions
+        >>> from graftkg.semantics.definitions import Definitions
         >>> f = {URIRef("urn:t"): {RDF.type: [GK.Transplant]}}
-        >>> (URIRef("urn:t"), GK.deathDay) in set(closure(f, definitions().closable))
+        >>> (URIRef("urn:t"), GK.deathDay) in set(closure(f, Definitions().closable))
         True
     """
     for node, props in facts.items():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -13,9 +12,9 @@ from graftkg.errors import OntologyError
 DEFAULT_PROFILE = "paper"
 
 
-@lru_cache(maxsize=8)
 def load_ontology(profile: str = DEFAULT_PROFILE) -> Graph:
-    """Return the merged ontology graph under definition ``profile`` (cached; do not mutate).
+    """Read the merged ontology graph under definition ``profile`` from the ontology's files (each call
+    reads them again: what keeps one is a :class:`~graftkg.semantics.definitions.Definitions`).
 
     Example:
         >>> len(load_ontology("paper")) > 1000
@@ -63,12 +62,12 @@ def _check_profile_file(path: Path) -> None:
             raise OntologyError(f"{path}: a profile file defines gk:{term} (an rdfs:Datatype with its label)")
 
 
-@lru_cache(maxsize=8)
-def load_knowledge_base(profile: str = DEFAULT_PROFILE) -> Graph:
-    """Return the ontology under ``profile`` with the knowledge base: cited evidence and recommendations.
+def load_knowledge_base(profile: str = DEFAULT_PROFILE, *, ontology: Graph | None = None) -> Graph:
+    """Read the ontology under ``profile`` with the knowledge base: cited evidence and recommendations.
 
-    The definitions the reasoners classify with are :func:`load_ontology`; the knowledge base adds the
-    statements about studies, claims and recommendations that queries and reports read.
+    The definitions the reasoners classify with are :func:`load_ontology` (or ``ontology``, when it
+    was read already); the knowledge base adds the statements about studies, claims and
+    recommendations that queries and reports read.
 
     Example:
         >>> from graftkg.rdf import GK, RDF
@@ -77,7 +76,7 @@ def load_knowledge_base(profile: str = DEFAULT_PROFILE) -> Graph:
         True
     """
     graph = Graph()
-    graph += load_ontology(profile)
+    graph += load_ontology(profile) if ontology is None else ontology
     for path in knowledge_files():
         parse_into(graph, path)
     return graph

@@ -29,7 +29,7 @@ class FastReasoner:
     """Evaluates the ontology's defined classes over one transplant's closed facts.
 
     Example:
-        >>> from graftkg.semantics.definitions import definitions
+        >>> from graftkg.semantics.definitions import Definitions
         >>> from graftkg.semantics.derive import Derived
         >>> from graftkg.semantics.facts import build_facts
         >>> from graftkg.model import TransplantRecord
@@ -37,7 +37,7 @@ class FastReasoner:
         >>> tf = build_facts(TransplantRecord("T", graft_source="PB"), Derived(neutrophil_recovery_day=12),
         ...                  vocabulary())
         >>> from graftkg.rdf import GK
-        >>> GK.Engrafted in FastReasoner(definitions()).classify(tf)
+        >>> GK.Engrafted in FastReasoner(Definitions()).classify(tf)
         True
     """
 
@@ -118,8 +118,8 @@ class HermitReasoner:
             return out
         from graftkg.parallel import run
 
-        # each worker process makes its own reasoner from the profile (the definitions are not pickled)
-        state = (self.defs.profile, self.batch_size, self.java_memory_mb)
+        # each worker process makes its own reasoner (definitions pickle as their profile, see Definitions)
+        state = (self.defs, self.batch_size, self.java_memory_mb)
         for part in run(_hermit_batch, state, batches, workers=self.workers):
             out.extend(part)
         return out
@@ -272,12 +272,10 @@ class _JavaCrash(ReasonerError):
     """HermiT (Java) crashed on a batch, as opposed to finding it inconsistent."""
 
 
-def _hermit_batch(state: tuple[str, int, int], batch: list[TransplantFacts]) -> list[set[URIRef]]:
+def _hermit_batch(state: tuple[Definitions, int, int], batch: list[TransplantFacts]) -> list[set[URIRef]]:
     """One batch of :meth:`HermitReasoner.classify_many` (see :func:`graftkg.parallel.run`)."""
-    from graftkg.semantics.definitions import definitions
-
-    profile, batch_size, java_memory_mb = state
-    return HermitReasoner(definitions(profile), batch_size=batch_size, java_memory_mb=java_memory_mb)._batch(batch)
+    defs, batch_size, java_memory_mb = state
+    return HermitReasoner(defs, batch_size=batch_size, java_memory_mb=java_memory_mb)._batch(batch)
 
 
 def check_consistency(ontology: Graph) -> None:

@@ -17,7 +17,8 @@ from rdflib import Graph
 from graftkg.model import TransplantRecord
 from graftkg.rdf import GK
 from graftkg.semantics.classify import Classification
-from graftkg.semantics.ontology import DEFAULT_PROFILE, load_knowledge_base
+from graftkg.semantics.definitions import Definitions
+from graftkg.semantics.ontology import DEFAULT_PROFILE
 
 #: Named graph of the knowledge base (ontology, evidence, recommendations).
 KNOWLEDGE_GRAPH = str(GK["graph/knowledge-base"])
@@ -62,20 +63,24 @@ def open_store(path: str | Path) -> ox.Store:
     return target.store
 
 
-def knowledge_store(profile: str = DEFAULT_PROFILE) -> ox.Store:
-    """A new in-memory store holding the knowledge base under definitions ``profile``.
+def knowledge_store(profile: str = DEFAULT_PROFILE, *, definitions: Definitions | None = None) -> ox.Store:
+    """A new in-memory store holding the knowledge base of ``definitions`` (without them, that of
+    ``profile``, read for this call).
 
     Example:
         >>> len(knowledge_store()) > 5000
         True
     """
     store = ox.Store()
-    add_graph(store, load_knowledge_base(profile), KNOWLEDGE_GRAPH)
+    add_graph(store, (definitions or Definitions(profile)).knowledge_base, KNOWLEDGE_GRAPH)
     return store
 
 
-def store_with_data(paths: Sequence[str | Path], profile: str = DEFAULT_PROFILE) -> ox.Store:
-    """A new in-memory store with the knowledge base and the classified records read from ``paths``.
+def store_with_data(
+    paths: Sequence[str | Path], profile: str = DEFAULT_PROFILE, *, definitions: Definitions | None = None
+) -> ox.Store:
+    """A new in-memory store with the knowledge base and the classified records read from ``paths``,
+    classified under ``definitions`` (without them, those of ``profile``, read for this call).
 
     Each input path becomes one named graph (``https://w3id.org/graftkg/graph/data/<n>``).
 
@@ -87,10 +92,12 @@ def store_with_data(paths: Sequence[str | Path], profile: str = DEFAULT_PROFILE)
     from graftkg.readers import read_inputs
     from graftkg.semantics.classify import classify_records
 
-    store = knowledge_store(profile)
+    defs = definitions or Definitions(profile)
+    store = knowledge_store(definitions=defs)
     for n, path in enumerate(paths, start=1):
         records = read_inputs([path])
-        add_classified(store, records, classify_records(records, profile=profile), profile, str(GK[f"graph/data/{n}"]))
+        results = classify_records(records, definitions=defs)
+        add_classified(store, records, results, defs.profile, str(GK[f"graph/data/{n}"]))
     return store
 
 

@@ -36,9 +36,10 @@ from graftkg.errors import GraftkgError, InputError
 from graftkg.model import TransplantRecord
 from graftkg.rdf import GK, RDF, XSD
 from graftkg.semantics.classify import Classification, classify_records
+from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.derive import Derived
 from graftkg.semantics.facts import DERIVED_PROPERTIES, build_facts, nt_term, ntriples
-from graftkg.semantics.ontology import DEFAULT_PROFILE, load_ontology
+from graftkg.semantics.ontology import DEFAULT_PROFILE
 from graftkg.semantics.vocabulary import vocabulary
 from graftkg.store.replace import Replaced, replace_graphs
 
@@ -449,10 +450,10 @@ def record_lines(record: TransplantRecord, result: Classification, profile: str)
 
 
 def _classify(
-    records: Sequence[TransplantRecord], profile: str, progress: Callable[[str], None] | None
+    records: Sequence[TransplantRecord], defs: Definitions, progress: Callable[[str], None] | None
 ) -> list[Classification]:
     say = (lambda d, t: progress(f"classified {d:,} of {t:,}")) if progress else None
-    return classify_records(records, profile=profile, progress=say)
+    return classify_records(records, definitions=defs, progress=say)
 
 
 def _graph_lines(graph: object) -> list[str]:
@@ -490,8 +491,9 @@ def _evidence_graph() -> object:
     return graph
 
 
-def _knowledge_update(target: Target, profile: str) -> str:
+def _knowledge_update(target: Target, defs: Definitions) -> str:
     """The update that (re)writes the ontology and evidence graphs when they are missing or changed."""
+    profile = defs.profile
     marker = ONTOLOGY_GRAPH
     rows = target.select(
         f"SELECT ?profile ?checksum WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{ "
@@ -505,7 +507,7 @@ def _knowledge_update(target: Target, profile: str) -> str:
     checksum = knowledge_checksum(profile)
     if rows and rows[0].get("checksum") == checksum:
         return ""
-    ontology = _graph_lines(load_ontology(profile))
+    ontology = _graph_lines(defs.graph)
     ontology += [
         f"<{marker}> <{GK.definitionProfile}> {nt_term(profile)} .",
         f"<{marker}> <{GK.sha256}> {nt_term(checksum)} .",
@@ -549,10 +551,12 @@ def load(
     store: str | Path = DEFAULT_STORE,
     name: str | None = None,
     profile: str = DEFAULT_PROFILE,
+    definitions: Definitions | None = None,
     progress: Callable[[str], None] | None = None,
     bulk: bool = False,
 ) -> LoadReport:
-    """Read, classify and load the submission at ``path`` into ``store``, replacing an earlier load of it.
+    """Read, classify and load the submission at ``path`` into ``store``, replacing an earlier load of
+    it; classified under ``definitions`` (without them, those of ``profile``, read for this call).
 
     Nothing is written unless the whole input reads and classifies; the graphs are then replaced in one
     transaction. ``bulk`` (embedded store only, for first loads of a whole registry) streams the triples
@@ -577,10 +581,11 @@ def load(
     say = progress or (lambda message: None)
     say(f"reading {source}")
     records = read_inputs([source])
+    defs = definitions or Definitions(profile)
     if bulk:
-        return _bulk_load(records, source, submission, store, profile, started, t0, say)
+        return _bulk_load(records, source, submission, store, defs, started, t0, say)
     target = open_target(store)
-    return _atomic_load(target, Path(store), records, source, submission, profile, started, t0, say)
+    return _atomic_load(target, Path(store), records, source, submission, defs, started, t0, say)
 
 
 def _bulk_load(
@@ -588,18 +593,19 @@ def _bulk_load(
     source: Path,
     submission: str,
     store: str | Path,
-    profile: str,
+    defs: Definitions,
     started: datetime,
     t0: float,
     say: Callable[[str], None],
 ) -> LoadReport:
     import pyoxigraph as ox
 
+    profile = defs.profile
     target = open_target(store)
     if not isinstance(target, EmbeddedTarget):
         raise StoreError(f"{store} is being served: a bulk load needs the store to itself (stop the server first)")
-    results = _classify(records, profile, say)
-    knowledge = _knowledge_update(target, profile)
+    results = _classify(records, defs, say)
+    knowledge = _knowledge_update(target, defs)
     replaced = target.ask(f"ASK {{ GRAPH <{submission_graph(submission)}> {{ ?s ?p ?o }} }}")
     with _submission_nquads(Path(store), records, results, source, submission, profile, started, say) as (
         path,
@@ -690,7 +696,7 @@ def _atomic_load(
     records: Sequence[TransplantRecord],
     source: Path,
     submission: str,
-    profile: str,
+    defs: Definitions,
     started: datetime,
     t0: float,
     say: Callable[[str], None],
@@ -699,8 +705,9 @@ def _atomic_load(
     beside the store, replace its two graphs through :func:`graftkg.store.replace.replace_graphs` (in this
     process, or in the server's write worker), which writes a new submission with one ``Store.load``
     and a reload as one update holding only the triples that changed."""
-    results = _classify(records, profile, say)
-    knowledge = _knowledge_update(target, profile)
+    profile = defs.profile
+    results = _classify(records, defs, say)
+    knowledge = _knowledge_update(target, defs)
     if knowledge:
         target.update(knowledge)  # the shared graphs first: the submission's write then stands alone
     with _submission_nquads(store, records, results, source, submission, profile, started, say) as (path, counts):

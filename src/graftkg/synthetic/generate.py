@@ -15,7 +15,7 @@ from pathlib import Path
 
 from graftkg.model import RECORD_FIELDS
 from graftkg.rdf import GK
-from graftkg.semantics.definitions import Definitions, definitions
+from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.ontology import DEFAULT_PROFILE
 
 SCENARIOS: dict[str, float] = {
@@ -312,7 +312,7 @@ def generate(
         >>> len(rows), rows[0]["transplant_id"]
         (5, 'S000000')
     """
-    defs = definitions(profile)
+    defs = Definitions(profile)
     lv = _levels(defs)
     rng = random.Random(seed)
     names, weights = list(SCENARIOS), list(SCENARIOS.values())

@@ -15,8 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
@@ -26,6 +25,9 @@ from graftkg.errors import OntologyError
 from graftkg.rdf import DCTERMS, GK, RDF, RDFS, XSD, canonical, to_python
 from graftkg.semantics.facts import SharedProps
 from graftkg.semantics.owlexpr import Facts, Item
+
+if TYPE_CHECKING:
+    from graftkg.validation.labcounts import LabCountChecker
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 SEVERITIES = ("Violation", "Warning", "Info")
@@ -117,9 +119,8 @@ class Shape:
         return any(k in ("minCount", "qualifiedMinCount", "equals") for k, _ in self.constraints)
 
 
-@lru_cache(maxsize=1)
 def shapes_graph() -> Graph:
-    """Every shape file of ``shapes/`` in one graph.
+    """Every shape file of ``shapes/`` in one graph (read again at each call).
 
     Example:
         >>> len(shapes_graph()) > 500
@@ -141,9 +142,9 @@ def _literal(node: object) -> Item:
     raise OntologyError(f"unsupported value in a shape: {node!r}")
 
 
-@lru_cache(maxsize=1)
 def load_shapes() -> ShapeSet:
-    """Compile the shapes; refuse any construct the fast evaluator does not implement.
+    """Read and compile the shapes; refuse any construct the fast evaluator does not implement. Each
+    call reads them again: an :class:`~graftkg.api.Engine` keeps the set it validates with.
 
     Example:
         >>> shapes = load_shapes()
@@ -292,18 +293,20 @@ def evaluate(
     """
     resolve: Lookup = lookup or (lambda n: {})
     index = shapes if isinstance(shapes, ShapeSet) else ShapeSet(shapes)
-    by_class, by_subject, plans = index.by_class, index.by_subject, index.plans
+    by_class, by_subject, plans, shared = index.by_class, index.by_subject, index.plans, index.shared
     reached = dict(known) if known else {}  # sequence paths, once per focus
     for focus, props in facts.items():
         if type(props) is SharedProps:
             # the facts of a count are shared by all equal counts: shapes that read only the node
             # itself give the same results for each of them, so they are evaluated once per dict
-            memo = props.memo.get(index)
+            memo = shared.get(props.key)
             if memo is None:
-                memo = props.memo[index] = _shared_results(by_class, by_subject, props, plans)
+                if len(shared) >= SHARED_LIMIT:
+                    shared.clear()  # bounded: a long-lived engine meets ever more distinct counts
+                memo = shared[props.key] = _shared_results(by_class, by_subject, props, plans)
             local: list[tuple[Shape, Item | None, str]]
             other: list[Shape]
-            local, other = memo  # type: ignore[misc]
+            local, other = memo
             for shape, value, component in local:
                 yield _result(shape, focus, value, component)
             if not other:
@@ -368,6 +371,10 @@ _LOCAL_FOCUS = URIRef("urn:graftkg:shared-node")
 def _is_local(shape: Shape) -> bool:
     """Whether ``shape`` reads nothing but its focus node's own values (so equal nodes give equal results)."""
     return len(shape.path) == 1 and not any(kind in ("class", "qualifiedClass") for kind, _ in shape.constraints)
+
+
+#: at most this many shared lab counts' results are kept by a shape set (as many as are interned)
+SHARED_LIMIT: Final = 1 << 18
 
 
 def _shared_results(
@@ -443,9 +450,9 @@ class ShapeSet:
     """Compiled shapes, indexed by target, with the plans made for the node layouts seen so far.
 
     Iterates as its shapes. The evaluators find the shapes of a node through it; ``plans`` (which
-    shapes apply to a node with given types and properties) fills as nodes are checked, and the
-    shared lab-count facts keep their results under the set itself, so one set's work is reused by
-    every evaluation that is given it.
+    shapes apply to a node with given types and properties) fills as nodes are checked, and so does
+    ``shared`` (the results on the shared facts of a lab count, by its key), so one set's work is
+    reused by every evaluation that is given it, and by nothing else.
 
     Example:
         >>> shapes = ShapeSet(s for s in load_shapes() if s.iri.endswith("Required"))
@@ -463,12 +470,51 @@ class ShapeSet:
             elif shape.target_subjects_of is not None:
                 self.by_subject.setdefault(shape.target_subjects_of, []).append(shape)
         self.plans: Plans = {}
+        #: the results of the shapes that read only a shared lab count's node, by the count's key
+        self.shared: dict[tuple[object, ...], tuple[list[tuple[Shape, Item | None, str]], list[Shape]]] = {}
+        self._counts_checker: LabCountChecker | None = None  # made when first asked for
 
     def __iter__(self) -> Iterator[Shape]:
         return iter(self.shapes)
 
+    def __reduce__(self) -> tuple[Callable[[tuple[str, ...]], ShapeSet], tuple[tuple[str, ...]]]:
+        # a shape's checks are closures, which do not pickle: a set pickles as its shapes' IRIs and is
+        # compiled again from the shipped shapes where it is unpickled (a spawned worker process)
+        return (_shipped_shapes, (tuple(str(s.iri) for s in self.shapes),))
+
+    @property
+    def counts_checker(self) -> LabCountChecker:
+        """The checker of lab counts kept as rows (:mod:`graftkg.validation.labcounts`) for these shapes:
+        one a set, so that what it learns of clean counts serves every check made with the set.
+
+        Example:
+            >>> shapes = load_shapes(); shapes.counts_checker is shapes.counts_checker
+            True
+        """
+        if self._counts_checker is None:
+            from graftkg.validation.labcounts import LabCountChecker
+
+            self._counts_checker = LabCountChecker(self)
+        return self._counts_checker
+
     def __len__(self) -> int:
         return len(self.shapes)
+
+
+def _shipped_shapes(iris: tuple[str, ...]) -> ShapeSet:
+    """The shipped shapes of these IRIs, in this order (how a :class:`ShapeSet` is unpickled).
+
+    Example:
+        >>> import pickle
+        >>> shapes = ShapeSet(s for s in load_shapes() if s.iri.endswith("Required"))
+        >>> [s.iri for s in pickle.loads(pickle.dumps(shapes))] == [s.iri for s in shapes]
+        True
+    """
+    by_iri = {str(s.iri): s for s in load_shapes()}
+    missing = [iri for iri in iris if iri not in by_iri]
+    if missing:
+        raise OntologyError(f"a shape set names shapes that are not shipped: {', '.join(missing[:3])}")
+    return ShapeSet(by_iri[iri] for iri in iris)
 
 
 def _result(shape: Shape, focus: Item, value: Item | None, component: str) -> Result:
@@ -605,8 +651,9 @@ def _threshold(shape: Shape) -> str:
     return "; ".join(parts)
 
 
-def catalogue() -> str:
-    """The check catalogue as a Markdown table, generated from the shapes (`docs/checks.md` holds a copy).
+def catalogue(shapes: ShapeSet | None = None) -> str:
+    """The check catalogue as a Markdown table, generated from ``shapes`` (default: the shipped shapes;
+    `docs/checks.md` holds a copy).
 
     Example:
         >>> catalogue().splitlines()[0]
@@ -619,7 +666,7 @@ def catalogue() -> str:
     rows = ["| check | rule | category | severity | threshold | field | source |", "|---|---|---|---|---|---|---|"]
     categories = ("completeness", "conformance", "possibility", "plausibility", "chronology", "cross-check")
     order = {c: i for i, c in enumerate(categories)}
-    for shape in sorted(load_shapes(), key=lambda s: (order.get(s.category, 9), s.iri)):
+    for shape in sorted(load_shapes() if shapes is None else shapes, key=lambda s: (order.get(s.category, 9), s.iri)):
         source = ""
         if shape.source is not None:
             label = str(onto.value(shape.source, RDFS.label) or shape.source)

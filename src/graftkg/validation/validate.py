@@ -14,7 +14,6 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 from urllib.parse import unquote
@@ -30,19 +29,18 @@ from graftkg.rdf import GK, ID, RDF, XSD, node_id, to_literal
 from graftkg.readers.refusals import Refusals
 from graftkg.readers.rules import content_problems
 from graftkg.semantics.classify import Classification, prepare, summarise
-from graftkg.semantics.definitions import Definitions, definitions
+from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.derive import derive
 from graftkg.semantics.facts import TransplantFacts, add_to_graph, build_facts
-from graftkg.semantics.labcounts import LabCountChecker, LabCounts
 from graftkg.semantics.ontology import DEFAULT_PROFILE
 from graftkg.semantics.owlexpr import Facts, Item
-from graftkg.semantics.reason import FastReasoner
 from graftkg.semantics.vocabulary import vocabulary
+from graftkg.validation.labcounts import LabCounts
 from graftkg.validation.shacl import SH, Result, Shape, ShapeSet, evaluate, load_shapes
 
 FORMATS = ("text", "json", "turtle", "csv")
 #: a finding of one validation range: its key (equal findings of two ranges are one), the finding,
-#: and the SHACL result it reports (None for a finding no shape makes, see ``_uncovered``)
+#: and the SHACL result it reports (None for a finding no shape makes, see ``_content_findings``)
 Checked = tuple[tuple[object, ...], Finding, Result | None]
 #: the rule of a finding on a cell or row that could not be read (a number that is not one, an
 #: unknown measure, a row naming no transplant of the submission); declared in the ontology
@@ -210,8 +208,10 @@ def check_partitions(
     partitions: Iterable[Facts],
     index: dict[Item, dict[URIRef, list[Item]]] | None = None,
     patients: frozenset[Item] | None = None,
+    shapes: ShapeSet | None = None,
 ) -> list[tuple[int, Result]]:
-    """Evaluate the shapes on each partition (one transplant's facts); return (partition, result) pairs.
+    """Evaluate ``shapes`` (default: the shipped shapes, read here) on each partition (one transplant's
+    facts); return (partition, result) pairs.
 
     A node shared by partitions (a patient with two transplants) is reported once. ``patients`` is
     :func:`patient_nodes` of ``index`` (found here when not given).
@@ -225,7 +225,7 @@ def check_partitions(
     if patients is None:
         patients = patient_nodes(known)
     # map, not a generator expression: compiled, that would build every partition before checking one
-    return _check(map(_whole, partitions), known.get, patients)
+    return _check(map(_whole, partitions), known.get, patients, load_shapes() if shapes is None else shapes)
 
 
 def _whole(facts: Facts) -> Partition:
@@ -234,7 +234,7 @@ def _whole(facts: Facts) -> Partition:
 
 
 #: one transplant's facts for :func:`_check`; with its lab counts as rows, and the values of the paths
-#: through them (see :mod:`graftkg.semantics.labcounts`), or None and None when the counts are in the facts
+#: through them (see :mod:`graftkg.validation.labcounts`), or None and None when the counts are in the facts
 Partition = tuple[Facts, LabCounts | None, dict[tuple[Item, tuple[URIRef, ...]], list[Item]] | None]
 
 
@@ -242,11 +242,10 @@ def _check(
     partitions: Iterable[Partition],
     known: Callable[[Item], dict[URIRef, list[Item]] | None],
     patients: frozenset[Item],
-    counts_checker: LabCountChecker | None = None,
+    shapes: ShapeSet,
 ) -> list[tuple[int, Result]]:
     """:func:`check_partitions` on partitions that may keep their lab counts as rows; ``known`` gives the
     facts of a node outside them (None for none), ``patients`` the patient nodes among them."""
-    shapes = load_shapes()
     out: list[tuple[int, Result]] = []
     seen: set[tuple[object, ...]] = set()
 
@@ -269,9 +268,7 @@ def _check(
             results = evaluate(shapes, facts, lookup)
         else:
             resolve = _resolver(counts, known)
-            if counts_checker is None:
-                counts_checker = _lab_count_checker(shapes)
-            results = chain(evaluate(shapes, facts, resolve, paths), counts_checker.results(counts, resolve))
+            results = chain(evaluate(shapes, facts, resolve, paths), shapes.counts_checker.results(counts, resolve))
         for r in results:
             key = (r.focus, r.shape, r.component, _key_of(r.value))
             if key not in seen:
@@ -308,18 +305,21 @@ def _key_of(value: Item | None) -> object:
     return None if value is None else (type(value).__name__ if not isinstance(value, (int, float)) else "num", value)
 
 
-@paused()
 def validate_records(
     records: Sequence[TransplantRecord],
     *,
     profile: str = DEFAULT_PROFILE,
+    definitions: Definitions | None = None,
+    shapes: ShapeSet | None = None,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ValidationReport:
-    """Validate ``records`` (read with ``lenient=True``) against the shapes, under definitions ``profile``.
+    """Validate ``records`` (read with ``lenient=True``) against ``shapes``, under ``definitions``.
 
-    Records are classified and checked in ranges, on ``workers`` processes for large inputs (default:
-    all cores above 5,000 records); each process returns only its findings.
+    Without ``definitions``, those of ``profile`` are read for this call; without ``shapes``, the
+    shipped shapes (an :class:`~graftkg.api.Engine` keeps both, and passes them). Records are
+    classified and checked in ranges, on ``workers`` processes for large inputs (default: all cores
+    above 5,000 records); each process returns only its findings.
 
     Example:
         >>> from graftkg.readers import read_inputs
@@ -327,9 +327,28 @@ def validate_records(
         >>> report.conforms(), report.counts()["violation"]
         (True, 0)
     """
+    rules = _Rules(definitions or Definitions(profile), load_shapes() if shapes is None else shapes)
+    return _validate(records, rules, workers, progress)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """What a validation checks with: the definitions (which classify) and the shapes (which check)."""
+
+    definitions: Definitions
+    shapes: ShapeSet
+
+
+@paused()
+def _validate(
+    records: Sequence[TransplantRecord],
+    rules: _Rules,
+    workers: int | None,
+    progress: Callable[[int, int], None] | None,
+) -> ValidationReport:
     workers = worker_count(len(records), workers)
     bounds = ranges(len(records), workers)
-    state: _State = (TransplantIndex(records), records, profile)
+    state: _State = (TransplantIndex(records), records, rules)
     if workers > 1:
         gc.freeze()  # the records are read-only in the workers: keep the collector off their pages
     try:
@@ -338,7 +357,7 @@ def validate_records(
         if workers > 1:
             gc.unfreeze()
     findings, results = _merge(parts)
-    return ValidationReport(findings, results, len(records), profile)
+    return ValidationReport(findings, results, len(records), rules.definitions.profile)
 
 
 def _merge(parts: Iterable[list[Checked]]) -> tuple[list[Finding], list[Result]]:
@@ -365,8 +384,8 @@ def _merge(parts: Iterable[list[Checked]]) -> tuple[list[Finding], list[Result]]
     return findings, [r for _, r in unique.values() if r is not None]
 
 
-#: what every range of a validation reads: the records' index, the records, the definitions profile
-_State = tuple[TransplantIndex, Sequence[TransplantRecord], str]
+#: what every range of a validation reads: the records' index, the records, the definitions and shapes
+_State = tuple[TransplantIndex, Sequence[TransplantRecord], _Rules]
 
 
 def _progressing(
@@ -383,14 +402,14 @@ def _progressing(
 
 def _validate_range(state: _State, bounds: tuple[int, int]) -> list[Checked]:
     """Classify and check one range of the records (see :func:`graftkg.parallel.run`); findings out."""
-    index_, all_records, profile = state
+    index_, all_records, rules = state
     start, end = bounds
     records = all_records[start:end]
-    defs = definitions(profile)
-    fast = _fast_reasoner(defs)
+    defs = rules.definitions
+    fast = defs.fast_reasoner
     classifications: list[Classification] = []
     vocab = vocabulary()
-    counts_checker = _lab_count_checker(load_shapes())
+    counts_checker = rules.shapes.counts_checker
 
     index = index_.lookup
     # the patient nodes of these partitions: each is checked with its facts merged over all its transplants
@@ -398,7 +417,7 @@ def _validate_range(state: _State, bounds: tuple[int, int]) -> list[Checked]:
 
     def partitions() -> Iterator[Partition]:
         # the facts are built once: classified without the lab counts (the definitions read only the
-        # derived facts), then completed with the counts (as rows, see graftkg.semantics.labcounts) and the
+        # derived facts), then completed with the counts (as rows, see graftkg.validation.labcounts) and the
         # inferred classes for the shapes. One transplant's facts at a time, checked and dropped:
         # memory stays flat however long the range
         for record in records:
@@ -411,10 +430,10 @@ def _validate_range(state: _State, bounds: tuple[int, int]) -> list[Checked]:
             _add_types(tf.facts[tf.node][RDF.type], result.classes)
             yield tf.facts, counts, paths
 
-    shapes = {s.iri: s for s in load_shapes()}
+    shapes = {s.iri: s for s in rules.shapes}
     explained: dict[int, Classification] = {}
     out: list[Checked] = []
-    for n, r in _check(partitions(), index_.get, patients, counts_checker):
+    for n, r in _check(partitions(), index_.get, patients, rules.shapes):
         shape = shapes[r.shape]
         result = classifications[n]
         if shape.category == "cross-check":  # explanations only where a cross-check reports
@@ -445,47 +464,17 @@ def _content_findings(records: Sequence[TransplantRecord]) -> list[Checked]:
     return out
 
 
-def _uncovered(records: Sequence[TransplantRecord], findings: list[Finding]) -> list[Checked]:
-    """A violation (rule ``ReadableInput``) for each content problem of ``records`` that the readers of
-    classify and load refuse (:func:`~graftkg.readers.rules.content_problems`) and no shape reports as
-    a violation at the same place: whatever a reader refuses, validation reports."""
-    reported: set[tuple[object, ...]] = set()
-    for f in findings:
-        if f.severity == "violation":
-            reported.add((f.transplant_id, f.location, f.field))
-            reported.add((f.transplant_id, f.location, f.rule))
-    out: list[Checked] = []
-    for record in records:
-        problems = [(record.transplant_id, e) for e in content_problems(record)]
-        for tid, error in problems:
-            where = error.path if error.line is None else f"{error.path}:{error.line}"
-            if (tid, where, error.field) in reported or (error.rule and (tid, where, error.rule) in reported):
-                continue
-            [finding] = read_findings([(tid, error)])
-            out.append((("content", tid, where, error.field, error.message), finding, None))
-    return out
-
-
-@lru_cache(maxsize=4)
-def _fast_reasoner(defs: Definitions) -> FastReasoner:
-    """One reasoner a process and definitions: it holds nothing of the transplants it classifies."""
-    return FastReasoner(defs)
-
-
-@lru_cache(maxsize=2)
-def _lab_count_checker(shapes: ShapeSet) -> LabCountChecker:
-    """One checker a process, so that what it learns of clean counts serves every range."""
-    return LabCountChecker(shapes)
-
-
 def validate_paths(
     paths: Sequence[str | Path],
     *,
     profile: str = DEFAULT_PROFILE,
+    definitions: Definitions | None = None,
+    shapes: ShapeSet | None = None,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ValidationReport:
-    """Read ``paths`` leniently and validate them (see :func:`validate_records`).
+    """Read ``paths`` leniently and validate them (see :func:`validate_records`, which says what
+    ``profile``, ``definitions`` and ``shapes`` are).
 
     A CSV bundle is read where it is checked: ``transplants.csv`` here, then each worker process reads
     the rows of ``observations.csv`` that belong to its share of the transplants and validates them, so
@@ -499,14 +488,15 @@ def validate_paths(
     """
     from graftkg.readers import bundle_files, read_inputs
 
+    rules = _Rules(definitions or Definitions(profile), load_shapes() if shapes is None else shapes)
     files = bundle_files(paths)
     if files is None:
         refusals = Refusals(keep_records=True)
         records = read_inputs(paths, lenient=True, refusals=refusals)
-        report = validate_records(records, profile=profile, workers=workers, progress=progress)
+        report = _validate(records, rules, workers, progress)
         report.findings[:0] = read_findings(refusals.sorted())
         return report
-    return _validate_bundle(*files, profile=profile, workers=workers, progress=progress)
+    return _validate_bundle(*files, rules=rules, workers=workers, progress=progress)
 
 
 def read_findings(errors: Iterable[tuple[str | None, InputError]]) -> list[Finding]:
@@ -542,7 +532,7 @@ def _validate_bundle(
     transplants: Path,
     observations: Path,
     *,
-    profile: str,
+    rules: _Rules,
     workers: int | None,
     progress: Callable[[int, int], None] | None,
 ) -> ValidationReport:
@@ -554,13 +544,13 @@ def _validate_bundle(
     workers = max(1, min(worker_count(len(records), workers), len(records)))
     if workers == 1:
         read_observations(observations, by_id, refusals=refusals)
-        report = validate_records(records, profile=profile, workers=1, progress=progress)
+        report = _validate(records, rules, 1, progress)
         report.findings[:0] = read_findings(refusals.sorted())
         return report
 
     share = -(-len(records) // workers)
     shares = [(k * share, min((k + 1) * share, len(records))) for k in range(workers)]
-    state = (TransplantIndex(records), records, profile, observations)  # the index's by_id: the records by id
+    state = (TransplantIndex(records), records, rules, observations)  # the index's by_id: the records by id
     outcomes: list[_ShareOutcome] = []
     checked = 0
     gc.freeze()  # the records are read-only in the workers: keep the collector off their pages
@@ -586,7 +576,7 @@ def _validate_bundle(
     unreadable = read_findings(refusals.sorted())
     parts = [part for _, _, share_parts in outcomes for part in share_parts]
     findings, results = _merge(parts)
-    return ValidationReport(unreadable + findings, results, len(records), profile)
+    return ValidationReport(unreadable + findings, results, len(records), rules.definitions.profile)
 
 
 #: an :class:`InputError` as plain values (message, path, line, field), to cross a process boundary
@@ -597,13 +587,13 @@ _ShareOutcome = tuple[_Error | None, list[tuple[str | None, _Error]], list[list[
 
 
 def _validate_share(
-    state: tuple[TransplantIndex, Sequence[TransplantRecord], str, Path], share: tuple[int, int]
+    state: tuple[TransplantIndex, Sequence[TransplantRecord], _Rules, Path], share: tuple[int, int]
 ) -> _ShareOutcome:
     """One worker's share of :func:`_validate_bundle`: read the rows of ``observations.csv`` that belong
     to its transplants, then validate them in ranges (see :func:`graftkg.parallel.run`)."""
     from graftkg.readers.csv_bundle import read_observations
 
-    index_, records, profile, observations = state
+    index_, records, rules, observations = state
     start, end = share
     owned = {r.transplant_id for r in records[start:end]}
     refusals = Refusals(keep_records=True)
@@ -613,7 +603,7 @@ def _validate_share(
         return (exc.message, exc.path, exc.line, exc.field), [], []
     unreadable = [(tid, (e.message, e.path, e.line, e.field)) for tid, e in refusals.errors]
     size = max(1, -(-(end - start) // 8))
-    sub: _State = (index_, records, profile)
+    sub: _State = (index_, records, rules)
     parts = [_validate_range(sub, (i, min(i + size, end))) for i in range(start, end, size)]
     return None, unreadable, parts
 
@@ -750,7 +740,6 @@ def _turtle(report: ValidationReport, fail_on: str) -> str:
     root = BNode()
     g.add((root, RDF.type, SH.ValidationReport))
     g.add((root, SH.conforms, Literal(report.conforms(fail_on))))
-    shapes = {s.iri: s for s in load_shapes()}
     for r in report.results:
         node = BNode()
         g.add((root, SH.result, node))
@@ -759,7 +748,7 @@ def _turtle(report: ValidationReport, fail_on: str) -> str:
         g.add((node, SH.resultSeverity, SH[r.severity]))
         g.add((node, SH.sourceShape, r.shape))
         g.add((node, SH.sourceConstraintComponent, SH[r.component]))
-        path = shapes[r.shape].path
+        path = r.path
         g.add((node, SH.resultPath, path[0] if len(path) == 1 else _list(g, path)))
         if r.value is not None:
             g.add((node, SH.value, r.value if isinstance(r.value, URIRef) else to_literal(r.value)))
