@@ -26,7 +26,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from graftkg.api import Engine, read
-    from graftkg.errors import GraftkgError, InputError
+    from graftkg.errors import GraftkgError, InputError, InputNote
     from graftkg.findings import Finding
     from graftkg.model import Observation, TransplantRecord
     from graftkg.readers.refusals import Refusals
@@ -51,6 +51,7 @@ _WHERE = {
     "Refusals": ("graftkg.readers.refusals", "Refusals"),
     "GraftkgError": ("graftkg.errors", "GraftkgError"),
     "InputError": ("graftkg.errors", "InputError"),
+    "InputNote": ("graftkg.errors", "InputNote"),
 }
 
 
@@ -63,6 +64,7 @@ __all__ = [
     "Finding",
     "GraftkgError",
     "InputError",
+    "InputNote",
     "LoadReport",
     "Observation",
     "QueryResult",

@@ -307,19 +307,29 @@ class Engine:
 
     @staticmethod
     def convert(records: Sequence[TransplantRecord], to: str = "turtle") -> str:
-        """The records as RDF in the ontology's terms, the data only (nothing derived or inferred):
-        ``turtle`` or ``json-ld`` (with the published context), as ``graftkg convert`` prints them.
+        """The records, the data only (nothing derived or inferred), as ``graftkg convert`` prints
+        them: RDF in the ontology's terms, ``turtle`` or ``json-ld`` (with the published context), or
+        ``fhir``, a FHIR R4 Bundle (JSON) that graftkg reads back to the same records (a record
+        without an infusion date is placed at day 0 = 2000-01-01: FHIR states dates).
 
         Example:
             >>> print(Engine.convert(read("examples/paper-patients/csv")[:1]).splitlines()[0])
             @prefix gk: <https://w3id.org/graftkg/> .
             >>> Engine.convert([], "json-ld").startswith("{")
             True
+            >>> import json; json.loads(Engine.convert(read("examples/paper-patients/csv")[:1], "fhir"))["type"]
+            'collection'
         """
         from graftkg.reporting.convert import records_to_graph, to_jsonld
 
+        if to == "fhir":
+            import json
+
+            from graftkg.reporting.fhir import records_to_fhir
+
+            return json.dumps(records_to_fhir(records), indent=1, ensure_ascii=False) + "\n"
         if to not in ("turtle", "json-ld"):
-            raise GraftkgError(f"unknown RDF format '{to}' (choose from: turtle, json-ld)")
+            raise GraftkgError(f"unknown format '{to}' (choose from: turtle, json-ld, fhir)")
         graph = records_to_graph(records)
         return to_jsonld(graph) if to == "json-ld" else graph.serialize(format="turtle")
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
-from graftkg import GraftkgError, __version__
+from graftkg import GraftkgError, InputNote, __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -356,9 +357,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_classify)
 
-    p = sub.add_parser("convert", help="convert input records to RDF (raw data only) in the ontology's terms")
+    p = sub.add_parser(
+        "convert", help="convert input records (raw data only) to RDF in the ontology's terms, or to FHIR R4"
+    )
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--to", choices=["turtle", "json-ld"], default="turtle", help="output format (default: %(default)s)")
+    p.add_argument(
+        "--to", choices=["turtle", "json-ld", "fhir"], default="turtle", help="output format (default: %(default)s)"
+    )
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser(
@@ -561,6 +566,14 @@ def _credentials(p: argparse.ArgumentParser) -> None:
     p.add_argument("--password", metavar="PASSWORD", help="HTTP basic password for the remote store")
 
 
+def _note(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+    """Print an :class:`~graftkg.errors.InputNote` as one line on stderr (any other warning as Python does)."""
+    if issubclass(category, InputNote):
+        print(f"graftkg: note: {' '.join(str(message).splitlines())}", file=sys.stderr)
+    else:
+        print(warnings.formatwarning(message, category, *args, **kwargs).rstrip(), file=sys.stderr)  # type: ignore[arg-type]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``graftkg`` with ``argv`` and return its exit code.
 
@@ -571,7 +584,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", InputNote)
+            warnings.showwarning = _note
+            return int(args.func(args))
     except GraftkgError as exc:
         print(f"graftkg: error: {' '.join(str(exc).splitlines())}", file=sys.stderr)
         return EXIT_ERROR

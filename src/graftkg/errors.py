@@ -116,6 +116,20 @@ def read_input_bytes(path: str) -> bytes:
         raise InputError(f"cannot be read: {exc.strerror or exc}", path=path) from None
 
 
+class InputNote(UserWarning):
+    """Something an input holds that graftkg does not read (a FHIR resource of another type, an
+    observation of another code), counted: a warning, which the command line prints as a note.
+
+    Example:
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     warnings.warn(InputNote("left out 2 Encounter resource(s)"))
+        >>> str(caught[0].message)
+        'left out 2 Encounter resource(s)'
+    """
+
+
 class OntologyError(GraftkgError):
     """The ontology or a definition profile is missing, malformed or uses an unsupported construct."""
 

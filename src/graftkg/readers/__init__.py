@@ -21,6 +21,7 @@ from graftkg._exports import lazy_exports
 from graftkg.errors import InputError, excerpt
 from graftkg.model import TransplantRecord
 from graftkg.readers.csv_bundle import read_bundle
+from graftkg.readers.fhir import is_fhir, read_fhir
 from graftkg.readers.rdf_input import RDF_SUFFIXES, read_rdf
 from graftkg.readers.refusals import Refusals
 from graftkg.readers.rules import refuse_content
@@ -41,9 +42,15 @@ __getattr__, __dir__ = lazy_exports(__name__, _WHERE)
 
 
 def read_inputs(
-    paths: Sequence[str | Path], *, lenient: bool = False, refusals: Refusals | None = None
+    paths: Sequence[str | Path],
+    *,
+    lenient: bool = False,
+    refusals: Refusals | None = None,
+    notes: list[str] | None = None,
 ) -> list[TransplantRecord]:
-    """Read every input: CSV bundle folders, a ``transplants.csv`` + ``observations.csv`` pair, Turtle or JSON-LD.
+    """Read every input: CSV bundle folders, a ``transplants.csv`` + ``observations.csv`` pair, Turtle,
+    JSON-LD, or FHIR R4 (a Bundle or resources as JSON, Bulk Data NDJSON, or a folder of them;
+    :mod:`graftkg.readers.fhir`), whose resources left out are counted into ``notes``.
 
     Raises :class:`InputError` on the first problem; nothing is returned from a partly read input.
     Transplant identifiers must be unique across all inputs. The rules of a record's content (codes in
@@ -60,12 +67,17 @@ def read_inputs(
         raise InputError("no input given")
     records: list[TransplantRecord] = []
     csv_files: dict[str, Path] = {}
+    fhir_files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if not path.exists():
             raise InputError("no such file or folder", path=str(path))
-        if path.is_dir():
+        if path.is_dir() and not (path / "transplants.csv").exists() and _fhir_folder(path):
+            fhir_files.extend(_fhir_folder(path))
+        elif path.is_dir():
             records.extend(read_bundle(path / "transplants.csv", path / "observations.csv", refusals=refusals))
+        elif is_fhir(path):
+            fhir_files.append(path)
         elif path.suffix.lower() == ".csv":
             if path.name in csv_files:
                 raise InputError(f"given twice: {path.name}", path=str(path))
@@ -75,9 +87,11 @@ def read_inputs(
         else:
             raise InputError(
                 "unknown input type (expected a CSV bundle folder, transplants.csv + observations.csv, "
-                f"or RDF: {', '.join(sorted(RDF_SUFFIXES))})",
+                f"RDF: {', '.join(sorted(RDF_SUFFIXES))}, or FHIR: .json, .ndjson)",
                 path=str(path),
             )
+    if fhir_files:  # read together: a Procedure and its Observations may lie in different files
+        records.extend(read_fhir(fhir_files, refusals=refusals, notes=notes))
     if csv_files:
         unknown = set(csv_files) - {"transplants.csv", "observations.csv"}
         if unknown:
@@ -110,6 +124,11 @@ def read_inputs(
     if refusals is not None and refusals.refused:
         kept = [r for r in kept if r.transplant_id not in refusals.refused]
     return kept
+
+
+def _fhir_folder(path: Path) -> list[Path]:
+    """The FHIR files of a folder (``.ndjson``, and ``.json`` holding a resource), in name order."""
+    return [p for p in sorted(path.iterdir()) if p.is_file() and is_fhir(p)]
 
 
 def bundle_files(paths: Sequence[str | Path]) -> tuple[Path, Path] | None:

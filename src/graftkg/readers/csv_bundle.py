@@ -140,7 +140,7 @@ def _transplant_parser(
     (An unknown code is read as written: whether a record may hold it is checked on the record, see
     :mod:`graftkg.readers.rules`.)
     """
-    readers = [(i, _cell_reader(column, path)) for i, column in enumerate(header) if column != "transplant_id"]
+    readers = [(i, cell_reader(column, path)) for i, column in enumerate(header) if column != "transplant_id"]
     i_tid = header.index("transplant_id")
 
     def parse(line: int, cells: list[str], errors: list[InputError] | None) -> TransplantRecord:
@@ -166,7 +166,7 @@ def _transplant_parser(
     return parse
 
 
-def _cell_reader(column: str, path: str) -> _CellReader:
+def cell_reader(column: str, path: str) -> _CellReader:
     """The reader of one ``transplants.csv`` column (see :func:`_transplant_parser`).
 
     A cell that is not what its column holds (a number, a day or 'never', yes or no) raises. A code is
@@ -324,7 +324,7 @@ def _parse_date(
     return value
 
 
-def _observation_parser(
+def observation_parser(
     header: list[str], path: str, records: dict[str, TransplantRecord] | None = None
 ) -> Callable[[int, list[str], list[InputError] | None], tuple[str, Observation] | None]:
     """A parser of ``observations.csv`` rows with this header: ``(line, cells, errors) -> (id, Observation)``.
@@ -337,7 +337,7 @@ def _observation_parser(
     be judged without it); an empty identifier always raises.
 
     Example:
-        >>> parse = _observation_parser(["transplant_id", "day", "measure", "value"], "o.csv")
+        >>> parse = observation_parser(["transplant_id", "day", "measure", "value"], "o.csv")
         >>> tid, obs = parse(2, ["T1", "14", "ANC", "0.6"], None)
         >>> tid, obs.day, obs.value
         ('T1', 14, 0.6)
@@ -418,7 +418,7 @@ def _observation_parser(
 def _dated_parser(
     header: list[str], path: str, records: dict[str, TransplantRecord]
 ) -> Callable[[int, list[str], list[InputError] | None], tuple[str, Observation] | None]:
-    """:func:`_observation_parser` for a file with a ``date`` column (and maybe a ``day`` column).
+    """:func:`observation_parser` for a file with a ``date`` column (and maybe a ``day`` column).
 
     A row gives its ``day`` or its ``date``, not both; a date is read as the day
     ``date - infusion_date`` of its transplant, which must give an ``infusion_date``. The rows of one
@@ -438,7 +438,7 @@ def _dated_parser(
     i_tid, i_date = header.index("transplant_id"), header.index("date")
     i_day = header.index("day") if "day" in header else None
     # the plain parser reads the rest of the row; a file without a day column is given an empty one
-    plain = _observation_parser([c for c in header if c != "date"] + ([] if i_day is not None else ["day"]), path)
+    plain = observation_parser([c for c in header if c != "date"] + ([] if i_day is not None else ["day"]), path)
     keep = [i for i, c in enumerate(header) if c != "date"]
     dates: dict[str, date] = {}
     form: dict[str, tuple[str, int]] = {}  # transplant -> the form of its first dated row ("day"/"date"), its line
@@ -620,7 +620,7 @@ def read_observations(
     )
     if "day" not in header and "date" not in header:
         raise InputError("required column missing", path=opath, line=1, field="day")
-    parse = _observation_parser(header, opath, records)
+    parse = observation_parser(header, opath, records)
     if refusals is not None:
         _read_observations_past_errors(rows, parse, records, opath, header.index("transplant_id"), refusals, progress)
         return
@@ -726,7 +726,7 @@ def write_bundle_records(records: Iterable[TransplantRecord], outdir: str | Path
         transplants.writerow(TRANSPLANT_COLUMNS)
         observations.writerow(WRITTEN_OBSERVATION_COLUMNS)
         for r in records:
-            transplants.writerow([_cell_of(r, column) for column in TRANSPLANT_COLUMNS])
+            transplants.writerow([cell_of(r, column) for column in TRANSPLANT_COLUMNS])
             for o in r.observations:
                 value = o.code if o.measure == "infection" else o.value
                 observations.writerow(
@@ -743,7 +743,7 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _cell_of(record: TransplantRecord, column: str) -> str:
+def cell_of(record: TransplantRecord, column: str) -> str:
     declared = FIELD_OF_COLUMN[column]
     value = getattr(record, declared.name)
     if declared.spec.never is not None and getattr(record, declared.spec.never):

@@ -1,0 +1,542 @@
+"""FHIR R4 in: a transplant centre's export (a Bundle, single resources, or Bulk Data NDJSON) read
+into transplant records.
+
+What is read, and from where (``docs/fhir.md`` has the full mapping):
+
+* **Patient**: the patient's identifier, ``gender`` (sex), ``birthDate`` (age at the infusion) and
+  ``deceasedDateTime`` (the day of death).
+* **Procedure**, one per transplant, recognised by its code: SNOMED CT 234336002 (haemopoietic stem
+  cell transplant), the ICD-10-PCS codes of an allogeneic transfusion of bone marrow or stem cells
+  (table 302, e.g. ``30233G2``), or graftkg's own code. ``performed[x]`` is the infusion: day 0.
+  The transplant's other fields (graft source, donor, conditioning, reported recovery days ...) are
+  graftkg extensions on the Procedure, one per column of ``transplants.csv`` (url
+  ``https://w3id.org/graftkg/fhir/StructureDefinition/<column>``), read by the CSV reader's own rules.
+* **Observation**: laboratory counts by LOINC code (every code of the CIBMTR priority-variables value
+  set for neutrophils, platelets, haemoglobin and leukocytes that the ontology's verified mappings
+  list), other observations by graftkg's measure codes. ``effective[x]`` minus day 0 is the day; a
+  ``valueQuantity`` in another UCUM unit is converted (:mod:`graftkg.readers.units`). An observation
+  belongs to the transplant its ``partOf`` names, else to the patient's latest transplant on or
+  before its date.
+
+Each resource becomes a row of the CSV bundle, read by the bundle's parsers: the same rules, the same
+errors, located here to the file (and line, in NDJSON) and the resource, with a FHIRPath expression
+to the element (``Observation/o1 Observation.valueQuantity.code``). Resources of other types, and
+observations of codes graftkg does not read, are left out and counted in ``notes``; nothing else is.
+Reading never opens a network connection.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from graftkg.errors import InputError, InputNote, excerpt, read_input_bytes
+from graftkg.model import Observation, TransplantRecord
+from graftkg.readers.csv_bundle import FIELD_OF_COLUMN, OBSERVATION_COLUMNS, cell_reader, observation_parser
+from graftkg.readers.refusals import Refusals
+
+__all__ = [
+    "CODE_SYSTEM",
+    "EXTENSION",
+    "FHIR_SUFFIXES",
+    "LOINC",
+    "SNOMED",
+    "UCUM",
+    "is_fhir",
+    "procedure_codes",
+    "read_fhir",
+]
+
+#: the base of graftkg's FHIR extensions: one a ``transplants.csv`` column, named after it
+EXTENSION = "https://w3id.org/graftkg/fhir/StructureDefinition/"
+#: graftkg's code systems: ``measure`` (the observation codes of ``observations.csv``) and ``procedure``
+CODE_SYSTEM = "https://w3id.org/graftkg/fhir/CodeSystem/"
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+ICD10PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
+UCUM = "http://unitsofmeasure.org"
+#: graftkg's code of an allogeneic HSCT procedure (in ``CODE_SYSTEM + "procedure"``)
+GRAFTKG_PROCEDURE = "allogeneic-hsct"
+#: the identifier systems graftkg writes (a FHIR id allows fewer characters than a graftkg identifier)
+IDENTIFIER = {"Patient": "https://w3id.org/graftkg/id/patient", "Procedure": "https://w3id.org/graftkg/id/transplant"}
+#: file suffixes always read as FHIR (a ``.json`` file is FHIR when it holds a ``resourceType``)
+FHIR_SUFFIXES = (".ndjson",)
+#: the statuses of a resource that did not happen or was recorded in error: left out, and counted
+_NOT_DONE = {"entered-in-error", "cancelled", "not-done", "stopped", "preparation"}
+#: a procedure's columns that the resource itself states (not as extensions)
+_STATED = {"transplant_id", "patient_id", "infusion_date"}
+
+
+@dataclass(frozen=True)
+class Codes:
+    """The codes graftkg reads: each lab LOINC code's measure, and the transplant procedure's codes
+    (from the ontology's verified mappings, ``ontology/mappings.ttl``)."""
+
+    loinc: dict[str, str]
+    procedures: frozenset[tuple[str, str]]
+
+
+@lru_cache(maxsize=1)
+def procedure_codes() -> Codes:
+    """The codes of :class:`Codes`, read from the verified mappings once.
+
+    Example:
+        >>> codes = procedure_codes()
+        >>> codes.loinc["751-8"], codes.loinc["59260-0"], (SNOMED, "234336002") in codes.procedures
+        ('ANC', 'HB', True)
+        >>> sorted(c for s, c in codes.procedures if s == ICD10PCS)[:3]
+        ['30233G2', '30233G3', '30233G4']
+    """
+    from rdflib import Graph, URIRef
+
+    from graftkg.assets import asset_dir
+    from graftkg.rdf import GK, SKOS
+    from graftkg.semantics.facts import LAB_MEASURES
+    from graftkg.semantics.ontology import parse_into
+
+    graph = Graph()
+    parse_into(graph, asset_dir("ontology") / "mappings.ttl")
+    reading = (SKOS.exactMatch, SKOS.closeMatch, SKOS.narrowMatch)
+    loinc: dict[str, str] = {}
+    for measure in sorted(LAB_MEASURES):
+        for prop in reading:
+            for target in graph.objects(GK[measure], prop):
+                if isinstance(target, URIRef) and str(target).startswith("https://loinc.org/"):
+                    loinc[str(target).removeprefix("https://loinc.org/")] = measure
+    procedures = {(CODE_SYSTEM + "procedure", GRAFTKG_PROCEDURE)}
+    for prop in (*reading, SKOS.broadMatch):
+        for target in graph.objects(GK.Transplant, prop):
+            text = str(target)
+            if text.startswith("http://snomed.info/id/"):
+                procedures.add((SNOMED, text.removeprefix("http://snomed.info/id/")))
+            elif text.startswith("http://purl.bioontology.org/ontology/ICD10PCS/"):
+                procedures.add((ICD10PCS, text.removeprefix("http://purl.bioontology.org/ontology/ICD10PCS/")))
+    return Codes(loinc, frozenset(procedures))
+
+
+def is_fhir(path: Path) -> bool:
+    """Whether the file at ``path`` is FHIR: NDJSON, or JSON whose top-level object has a ``resourceType``.
+
+    Example:
+        >>> is_fhir(Path("tests/fhir/cibmtr-ig/Patient-PatientExample1.json"))
+        True
+        >>> is_fhir(Path("examples/paper-patients/paper-patients.jsonld"))
+        False
+    """
+    if path.suffix.lower() in FHIR_SUFFIXES:
+        return True
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return False
+    head = path.open("rb").read(4096).lstrip()
+    return head.startswith(b"{") and re.search(rb'"resourceType"\s*:', head) is not None
+
+
+@dataclass
+class _Resource:
+    """One resource with where it was read: file, line (NDJSON) and its path in the file."""
+
+    data: dict[str, Any]
+    path: str
+    line: int | None
+    pointer: str
+
+    @property
+    def kind(self) -> str:
+        return str(self.data.get("resourceType", ""))
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}/{self.data.get('id', '?')}"
+
+    def error(self, message: str, element: str) -> InputError:
+        """An error located to this resource and one of its elements (a FHIRPath expression)."""
+        where = f"{self.pointer} " if self.pointer != self.kind else ""
+        return InputError(message, path=self.path, line=self.line, field=f"{where}{self.ref} {element}")
+
+
+@dataclass
+class _Read:
+    resources: list[_Resource] = field(default_factory=list)
+    ignored: Counter[str] = field(default_factory=Counter)
+
+
+def _resources(path: Path, out: _Read) -> None:
+    """The resources of one file (a Bundle's entries in order), each with where it was read."""
+    name = str(path)
+    data = read_input_bytes(name)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", path=name, line=line) from None
+    if path.suffix.lower() in FHIR_SUFFIXES:
+        for n, row in enumerate(text.split("\n"), start=1):
+            if row.strip():
+                _add(_json(row, name, n), name, n, "", out)
+        return
+    _add(_json(text, name, None), name, None, "", out)
+
+
+def _json(text: str, path: str, line: int | None) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        at = exc.lineno if line is None else line
+        raise InputError(f"not JSON: {exc.msg} (column {exc.colno})", path=path, line=at) from None
+    except RecursionError:
+        raise InputError("not JSON this reader accepts: nested too deeply", path=path, line=line) from None
+
+
+def _add(data: Any, path: str, line: int | None, pointer: str, out: _Read) -> None:
+    if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
+        raise InputError(
+            f"not a FHIR resource (no resourceType){' at ' + pointer if pointer else ''}", path=path, line=line
+        )
+    kind = data["resourceType"]
+    here = pointer or kind
+    if kind == "Bundle":
+        entries = data.get("entry", [])
+        if not isinstance(entries, list):
+            raise InputError(f"{here}.entry is not a list", path=path, line=line)
+        for i, entry in enumerate(entries):
+            resource = entry.get("resource") if isinstance(entry, dict) else None
+            if resource is None:
+                raise InputError(f"{here}.entry[{i}] has no resource", path=path, line=line)
+            _add(resource, path, line, f"{here}.entry[{i}].resource", out)
+        return
+    out.resources.append(_Resource(data, path, line, here))
+
+
+def read_fhir(
+    paths: list[Path], *, refusals: Refusals | None = None, notes: list[str] | None = None
+) -> list[TransplantRecord]:
+    """Read the FHIR files ``paths`` into transplant records (see the module's docstring).
+
+    Resources left out are counted into ``notes`` (one line each), or, without ``notes``, each count
+    is an :class:`~graftkg.errors.InputNote` warning (the command line prints them); an error raises, or with
+    ``refusals`` refuses its transplant (see :class:`~graftkg.readers.refusals.Refusals`).
+
+    Example:
+        >>> records = read_fhir([Path("examples/paper-patients/fhir/paper-patients.json")])
+        >>> [(r.transplant_id, r.graft_source, len(r.observations)) for r in records][:2]
+        [('P1-T1', 'PB', 22), ('P1-T2', 'PB', 19)]
+    """
+    read = _Read()
+    for path in paths:
+        _resources(path, read)
+    codes = procedure_codes()
+    patients: dict[str, _Resource] = {}
+    procedures: list[_Resource] = []
+    observations: list[_Resource] = []
+    for res in read.resources:
+        status = res.data.get("status")
+        if res.kind == "Patient":
+            patients.setdefault(_id(res), res)
+        elif res.kind == "Procedure":
+            if not _is_transplant(res, codes):
+                read.ignored["Procedure (not an allogeneic HSCT code)"] += 1
+            elif status in _NOT_DONE:
+                read.ignored[f"Procedure ({status})"] += 1
+            else:
+                procedures.append(res)
+        elif res.kind == "Observation":
+            if status in _NOT_DONE:
+                read.ignored[f"Observation ({status})"] += 1
+            else:
+                observations.append(res)
+        else:
+            read.ignored[res.kind] += 1
+    records, by_patient, by_id = _transplants(procedures, patients, refusals)
+    _observations(observations, codes, records, by_patient, by_id, read, refusals)
+    for what, count in sorted(read.ignored.items()):
+        note = f"left out {count} {what} resource(s): graftkg does not read them"
+        if notes is not None:
+            notes.append(note)
+        else:
+            warnings.warn(InputNote(note), stacklevel=2)
+    return records
+
+
+def _id(res: _Resource) -> str:
+    """A Patient's or Procedure's graftkg identifier: its graftkg identifier, else its id."""
+    for identifier in res.data.get("identifier", []) or []:
+        if isinstance(identifier, dict) and identifier.get("system") == IDENTIFIER.get(res.kind):
+            value = identifier.get("value")
+            if isinstance(value, str) and value:
+                return value
+    value = res.data.get("id")
+    if not isinstance(value, str) or not value:
+        raise res.error("has no id", f"{res.kind}.id")
+    return value
+
+
+def _codings(res: _Resource, element: str = "code") -> Iterator[tuple[str, str]]:
+    concept = res.data.get(element)
+    for coding in concept.get("coding", []) if isinstance(concept, dict) else []:
+        if isinstance(coding, dict) and isinstance(coding.get("code"), str):
+            yield str(coding.get("system", "")), coding["code"]
+
+
+def _is_transplant(res: _Resource, codes: Codes) -> bool:
+    return any(coding in codes.procedures for coding in _codings(res))
+
+
+def _reference(res: _Resource, element: str, kind: str) -> str | None:
+    """The id a reference of ``res`` names (``Patient/p1`` -> ``p1``), or None when absent."""
+    value = res.data.get(element)
+    if isinstance(value, list):
+        value = next(
+            (v for v in value if isinstance(v, dict) and str(v.get("reference", "")).startswith(kind + "/")), None
+        )
+    if value is None:
+        return None
+    ref = value.get("reference") if isinstance(value, dict) else None
+    if not isinstance(ref, str) or not ref.startswith(kind + "/"):
+        raise res.error(f"expected a reference to a {kind}", f"{res.kind}.{element}.reference")
+    return ref.removeprefix(kind + "/")
+
+
+def _when(res: _Resource, prefix: str) -> date:
+    """The date of ``<prefix>DateTime``, ``<prefix>Period.start`` or ``<prefix>Instant``."""
+    for element, read in ((f"{prefix}DateTime", None), (f"{prefix}Period", "start"), (f"{prefix}Instant", None)):
+        value = res.data.get(element)
+        if value is None:
+            continue
+        text = value.get(read) if read and isinstance(value, dict) else value
+        where = f"{res.kind}.{element}" + (f".{read}" if read else "")
+        if not isinstance(text, str) or not re.match(r"^\d{4}-\d{2}-\d{2}", text):
+            raise res.error(f"'{excerpt(str(text))}' is not a date (YYYY-MM-DD...)", where)
+        try:
+            return date.fromisoformat(text[:10])
+        except ValueError:
+            raise res.error(f"'{excerpt(text)}' is not a date", where) from None
+    raise res.error(f"has no {prefix}[x] date", f"{res.kind}.{prefix}[x]")
+
+
+def _cell(value: Any) -> str:
+    """An extension's value as the text of a ``transplants.csv`` cell."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _transplants(
+    procedures: list[_Resource], patients: dict[str, _Resource], refusals: Refusals | None
+) -> tuple[list[TransplantRecord], dict[str, list[tuple[date, TransplantRecord]]], dict[str, TransplantRecord]]:
+    """The records of the transplant procedures, with each patient's transplants by date."""
+    dated: list[tuple[str, date, _Resource]] = []
+    for res in procedures:
+        try:
+            patient = _reference(res, "subject", "Patient")
+            if patient is None:
+                raise res.error("names no subject Patient", "Procedure.subject")
+            dated.append((patient, _when(res, "performed"), res))
+        except InputError as exc:
+            _fail(exc, None, refusals)
+    records: list[TransplantRecord] = []
+    by_patient: dict[str, list[tuple[date, TransplantRecord]]] = {}
+    by_id: dict[str, TransplantRecord] = {}
+    for patient_ref, day0, res in sorted(dated, key=lambda d: (d[0], d[1])):
+        tid = None
+        try:
+            tid = _id(res)
+            record = _record(res, tid, day0, patients.get(patient_ref), patient_ref)
+        except InputError as exc:
+            _fail(exc, tid, refusals)
+            continue
+        earlier = by_patient.setdefault(patient_ref, [])
+        if earlier and record.transplant_number is None:
+            record.transplant_number = len(earlier) + 1
+            record.prior_transplant_id = earlier[-1][1].transplant_id
+        earlier.append((day0, record))
+        by_id[res.data.get("id", tid)] = record
+        records.append(record)
+    records.sort(key=lambda r: (r.source or "", r.transplant_id))
+    return records, by_patient, by_id
+
+
+def _record(res: _Resource, tid: str, day0: date, patient: _Resource | None, patient_ref: str) -> TransplantRecord:
+    cells: dict[str, list[tuple[str, str]]] = {}  # column -> (its cell text, the element it came from)
+    for n, ext in enumerate(res.data.get("extension", []) or []):
+        url = ext.get("url") if isinstance(ext, dict) else None
+        if not isinstance(url, str) or not url.startswith(EXTENSION):
+            continue  # another party's extension: not graftkg's to read
+        column = url.removeprefix(EXTENSION)
+        element = f"Procedure.extension[{n}]"
+        if column not in FIELD_OF_COLUMN or column in _STATED:
+            raise res.error(f"unknown graftkg extension '{excerpt(column)}'", f"{element}.url")
+        value = [v for k, v in ext.items() if k.startswith("value")]
+        if len(value) != 1:
+            raise res.error("a graftkg extension has one value[x]", element)
+        if cells.get(column) and FIELD_OF_COLUMN[column].spec.kind != "codes":
+            raise res.error(f"extension '{column}' given twice (it holds one value)", element)
+        cells.setdefault(column, []).append((_cell(value[0]), f"{element}.value[x]"))
+    values: dict[str, Any] = {}
+    for column, given in cells.items():
+        try:  # the transplants.csv cell of the column (a code list is one cell, its codes joined by ';')
+            cell_reader(column, res.path)(values, 0, ";".join(text for text, _ in given))
+        except InputError as exc:
+            raise res.error(exc.message, given[0][1]) from None
+    columns = set(cells)
+    record = TransplantRecord(tid, source=res.path, line=res.line)
+    for name, value in values.items():
+        setattr(record, name, value)
+    record.patient_id = _id(patient) if patient is not None else patient_ref
+    record.infusion_date = day0
+    if patient is not None:
+        _patient_fields(record, patient, day0, columns)
+    return record
+
+
+def _patient_fields(record: TransplantRecord, patient: _Resource, day0: date, columns: set[str]) -> None:
+    """Sex, age at the infusion and day of death from the Patient, unless an extension gave them."""
+    gender = patient.data.get("gender")
+    if "recipient_sex" not in columns and gender in ("male", "female"):
+        record.recipient_sex = "M" if gender == "male" else "F"
+    born = patient.data.get("birthDate")
+    if "recipient_age_years" not in columns and isinstance(born, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", born):
+        try:
+            birth = date.fromisoformat(born)
+        except ValueError:
+            raise patient.error(f"'{excerpt(born)}' is not a date", "Patient.birthDate") from None
+        record.recipient_age_years = round((day0 - birth).days / 365.25, 2)
+    if "death_day" not in columns and "deceasedDateTime" in patient.data:
+        record.death_day = (_when(patient, "deceased") - day0).days
+
+
+def _observations(
+    observations: list[_Resource],
+    codes: Codes,
+    records: list[TransplantRecord],
+    by_patient: dict[str, list[tuple[date, TransplantRecord]]],
+    by_id: dict[str, TransplantRecord],
+    read: _Read,
+    refusals: Refusals | None,
+) -> None:
+    header = ["transplant_id", *(c for c in OBSERVATION_COLUMNS if c != "date")]
+    parsers: dict[str, Any] = {}
+    for res in observations:
+        measure = _measure(res, codes)
+        if measure is None:
+            read.ignored["Observation (a code graftkg does not read)"] += 1
+            continue
+        record = None
+        try:
+            record = _transplant_of(res, by_patient, by_id)
+            cells = _observation_cells(res, measure, record)
+            parse = parsers.get(res.path)
+            if parse is None:
+                parse = parsers[res.path] = observation_parser(header, res.path)
+            errors: list[InputError] = []
+            parsed = parse(0, [cells.get(c, "") for c in header], errors)
+            if errors:
+                first = errors[0]
+                raise res.error(first.message, _ELEMENT.get(first.field or "", f"Observation.{first.field}"))
+            assert parsed is not None
+            obs: Observation = parsed[1]
+            obs.line = res.line
+            record.observations.append(obs)
+        except InputError as exc:
+            _fail(exc, None if record is None else record.transplant_id, refusals)
+
+
+#: the FHIRPath of the element a cell of ``observations.csv`` was read from
+_ELEMENT = {
+    "day": "Observation.effective[x]",
+    "value": "Observation.value[x]",
+    "unit": "Observation.valueQuantity.code",
+    "measure": "Observation.code",
+    "lineage": "Observation.extension('lineage')",
+    "method": "Observation.method",
+}
+
+
+def _measure(res: _Resource, codes: Codes) -> str | None:
+    from graftkg.semantics.facts import OBSERVATION_MEASURES
+
+    for system, code in _codings(res):
+        if system == LOINC and code in codes.loinc:
+            return codes.loinc[code]
+        if system == CODE_SYSTEM + "measure" and code in OBSERVATION_MEASURES:
+            return code
+    return None
+
+
+def _transplant_of(
+    res: _Resource, by_patient: dict[str, list[tuple[date, TransplantRecord]]], by_id: dict[str, TransplantRecord]
+) -> TransplantRecord:
+    """The transplant an observation belongs to: the Procedure its ``partOf`` names, else the
+    patient's latest transplant on or before its date (its first, for an observation before any)."""
+    part_of = _reference(res, "partOf", "Procedure")
+    if part_of is not None:
+        if part_of not in by_id:
+            raise res.error(f"partOf names Procedure/{excerpt(part_of)}, not a transplant read", "Observation.partOf")
+        return by_id[part_of]
+    patient = _reference(res, "subject", "Patient")
+    if patient is None:
+        raise res.error("names no subject Patient", "Observation.subject")
+    transplants = by_patient.get(patient)
+    if not transplants:
+        raise res.error(f"Patient/{excerpt(patient)} has no transplant Procedure read", "Observation.subject")
+    when = _when(res, "effective")
+    earlier = [record for day0, record in transplants if day0 <= when]
+    return earlier[-1] if earlier else transplants[0][1]
+
+
+def _observation_cells(res: _Resource, measure: str, record: TransplantRecord) -> dict[str, str]:
+    """The cells of the ``observations.csv`` row ``res`` is."""
+    assert record.infusion_date is not None
+    cells = {"transplant_id": record.transplant_id, "measure": measure}
+    if any(k.startswith("effective") for k in res.data):  # else no day (an undated DSA test may have none)
+        cells["day"] = str((_when(res, "effective") - record.infusion_date).days)
+    quantity = res.data.get("valueQuantity")
+    if isinstance(quantity, dict):
+        if "value" not in quantity:
+            raise res.error("valueQuantity has no value", "Observation.valueQuantity.value")
+        cells["value"] = _number(quantity["value"])
+        unit = quantity.get("code")
+        if unit is not None:
+            if quantity.get("system") != UCUM:
+                raise res.error(
+                    "the unit's system is not UCUM (http://unitsofmeasure.org)", "Observation.valueQuantity.system"
+                )
+            cells["unit"] = str(unit)
+        elif quantity.get("unit") is not None:
+            raise res.error("valueQuantity gives a unit without its UCUM code", "Observation.valueQuantity.code")
+    elif "valueInteger" in res.data:
+        cells["value"] = _number(res.data["valueInteger"])
+    elif "valueCodeableConcept" in res.data:
+        coding = next(iter(_codings(res, "valueCodeableConcept")), None)
+        if coding is None:
+            raise res.error("valueCodeableConcept has no coding", "Observation.valueCodeableConcept")
+        cells["value"] = coding[1]
+    elif any(k.startswith("value") for k in res.data):
+        kind = next(k for k in res.data if k.startswith("value"))
+        raise res.error(f"{kind} is not a value graftkg reads for {measure}", f"Observation.{kind}")
+    for ext in res.data.get("extension", []) or []:
+        if isinstance(ext, dict) and ext.get("url") == EXTENSION + "lineage":
+            cells["lineage"] = str(ext.get("valueCode", ""))
+    method = res.data.get("method")
+    if isinstance(method, dict) and isinstance(method.get("text"), str):
+        cells["method"] = method["text"]
+    return cells
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"'{value}'"  # read by the bundle's number rule, which refuses it
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _fail(error: InputError, transplant: str | None, refusals: Refusals | None) -> None:
+    if refusals is None:
+        raise error
+    refusals.add(error, transplant)

@@ -1,0 +1,249 @@
+"""FHIR R4 out: transplant records as a FHIR Bundle that :mod:`graftkg.readers.fhir` reads back to
+the same records (``graftkg convert --to fhir``).
+
+Each patient is a Patient, each transplant a Procedure (coded with graftkg's code and SNOMED CT
+234336002; ``performedDateTime`` its infusion date) carrying the transplant's other fields as graftkg
+extensions, one per column of ``transplants.csv``, and each observation an Observation: a laboratory
+count with its LOINC code (:data:`WRITTEN_LOINC`) and graftkg's measure code, any other observation
+with graftkg's measure code, ``partOf`` its Procedure, ``effectiveDateTime`` the infusion date plus
+its day. FHIR states dates: a record without an ``infusion_date`` is placed at ``day0``.
+
+Example:
+    >>> from graftkg.model import Observation, TransplantRecord
+    >>> from datetime import date
+    >>> r = TransplantRecord("T1", patient_id="P1", graft_source="PB", infusion_date=date(2024, 2, 20),
+    ...                      observations=[Observation(14, "ANC", 0.6)])
+    >>> bundle = records_to_fhir([r])
+    >>> [e["resource"]["resourceType"] for e in bundle["entry"]]
+    ['Patient', 'Procedure', 'Observation']
+    >>> bundle["entry"][2]["resource"]["effectiveDateTime"]
+    '2024-03-05'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from graftkg.errors import GraftkgError
+from graftkg.model import Observation, TransplantRecord
+from graftkg.readers.csv_bundle import FIELD_OF_COLUMN, TRANSPLANT_COLUMNS, cell_of
+from graftkg.readers.fhir import CODE_SYSTEM, EXTENSION, GRAFTKG_PROCEDURE, IDENTIFIER, LOINC, SNOMED, UCUM
+from graftkg.readers.units import units
+
+__all__ = ["WRITTEN_LOINC", "extensions_fsh", "records_to_fhir"]
+
+#: the LOINC code each laboratory measure is written with (each is one of the verified codes the
+#: reader accepts for it, ``tests/test_fhir.py`` checks): the property in blood, method unspecified
+WRITTEN_LOINC = {"ANC": "26499-4", "PLT": "26515-7", "HB": "718-7", "WBC": "26464-8"}
+#: the day 0 of a record without an infusion date (FHIR states dates; the days are kept)
+DEFAULT_DAY0 = date(2000, 1, 1)
+_FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+#: the columns the resources state themselves, not as extensions
+_STATED = {"transplant_id", "patient_id", "infusion_date"}
+
+
+def fhir_id(identifier: str) -> str:
+    """A FHIR id for a graftkg identifier: itself when FHIR allows it, else a readable, unique form
+    (the identifier itself is kept in the resource's ``identifier``).
+
+    Example:
+        >>> fhir_id("P1-T1"), fhir_id("patient 7/B")
+        ('P1-T1', 'patient-7-B-be04b224')
+    """
+    if _FHIR_ID.match(identifier):
+        return identifier
+    digest = hashlib.sha256(identifier.encode("utf-8")).hexdigest()[:8]
+    return (re.sub(r"[^A-Za-z0-9\-.]+", "-", identifier).strip("-")[:55] or "id") + "-" + digest
+
+
+def records_to_fhir(records: Sequence[TransplantRecord], *, day0: date = DEFAULT_DAY0) -> dict[str, Any]:
+    """``records`` as a FHIR R4 Bundle (type ``collection``), as a JSON-ready dict."""
+    entries: list[dict[str, Any]] = []
+    patients: set[str] = set()
+    for record in records:
+        start = record.infusion_date or day0
+        patient = record.patient_id if record.patient_id is not None else f"{record.transplant_id}.patient"
+        patient_id = fhir_id(patient)
+        if patient_id not in patients:
+            patients.add(patient_id)
+            resource: dict[str, Any] = {"resourceType": "Patient", "id": patient_id}
+            if record.patient_id is not None:
+                resource["identifier"] = [{"system": IDENTIFIER["Patient"], "value": record.patient_id}]
+            entries.append(_entry(resource))
+        procedure_id = fhir_id(record.transplant_id)
+        entries.append(_entry(_procedure(record, procedure_id, patient_id, start)))
+        for n, obs in enumerate(record.observations):
+            entries.append(_entry(_observation(obs, f"{procedure_id[:56]}-o{n}", procedure_id, patient_id, start)))
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+def _entry(resource: dict[str, Any]) -> dict[str, Any]:
+    return {"fullUrl": f"urn:graftkg:{resource['resourceType']}/{resource['id']}", "resource": resource}
+
+
+def _procedure(record: TransplantRecord, fid: str, patient: str, start: date) -> dict[str, Any]:
+    extensions: list[dict[str, Any]] = []
+    for column in TRANSPLANT_COLUMNS:
+        if column in _STATED:
+            continue
+        try:
+            text = cell_of(record, column)
+        except ValueError as exc:
+            raise GraftkgError(str(exc)) from None
+        if not text:
+            continue
+        kind = FIELD_OF_COLUMN[column].spec.kind
+        for value in text.split(";") if kind == "codes" else [text]:
+            extensions.append({"url": EXTENSION + column, **_value(kind, value)})
+    return {
+        "resourceType": "Procedure",
+        "id": fid,
+        "identifier": [{"system": IDENTIFIER["Procedure"], "value": record.transplant_id}],
+        "status": "completed",
+        "code": {
+            "coding": [
+                {"system": CODE_SYSTEM + "procedure", "code": GRAFTKG_PROCEDURE, "display": "allogeneic HSCT"},
+                {"system": SNOMED, "code": "234336002", "display": "Hemopoietic stem cell transplant"},
+            ]
+        },
+        "subject": {"reference": f"Patient/{patient}"},
+        "performedDateTime": start.isoformat(),
+        **({"extension": extensions} if extensions else {}),
+    }
+
+
+def _value(kind: str, text: str) -> dict[str, Any]:
+    """The value[x] of an extension holding a ``transplants.csv`` cell of ``kind``."""
+    if kind in ("int", "day_or_never") and re.match(r"^-?\d+$", text):
+        return {"valueInteger": int(text)}
+    if kind == "float":
+        return {"valueDecimal": float(text)}
+    if kind == "bool":
+        return {"valueBoolean": text == "yes"}
+    if kind in ("code", "codes", "day_or_never"):
+        return {"valueCode": text}
+    return {"valueString": text}
+
+
+def _observation(obs: Observation, fid: str, procedure: str, patient: str, start: date) -> dict[str, Any]:
+    codings = [{"system": CODE_SYSTEM + "measure", "code": obs.measure}]
+    if obs.measure in WRITTEN_LOINC:
+        codings.insert(0, {"system": LOINC, "code": WRITTEN_LOINC[obs.measure]})
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": fid,
+        "status": "final",
+        "code": {"coding": codings},
+        "subject": {"reference": f"Patient/{patient}"},
+        "partOf": [{"reference": f"Procedure/{procedure}"}],
+    }
+    if obs.day is not None:
+        resource["effectiveDateTime"] = (start + timedelta(days=obs.day)).isoformat()
+    if obs.measure == "infection" and obs.code is not None:
+        resource["valueCodeableConcept"] = {"coding": [{"system": CODE_SYSTEM + "pathogen", "code": obs.code}]}
+    elif obs.measure == "gvhd" and obs.value is not None and float(obs.value).is_integer():
+        resource["valueInteger"] = int(obs.value)
+    elif obs.value is not None:
+        quantity: dict[str, Any] = {"value": obs.value}
+        unit = obs.unit or units().unit_of.get(obs.measure)
+        if unit is not None:
+            quantity.update({"unit": unit, "system": UCUM, "code": unit})
+        resource["valueQuantity"] = quantity
+    if obs.lineage is not None:
+        resource["extension"] = [{"url": EXTENSION + "lineage", "valueCode": obs.lineage}]
+    if obs.method is not None:
+        resource["method"] = {"text": obs.method}
+    return resource
+
+
+#: the FHIR type of an extension's value, by the kind of the record field it holds
+_FSH_TYPE = {
+    "int": "integer",
+    "float": "decimal",
+    "bool": "boolean",
+    "code": "code",
+    "codes": "code",
+    "day_or_never": "integer or code",
+    "text": "string",
+    "ref": "string",
+}
+
+
+def extensions_fsh() -> str:
+    """graftkg's FHIR extensions and code systems in FHIR Shorthand (``ontology/fhir/graftkg.fsh``
+    holds a copy, checked current by a test): one extension a column of ``transplants.csv``, from the
+    record's field declarations, described by the ontology's definition of the field's property.
+
+    Example:
+        >>> print(extensions_fsh().split("\\n\\n")[1])  # doctest: +NORMALIZE_WHITESPACE
+        Extension: GraftkgAboMatch
+        Id: graftkg-abo-match
+        Title: "graftkg abo_match"
+        Description: "ABO compatibility between donor and recipient."
+        Context: Procedure
+        * ^url = "https://w3id.org/graftkg/fhir/StructureDefinition/abo_match"
+        * value[x] only code
+    """
+    from graftkg.rdf import GK, SKOS
+    from graftkg.semantics.facts import OBSERVATION_MEASURES
+    from graftkg.semantics.ontology import load_ontology
+    from graftkg.semantics.vocabulary import vocabulary
+
+    onto = load_ontology()
+    parts = [
+        "// graftkg's FHIR extensions and code systems, generated from the record's field declarations\n"
+        "// (graftkg.model) and the ontology: do not edit; run graftkg.reporting.fhir.extensions_fsh()."
+    ]
+    for column in TRANSPLANT_COLUMNS:
+        if column in _STATED:
+            continue
+        declared = FIELD_OF_COLUMN[column]
+        definition = str(onto.value(GK[declared.spec.prop], SKOS.definition) or column).replace('"', "'")
+        name = "Graftkg" + "".join(w.capitalize() for w in column.split("_"))
+        parts.append(
+            "\n".join(
+                [
+                    f"Extension: {name}",
+                    f"Id: graftkg-{column.replace('_', '-')}",
+                    f'Title: "graftkg {column}"',
+                    f'Description: "{definition}"',
+                    "Context: Procedure",
+                    f'* ^url = "{EXTENSION}{column}"',
+                    f"* value[x] only {_FSH_TYPE[declared.spec.kind]}",
+                ]
+            )
+        )
+    parts.append(
+        "\n".join(
+            [
+                "Extension: GraftkgLineage",
+                "Id: graftkg-lineage",
+                'Title: "graftkg lineage"',
+                'Description: "The cell lineage a donor chimerism assay measured."',
+                "Context: Observation",
+                f'* ^url = "{EXTENSION}lineage"',
+                "* value[x] only code",
+            ]
+        )
+    )
+    systems = {
+        "measure": ("The observation codes of graftkg's observations.csv.", sorted(OBSERVATION_MEASURES)),
+        "procedure": ("graftkg's code of a transplant.", [GRAFTKG_PROCEDURE]),
+        "pathogen": ("The pathogens of an infection episode.", vocabulary().codes("infection")),
+    }
+    for system, (description, codes) in systems.items():
+        lines = [
+            f"CodeSystem: Graftkg{system.capitalize()}",
+            f"Id: graftkg-{system}",
+            f'Title: "graftkg {system}"',
+            f'Description: "{description}"',
+            f'* ^url = "{CODE_SYSTEM}{system}"',
+            "* ^caseSensitive = true",
+        ]
+        lines += [f"* #{code}" for code in codes]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"

@@ -1,0 +1,270 @@
+"""FHIR R4 in and out: the paper's patients round-trip through a FHIR Bundle and NDJSON and give
+Table 4 as from CSV; the CIBMTR Reporting IG's own example instances are read; every written
+resource is valid against the ``fhir.resources`` (R4B) models; bad input is one located line."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graftkg import Engine
+from graftkg.cli import main
+from graftkg.errors import InputError
+from graftkg.model import TransplantRecord
+from graftkg.readers import read_inputs
+from graftkg.readers.fhir import CODE_SYSTEM, ICD10PCS, LOINC, SNOMED, procedure_codes
+from graftkg.readers.units import units
+from graftkg.reporting.fhir import DEFAULT_DAY0, WRITTEN_LOINC, records_to_fhir
+
+from conftest import EXAMPLES
+
+ROOT = Path(__file__).resolve().parents[1]
+CSV = EXAMPLES / "paper-patients" / "csv"
+FHIR = EXAMPLES / "paper-patients" / "fhir" / "paper-patients.json"
+IG = ROOT / "tests" / "fhir" / "cibmtr-ig"
+
+
+def _comparable(records: list[TransplantRecord]) -> list[dict[str, Any]]:
+    """The records' fields, without where they were read and the infusion date FHIR had to give."""
+    out = []
+    for r in records:
+        fields = dataclasses.asdict(r)
+        for key in ("source", "line", "infusion_date"):
+            fields.pop(key, None)
+        for obs in fields["observations"]:
+            obs.pop("source", None)
+            obs.pop("line", None)
+            if obs["unit"] is None:  # a value without a unit is in its measure's, which FHIR states
+                obs["unit"] = units().unit_of.get(obs["measure"])
+        out.append(fields)
+    return out
+
+
+def test_the_example_bundle_is_what_convert_writes() -> None:
+    assert FHIR.read_text(encoding="utf-8") == Engine.convert(read_inputs([CSV]), "fhir")
+
+
+def test_the_paper_patients_round_trip_through_fhir_and_reproduce_table_4() -> None:
+    from_csv, from_fhir = read_inputs([CSV]), read_inputs([FHIR])
+    assert _comparable(from_fhir) == _comparable(from_csv)
+    assert {r.infusion_date for r in from_fhir} == {DEFAULT_DAY0}
+    engine = Engine()
+    plain = [(c.transplant_id, c.outcome, c.findings, c.chimerism, c.risk_factors) for c in engine.classify(from_csv)]
+    assert [
+        (c.transplant_id, c.outcome, c.findings, c.chimerism, c.risk_factors) for c in engine.classify(from_fhir)
+    ] == plain
+    # Table 4 of the review: graft failure in patients 1 to 5
+    assert dict((t, o) for t, o, *_ in plain)["P4-T1"] == "primary_graft_failure"
+
+
+def test_ndjson_files_read_as_the_bundle(tmp_path: Path) -> None:
+    """Bulk Data $export: one resource type a file, one resource a line, read together from a folder."""
+    bundle = json.loads(FHIR.read_text(encoding="utf-8"))
+    by_type: dict[str, list[str]] = {}
+    for entry in bundle["entry"]:
+        by_type.setdefault(entry["resource"]["resourceType"], []).append(json.dumps(entry["resource"]))
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for kind, lines in by_type.items():
+        (folder / f"{kind}.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _comparable(read_inputs([folder])) == _comparable(read_inputs([FHIR]))
+
+
+def test_every_written_resource_is_valid_fhir() -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    bundle = json.loads(FHIR.read_text(encoding="utf-8"))
+    Bundle.model_validate(bundle)  # raises on any invalid element
+    assert {e["resource"]["resourceType"] for e in bundle["entry"]} == {"Patient", "Procedure", "Observation"}
+
+
+def test_the_written_loinc_codes_are_codes_the_reader_reads_for_their_measure() -> None:
+    codes = procedure_codes()
+    assert all(codes.loinc[code] == measure for measure, code in WRITTEN_LOINC.items())
+    # every code of the CIBMTR priority-variables value set for the four counts (the value set's file)
+    value_set = (IG / "cibmtr-pv-valueset-2022.fsh").read_text(encoding="utf-8")
+    for code in ("751-8", "753-4", "26499-4", "777-3", "778-1", "26515-7", "49497-1", "718-7", "59260-0"):
+        assert f"$LNC#{code}" in value_set and code in codes.loinc, code
+    assert {(SNOMED, "234336002"), (ICD10PCS, "30233G2"), (ICD10PCS, "30243X3")} <= codes.procedures
+
+
+def _ig_export(tmp_path: Path, *, procedure: bool = True) -> Path:
+    """The CIBMTR IG's example patient 6 and its observations, with a transplant of ours 20 days
+    before them (the IG has no Procedure example), as one folder."""
+    folder = tmp_path / "ig"
+    folder.mkdir()
+    for path in sorted(IG.glob("*.json")):
+        (folder / path.name).write_bytes(path.read_bytes())
+    if procedure:
+        (folder / "Procedure-hsct.json").write_text(
+            json.dumps(
+                {
+                    "resourceType": "Procedure",
+                    "id": "hsct",
+                    "status": "completed",
+                    "code": {"coding": [{"system": ICD10PCS, "code": "30233Y3"}]},
+                    "subject": {"reference": "Patient/PatientExample6"},
+                    "performedDateTime": "2020-07-01",
+                }
+            ),
+            encoding="utf-8",
+        )
+    return folder
+
+
+def test_the_cibmtr_ig_examples_are_read_with_their_units(tmp_path: Path) -> None:
+    notes: list[str] = []
+    [record] = read_inputs([_ig_export(tmp_path)], notes=notes)
+    assert (record.transplant_id, record.patient_id, record.infusion_date) == (
+        "hsct",
+        "PatientExample6",
+        date(2020, 7, 1),
+    )
+    counts = {(o.measure, o.day, o.value, o.unit) for o in record.observations}
+    ig = {json.loads(p.read_text())["id"]: json.loads(p.read_text()) for p in IG.glob("Observation-*.json")}
+    hb, wbc = ig["HemoglobinObservation"]["valueQuantity"], ig["LeukocytesObservation"]["valueQuantity"]
+    assert hb["code"] == "g/dL" and wbc["code"] == "10*9/L"
+    assert counts == {("HB", 20, round(hb["value"] * 10, 9), "g/L"), ("WBC", 20, wbc["value"], "10*9/L")}
+    # the neutrophil example is a cord blood count (74398-9): not a peripheral count graftkg reads
+    assert any("Observation (a code graftkg does not read)" in n for n in notes)
+    assert any("MedicationAdministration" in n for n in notes)
+    assert sum(int(n.split()[2]) for n in notes) == len(list(IG.glob("*.json"))) - 6 - 2  # less patients, HB, WBC
+
+
+def test_observations_without_a_transplant_are_one_located_error(tmp_path: Path) -> None:
+    folder = _ig_export(tmp_path, procedure=False)
+    with pytest.raises(InputError) as info:
+        read_inputs([folder])
+    message = str(info.value)
+    assert "has no transplant Procedure read" in message and "Observation.subject" in message
+    assert "\n" not in message
+
+
+def _bundle_with(change: Any) -> dict[str, Any]:
+    bundle = json.loads(FHIR.read_text(encoding="utf-8"))
+    change(bundle)
+    return bundle
+
+
+def _first(bundle: dict[str, Any], kind: str, measure: str | None = None) -> dict[str, Any]:
+    for entry in bundle["entry"]:
+        res = entry["resource"]
+        if res["resourceType"] == kind and (
+            measure is None
+            or any(c["code"] == measure for c in res["code"]["coding"] if c["system"] == CODE_SYSTEM + "measure")
+        ):
+            return res  # type: ignore[no-any-return]
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda b: _first(b, "Observation", "ANC")["valueQuantity"].update(code="K/uL"), "field 'unit'"),
+        (
+            lambda b: _first(b, "Observation", "ANC")["valueQuantity"].update(system="http://example.org"),
+            "valueQuantity.system",
+        ),
+        (
+            lambda b: _first(b, "Observation", "ANC").update(effectiveDateTime="yesterday"),
+            "Observation.effectiveDateTime",
+        ),
+        (lambda b: _first(b, "Observation", "ANC")["valueQuantity"].update(value="0.5"), "Observation.value[x]"),
+        (lambda b: _first(b, "Procedure").pop("performedDateTime"), "Procedure.performed[x]"),
+        (
+            lambda b: _first(b, "Procedure")["extension"][0].update(
+                url=b["entry"][1]["resource"]["extension"][0]["url"] + "x"
+            ),
+            "extension[0].url",
+        ),
+        (
+            lambda b: _first(b, "Observation", "ANC")["partOf"][0].update(reference="Procedure/nowhere"),
+            "Observation.partOf",
+        ),
+    ],
+)
+def test_each_bad_element_is_one_error_naming_the_resource_and_element(
+    tmp_path: Path, change: Any, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(_bundle_with(change)), encoding="utf-8")
+    assert main(["classify", str(path), "--fail-fast"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(path) in err and expected in err, err
+
+
+def test_a_bad_line_of_ndjson_is_located_to_its_line(tmp_path: Path) -> None:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    bundle = json.loads(FHIR.read_text(encoding="utf-8"))
+    lines = [json.dumps(e["resource"]) for e in bundle["entry"]]
+    lines[5] = lines[5][:-3]  # a line cut short
+    (folder / "all.ndjson").write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_inputs([folder])
+    assert str(info.value).startswith(f"{folder / 'all.ndjson'}:6: not JSON")
+
+
+def test_a_procedure_of_another_kind_is_left_out_and_counted(tmp_path: Path) -> None:
+    def other(bundle: dict[str, Any]) -> None:
+        extra = copy.deepcopy(_first(bundle, "Procedure"))
+        extra.update(id="appendectomy", code={"coding": [{"system": SNOMED, "code": "80146002"}]})
+        extra.pop("identifier")
+        bundle["entry"].append({"resource": extra})
+
+    path = tmp_path / "more.json"
+    path.write_text(json.dumps(_bundle_with(other)), encoding="utf-8")
+    notes: list[str] = []
+    assert len(read_inputs([path], notes=notes)) == 8
+    assert notes == ["left out 1 Procedure (not an allogeneic HSCT code) resource(s): graftkg does not read them"]
+
+
+def test_validate_reads_fhir_and_reports_as_for_csv() -> None:
+    fhir, csv = Engine().validate(FHIR), Engine().validate(CSV)
+    assert fhir.counts() == csv.counts() and fhir.conforms() == csv.conforms()
+
+
+def test_a_second_transplant_follows_from_the_order_of_the_procedures(tmp_path: Path) -> None:
+    """Without the graftkg extensions, a patient's transplants are numbered by date, each naming the one before."""
+    records = [
+        TransplantRecord("A", patient_id="P", graft_source="PB", infusion_date=date(2021, 1, 1)),
+        TransplantRecord("B", patient_id="P", graft_source="PB", infusion_date=date(2021, 3, 1)),
+    ]
+    bundle = records_to_fhir(records)
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    first, second = read_inputs([path])
+    assert (second.transplant_number, second.prior_transplant_id) == (2, "A")
+    assert first.transplant_number is None
+
+
+def test_lab_codes_are_loinc_in_what_is_written() -> None:
+    bundle = json.loads(FHIR.read_text(encoding="utf-8"))
+    anc = _first(bundle, "Observation", "ANC")
+    assert anc["code"]["coding"][0] == {"system": LOINC, "code": "26499-4"}
+    assert anc["valueQuantity"]["system"] == "http://unitsofmeasure.org"
+
+
+def test_the_published_extensions_are_current_and_cover_every_extension_written() -> None:
+    from graftkg.reporting.fhir import extensions_fsh
+
+    published = (ROOT / "ontology" / "fhir" / "graftkg.fsh").read_text(encoding="utf-8")
+    assert published == extensions_fsh()
+    bundle = json.loads(FHIR.read_text(encoding="utf-8"))
+    written = {ext["url"] for e in bundle["entry"] for ext in e["resource"].get("extension", [])}
+    assert written and all(f'* ^url = "{url}"' in published for url in written)
+
+
+def test_the_command_line_notes_what_it_left_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["classify", str(_ig_export(tmp_path)), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    notes = captured.err.strip().splitlines()
+    assert notes and all(n.startswith("graftkg: note: left out ") for n in notes)
+    assert any("MedicationRequest" in n for n in notes)
+    assert json.loads(captured.out)[0]["transplant_id"] == "hsct"
