@@ -268,3 +268,53 @@ def test_the_command_line_notes_what_it_left_out(tmp_path: Path, capsys: pytest.
     assert notes and all(n.startswith("graftkg: note: left out ") for n in notes)
     assert any("MedicationRequest" in n for n in notes)
     assert json.loads(captured.out)[0]["transplant_id"] == "hsct"
+
+
+def test_classify_writes_the_derived_answers_and_the_graft_failures_as_valid_fhir(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    assert main(["classify", str(CSV), "--format", "fhir"]) == 0
+    bundle = json.loads(capsys.readouterr().out)
+    Bundle.model_validate(bundle)
+    resources = {f"{e['resource']['resourceType']}/{e['resource']['id']}": e["resource"] for e in bundle["entry"]}
+    results = {c.transplant_id: c for c in Engine().classify(read_inputs([CSV]))}
+    records = {r.transplant_id: r for r in read_inputs([CSV])}
+    for tid, c in results.items():
+        outcome = resources[f"Observation/{tid}-outcome"]
+        assert outcome["valueCodeableConcept"]["coding"][0]["code"] == c.outcome
+        assert [n["text"] for n in outcome["note"]] == c.explanation
+        assert [x["valueCodeableConcept"]["coding"][0]["code"] for x in outcome.get("component", [])] == c.findings
+        anc = resources[f"Observation/{tid}-neutrophil-recovery"]
+        assert anc["valueBoolean"] == (c.neutrophil_recovery_day is not None)
+        if c.neutrophil_recovery_day is not None:
+            assert anc["component"][0]["valueInteger"] == c.neutrophil_recovery_day
+        for ref in anc.get("derivedFrom", []):  # the evidence: this transplant's ANC observations
+            source = resources[ref["reference"]]
+            assert (
+                source["partOf"][0]["reference"] == f"Procedure/{tid}"
+                and source["code"]["coding"][0]["code"] == "26499-4"
+            )
+        failure = resources.get(f"Condition/{tid}-graft-failure")
+        assert (failure is not None) == c.outcome.endswith("graft_failure")
+        if failure is not None:
+            icd = failure["code"]["coding"][1]["code"]
+            assert icd == ("T86.02" if records[tid].graft_source == "BM" else "T86.5")
+    # patient 4's bone marrow graft failure is the ICD-10-CM bone marrow transplant failure
+    assert resources["Condition/P4-T1-graft-failure"]["code"]["coding"][1]["code"] == "T86.02"
+
+
+def test_validate_writes_an_operation_outcome_of_its_findings(capsys: pytest.CaptureFixture[str]) -> None:
+    from fhir.resources.R4B.operationoutcome import OperationOutcome
+
+    folder = EXAMPLES / "invalid-submission"
+    main(["validate", str(folder), "--format", "fhir"])
+    outcome = json.loads(capsys.readouterr().out)
+    OperationOutcome.model_validate(outcome)
+    findings = Engine().validate(folder).findings
+    assert len(outcome["issue"]) == len(findings)
+    severity = {"violation": "error", "warning": "warning", "info": "information"}
+    assert [(i["severity"], i["details"]["coding"][0]["code"]) for i in outcome["issue"]] == [
+        (severity[f.severity], f.rule) for f in findings
+    ]

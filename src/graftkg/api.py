@@ -181,9 +181,10 @@ class Engine:
         self, results: Sequence[Classification], format: str = "table", *, records: Sequence[TransplantRecord] = ()
     ) -> str:
         """Classifications as text, in a format of ``graftkg classify --format``: ``table`` (one line a
-        transplant), ``json``, ``csv`` (for a spreadsheet) or ``turtle`` (the records and what the
-        definitions infer from them, as :meth:`to_graph`: give the ``records``). The text is what the
-        command prints, which adds a line break after ``table`` and ``json``.
+        transplant), ``json``, ``csv`` (for a spreadsheet), ``turtle`` (the records and what the
+        definitions infer from them, as :meth:`to_graph`) or ``fhir`` (a FHIR R4 Bundle of the records
+        with the derived answers and a graft failure Condition); give the ``records`` for the last
+        two. The text is what the command prints, which adds a line break after ``table`` and ``json``.
 
         Example:
             >>> engine, records = Engine(), read("examples/paper-patients/csv")
@@ -194,9 +195,15 @@ class Engine:
         """
         from graftkg.semantics.classify import FORMATS, to_csv, to_json, to_table, to_turtle
 
-        if format == "turtle":
+        if format in ("turtle", "fhir"):
             if len(records) != len(results):
-                raise GraftkgError("the turtle format needs the records of the results: give records=...")
+                raise GraftkgError(f"the {format} format needs the records of the results: give records=...")
+            if format == "fhir":
+                import json
+
+                from graftkg.reporting.fhir import classified_fhir
+
+                return json.dumps(classified_fhir(records, results), indent=1, ensure_ascii=False) + "\n"
             return to_turtle(records, results, self.profile)
         renderers = {"json": to_json, "table": to_table, "csv": to_csv}
         if format not in renderers:

@@ -34,7 +34,10 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     refusals = None if args.fail_fast else Refusals()
     records = read(args.paths, refusals=refusals)
     results = engine.classify(records, progress=_progress if args.progress else None)
-    print(engine.render(results, args.format, records=records), end="" if args.format in ("csv", "turtle") else "\n")
+    print(
+        engine.render(results, args.format, records=records),
+        end="" if args.format in ("csv", "turtle", "fhir") else "\n",
+    )
     if refusals:
         sys.stdout.flush()
         for line in refusals.lines():
@@ -333,12 +336,12 @@ def build_parser() -> argparse.ArgumentParser:
         "paths",
         nargs="+",
         metavar="PATH",
-        help="CSV bundle folder, transplants.csv + observations.csv, or Turtle/JSON-LD files",
+        help="CSV bundle folder, transplants.csv + observations.csv, Turtle/JSON-LD files, or FHIR (JSON, NDJSON)",
     )
     p.add_argument("--definitions", type=_profile, default=Engine.profile, metavar="PROFILE", help=profile_help)
     p.add_argument(
         "--format",
-        choices=["json", "table", "turtle", "csv"],
+        choices=["json", "table", "turtle", "csv", "fhir"],
         default="table",
         help="output format (default: %(default)s)",
     )
@@ -375,7 +378,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="CSV bundle folder, transplants.csv + observations.csv, Turtle, JSON-LD",
     )
-    p.add_argument("--format", choices=["text", "json", "turtle", "csv"], default="text", help="default: %(default)s")
+    p.add_argument(
+        "--format", choices=["text", "json", "turtle", "csv", "fhir"], default="text", help="default: %(default)s"
+    )
     p.add_argument(
         "--fail-on",
         choices=["violation", "warning", "info"],

@@ -42,6 +42,7 @@ from graftkg.errors import InputError, InputNote, excerpt, read_input_bytes
 from graftkg.model import Observation, TransplantRecord
 from graftkg.readers.csv_bundle import FIELD_OF_COLUMN, OBSERVATION_COLUMNS, cell_reader, observation_parser
 from graftkg.readers.refusals import Refusals
+from graftkg.semantics.facts import OBSERVATION_MEASURES
 
 __all__ = [
     "CODE_SYSTEM",
@@ -139,7 +140,7 @@ def is_fhir(path: Path) -> bool:
     return head.startswith(b"{") and re.search(rb'"resourceType"\s*:', head) is not None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Resource:
     """One resource with where it was read: file, line (NDJSON) and its path in the file."""
 
@@ -178,9 +179,16 @@ def _resources(path: Path, out: _Read) -> None:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})", path=name, line=line) from None
     if path.suffix.lower() in FHIR_SUFFIXES:
-        for n, row in enumerate(text.split("\n"), start=1):
-            if row.strip():
-                _add(_json(row, name, n), name, n, "", out)
+        rows = [(n, row) for n, row in enumerate(text.split("\n"), start=1) if row.strip()]
+        del text
+        try:  # the lines as one JSON array: one call of the parser instead of one a line
+            parsed = json.loads("[" + ",".join(row for _, row in rows) + "]")
+        except (json.JSONDecodeError, RecursionError):
+            parsed = None
+        if parsed is None or len(parsed) != len(rows):  # a bad line (or one holding two values): find it
+            parsed = [_json(row, name, n) for n, row in rows]
+        for (n, _), data in zip(rows, parsed, strict=True):
+            _add(data, name, n, "", out)
         return
     _add(_json(text, name, None), name, None, "", out)
 
@@ -292,33 +300,51 @@ def _is_transplant(res: _Resource, codes: Codes) -> bool:
 def _reference(res: _Resource, element: str, kind: str) -> str | None:
     """The id a reference of ``res`` names (``Patient/p1`` -> ``p1``), or None when absent."""
     value = res.data.get(element)
-    if isinstance(value, list):
-        value = next(
-            (v for v in value if isinstance(v, dict) and str(v.get("reference", "")).startswith(kind + "/")), None
-        )
+    prefix = kind + "/"
+    if type(value) is list and value and type(value[0]) is dict:  # the usual case: the first names one
+        first = value[0].get("reference")
+        if type(first) is str and first.startswith(prefix):
+            return first[len(prefix) :]
+    if isinstance(value, list):  # the first reference to a resource of this kind
+        listed, value = value, None
+        for item in listed:
+            if isinstance(item, dict) and str(item.get("reference", "")).startswith(prefix):
+                value = item
+                break
     if value is None:
         return None
     ref = value.get("reference") if isinstance(value, dict) else None
-    if not isinstance(ref, str) or not ref.startswith(kind + "/"):
+    if not isinstance(ref, str) or not ref.startswith(prefix):
         raise res.error(f"expected a reference to a {kind}", f"{res.kind}.{element}.reference")
-    return ref.removeprefix(kind + "/")
+    return ref[len(prefix) :]
 
 
-def _when(res: _Resource, prefix: str) -> date:
-    """The date of ``<prefix>DateTime``, ``<prefix>Period.start`` or ``<prefix>Instant``."""
+def _when(res: _Resource, prefix: str, dates: dict[str, date] | None = None) -> date:
+    """The date of ``<prefix>DateTime``, ``<prefix>Period.start`` or ``<prefix>Instant`` (``dates``:
+    the texts read so far, kept by the caller)."""
     for element, read in ((f"{prefix}DateTime", None), (f"{prefix}Period", "start"), (f"{prefix}Instant", None)):
         value = res.data.get(element)
         if value is None:
             continue
         text = value.get(read) if read and isinstance(value, dict) else value
+        if dates is not None and isinstance(text, str):
+            known = dates.get(text)
+            if known is not None:
+                return known
         where = f"{res.kind}.{element}" + (f".{read}" if read else "")
-        if not isinstance(text, str) or not re.match(r"^\d{4}-\d{2}-\d{2}", text):
+        if not isinstance(text, str) or not _DATE.match(text):
             raise res.error(f"'{excerpt(str(text))}' is not a date (YYYY-MM-DD...)", where)
         try:
-            return date.fromisoformat(text[:10])
+            day = date.fromisoformat(text[:10])
         except ValueError:
             raise res.error(f"'{excerpt(text)}' is not a date", where) from None
+        if dates is not None:
+            dates[text] = day
+        return day
     raise res.error(f"has no {prefix}[x] date", f"{res.kind}.{prefix}[x]")
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
 def _cell(value: Any) -> str:
@@ -344,11 +370,12 @@ def _transplants(
     records: list[TransplantRecord] = []
     by_patient: dict[str, list[tuple[date, TransplantRecord]]] = {}
     by_id: dict[str, TransplantRecord] = {}
+    readers: dict[tuple[str, str], Any] = {}
     for patient_ref, day0, res in sorted(dated, key=lambda d: (d[0], d[1])):
         tid = None
         try:
             tid = _id(res)
-            record = _record(res, tid, day0, patients.get(patient_ref), patient_ref)
+            record = _record(res, tid, day0, patients.get(patient_ref), patient_ref, readers)
         except InputError as exc:
             _fail(exc, tid, refusals)
             continue
@@ -363,7 +390,15 @@ def _transplants(
     return records, by_patient, by_id
 
 
-def _record(res: _Resource, tid: str, day0: date, patient: _Resource | None, patient_ref: str) -> TransplantRecord:
+def _record(
+    res: _Resource,
+    tid: str,
+    day0: date,
+    patient: _Resource | None,
+    patient_ref: str,
+    readers: dict[tuple[str, str], Any],
+) -> TransplantRecord:
+    """The record of a transplant procedure (``readers``: the column readers made so far, by file)."""
     cells: dict[str, list[tuple[str, str]]] = {}  # column -> (its cell text, the element it came from)
     for n, ext in enumerate(res.data.get("extension", []) or []):
         url = ext.get("url") if isinstance(ext, dict) else None
@@ -381,8 +416,11 @@ def _record(res: _Resource, tid: str, day0: date, patient: _Resource | None, pat
         cells.setdefault(column, []).append((_cell(value[0]), f"{element}.value[x]"))
     values: dict[str, Any] = {}
     for column, given in cells.items():
+        read = readers.get((column, res.path))
+        if read is None:
+            read = readers[column, res.path] = cell_reader(column, res.path)
         try:  # the transplants.csv cell of the column (a code list is one cell, its codes joined by ';')
-            cell_reader(column, res.path)(values, 0, ";".join(text for text, _ in given))
+            read(values, 0, ";".join(text for text, _ in given))
         except InputError as exc:
             raise res.error(exc.message, given[0][1]) from None
     columns = set(cells)
@@ -423,6 +461,7 @@ def _observations(
 ) -> None:
     header = ["transplant_id", *(c for c in OBSERVATION_COLUMNS if c != "date")]
     parsers: dict[str, Any] = {}
+    dates: dict[str, date] = {}  # the date texts read so far: days repeat across patients
     for res in observations:
         measure = _measure(res, codes)
         if measure is None:
@@ -430,8 +469,8 @@ def _observations(
             continue
         record = None
         try:
-            record = _transplant_of(res, by_patient, by_id)
-            cells = _observation_cells(res, measure, record)
+            record = _transplant_of(res, by_patient, by_id, dates)
+            cells = _observation_cells(res, measure, record, dates)
             parse = parsers.get(res.path)
             if parse is None:
                 parse = parsers[res.path] = observation_parser(header, res.path)
@@ -459,19 +498,27 @@ _ELEMENT = {
 }
 
 
-def _measure(res: _Resource, codes: Codes) -> str | None:
-    from graftkg.semantics.facts import OBSERVATION_MEASURES
+_MEASURE_SYSTEM = CODE_SYSTEM + "measure"
 
-    for system, code in _codings(res):
+
+def _measure(res: _Resource, codes: Codes) -> str | None:
+    concept = res.data.get("code")
+    for coding in concept.get("coding", ()) if isinstance(concept, dict) else ():
+        if not isinstance(coding, dict):
+            continue
+        system, code = coding.get("system"), coding.get("code")
         if system == LOINC and code in codes.loinc:
             return codes.loinc[code]
-        if system == CODE_SYSTEM + "measure" and code in OBSERVATION_MEASURES:
-            return code
+        if system == _MEASURE_SYSTEM and code in OBSERVATION_MEASURES:
+            return code  # type: ignore[no-any-return]
     return None
 
 
 def _transplant_of(
-    res: _Resource, by_patient: dict[str, list[tuple[date, TransplantRecord]]], by_id: dict[str, TransplantRecord]
+    res: _Resource,
+    by_patient: dict[str, list[tuple[date, TransplantRecord]]],
+    by_id: dict[str, TransplantRecord],
+    dates: dict[str, date],
 ) -> TransplantRecord:
     """The transplant an observation belongs to: the Procedure its ``partOf`` names, else the
     patient's latest transplant on or before its date (its first, for an observation before any)."""
@@ -486,17 +533,20 @@ def _transplant_of(
     transplants = by_patient.get(patient)
     if not transplants:
         raise res.error(f"Patient/{excerpt(patient)} has no transplant Procedure read", "Observation.subject")
-    when = _when(res, "effective")
+    when = _when(res, "effective", dates)
     earlier = [record for day0, record in transplants if day0 <= when]
     return earlier[-1] if earlier else transplants[0][1]
 
 
-def _observation_cells(res: _Resource, measure: str, record: TransplantRecord) -> dict[str, str]:
+def _observation_cells(
+    res: _Resource, measure: str, record: TransplantRecord, dates: dict[str, date]
+) -> dict[str, str]:
     """The cells of the ``observations.csv`` row ``res`` is."""
     assert record.infusion_date is not None
     cells = {"transplant_id": record.transplant_id, "measure": measure}
-    if any(k.startswith("effective") for k in res.data):  # else no day (an undated DSA test may have none)
-        cells["day"] = str((_when(res, "effective") - record.infusion_date).days)
+    data = res.data
+    if "effectiveDateTime" in data or any(k.startswith("effective") for k in data):  # else no day (undated DSA)
+        cells["day"] = str((_when(res, "effective", dates) - record.infusion_date).days)
     quantity = res.data.get("valueQuantity")
     if isinstance(quantity, dict):
         if "value" not in quantity:

@@ -247,3 +247,211 @@ def extensions_fsh() -> str:
         lines += [f"* #{code}" for code in codes]
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
+
+
+#: graftkg's code system of the answers it derives (``CODE_SYSTEM + "derived"``)
+DERIVED = CODE_SYSTEM + "derived"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+_HL7 = "http://terminology.hl7.org/CodeSystem/"
+
+
+def classified_fhir(
+    records: Sequence[TransplantRecord], results: Sequence[Any], *, day0: date = DEFAULT_DAY0
+) -> dict[str, Any]:
+    """The records (as :func:`records_to_fhir` writes them) with what graftkg derives from them, as
+    one Bundle (``graftkg classify --format fhir``): per transplant an Observation of the outcome
+    (with its findings and the explanation), of the neutrophil and platelet recovery (whether, the
+    day and the date) and of the chimerism status, each ``partOf`` its Procedure and ``derivedFrom``
+    the observations it rests on; and a graft failure as a Condition, coded in graftkg's terms and in
+    ICD-10-CM by the verified mappings (T86.02 for a bone marrow graft, T86.5 for stem cells).
+
+    Example:
+        >>> from graftkg import Engine, read
+        >>> records = read("examples/paper-patients/csv")[:1]
+        >>> bundle = classified_fhir(records, Engine().classify(records))
+        >>> condition = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition"][0]
+        >>> [(c["system"].rsplit("/", 1)[1], c["code"]) for c in condition["code"]["coding"]]
+        [('outcome', 'primary_graft_failure'), ('icd-10-cm', 'T86.5')]
+    """
+    bundle = records_to_fhir(records, day0=day0)
+    by_transplant: dict[str, list[dict[str, Any]]] = {}
+    for entry in bundle["entry"]:
+        res = entry["resource"]
+        if res["resourceType"] == "Observation":
+            by_transplant.setdefault(res["partOf"][0]["reference"], []).append(res)
+    from graftkg.rdf import GK
+
+    codes = _failure_codes()
+    for record, result in zip(records, results, strict=True):
+        procedure = f"Procedure/{fhir_id(record.transplant_id)}"
+        patient = next(e["resource"]["subject"] for e in bundle["entry"] if _is(e, procedure))
+        start = record.infusion_date or day0
+        observed = by_transplant.get(procedure, [])
+        base = fhir_id(record.transplant_id)[:50]
+
+        def evidence(*measures: str, of: list[dict[str, Any]] = observed) -> list[dict[str, str]]:
+            return [{"reference": f"Observation/{o['id']}"} for o in of if _measure_of(o) in measures]
+
+        derived = [
+            _derived(
+                f"{base}-outcome",
+                "outcome",
+                patient,
+                procedure,
+                {"valueCodeableConcept": {"coding": [{"system": CODE_SYSTEM + "outcome", "code": result.outcome}]}},
+                components=[
+                    {"code": _concept(DERIVED, "finding"), "valueCodeableConcept": _concept(CODE_SYSTEM + "finding", f)}
+                    for f in result.findings
+                ],
+                note=result.explanation,
+                evidence=evidence("ANC", "PLT", "HB", "donor_chimerism_pct"),
+            )
+        ]
+        for lineage, day, measure in (
+            ("neutrophil", result.neutrophil_recovery_day, "ANC"),
+            ("platelet", result.platelet_recovery_day, "PLT"),
+        ):
+            components = []
+            if day is not None:
+                components = [
+                    {"code": _concept(DERIVED, "day-after-infusion"), "valueInteger": day},
+                    {"code": _concept(DERIVED, "date"), "valueDateTime": (start + timedelta(days=day)).isoformat()},
+                ]
+            derived.append(
+                _derived(
+                    f"{base}-{lineage}-recovery",
+                    f"{lineage}-recovery",
+                    patient,
+                    procedure,
+                    {"valueBoolean": day is not None},
+                    components=components,
+                    evidence=evidence(measure, *(("platelet_transfusion",) if measure == "PLT" else ())),
+                )
+            )
+        if result.chimerism is not None:
+            derived.append(
+                _derived(
+                    f"{base}-chimerism",
+                    "chimerism-status",
+                    patient,
+                    procedure,
+                    {"valueCodeableConcept": _concept(CODE_SYSTEM + "chimerism", result.chimerism)},
+                    evidence=evidence("donor_chimerism_pct"),
+                )
+            )
+        bundle["entry"] += [_entry(d) for d in derived]
+        if GK.GraftFailure in result.classes:  # a graft failure, as the definitions classify it
+            icd = codes["bone_marrow" if record.graft_source == "BM" else "stem_cells"]
+            outcome = f"Observation/{base}-outcome"
+            bundle["entry"].append(
+                _entry(
+                    {
+                        "resourceType": "Condition",
+                        "id": f"{base}-graft-failure",
+                        "clinicalStatus": _concept(_HL7 + "condition-clinical", "active"),
+                        "verificationStatus": _concept(_HL7 + "condition-ver-status", "confirmed"),
+                        "code": {
+                            "coding": [
+                                {"system": CODE_SYSTEM + "outcome", "code": result.outcome},
+                                {"system": ICD10CM, "code": icd},
+                            ]
+                        },
+                        "subject": patient,
+                        "evidence": [{"detail": [{"reference": procedure}, {"reference": outcome}]}],
+                    }
+                )
+            )
+    return bundle
+
+
+def _is(entry: dict[str, Any], reference: str) -> bool:
+    res = entry["resource"]
+    return f"{res['resourceType']}/{res['id']}" == reference
+
+
+def _measure_of(observation: dict[str, Any]) -> str | None:
+    return next((c["code"] for c in observation["code"]["coding"] if c["system"] == CODE_SYSTEM + "measure"), None)
+
+
+def _concept(system: str, code: str) -> dict[str, Any]:
+    return {"coding": [{"system": system, "code": code}]}
+
+
+def _derived(
+    fid: str,
+    code: str,
+    patient: dict[str, Any],
+    procedure: str,
+    value: dict[str, Any],
+    *,
+    components: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    note: list[str] = (),  # type: ignore[assignment]
+    evidence: list[dict[str, str]] = (),  # type: ignore[assignment]
+) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": fid,
+        "status": "final",
+        "code": _concept(DERIVED, code),
+        "subject": patient,
+        "partOf": [{"reference": procedure}],
+        **value,
+    }
+    if evidence:
+        resource["derivedFrom"] = list(evidence)
+    if components:
+        resource["component"] = list(components)
+    if note:
+        resource["note"] = [{"text": sentence} for sentence in note]
+    return resource
+
+
+def _failure_codes() -> dict[str, str]:
+    """The ICD-10-CM codes of a graft failure Condition, from the verified mappings of
+    ``gk:GraftFailure``: the narrower one (bone marrow transplant failure) for a bone
+    marrow graft, the related one (complications of stem cell transplant) for the others."""
+    from rdflib import Graph
+
+    from graftkg.assets import asset_dir
+    from graftkg.rdf import GK, SKOS
+    from graftkg.semantics.ontology import parse_into
+
+    graph = Graph()
+    parse_into(graph, asset_dir("ontology") / "mappings.ttl")
+    icd = "http://purl.bioontology.org/ontology/ICD10CM/"
+
+    def code(prop: Any) -> str:
+        [found] = [str(o).removeprefix(icd) for o in graph.objects(GK.GraftFailure, prop) if str(o).startswith(icd)]
+        return found
+
+    return {"bone_marrow": code(SKOS.narrowMatch), "stem_cells": code(SKOS.relatedMatch)}
+
+
+def operation_outcome(report: Any) -> dict[str, Any]:
+    """A validation report as a FHIR OperationOutcome (``graftkg validate --format fhir``): an issue
+    a finding, its severity (``error`` for a violation), the rule as its code's text and its place
+    (file and line, and the transplant) in ``location``.
+
+    Example:
+        >>> from graftkg import Engine
+        >>> outcome = operation_outcome(Engine().validate("examples/invalid-submission"))
+        >>> outcome["resourceType"], sorted({issue["severity"] for issue in outcome["issue"]})
+        ('OperationOutcome', ['error', 'information', 'warning'])
+    """
+    severity = {"violation": "error", "warning": "warning", "info": "information"}
+    kind = {"completeness": "required", "conformance": "value", "cross-check": "business-rule"}
+    issues = []
+    for f in report.findings:
+        where = [w for w in (f.location, f"transplant {f.transplant_id}" if f.transplant_id else None) if w]
+        issues.append(
+            {
+                "severity": severity[f.severity],
+                "code": kind.get(f.category, "invariant"),
+                "details": {"coding": [{"system": CODE_SYSTEM + "rule", "code": f.rule}], "text": f.message},
+                "diagnostics": f"{f.field}: {f.message}" if f.field else f.message,
+                **({"location": where} if where else {}),
+            }
+        )
+    if not issues:
+        issues = [{"severity": "information", "code": "informational", "diagnostics": "no findings"}]
+    return {"resourceType": "OperationOutcome", "issue": issues}

@@ -22,7 +22,7 @@ from graftkg.semantics.ontology import DEFAULT_PROFILE
 from graftkg.semantics.reason import REASONERS, FastReasoner, HermitReasoner
 from graftkg.semantics.vocabulary import vocabulary
 
-FORMATS = ("json", "table", "turtle", "csv")
+FORMATS = ("json", "table", "turtle", "csv", "fhir")
 
 
 @dataclass(init=False)

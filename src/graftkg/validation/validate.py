@@ -38,7 +38,7 @@ from graftkg.semantics.vocabulary import vocabulary
 from graftkg.validation.labcounts import LabCounts
 from graftkg.validation.shacl import SH, Result, Shape, ShapeSet, evaluate, load_shapes
 
-FORMATS = ("text", "json", "turtle", "csv")
+FORMATS = ("text", "json", "turtle", "csv", "fhir")
 #: a finding of one validation range: its key (equal findings of two ranges are one), the finding,
 #: and the SHACL result it reports (None for a finding no shape makes, see ``_content_findings``)
 Checked = tuple[tuple[object, ...], Finding, Result | None]
@@ -72,8 +72,8 @@ class ValidationReport:
 
     def render(self, format: str = "text", fail_on: str = "violation") -> str:
         """The report as ``graftkg validate --format`` prints it: a ``text`` summary, the findings as
-        ``json`` or ``csv``, or a ``turtle`` sh:ValidationReport; ``fail_on`` is the level the verdict
-        is at (see the module-level :func:`render`).
+        ``json`` or ``csv``, a ``turtle`` sh:ValidationReport, or a FHIR OperationOutcome (``fhir``);
+        ``fail_on`` is the level the verdict is at (see the module-level :func:`render`).
 
         Example:
             >>> ValidationReport([], transplants=2).render().splitlines()[0]
@@ -708,6 +708,10 @@ def render(report: ValidationReport, fmt: str, fail_on: str = "violation") -> st
     """
     if fmt == "json":
         return json.dumps([f.as_json() for f in report.findings], indent=2, ensure_ascii=False)
+    if fmt == "fhir":
+        from graftkg.reporting.fhir import operation_outcome
+
+        return json.dumps(operation_outcome(report), indent=1, ensure_ascii=False)
     if fmt == "csv":
         from graftkg.findings import spreadsheet_csv
 
