@@ -134,7 +134,9 @@ def test_the_cibmtr_ig_examples_are_read_with_their_units(tmp_path: Path) -> Non
     # the neutrophil example is a cord blood count (74398-9): not a peripheral count graftkg reads
     assert any("Observation (a code graftkg does not read)" in n for n in notes)
     assert any("MedicationAdministration" in n for n in notes)
-    assert sum(int(n.split()[2]) for n in notes) == len(list(IG.glob("*.json"))) - 6 - 2  # less patients, HB, WBC
+    # everything else is counted: the 5 patients without a transplant, the other observations, the medications
+    assert sum(int(n.split()[2]) for n in notes) == len(list(IG.glob("*.json"))) - 1 - 2  # less patient 6, HB, WBC
+    assert any("Patient (no transplant Procedure)" in n for n in notes)
 
 
 def test_observations_without_a_transplant_are_one_located_error(tmp_path: Path) -> None:
@@ -318,3 +320,74 @@ def test_validate_writes_an_operation_outcome_of_its_findings(capsys: pytest.Cap
     assert [(i["severity"], i["details"]["coding"][0]["code"]) for i in outcome["issue"]] == [
         (severity[f.severity], f.rule) for f in findings
     ]
+
+
+def _local_chimerism(folder: Path, *, lineage_in_map: bool) -> list[TransplantRecord]:
+    """The paper's bundle with each chimerism assay coded by a site's own code (one per lineage),
+    without graftkg's code, in ``folder``; the records read from the original bundle."""
+    bundle = json.loads(FHIR.read_text(encoding="utf-8"))
+    for entry in bundle["entry"]:
+        res = entry["resource"]
+        if res["resourceType"] == "Observation" and _measure_of_resource(res) == "donor_chimerism_pct":
+            lineage = next(e["valueCode"] for e in res["extension"] if e["url"].endswith("/lineage"))
+            res["code"] = {"coding": [{"system": "http://hospital.example.org/lab", "code": f"CHIM-{lineage}"}]}
+            if lineage_in_map:
+                res.pop("extension")
+    folder.mkdir()
+    (folder / "bundle.json").write_text(json.dumps(bundle), encoding="utf-8")
+    return read_inputs([FHIR])
+
+
+def _measure_of_resource(res: dict[str, Any]) -> str | None:
+    return next((c["code"] for c in res["code"]["coding"] if c["system"] == CODE_SYSTEM + "measure"), None)
+
+
+@pytest.mark.parametrize("lineage_in_map", [False, True])
+def test_a_site_s_own_chimerism_codes_are_read_through_its_code_map(tmp_path: Path, lineage_in_map: bool) -> None:
+    folder = tmp_path / "site"
+    original = _local_chimerism(folder, lineage_in_map=lineage_in_map)
+    lineages = sorted({o.lineage for r in original for o in r.observations if o.lineage})
+    notes: list[str] = []
+    without = read_inputs([folder], notes=notes)
+    assert not any(o.measure == "donor_chimerism_pct" for r in without for o in r.observations)
+    assert any("a code graftkg does not read" in n for n in notes)
+    rows = ["system,code,measure,lineage"] + [
+        f"http://hospital.example.org/lab,CHIM-{x},donor_chimerism_pct,{x if lineage_in_map else ''}" for x in lineages
+    ]
+    (folder / "code-map.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert _comparable(read_inputs([folder])) == _comparable(original)
+    assert _comparable(read_inputs([folder / "bundle.json"])) == _comparable(original)  # a file: the map beside it
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("system,code\n", ":1: the header must be system,code,measure,lineage"),
+        ("system,code,measure\nhttp://x,C1,chimerism\n", ":2: field 'measure': unknown measure 'chimerism'"),
+        (
+            "system,code,measure,lineage\nhttp://x,C1,donor_chimerism_pct,spleen\n",
+            ":2: field 'lineage': unknown lineage",
+        ),
+        ("system,code,measure\n,C1,ANC\n", ":2: field 'system': a row gives a system and a code"),
+    ],
+)
+def test_a_bad_code_map_is_one_located_error(tmp_path: Path, text: str, expected: str) -> None:
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "bundle.json").write_bytes(FHIR.read_bytes())
+    (folder / "code-map.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_inputs([folder])
+    assert str(info.value).startswith(str(folder / "code-map.csv")) and expected in str(info.value)
+
+
+def test_the_documented_loinc_codes_are_the_codes_read() -> None:
+    import re
+
+    page = (ROOT / "docs" / "fhir.md").read_text(encoding="utf-8")
+    documented = {
+        code: measure
+        for measure, codes in re.findall(r"^\| `(ANC|PLT|HB|WBC)` \| (.+) \|$", page, re.M)
+        for code in re.findall(r"\b\d{3,5}-\d\b", codes)
+    }
+    assert documented == procedure_codes().loinc

@@ -241,6 +241,7 @@ def read_fhir(
     for path in paths:
         _resources(path, read)
     codes = procedure_codes()
+    site = site_codes(sorted({p.parent for p in paths}))
     patients: dict[str, _Resource] = {}
     procedures: list[_Resource] = []
     observations: list[_Resource] = []
@@ -263,7 +264,13 @@ def read_fhir(
         else:
             read.ignored[res.kind] += 1
     records, by_patient, by_id = _transplants(procedures, patients, refusals)
-    _observations(observations, codes, records, by_patient, by_id, read, refusals)
+    alone = sum(1 for res in patients.values() if (res.data.get("id") not in by_patient and _id(res) not in by_patient))
+    if alone:
+        read.ignored["Patient (no transplant Procedure)"] += alone
+    dead = sum(1 for res in patients.values() if res.data.get("deceasedBoolean") is True)
+    if dead:  # deceased without a date: no day of death can be given
+        read.ignored["Patient.deceasedBoolean (no date, so no day of death)"] += dead
+    _observations(observations, codes, site, records, by_patient, by_id, read, refusals)
     for what, count in sorted(read.ignored.items()):
         note = f"left out {count} {what} resource(s): graftkg does not read them"
         if notes is not None:
@@ -453,6 +460,7 @@ def _patient_fields(record: TransplantRecord, patient: _Resource, day0: date, co
 def _observations(
     observations: list[_Resource],
     codes: Codes,
+    site: dict[tuple[str, str], tuple[str, str]],
     records: list[TransplantRecord],
     by_patient: dict[str, list[tuple[date, TransplantRecord]]],
     by_id: dict[str, TransplantRecord],
@@ -463,7 +471,7 @@ def _observations(
     parsers: dict[str, Any] = {}
     dates: dict[str, date] = {}  # the date texts read so far: days repeat across patients
     for res in observations:
-        measure = _measure(res, codes)
+        measure, lineage = _measure(res, codes, site)
         if measure is None:
             read.ignored["Observation (a code graftkg does not read)"] += 1
             continue
@@ -471,6 +479,8 @@ def _observations(
         try:
             record = _transplant_of(res, by_patient, by_id, dates)
             cells = _observation_cells(res, measure, record, dates)
+            if lineage and "lineage" not in cells:  # the code map's lineage, unless the resource gives one
+                cells["lineage"] = lineage
             parse = parsers.get(res.path)
             if parse is None:
                 parse = parsers[res.path] = observation_parser(header, res.path)
@@ -501,17 +511,85 @@ _ELEMENT = {
 _MEASURE_SYSTEM = CODE_SYSTEM + "measure"
 
 
-def _measure(res: _Resource, codes: Codes) -> str | None:
+def _measure(res: _Resource, codes: Codes, site: dict[tuple[str, str], tuple[str, str]]) -> tuple[str | None, str]:
+    """The measure of an observation (by LOINC, graftkg's measure code, or the site's code map) and
+    the lineage the code map gives with it (``""`` for none); None when graftkg reads no code of it."""
     concept = res.data.get("code")
     for coding in concept.get("coding", ()) if isinstance(concept, dict) else ():
         if not isinstance(coding, dict):
             continue
         system, code = coding.get("system"), coding.get("code")
         if system == LOINC and code in codes.loinc:
-            return codes.loinc[code]
+            return codes.loinc[code], ""
         if system == _MEASURE_SYSTEM and code in OBSERVATION_MEASURES:
-            return code  # type: ignore[no-any-return]
-    return None
+            return code, ""
+        if site:
+            mapped = site.get((str(system), str(code)))
+            if mapped is not None:
+                return mapped
+    return None, ""
+
+
+#: the name of a site's code map, in the folder of the FHIR files it serves
+CODE_MAP = "code-map.csv"
+#: its columns; ``lineage`` may be empty
+CODE_MAP_COLUMNS = ["system", "code", "measure", "lineage"]
+
+
+def site_codes(folders: list[Path]) -> dict[tuple[str, str], tuple[str, str]]:
+    """The site's own codes: ``(system, code) -> (measure, lineage)``, from the ``code-map.csv`` of
+    each folder that has one (a chimerism assay has no usable LOINC code: a site codes it its way).
+
+    Example:
+        >>> site_codes([Path("examples")])
+        {}
+    """
+    import csv
+
+    from graftkg.semantics.vocabulary import vocabulary
+
+    out: dict[tuple[str, str], tuple[str, str]] = {}
+    for folder in folders:
+        path = folder / CODE_MAP
+        if not path.is_file():
+            continue
+        name = str(path)
+        try:
+            text = read_input_bytes(name).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError("not UTF-8 text", path=name) from None
+        rows = list(csv.reader(text.splitlines()))
+        if not rows or [c.strip() for c in rows[0]][:3] != CODE_MAP_COLUMNS[:3]:
+            raise InputError(
+                f"the header must be {','.join(CODE_MAP_COLUMNS)} (lineage may be left out)", path=name, line=1
+            )
+        for n, row in enumerate(rows[1:], start=2):
+            cells = [c.strip() for c in row] + [""] * (4 - len(row))
+            if not any(cells):
+                continue
+            system, code, measure, lineage = cells[:4]
+            if not system or not code:
+                raise InputError(
+                    "a row gives a system and a code", path=name, line=n, field="system" if not system else "code"
+                )
+            if measure not in OBSERVATION_MEASURES:
+                raise InputError(
+                    f"unknown measure '{excerpt(measure)}' (known: {', '.join(sorted(OBSERVATION_MEASURES))})",
+                    path=name,
+                    line=n,
+                    field="measure",
+                )
+            if lineage and vocabulary().code_for("lineage", lineage) is None:
+                raise InputError(
+                    f"unknown lineage '{excerpt(lineage)}' (allowed: {', '.join(vocabulary().codes('lineage'))})",
+                    path=name,
+                    line=n,
+                    field="lineage",
+                )
+            if (system, code) in out and out[system, code] != (measure, lineage):
+                raise InputError(f"{system}|{code} is mapped twice, differently", path=name, line=n, field="code")
+            out[system, code] = (measure, lineage)
+    return out
 
 
 def _transplant_of(
