@@ -59,13 +59,10 @@ from test_reasoner_equivalence import N_SYNTHETIC, _synthetic
 from graftkg.semantics.classify import prepare
 from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.reason import FastReasoner
-
-#: one read of each profile's definitions for this module's many records
-definitions = cache(Definitions)
 for profile in ("paper", "astct-2021"):
     same = _synthetic(N_SYNTHETIC if profile == "paper" else 40, seed=11, profile=profile)
     same += read_inputs([EXAMPLES / "paper-patients" / "csv"]) + [record_from_case(p)[0] for p in classify_cases()]
-    defs = definitions(profile)
+    defs = Definitions(profile)
     fast = FastReasoner(defs)
     for tf, _ in prepare(same, defs):
         h.update(repr(sorted(map(str, fast.classify(tf)))).encode())

@@ -368,9 +368,10 @@ def test_a_failing_worker_is_an_error_not_a_hang(mutated_bundle: Path, monkeypat
     def broken(*args: object) -> object:
         raise ZeroDivisionError("a bug in a worker")
 
-    # a name the workers look up as they run, in the compiled build too (a call from one compiled
-    # function to another is bound when compiled, so replacing _validate_range would not reach it)
-    monkeypatch.setattr(validate, "LabCounts", broken)
+    # a name the workers look up as they run, in the compiled build too: a call from one compiled
+    # function or class to another is bound when compiled (replacing _validate_range or LabCounts would
+    # not reach it), but vocabulary is a cached function object, looked up in the module at each call
+    monkeypatch.setattr(validate, "vocabulary", broken)
     with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug in a worker"):
         validate_paths([mutated_bundle], workers=2)
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -331,9 +332,9 @@ def validate_records(
     return _validate(records, rules, workers, progress)
 
 
-@dataclass(frozen=True)
-class _Rules:
-    """What a validation checks with: the definitions (which classify) and the shapes (which check)."""
+class _Rules(NamedTuple):
+    """What a validation checks with: the definitions (which classify) and the shapes (which check).
+    A named tuple: it pickles by value to spawned workers, compiled or not."""
 
     definitions: Definitions
     shapes: ShapeSet
