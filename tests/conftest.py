@@ -3,18 +3,39 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graftkg.model import Observation, TransplantRecord
 
 if TYPE_CHECKING:
+    from graftkg.semantics.definitions import Definitions
+    from graftkg.validation.shacl import ShapeSet
     from graftkg.validation.validate import ValidationReport
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases"
 EXAMPLES = ROOT / "examples"
 SHARED = ROOT.parent / "shared"
+
+
+@cache
+def definitions(profile: str = "paper") -> Definitions:
+    """One read of a profile's definitions for the whole test session, as an engine keeps them: the
+    tests that classify or validate thousands of generated records one at a time pass it, instead of
+    having each call read the ontology again."""
+    from graftkg.semantics.definitions import Definitions
+
+    return Definitions(profile)
+
+
+@cache
+def shapes() -> ShapeSet:
+    """One compiled shape set for the whole test session (see :func:`definitions`)."""
+    from graftkg.validation.shacl import load_shapes
+
+    return load_shapes()
 
 
 def classify_cases() -> list[Path]:
@@ -64,7 +85,8 @@ def serial_validation(folder: Path) -> ValidationReport:
     from graftkg.validation.validate import read_findings, validate_records
 
     refusals = Refusals(keep_records=True)
-    report = validate_records(read_inputs([folder], lenient=True, refusals=refusals), workers=1)
+    records = read_inputs([folder], lenient=True, refusals=refusals)
+    report = validate_records(records, workers=1, definitions=definitions(), shapes=shapes())
     report.findings[:0] = read_findings(refusals.sorted())
     return report
 

@@ -15,7 +15,7 @@ from graftkg.errors import GraftkgError, InputError
 from graftkg.readers import Refusals, read_inputs
 from graftkg.validation.validate import ValidationReport, validate_paths, validate_records
 
-from conftest import EXAMPLES, serial_validation
+from conftest import EXAMPLES, definitions, serial_validation, shapes
 
 BUNDLE = EXAMPLES / "paper-patients" / "csv"
 TRANSPLANTS = (BUNDLE / "transplants.csv").read_text()
@@ -63,13 +63,13 @@ def _validate_reports_what_classify_refuses(folder: Path, report: object) -> Non
 def _read_and_validate(folder: Path) -> None:
     # the workers that read a bundle's observations in shares must give what one whole read gives
     serial = _outcome(lambda: serial_validation(folder))
-    assert _outcome(lambda: validate_paths([folder], workers=2)) == serial
+    assert _outcome(lambda: validate_paths([folder], workers=2, definitions=definitions(), shapes=shapes())) == serial
     _validate_reports_what_classify_refuses(folder, serial)
     try:
         for lenient in (False, True):
             records = read_inputs([folder], lenient=lenient)
             if lenient:
-                validate_records(records)
+                validate_records(records, definitions=definitions(), shapes=shapes())
     except InputError as exc:
         message = str(exc)
         assert message and "\n" not in message and "Traceback" not in message
