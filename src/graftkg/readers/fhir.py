@@ -78,11 +78,14 @@ _STATED = {"transplant_id", "patient_id", "infusion_date"}
 
 @dataclass(frozen=True)
 class Codes:
-    """The codes graftkg reads: each lab LOINC code's measure, and the transplant procedure's codes
-    (from the ontology's verified mappings, ``ontology/mappings.ttl``)."""
+    """The codes graftkg reads and writes, from the ontology's verified mappings
+    (``ontology/mappings.ttl``): each lab LOINC code's measure, the transplant procedure's codes, and
+    the ICD-10-CM codes of a graft failure: the narrower one (bone marrow transplant failure) for a
+    bone marrow graft, the related one (complications of stem cell transplant) for the others."""
 
     loinc: dict[str, str]
     procedures: frozenset[tuple[str, str]]
+    graft_failure_icd10cm: dict[str, str]
 
 
 @lru_cache(maxsize=1)
@@ -120,7 +123,14 @@ def procedure_codes() -> Codes:
                 procedures.add((SNOMED, text.removeprefix("http://snomed.info/id/")))
             elif text.startswith("http://purl.bioontology.org/ontology/ICD10PCS/"):
                 procedures.add((ICD10PCS, text.removeprefix("http://purl.bioontology.org/ontology/ICD10PCS/")))
-    return Codes(loinc, frozenset(procedures))
+    icd = "http://purl.bioontology.org/ontology/ICD10CM/"
+
+    def failure(prop: URIRef) -> str:
+        [code] = [str(o).removeprefix(icd) for o in graph.objects(GK.GraftFailure, prop) if str(o).startswith(icd)]
+        return code
+
+    graft_failure = {"bone_marrow": failure(SKOS.narrowMatch), "stem_cells": failure(SKOS.relatedMatch)}
+    return Codes(loinc, frozenset(procedures), graft_failure)
 
 
 def is_fhir(path: Path) -> bool:

@@ -31,7 +31,16 @@ from typing import Any
 from graftkg.errors import GraftkgError
 from graftkg.model import Observation, TransplantRecord
 from graftkg.readers.csv_bundle import FIELD_OF_COLUMN, TRANSPLANT_COLUMNS, cell_of
-from graftkg.readers.fhir import CODE_SYSTEM, EXTENSION, GRAFTKG_PROCEDURE, IDENTIFIER, LOINC, SNOMED, UCUM
+from graftkg.readers.fhir import (
+    CODE_SYSTEM,
+    EXTENSION,
+    GRAFTKG_PROCEDURE,
+    IDENTIFIER,
+    LOINC,
+    SNOMED,
+    UCUM,
+    procedure_codes,
+)
 from graftkg.readers.units import units
 
 __all__ = ["WRITTEN_LOINC", "extensions_fsh", "records_to_fhir"]
@@ -281,7 +290,7 @@ def classified_fhir(
             by_transplant.setdefault(res["partOf"][0]["reference"], []).append(res)
     from graftkg.rdf import GK
 
-    codes = _failure_codes()
+    codes = procedure_codes().graft_failure_icd10cm
     for record, result in zip(records, results, strict=True):
         procedure = f"Procedure/{fhir_id(record.transplant_id)}"
         patient = next(e["resource"]["subject"] for e in bundle["entry"] if _is(e, procedure))
@@ -404,27 +413,6 @@ def _derived(
     if note:
         resource["note"] = [{"text": sentence} for sentence in note]
     return resource
-
-
-def _failure_codes() -> dict[str, str]:
-    """The ICD-10-CM codes of a graft failure Condition, from the verified mappings of
-    ``gk:GraftFailure``: the narrower one (bone marrow transplant failure) for a bone
-    marrow graft, the related one (complications of stem cell transplant) for the others."""
-    from rdflib import Graph
-
-    from graftkg.assets import asset_dir
-    from graftkg.rdf import GK, SKOS
-    from graftkg.semantics.ontology import parse_into
-
-    graph = Graph()
-    parse_into(graph, asset_dir("ontology") / "mappings.ttl")
-    icd = "http://purl.bioontology.org/ontology/ICD10CM/"
-
-    def code(prop: Any) -> str:
-        [found] = [str(o).removeprefix(icd) for o in graph.objects(GK.GraftFailure, prop) if str(o).startswith(icd)]
-        return found
-
-    return {"bone_marrow": code(SKOS.narrowMatch), "stem_cells": code(SKOS.relatedMatch)}
 
 
 def operation_outcome(report: Any) -> dict[str, Any]:
