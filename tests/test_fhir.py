@@ -387,7 +387,186 @@ def test_the_documented_loinc_codes_are_the_codes_read() -> None:
     page = (ROOT / "docs" / "fhir.md").read_text(encoding="utf-8")
     documented = {
         code: measure
-        for measure, codes in re.findall(r"^\| `(ANC|PLT|HB|WBC)` \| (.+) \|$", page, re.M)
+        for measure, codes in re.findall(r"^\| `(ANC|PLT|HB|WBC|neutrophil_pct)` \| (.+) \|$", page, re.M)
         for code in re.findall(r"\b\d{3,5}-\d\b", codes)
     }
     assert documented == procedure_codes().loinc
+
+
+# --- an ANC calculated from a differential: neutrophils per 100 leukocytes x the leukocyte count ---
+
+NEUTROPHIL_PCT, LEUKOCYTES = "770-8", "6690-2"
+
+
+def _lab(oid: str, code: str, value: float, unit: str, when: str, like: dict[str, Any]) -> dict[str, Any]:
+    """A laboratory Observation coded by LOINC only, of the patient and procedure of ``like``."""
+    return {
+        "resourceType": "Observation",
+        "id": oid,
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+        "subject": like["subject"],
+        "partOf": like["partOf"],
+        "effectiveDateTime": when,
+        "valueQuantity": {"value": value, "system": UCUM_SYSTEM, "code": unit},
+    }
+
+
+UCUM_SYSTEM = "http://unitsofmeasure.org"
+
+
+def _differentials(bundle: dict[str, Any]) -> set[tuple[str, str]]:
+    """Replace each ANC of the bundle on a time without a leukocyte count by a differential (25 %
+    neutrophils) and a leukocyte count of four times the ANC at that time; return the (procedure,
+    time) pairs replaced."""
+    wbc_times = {
+        (r["partOf"][0]["reference"], r["effectiveDateTime"])
+        for r in (e["resource"] for e in bundle["entry"])
+        if r["resourceType"] == "Observation" and _measure_of_resource(r) == "WBC"
+    }
+    entries, replaced = [], set()
+    for entry in bundle["entry"]:
+        res = entry["resource"]
+        key = (res.get("partOf", [{}])[0].get("reference"), res.get("effectiveDateTime"))
+        if res["resourceType"] == "Observation" and _measure_of_resource(res) == "ANC" and key not in wbc_times:
+            value = res["valueQuantity"]["value"]
+            when = res["effectiveDateTime"]
+            entries.append({"resource": _lab(res["id"] + "-pct", NEUTROPHIL_PCT, 25, "%", when, res)})
+            entries.append({"resource": _lab(res["id"] + "-wbc", LEUKOCYTES, value * 4, "10*9/L", when, res)})
+            replaced.add((key[0].removeprefix("Procedure/"), when))
+        else:
+            entries.append(entry)
+    bundle["entry"] = entries
+    return replaced
+
+
+def test_an_anc_calculated_from_a_differential_classifies_as_the_count_and_says_so(tmp_path: Path) -> None:
+    bundle = json.loads(FHIR.read_text(encoding="utf-8"))
+    replaced = _differentials(bundle)
+    path = tmp_path / "differentials.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    original, calculated = read_inputs([FHIR]), read_inputs([path])
+
+    def ancs(records: list[TransplantRecord]) -> dict[str, list[tuple[int | None, float | None]]]:
+        return {
+            r.transplant_id: sorted((o.day, o.value) for o in r.observations if o.measure == "ANC") for r in records
+        }
+
+    assert ancs(calculated) == ancs(original)  # 25 % of four times the count: the count, exactly
+    methods = {(r.transplant_id, o.method) for r in calculated for o in r.observations if o.measure == "ANC"}
+    assert ("P1-T2", "neutrophil_pct_x_wbc") in methods and len(replaced) > 50
+    engine = Engine()
+    before = {c.transplant_id: c for c in engine.classify(original)}
+    for c in engine.classify(calculated):
+        was = before[c.transplant_id]
+        assert (c.outcome, c.findings, c.chimerism, c.neutrophil_recovery_day) == (
+            was.outcome,
+            was.findings,
+            was.chimerism,
+            was.neutrophil_recovery_day,
+        )
+        said = [s for s in c.explanation if "calculated as neutrophils per 100 leukocytes x leukocyte count" in s]
+        assert bool(said) == any(tid == c.transplant_id for tid, _ in replaced), c.transplant_id
+        assert [s for s in c.explanation if s not in said] == was.explanation
+
+
+def _one_transplant(*observations: dict[str, Any]) -> dict[str, Any]:
+    procedure = {
+        "resourceType": "Procedure",
+        "id": "t1",
+        "status": "completed",
+        "code": {"coding": [{"system": SNOMED, "code": "234336002"}]},
+        "subject": {"reference": "Patient/p1"},
+        "performedDateTime": "2024-03-01",
+    }
+    entries = [{"resource": {"resourceType": "Patient", "id": "p1"}}, {"resource": procedure}]
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries + [{"resource": o} for o in observations]}
+
+
+_LIKE = {"subject": {"reference": "Patient/p1"}, "partOf": [{"reference": "Procedure/t1"}]}
+_AT = "2024-03-15T08:00:00Z"  # day 14
+
+
+@pytest.mark.parametrize(
+    ("observations", "anc", "note"),
+    [
+        # the fraction in %, or as a pure number; the count in 10*9/L or in cells per microlitre
+        (
+            [("pct", NEUTROPHIL_PCT, 45, "%"), ("wbc", LEUKOCYTES, 1.2, "10*9/L")],
+            [(14, 0.54, "neutrophil_pct_x_wbc")],
+            None,
+        ),
+        ([("pct", "26511-6", 0.45, "1"), ("wbc", "26464-8", 1200, "/uL")], [(14, 0.54, "neutrophil_pct_x_wbc")], None),
+        ([("pct", "23761-0", 0, "%"), ("wbc", "804-5", 0.9, "10*3/uL")], [(14, 0.0, "neutrophil_pct_x_wbc")], None),
+        # no leukocyte count of its time: nothing calculated, and said
+        ([("pct", NEUTROPHIL_PCT, 45, "%")], [], "neutrophil_pct with no WBC of the same time"),
+        # a measured ANC of the same time is read, not the calculation
+        (
+            [("pct", NEUTROPHIL_PCT, 45, "%"), ("wbc", LEUKOCYTES, 1.2, "10*9/L"), ("anc", "751-8", 0.6, "10*9/L")],
+            [(14, 0.6, None)],
+            "neutrophil_pct, with a measured ANC of the same time, which is read",
+        ),
+    ],
+)
+def test_a_differential_and_a_leukocyte_count_of_one_time_give_an_anc(
+    tmp_path: Path,
+    observations: list[tuple[str, str, float, str]],
+    anc: list[tuple[int, float, str | None]],
+    note: str | None,
+) -> None:
+    bundle = _one_transplant(*(_lab(i, code, v, unit, _AT, _LIKE) for i, code, v, unit in observations))
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    notes: list[str] = []
+    [record] = read_inputs([path], notes=notes)
+    assert [(o.day, o.value, o.method) for o in record.observations if o.measure == "ANC"] == anc
+    assert [n for n in notes if "neutrophil_pct" in n] == (
+        [f"left out 1 Observation ({note}) resource(s): graftkg does not read them"] if note else []
+    )
+
+
+@pytest.mark.parametrize(
+    ("observations", "expected"),
+    [
+        (
+            [("pct", NEUTROPHIL_PCT, 45, "%"), ("w1", LEUKOCYTES, 1.2, "10*9/L"), ("w2", "26464-8", 1.5, "10*9/L")],
+            "Observation/pct Observation.effective[x]': the WBC counts Observation/w1 and Observation/w2 of its time",
+        ),
+        (
+            [("pct", NEUTROPHIL_PCT, 145, "%"), ("wbc", LEUKOCYTES, 1.2, "10*9/L")],
+            "145 % is not a fraction of the leukocytes",
+        ),
+        ([("pct", NEUTROPHIL_PCT, 45, "g/L"), ("wbc", LEUKOCYTES, 1.2, "10*9/L")], "Observation.valueQuantity.code"),
+    ],
+)
+def test_a_differential_that_cannot_give_an_anc_is_one_located_error(
+    tmp_path: Path, observations: list[tuple[str, str, float, str]], expected: str
+) -> None:
+    bundle = _one_transplant(*(_lab(i, code, v, unit, _AT, _LIKE) for i, code, v, unit in observations))
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_inputs([path])
+    message = str(info.value)
+    assert expected in message and message.startswith(str(path)) and "\n" not in message
+
+
+def test_a_calculated_anc_keeps_its_calculation_through_csv_rdf_and_fhir(tmp_path: Path) -> None:
+    from graftkg.readers.csv_bundle import write_bundle_records
+
+    bundle = _one_transplant(
+        _lab("pct", NEUTROPHIL_PCT, 45, "%", _AT, _LIKE), _lab("wbc", LEUKOCYTES, 1.2, "10*9/L", _AT, _LIKE)
+    )
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    records = read_inputs([path])
+    ttl, fhir = tmp_path / "t.ttl", tmp_path / "again.json"
+    ttl.write_text(Engine.convert(records, "turtle"), encoding="utf-8")
+    fhir.write_text(Engine.convert(records, "fhir"), encoding="utf-8")
+    assert "gk:calculatedBy gk:ANCFromDifferential" in ttl.read_text(encoding="utf-8")
+    csv_folder = write_bundle_records(records, tmp_path / "csv")
+    assert "neutrophil_pct_x_wbc" in (csv_folder / "observations.csv").read_text(encoding="utf-8")
+    for again in (read_inputs([ttl]), read_inputs([fhir]), read_inputs([csv_folder])):
+        assert sorted((o.measure, o.day, o.value, o.method) for r in again for o in r.observations) == sorted(
+            (o.measure, o.day, o.value, o.method) for r in records for o in r.observations
+        )

@@ -50,6 +50,23 @@ def _header() -> str:
         (None, "transplant_id;day;measure;value\n", "observations.csv:1: wrong delimiter"),
         (None, "", "observations.csv: file is empty"),
         (None, "transplant_id,day,measure,value,colour\n", "field 'colour': unknown column"),
+        # a lineage is a chimerism assay's; a lab count's method is how it was calculated, if it was
+        (
+            None,
+            "transplant_id,day,measure,value,lineage\nP1-T1,3,ANC,1,t_cell\n",
+            "field 'lineage': lineage does not apply to ANC",
+        ),
+        (
+            None,
+            "transplant_id,day,measure,value,method\nP1-T1,3,PLT,30,neutrophil_pct_x_wbc\n",
+            "field 'method': method 'neutrophil_pct_x_wbc' does not apply to PLT",
+        ),
+        (
+            None,
+            "transplant_id,day,measure,value,method\nP1-T1,3,ANC,1,flow cytometry\n",
+            "(ANC: neutrophil_pct_x_wbc)",
+        ),
+        (None, "transplant_id,day,measure,value,method\nP1-T1,3,gcsf,,STR-PCR\n", "field 'method'"),
         (
             "transplant_id,graft_source\nA,PB\nA,BM\n",
             None,

@@ -396,9 +396,30 @@ def observation_parser(
             obs.value = value
         if i_lineage is not None and cells[i_lineage]:
             lineage = cells[i_lineage]
+            if measure != "donor_chimerism_pct":
+                _problem(errors, _not_for(measure, "lineage", "a lineage is given for donor_chimerism_pct", path, line))
             obs.lineage = vocab.code_for("lineage", lineage) or lineage
         if i_method is not None and cells[i_method]:
-            obs.method = cells[i_method]
+            method = cells[i_method]
+            if measure == "donor_chimerism_pct":
+                obs.method = method
+            else:  # a lab count's method is how it was calculated (none for a count measured as such)
+                code = vocab.code_for("calculation", method)
+                if code is None or vocab.calculates.get(code) != measure:
+                    known = sorted(c for c, m in vocab.calculates.items() if m == measure)
+                    _problem(
+                        errors,
+                        _not_for(
+                            measure,
+                            "method",
+                            f"a method is the assay of donor_chimerism_pct, or how a lab count was calculated"
+                            f" ({measure}: {', '.join(known) or 'none'})",
+                            path,
+                            line,
+                            method,
+                        ),
+                    )
+                obs.method = code or method
         if i_unit is not None and cells[i_unit]:
             unit = cells[i_unit]
             shared = units.get(unit)
@@ -413,6 +434,12 @@ def observation_parser(
         return tid, obs
 
     return parse
+
+
+def _not_for(measure: str, field: str, rule: str, path: str, line: int, value: str | None = None) -> InputError:
+    """The error of a ``lineage`` or ``method`` cell a row of ``measure`` cannot have."""
+    given = f" '{excerpt(value)}'" if value is not None else ""
+    return InputError(f"{field}{given} does not apply to {measure}: {rule}", path=path, line=line, field=field)
 
 
 def _dated_parser(

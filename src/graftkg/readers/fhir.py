@@ -16,7 +16,9 @@ What is read, and from where (``docs/fhir.md`` has the full mapping):
   list), other observations by graftkg's measure codes. ``effective[x]`` minus day 0 is the day; a
   ``valueQuantity`` in another UCUM unit is converted (:mod:`graftkg.readers.units`). An observation
   belongs to the transplant its ``partOf`` names, else to the patient's latest transplant on or
-  before its date.
+  before its date. The neutrophils per 100 leukocytes of a differential, times the leukocyte count
+  of the same time, give an ANC marked as calculated (the ontology's ``gk:ANCFromDifferential``;
+  see :class:`_Samples`), which the classification's explanation names.
 
 Each resource becomes a row of the CSV bundle, read by the bundle's parsers: the same rules, the same
 errors, located here to the file (and line, in NDJSON) and the resource, with a FHIRPath expression
@@ -42,7 +44,9 @@ from graftkg.errors import InputError, InputNote, excerpt, read_input_bytes
 from graftkg.model import Observation, TransplantRecord
 from graftkg.readers.csv_bundle import FIELD_OF_COLUMN, OBSERVATION_COLUMNS, cell_reader, observation_parser
 from graftkg.readers.refusals import Refusals
+from graftkg.readers.units import SIGNIFICANT_DIGITS, units
 from graftkg.semantics.facts import OBSERVATION_MEASURES
+from graftkg.semantics.vocabulary import vocabulary
 
 __all__ = [
     "CODE_SYSTEM",
@@ -96,6 +100,8 @@ def procedure_codes() -> Codes:
         >>> codes = procedure_codes()
         >>> codes.loinc["751-8"], codes.loinc["59260-0"], (SNOMED, "234336002") in codes.procedures
         ('ANC', 'HB', True)
+        >>> codes.loinc["770-8"]  # neutrophils per 100 leukocytes: an ANC with a leukocyte count
+        'neutrophil_pct'
         >>> sorted(c for s, c in codes.procedures if s == ICD10PCS)[:3]
         ['30233G2', '30233G3', '30233G4']
     """
@@ -109,10 +115,13 @@ def procedure_codes() -> Codes:
     graph = Graph()
     parse_into(graph, asset_dir("ontology") / "mappings.ttl")
     reading = (SKOS.exactMatch, SKOS.closeMatch, SKOS.narrowMatch)
+    vocab = vocabulary()
     loinc: dict[str, str] = {}
-    for measure in sorted(LAB_MEASURES):
+    # the lab counts, and what a count is calculated from (neutrophils per 100 leukocytes)
+    for measure in [*sorted(LAB_MEASURES), *vocab.codes("calculation_input")]:
+        term = vocab.iri("measure", measure) or vocab.iri("calculation_input", measure)
         for prop in reading:
-            for target in graph.objects(GK[measure], prop):
+            for target in graph.objects(term, prop):
                 if isinstance(target, URIRef) and str(target).startswith("https://loinc.org/"):
                     loinc[str(target).removeprefix("https://loinc.org/")] = measure
     procedures = {(CODE_SYSTEM + "procedure", GRAFTKG_PROCEDURE)}
@@ -480,6 +489,7 @@ def _observations(
     header = ["transplant_id", *(c for c in OBSERVATION_COLUMNS if c != "date")]
     parsers: dict[str, Any] = {}
     dates: dict[str, date] = {}  # the date texts read so far: days repeat across patients
+    samples = _Samples()
     for res in observations:
         measure, lineage = _measure(res, codes, site)
         if measure is None:
@@ -488,6 +498,9 @@ def _observations(
         record = None
         try:
             record = _transplant_of(res, by_patient, by_id, dates)
+            if measure in samples.inputs:
+                samples.fraction(res, measure, record, _observation_cells(res, measure, record, dates))
+                continue
             cells = _observation_cells(res, measure, record, dates)
             if lineage and "lineage" not in cells:  # the code map's lineage, unless the resource gives one
                 cells["lineage"] = lineage
@@ -503,8 +516,103 @@ def _observations(
             obs: Observation = parsed[1]
             obs.line = res.line
             record.observations.append(obs)
+            samples.count(res, obs, record)
         except InputError as exc:
             _fail(exc, None if record is None else record.transplant_id, refusals)
+    samples.calculate(read, refusals)
+
+
+class _Samples:
+    """The counts calculated from others of the same sample (``gk:Calculation``): an ANC from the
+    neutrophils per 100 leukocytes of a differential and the leukocyte count.
+
+    The fraction and the count pair when they belong to one transplant and give one ``effective[x]``
+    time (a laboratory reports a differential and its leukocyte count together). A fraction is not
+    read, and counted as left out, when a measured count of the calculated measure (an absolute
+    neutrophil count) has that time as well (that count is read), or when no count it multiplies has
+    it; two such counts at one time that differ are an error.
+    """
+
+    def __init__(self) -> None:
+        vocab = vocabulary()
+        #: calculation input -> (calculation, the count it multiplies, the measure it gives)
+        self.inputs: dict[str, tuple[str, str, str]] = {}
+        for calculation, factors in vocab.calculated_from.items():
+            counts = [f for f in factors if f in OBSERVATION_MEASURES]
+            for factor in factors:
+                if factor not in OBSERVATION_MEASURES and len(counts) == 1:
+                    self.inputs[factor] = (calculation, counts[0], vocab.calculates[calculation])
+        self._read = {m for _, count, gives in self.inputs.values() for m in (count, gives)}
+        #: (measure, transplant, time) -> the observations read, with their resources
+        self._at: dict[tuple[str, str, str], list[tuple[Observation, _Resource]]] = {}
+        self._fractions: list[tuple[_Resource, str, TransplantRecord, str, float]] = []
+        self._convert = units().converter()
+
+    def count(self, res: _Resource, obs: Observation, record: TransplantRecord) -> None:
+        """Remember a count read (a leukocyte count, an absolute neutrophil count) by its time."""
+        if obs.measure in self._read:
+            when = _time(res)
+            if when is not None:
+                self._at.setdefault((obs.measure, record.transplant_id, when), []).append((obs, res))
+
+    def fraction(self, res: _Resource, measure: str, record: TransplantRecord, cells: dict[str, str]) -> None:
+        """Read a fraction (``cells``: its observation's cells) to calculate with, once all counts are read."""
+        when = _time(res)
+        if when is None:
+            raise res.error(
+                f"has no effective[x] time to find the count {measure} multiplies", "Observation.effective[x]"
+            )
+        text = cells.get("value", "")
+        try:
+            value = float(text)
+        except ValueError:
+            raise res.error(f"'{excerpt(text)}' is not a number", "Observation.value[x]") from None
+        given = units()
+        unit = cells.get("unit", given.unit_of[measure])
+        converted = self._convert(measure, value, unit)
+        if converted is None:
+            raise res.error(str(given.problem(measure, unit)), "Observation.valueQuantity.code")
+        ratio = given.dimensionless(measure, float(converted[0] or 0.0))
+        if not 0 <= ratio <= 1:
+            raise res.error(f"{excerpt(text)} {unit} is not a fraction of the leukocytes", "Observation.value[x]")
+        self._fractions.append((res, measure, record, when, ratio))
+
+    def calculate(self, read: _Read, refusals: Refusals | None) -> None:
+        """Add the calculated counts to their transplants."""
+        for res, measure, record, when, ratio in self._fractions:
+            calculation, multiplied, gives = self.inputs[measure]
+            tid = record.transplant_id
+            if self._at.get((gives, tid, when)):
+                read.ignored[f"Observation ({measure}, with a measured {gives} of the same time, which is read)"] += 1
+                continue
+            counts = self._at.get((multiplied, tid, when), [])
+            if not counts:
+                read.ignored[f"Observation ({measure} with no {multiplied} of the same time)"] += 1
+                continue
+            if len({obs.value for obs, _ in counts}) > 1:
+                ids = " and ".join(other.ref for _, other in counts[:2])
+                error = res.error(
+                    f"the {multiplied} counts {ids} of its time differ: which one it is a fraction of is unclear",
+                    "Observation.effective[x]",
+                )
+                _fail(error, tid, refusals)
+                continue
+            count = counts[0][0]
+            if count.value is None or count.unit not in (None, units().unit_of[multiplied]):
+                continue  # a count the rules refuse: its own error is reported
+            value = float(f"{ratio * count.value:.{SIGNIFICANT_DIGITS}g}")
+            record.observations.append(
+                Observation(count.day, gives, value, method=calculation, line=res.line, source=res.path)
+            )
+
+
+def _time(res: _Resource) -> str | None:
+    """The text of an observation's ``effective[x]`` time (a period's start), or None."""
+    data = res.data
+    value = data.get("effectiveDateTime") or data.get("effectiveInstant")
+    if value is None and isinstance(data.get("effectivePeriod"), dict):
+        value = data["effectivePeriod"].get("start")
+    return value if isinstance(value, str) else None
 
 
 #: the FHIRPath of the element a cell of ``observations.csv`` was read from
@@ -555,8 +663,6 @@ def site_codes(folders: list[Path]) -> dict[tuple[str, str], tuple[str, str]]:
         {}
     """
     import csv
-
-    from graftkg.semantics.vocabulary import vocabulary
 
     out: dict[tuple[str, str], tuple[str, str]] = {}
     for folder in folders:
@@ -663,8 +769,10 @@ def _observation_cells(
         if isinstance(ext, dict) and ext.get("url") == EXTENSION + "lineage":
             cells["lineage"] = str(ext.get("valueCode", ""))
     method = res.data.get("method")
-    if isinstance(method, dict) and isinstance(method.get("text"), str):
-        cells["method"] = method["text"]
+    if isinstance(method, dict):  # a calculated count's calculation, by graftkg's code, else the text
+        code = next((c for s, c in _codings(res, "method") if s == CODE_SYSTEM + "calculation"), None)
+        if code is not None or isinstance(method.get("text"), str):
+            cells["method"] = code if code is not None else method["text"]
     return cells
 
 

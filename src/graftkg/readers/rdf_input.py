@@ -119,7 +119,15 @@ class _Reader:
             value = self.one(node, GK.value)
             if value is None:
                 raise self.fail(node, GK.value, "laboratory observation has no value")
-            return self.in_unit(node, Observation(day, measure, self.convert(node, GK.value, value, float, "value")))
+            obs = Observation(day, measure, self.convert(node, GK.value, value, float, "value"))
+            calculated = self.one(node, GK.calculatedBy)
+            if calculated is not None:
+                obs.method = self.convert(node, GK.calculatedBy, calculated, "code", "method")
+                if self.vocab.calculates.get(obs.method) != measure:
+                    raise self.fail(
+                        node, GK.calculatedBy, f"'{excerpt(str(calculated))}' is not a calculation of {measure}"
+                    )
+            return self.in_unit(node, obs)
         support = self.one(node, GK.support)
         if support is not None:
             return Observation(day, self.convert(node, GK.support, support, "code", "support"))

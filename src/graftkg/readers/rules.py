@@ -16,11 +16,11 @@ import re
 from collections.abc import Iterator
 
 from graftkg.errors import InputError, excerpt
-from graftkg.model import TransplantRecord
+from graftkg.model import RECORD_FIELDS, TransplantRecord
 from graftkg.readers.limits import impossible_values
 from graftkg.readers.refusals import Refusals
 from graftkg.readers.units import units as measure_units
-from graftkg.semantics.vocabulary import FIELD_VALUE_SETS, vocabulary
+from graftkg.semantics.vocabulary import vocabulary
 
 __all__ = ["content_problems", "refuse_content"]
 
@@ -28,7 +28,7 @@ _HLA = re.compile(r"^\d{1,2}/\d{1,2}$")
 #: the support events whose value may be empty (a transfusion or G-CSF given: no number)
 SUPPORT_WITHOUT_VALUE = frozenset({"platelet_transfusion", "rbc_transfusion", "gcsf"})
 #: coded transplant fields, in the order of the columns of ``transplants.csv``
-_CODED = sorted(set(FIELD_VALUE_SETS) - {"lineage", "infection"})
+_CODED = sorted(f.name for f in RECORD_FIELDS if f.spec.value_set is not None)
 
 
 def content_problems(record: TransplantRecord) -> Iterator[InputError]:

@@ -57,7 +57,8 @@ class Units:
     def __init__(self, graph: Graph) -> None:
         self.unit_of: dict[str, str] = {}
         self.molar_mass: dict[str, float] = {}
-        for measure in graph.subjects(RDF.type, GK.Measure):
+        inputs = graph.subjects(RDF.type, GK.CalculationInput)  # read to calculate a measure (see gk:Calculation)
+        for measure in [*graph.subjects(RDF.type, GK.Measure), *inputs]:
             code, unit = graph.value(measure, GK.code), graph.value(measure, GK.unit)
             if isinstance(measure, URIRef) and isinstance(code, Literal) and isinstance(unit, Literal):
                 self.unit_of[str(code)] = str(unit)
@@ -113,6 +114,16 @@ class Units:
         if factor is None or not factor > 0:
             return None, f"'{unit}' does not convert to {target}, the unit of {measure}{hint}"
         return float(f"{factor:.{SIGNIFICANT_DIGITS}g}"), None
+
+    def dimensionless(self, measure: str, value: float) -> float:
+        """``value``, in ``measure``'s unit, as a pure number (a fraction in % divided by 100).
+
+        Example:
+            >>> units().dimensionless("neutrophil_pct", 45.0)
+            0.45
+        """
+        factor = float(self._ucum().from_ucum(self.unit_of[measure]).to("dimensionless").magnitude)
+        return float(f"{value * factor:.{SIGNIFICANT_DIGITS}g}")
 
     def problem(self, measure: str, unit: str) -> str | None:
         """Why a value of ``measure`` in ``unit`` cannot be read, or None when it can."""

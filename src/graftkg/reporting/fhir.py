@@ -42,6 +42,7 @@ from graftkg.readers.fhir import (
     procedure_codes,
 )
 from graftkg.readers.units import units
+from graftkg.semantics.vocabulary import vocabulary
 
 __all__ = ["WRITTEN_LOINC", "extensions_fsh", "records_to_fhir"]
 
@@ -164,7 +165,9 @@ def _observation(obs: Observation, fid: str, procedure: str, patient: str, start
         resource["valueQuantity"] = quantity
     if obs.lineage is not None:
         resource["extension"] = [{"url": EXTENSION + "lineage", "valueCode": obs.lineage}]
-    if obs.method is not None:
+    if obs.method is not None and obs.measure in vocabulary().calculates.values():  # a calculated count
+        resource["method"] = {"coding": [{"system": CODE_SYSTEM + "calculation", "code": obs.method}]}
+    elif obs.method is not None:
         resource["method"] = {"text": obs.method}
     return resource
 

@@ -115,6 +115,47 @@ class Classification:
         }
 
 
+def calculated_counts(record: TransplantRecord, defs: Definitions) -> list[str]:
+    """A sentence for each kind of lab count of ``record`` that was calculated, not counted (such as an
+    ANC from a differential: ``gk:Calculation``), with its days.
+
+    Example:
+        >>> from graftkg.model import Observation
+        >>> obs = [Observation(d, "ANC", 0.6, method="neutrophil_pct_x_wbc") for d in (14, 15, 16, 20)]
+        >>> calculated_counts(TransplantRecord("T", observations=obs), Definitions())  # doctest: +NORMALIZE_WHITESPACE
+        ['absolute neutrophil count on days 14-16, 20 calculated as neutrophils per 100 leukocytes x
+          leukocyte count (of the same sample)']
+    """
+    days: dict[tuple[str, str], list[int]] = {}
+    for obs in record.observations:
+        if obs.method is not None and obs.measure in vocabulary().calculates.values():
+            days.setdefault((obs.measure, obs.method), []).append(-1 if obs.day is None else obs.day)
+    out = []
+    for (measure, method), found in sorted(days.items()):
+        vocab, labels = vocabulary(), defs.labels
+        calculation, counted = vocab.iri("calculation", method), vocab.iri("measure", measure)
+        what = labels.label(counted) if counted is not None else measure
+        how = labels.label(calculation) if calculation is not None else method
+        out.append(f"{what} on {_day_ranges(found)} calculated as {how} (of the same sample)")
+    return out
+
+
+def _day_ranges(days: list[int]) -> str:
+    """``[14, 15, 16, 20]`` as ``days 14-16, 20`` (-1: undated)."""
+    parts: list[str] = []
+    ordered = sorted(set(days))
+    start = prev = ordered[0]
+    for day in [*ordered[1:], None]:
+        if day is not None and day == prev + 1:
+            prev = day
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if day is not None:
+            start = prev = day
+    text = ", ".join(p for p in parts if p != "-1")
+    return ("day " if len(ordered) == 1 else "days ") + (text or "not given")
+
+
 def summarise(
     record: TransplantRecord,
     tf: TransplantFacts,
@@ -150,6 +191,8 @@ def summarise(
     explanation = reasoner.explain(tf, outcome.iri) if explain else []
     for finding in findings if explain else []:
         explanation.extend(s for s in reasoner.explain(tf, finding.iri) if s not in explanation)
+    if explain:
+        explanation.extend(calculated_counts(record, defs))
     result = Classification(
         transplant_id=record.transplant_id,
         outcome=outcome.code,

@@ -18,7 +18,7 @@ from graftkg.model import ENTITIES, RECORD_FIELDS, Observation, TransplantRecord
 from graftkg.rdf import GK, OWL, RDF, XSD, canonical, decimal_lexical, node_id, to_literal, trusted_iri
 from graftkg.semantics.derive import Derived
 from graftkg.semantics.owlexpr import Facts, Item
-from graftkg.semantics.vocabulary import Vocabulary
+from graftkg.semantics.vocabulary import Vocabulary, vocabulary
 
 DERIVED_PROPERTIES: dict[str, URIRef] = {
     "neutrophil_recovery_day": GK.neutrophilRecoveryDay,
@@ -81,6 +81,7 @@ _CHIMERISM_ASSAY: Final = GK.ChimerismAssay
 _DONOR_CHIMERISM: Final = GK.donorChimerismPct
 _LINEAGE: Final = GK.lineage
 _ASSAY_METHOD: Final = GK.assayMethod
+_CALCULATED_BY: Final = GK.calculatedBy
 _DSA_TEST: Final = GK.DSATest
 _MFI: Final = GK.mfi
 _INFECTION: Final = GK.InfectionEpisode
@@ -228,11 +229,12 @@ class SharedProps(dict):  # type: ignore[type-arg]
     """The facts of a lab count, shared by every count with the same measure, day, value and unit.
 
     A count's facts depend on nothing else, so equal counts share one read-only dict (interned by
-    :func:`lab_count_props`: a pure function of those four values, the one cache of record values
-    outside an engine). ``key`` is the four values with the types of day and value (a count of 1 and
-    one of 1.0 are not one count): a shape set keeps the results of its shapes that read only the
-    node itself under that key (see :func:`graftkg.validation.shacl.evaluate`), so that 4 million
-    counts cost one check per distinct count. Never mutate one.
+    :func:`lab_count_props`: a pure function of those values, the one cache of record values
+    outside an engine). ``key`` is the values (with a calculated count's method) and the types of
+    day and value (a count of 1 and one of 1.0 are not one count): a shape set keeps the results of
+    its shapes that read only the node itself under that key (see
+    :func:`graftkg.validation.shacl.evaluate`), so that 4 million counts cost one check per distinct
+    count. Never mutate one.
 
     Example:
         >>> import pickle
@@ -240,7 +242,7 @@ class SharedProps(dict):  # type: ignore[type-arg]
         >>> props is lab_count_props("ANC", 14, 0.6, None), pickle.loads(pickle.dumps(props)) == props
         (True, True)
         >>> props.key
-        ('ANC', 14, 0.6, None, 'int', 'float')
+        ('ANC', 14, 0.6, None, 'int', 'float', None)
     """
 
     __slots__ = ("key",)
@@ -274,7 +276,9 @@ _VALUE: Final = GK.value
 
 
 @lru_cache(maxsize=1 << 18, typed=True)  # typed: a count of 1 and one of 1.0 are not one count
-def lab_count_props(measure: str, day: int | None, value: float | None, unit: str | None) -> SharedProps:
+def lab_count_props(
+    measure: str, day: int | None, value: float | None, unit: str | None, method: str | None = None
+) -> SharedProps:
     props: dict[URIRef, list[Item]] = {
         _TYPE: [_LAB_OBSERVATION, MEASURE_TYPES[measure]],
         _MEASURED_PROP: [_MEASURED[measure]],
@@ -285,7 +289,9 @@ def lab_count_props(measure: str, day: int | None, value: float | None, unit: st
         props[_UNIT] = [unit]
     if value is not None:
         props[_VALUE] = [value]
-    return SharedProps(props, (measure, day, value, unit, type(day).__name__, type(value).__name__))
+    if method is not None:  # a calculated count: how (the readers accept only the ontology's calculations)
+        props[_CALCULATED_BY] = [vocabulary().iri("calculation", method) or method]
+    return SharedProps(props, (measure, day, value, unit, type(day).__name__, type(value).__name__, method))
 
 
 def add_lab_observations(tf: TransplantFacts, record: TransplantRecord) -> None:
@@ -307,7 +313,7 @@ def add_lab_observations(tf: TransplantFacts, record: TransplantRecord) -> None:
         if obs.measure in LAB_MEASURES:
             o = trusted_iri(base + str(i))
             links.append(o)
-            facts[o] = lab_count_props(obs.measure, obs.day, obs.value, obs.unit)
+            facts[o] = lab_count_props(obs.measure, obs.day, obs.value, obs.unit, obs.method)
     if not links:
         del facts[tf.node][GK.observation]
 

@@ -15,6 +15,9 @@ FIELD_VALUE_SETS: dict[str, URIRef] = {
     **{f.name: GK[f.spec.value_set] for f in RECORD_FIELDS if f.spec.value_set is not None},
     "lineage": GK.Lineage,
     "infection": GK.Pathogen,
+    "calculation": GK.Calculation,
+    "measure": GK.Measure,
+    "calculation_input": GK.CalculationInput,
 }
 
 
@@ -34,6 +37,8 @@ class Vocabulary:
         'UCB'
         >>> v.code_for("gvhd_prophylaxis", "CsA"), v.code_for("conditioning_agents", "FLU")
         ('cyclosporine', 'fludarabine')
+        >>> v.calculates, v.calculated_from
+        ({'neutrophil_pct_x_wbc': 'ANC'}, {'neutrophil_pct_x_wbc': ('WBC', 'neutrophil_pct')})
     """
 
     def __init__(self, graph: Graph) -> None:
@@ -55,6 +60,16 @@ class Vocabulary:
                 if c != cls and isinstance(c, URIRef) and c in self._code_of and cls == GK.Outcome:
                     members[self._code_of[c]] = canonical(c)
             self._codes[cls] = members
+        #: each calculation's code -> the code of the measure it gives (see gk:Calculation)
+        self.calculates: dict[str, str] = {}
+        #: each calculation's code -> the codes of what it multiplies
+        self.calculated_from: dict[str, tuple[str, ...]] = {}
+        for calc, measure in graph.subject_objects(GK.calculates):
+            calc_code, measure_code = self._code_of.get(calc), self._code_of.get(measure)  # type: ignore[call-overload]
+            if calc_code is not None and measure_code is not None:
+                self.calculates[calc_code] = measure_code
+                inputs = (self._code_of.get(i) for i in graph.objects(calc, GK.calculatedFrom))  # type: ignore[call-overload]
+                self.calculated_from[calc_code] = tuple(sorted(i for i in inputs if i is not None))
         # every name of a member, case-folded -> its code (a code stands for itself, whatever its case)
         self._names: dict[URIRef, dict[str, str]] = {}
         for value_set, in_set in self._codes.items():

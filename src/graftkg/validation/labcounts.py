@@ -35,8 +35,8 @@ from graftkg.semantics.facts import LAB_MEASURES, lab_count_props
 from graftkg.semantics.owlexpr import Facts, Item
 from graftkg.validation.shacl import Lookup, Result, Shape, ShapeSet, evaluate, local_failures, node_shapes, path_values
 
-#: one lab count: (measure, day, value, unit), the arguments of :func:`graftkg.semantics.facts.lab_count_props`
-Row = tuple[str, int | None, float | None, str | None]
+#: one lab count: (measure, day, value, unit, method), the arguments of :func:`graftkg.semantics.facts.lab_count_props`
+Row = tuple[str, int | None, float | None, str | None, str | None]
 Path = tuple[URIRef, ...]
 _COUNT = URIRef("urn:graftkg:lab-count")
 #: how many answers a checker keeps (distinct days and values by measure); it forgets them all beyond
@@ -54,7 +54,7 @@ class LabCounts:
         >>> record = TransplantRecord("T1", observations=[Observation(3, "gcsf"), Observation(5, "ANC", 0.2)])
         >>> counts = LabCounts(node_id("transplant", "T1"), record)
         >>> counts.rows, str(counts.iri(0)).rsplit("/", 2)[1:], counts.iris() == [counts.iri(0)]
-        ([('ANC', 5, 0.2, None)], ['T1', '1'], True)
+        ([('ANC', 5, 0.2, None, None)], ['T1', '1'], True)
     """
 
     __slots__ = ("_at", "_base", "_positions", "node", "rows")
@@ -67,7 +67,7 @@ class LabCounts:
         for i, obs in enumerate(record.observations):
             if obs.measure in LAB_MEASURES:
                 self._positions.append(i)
-                self.rows.append((obs.measure, obs.day, obs.value, obs.unit))
+                self.rows.append((obs.measure, obs.day, obs.value, obs.unit, obs.method))
         self._at: dict[int, int] | None = None
 
     def iri(self, k: int) -> URIRef:
@@ -116,7 +116,7 @@ class LabCounts:
             ([5, 7], [9.0, 1.0, 90.0])
         """
         if rest == (GK.day,):  # the common case, without building the nodes: a count has a day if stated
-            return [day for _, day, _, _ in self.rows if day is not None]
+            return [day for _, day, _, _, _ in self.rows if day is not None]
         out: list[Item] = []
         for k in range(len(self.rows)):
             out.extend(path_values({_COUNT: self.props(k)}, lookup, _COUNT, rest))
@@ -147,7 +147,7 @@ class LabCountChecker:
         #: keys name the types of day, unit and value too, unless they are the usual int, str and float
         self._own: dict[tuple[object, ...], bool] = {}
         self._read: dict[tuple[object, ...], bool] = {}
-        self._parts: dict[tuple[str, bool, bool, bool], tuple[list[Shape], list[Shape]] | None] = {}
+        self._parts: dict[tuple[str, bool, bool, bool, bool], tuple[list[Shape], list[Shape]] | None] = {}
 
     def link(self, facts: Facts, counts: LabCounts, lookup: Lookup) -> dict[tuple[Item, Path], list[Item]]:
         """Link ``counts`` to their transplant in ``facts`` as ``add_lab_observations`` does; return the values
@@ -171,21 +171,21 @@ class LabCountChecker:
         """The results of the shapes on the counts' nodes, in row order (as their nodes would give them)."""
         owns, reads = self._own, self._read
         for k, row in enumerate(counts.rows):
-            measure, day, value, unit = row
+            measure, day, value, unit, method = row
             own_key: tuple[object, ...]
-            if type(day) is int and (unit is None or type(unit) is str):
+            if type(day) is int and (unit is None or type(unit) is str) and method is None:
                 own_key = (measure, day, unit, value is None)
             else:  # a typed key (a day of 1.0 is not a day of 1); never equal to a shorter one
-                own_key = (measure, type(day), day, type(unit), unit, value is None)
+                own_key = (measure, type(day), day, type(unit), unit, value is None, method)
             own = owns.get(own_key)
             if own is None:
                 own = owns[own_key] = self._passes(row, 0)
             if own:
                 read_key: tuple[object, ...]
-                if type(value) is float:
+                if type(value) is float and method is None:
                     read_key = (measure, value, day is None, unit is None)
                 else:
-                    read_key = (measure, type(value), value, day is None, unit is None)
+                    read_key = (measure, type(value), value, day is None, unit is None, method)
                 read = reads.get(read_key)
                 if read is None:
                     read = reads[read_key] = self._passes(row, 1)
@@ -198,8 +198,8 @@ class LabCountChecker:
         if len(self._own) + len(self._read) >= LEARNED_LIMIT:  # a long-lived process: start again, not grow
             self._own.clear()
             self._read.clear()
-        measure, day, value, unit = row
-        layout = (measure, day is None, value is None, unit is None)
+        measure, day, value, unit, method = row
+        layout = (measure, day is None, value is None, unit is None, method is None)
         if layout not in self._parts:
             self._parts[layout] = self._split(lab_count_props(*row))
         parts = self._parts[layout]
