@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from functools import cache
+from pathlib import Path
 
 import pytest
 
@@ -63,7 +64,7 @@ def test_fast_path_matches_hermit(profile: str) -> None:
     prepared = prepare(records, defs)
     facts = [tf for tf, _ in prepared]
     fast = FastReasoner(defs)
-    expected = HermitReasoner(defs, batch_size=5, workers=2).classify_many(facts)
+    expected = HermitReasoner(defs, workers=2).classify_many(facts)
     got = [fast.classify(tf) for tf in facts]
     outcomes = Counter(next(c.code for c in defs.outcomes if c.iri in classes) for classes in expected)
     if profile == "paper":
@@ -80,7 +81,7 @@ def test_fast_path_matches_hermit(profile: str) -> None:
 def test_lab_count_individuals_change_nothing() -> None:
     defs = definitions("paper")
     records = read_inputs([EXAMPLES / "paper-patients" / "csv"])
-    hermit = HermitReasoner(defs, batch_size=4, workers=2)
+    hermit = HermitReasoner(defs, workers=2)
     with_labs = hermit.classify_many([tf for tf, _ in prepare(records, defs, observations=True)])
     without = hermit.classify_many([tf for tf, _ in prepare(records, defs)])
     assert with_labs == without
@@ -108,3 +109,23 @@ def test_difference_would_be_caught() -> None:
     assert GK.PrimaryGraftFailure in before
     assert GK.PrimaryGraftFailure not in after and GK.PoorGraftFunction in after
     assert FastReasoner(defs).classify(tf) == after
+
+
+def test_the_persistent_java_process_answers_as_hermit_s_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HermiT run batch by batch in one Java process gives the classes its command line gives, one
+    Java run a batch; and a batch the process cannot answer (here: it cannot even start) is answered
+    by the command line."""
+    from graftkg.semantics import reason
+
+    defs = definitions("paper")
+    records = read_inputs([EXAMPLES / "paper-patients" / "csv"]) + [
+        record_from_case(p)[0] for p in classify_cases()[:6]
+    ]
+    facts = [tf for tf, _ in prepare(records, defs)]
+    persistent = HermitReasoner(defs, batch_size=2, workers=2).classify_many(facts)
+    command_line = HermitReasoner(defs, batch_size=2, workers=2, persistent=False).classify_many(facts)
+    assert persistent == command_line and all(persistent)
+    monkeypatch.setattr(reason, "java_classes", lambda source: tmp_path)  # no HermitBatches.class there
+    assert HermitReasoner(defs, batch_size=2).classify_many(facts[:2]) == persistent[:2]

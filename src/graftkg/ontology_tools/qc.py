@@ -12,7 +12,6 @@ nowhere is found. The OWL 2 DL profile is checked by the OWL API that ships in o
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import re
 import shutil
@@ -166,28 +165,16 @@ def _hermit_jar() -> Path:
     return hermit_jar()
 
 
-@lru_cache(maxsize=1)
 def _profile_checker() -> Path:
-    """Compile ``ProfileCheck.java`` once per source version into a cache folder; return that folder."""
-    source = Path(__file__).parent / "java" / "ProfileCheck.java"
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
-    folder = Path(tempfile.gettempdir()) / f"graftkg-profilecheck-{digest}"
-    if not (folder / "ProfileCheck.class").is_file():
-        javac = shutil.which("javac")
-        if javac is None:
-            raise GraftkgError(
-                "the OWL 2 DL profile check needs a JDK (javac): apt-get install default-jdk-headless, "
-                "or run graftkg qc --no-owl-profile to skip it"
-            )
-        folder.mkdir(parents=True, exist_ok=True)
-        done = subprocess.run(
-            [javac, "-nowarn", "-cp", str(_hermit_jar()), "-d", str(folder), str(source)],
-            capture_output=True,
-            text=True,
-            check=False,
+    """``ProfileCheck.java`` compiled (once per source version, in a cache folder): its folder."""
+    from graftkg.semantics.reason import java_classes
+
+    folder = java_classes(Path(__file__).parent / "java" / "ProfileCheck.java")
+    if folder is None:
+        raise GraftkgError(
+            "the OWL 2 DL profile check needs a JDK (javac): apt-get install default-jdk-headless, "
+            "or run graftkg qc --no-owl-profile to skip it"
         )
-        if done.returncode != 0:
-            raise GraftkgError(f"{source}: does not compile: {done.stderr.strip().splitlines()[0]}")
     return folder
 
 

@@ -12,12 +12,13 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from rdflib import Graph, URIRef
 
 from graftkg.errors import ReasonerError
-from graftkg.rdf import OWL, RDF, RDFS, canonical
+from graftkg.rdf import GK, OWL, RDF, RDFS, canonical
 from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.facts import TransplantFacts, add_to_graph
 from graftkg.semantics.owlexpr import Context, Facts
@@ -95,22 +96,39 @@ class FastReasoner:
 
 
 class HermitReasoner:
-    """Classifies transplants with HermiT through owlready2, in independent batches.
+    """Classifies transplants with HermiT (the jar owlready2 ships), in independent batches.
 
     One transplant's facts never touch another's, so batches are classified separately; this keeps
-    HermiT's super-linear cost in check. ``java_memory_mb`` sets the Java heap.
+    HermiT's super-linear cost in check (a batch of 10 took 33 s where 10 batches of one took 12 s).
+    Each of ``workers`` threads runs one Java process that classifies its batches one after another
+    (``HermitBatches.java``, compiled once with the JDK's ``javac``): a new HermiT reasoner per batch,
+    but Java started and HermiT loaded once. Without a JDK, or with ``persistent=False``, each batch
+    is a run of HermiT's command line (:func:`hermit`), on ``workers`` processes; a batch the
+    persistent process fails on is run that way too. ``java_memory_mb`` sets each Java heap.
     """
 
-    def __init__(self, defs: Definitions, *, batch_size: int = 4, workers: int = 1, java_memory_mb: int = 2000) -> None:
+    def __init__(
+        self,
+        defs: Definitions,
+        *,
+        batch_size: int = 1,
+        workers: int = 1,
+        java_memory_mb: int = 2000,
+        persistent: bool = True,
+    ) -> None:
         self.defs = defs
         self.batch_size = batch_size
         self.workers = workers
         self.java_memory_mb = java_memory_mb
+        self.persistent = persistent
         self._defined = {c.iri for c in defs.defined_classes}
 
     def classify_many(self, items: Sequence[TransplantFacts]) -> list[set[URIRef]]:
-        """The defined transplant classes of each item, in order (batches run on ``workers`` processes)."""
+        """The defined transplant classes of each item, in order."""
         batches = [list(items[i : i + self.batch_size]) for i in range(0, len(items), self.batch_size)]
+        folder = java_classes(_BATCHES_SOURCE) if self.persistent and batches else None
+        if folder is not None:
+            return self._persistent(batches, folder)
         out: list[set[URIRef]] = []
         if self.workers <= 1 or len(batches) <= 1:
             for batch in batches:
@@ -124,8 +142,99 @@ class HermitReasoner:
             out.extend(part)
         return out
 
+    def _persistent(self, batches: list[list[TransplantFacts]], folder: Path) -> list[set[URIRef]]:
+        """:meth:`classify_many` on persistent Java processes: ``workers`` threads, each with its own
+        process and its share of the batches (in order), joined in order."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        tbox = self.defs.graph.serialize(format="nt", encoding="utf-8")
+        workers = max(1, min(self.workers, len(batches)))
+        share = -(-len(batches) // workers)
+        parts = [batches[i : i + share] for i in range(0, len(batches), share)]
+        with tempfile.TemporaryDirectory(prefix="graftkg-hermit-") as tmp:
+            if len(parts) == 1:
+                answers = [self._session(parts[0], folder, tbox, Path(tmp) / "0")]
+            else:
+                with ThreadPoolExecutor(len(parts)) as pool:
+                    answers = list(
+                        pool.map(lambda k: self._session(parts[k], folder, tbox, Path(tmp) / str(k)), range(len(parts)))
+                    )
+        return [classes for answer in answers for classes in answer]
+
+    def _session(self, batches: list[list[TransplantFacts]], folder: Path, tbox: bytes, tmp: Path) -> list[set[URIRef]]:
+        """Classify ``batches`` in order on one Java process (restarted if it dies)."""
+        import owlready2
+
+        tmp.mkdir()
+        path = tmp / "batch.nt"
+        classpath = os.pathsep.join([str(folder), str(hermit_jar())])
+        command = [owlready2.JAVA_EXE, f"-Xmx{self.java_memory_mb}M", "-cp", classpath, "HermitBatches"]
+        command.append(str(GK.Transplant))
+        process: subprocess.Popen[str] | None = None
+        out: list[set[URIRef]] = []
+        try:
+            for batch in batches:
+                graph = Graph()
+                for tf in batch:
+                    add_to_graph(graph, tf.facts, self.defs.closable)
+                path.write_bytes(tbox + graph.serialize(format="nt", encoding="utf-8"))
+                if process is None:
+                    process = subprocess.Popen(
+                        command,
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.DEVNULL,
+                        text=True,
+                        encoding="utf-8",
+                    )
+                assert process.stdin is not None and process.stdout is not None
+                lines: list[str] = []
+                try:
+                    process.stdin.write(f"{path}\n")
+                    process.stdin.flush()
+                    for line in process.stdout:
+                        if line.startswith("Type( "):
+                            lines.append(line)
+                            continue
+                        end = line.strip()
+                        break
+                    else:
+                        end = "FAILED the Java process ended"
+                except BrokenPipeError:
+                    end = "FAILED the Java process ended"
+                if end == "INCONSISTENT":
+                    raise ReasonerError("the OWL reasoner found the ontology and data inconsistent")
+                if end != "END":  # as HermiT's command line would: retried, then split (see _batch)
+                    if end == "FAILED the Java process ended":
+                        process.kill()
+                        process.wait()
+                        process = None
+                    out.extend(self._batch(batch))
+                    continue
+                out.extend(self._types(batch, indirect_types("".join(lines))))
+        finally:
+            if process is not None:
+                if process.stdin is not None:
+                    process.stdin.close()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        return out
+
+    def _types(self, items: Sequence[TransplantFacts], types: dict[str, set[str]]) -> list[set[URIRef]]:
+        results: list[set[URIRef]] = []
+        for tf in items:
+            found = types.get(str(tf.node))
+            if found is None:
+                raise ReasonerError(f"the OWL reasoner gave no types for individual {tf.node}")
+            results.append({URIRef(c) for c in found} & self._defined)
+        return results
+
     def _batch(self, items: Sequence[TransplantFacts]) -> list[set[URIRef]]:
-        """Classify one batch; on a Java crash, retry once, then split the batch in halves.
+        """Classify one batch with HermiT's command line; on a Java crash, retry once, then split the
+        batch in halves.
 
         HermiT has been seen to crash (a NullPointerException while classifying data properties) on a
         batch that runs cleanly when retried or split; the classes compared are unchanged either way,
@@ -162,14 +271,48 @@ class HermitReasoner:
                     shutil.copy(path, Path(keep) / f"batch-{os.getpid()}-{id(items)}.nt")
                 ids = ", ".join(str(tf.node).rsplit("/", 1)[-1] for tf in items)
                 raise _JavaCrash(f"the OWL reasoner failed on transplants {ids}: {exc}") from exc
-        types = indirect_types(output)
-        results: list[set[URIRef]] = []
-        for tf in items:
-            found = types.get(str(tf.node))
-            if found is None:
-                raise ReasonerError(f"the OWL reasoner gave no types for individual {tf.node}")
-            results.append({URIRef(c) for c in found} & self._defined)
-        return results
+        return self._types(items, indirect_types(output))
+
+
+#: the Java source of :class:`HermitReasoner`'s persistent process
+_BATCHES_SOURCE = Path(__file__).parent / "java" / "HermitBatches.java"
+
+
+@lru_cache(maxsize=4)
+def java_classes(source: Path) -> Path | None:
+    """The folder of ``source`` compiled against HermiT.jar (and the OWL API in it), once per version
+    of the source, in a cache folder; None when there is no JDK (``javac``) to compile it with.
+
+    Example (compiles Java once)::
+
+        folder = java_classes(Path("src/graftkg/semantics/java/HermitBatches.java"))
+    """
+    import hashlib
+    import shutil
+
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+    folder = Path(tempfile.gettempdir()) / f"graftkg-{source.stem.lower()}-{digest}"
+    if (folder / f"{source.stem}.class").is_file():
+        return folder
+    javac = shutil.which("javac")
+    if javac is None:
+        return None
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=f"{folder.name}-", dir=folder.parent))
+    done = subprocess.run(
+        [javac, "-nowarn", "-cp", str(hermit_jar()), "-d", str(build), str(source)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        shutil.rmtree(build, ignore_errors=True)
+        raise ReasonerError(f"{source}: does not compile: {(done.stderr.strip().splitlines() or [''])[0]}")
+    try:  # the compiled folder appears whole, or not at all (another process may be compiling it too)
+        build.rename(folder)
+    except OSError:
+        shutil.rmtree(build, ignore_errors=True)
+    return folder
 
 
 _HERMIT_LINE = re.compile(r"^(SubClassOf|EquivalentClasses|Type)\( ((?:<[^>]+>\s*)+)\)$", re.MULTILINE)
