@@ -42,6 +42,8 @@ def _comparable(records: list[TransplantRecord]) -> list[dict[str, Any]]:
             obs.pop("line", None)
             if obs["unit"] is None:  # a value without a unit is in its measure's, which FHIR states
                 obs["unit"] = units().unit_of.get(obs["measure"])
+        # the order of one transplant's observations is no data (NDJSON files hold a type each)
+        fields["observations"].sort(key=lambda o: json.dumps(o, sort_keys=True, default=str))
         out.append(fields)
     return out
 
@@ -81,7 +83,8 @@ def test_every_written_resource_is_valid_fhir() -> None:
 
     bundle = json.loads(FHIR.read_text(encoding="utf-8"))
     Bundle.model_validate(bundle)  # raises on any invalid element
-    assert {e["resource"]["resourceType"] for e in bundle["entry"]} == {"Patient", "Procedure", "Observation"}
+    kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert kinds == {"Patient", "Procedure", "Observation", "Condition"}  # GvHD is a Condition
 
 
 def test_the_written_loinc_codes_are_codes_the_reader_reads_for_their_measure() -> None:
@@ -570,3 +573,123 @@ def test_a_calculated_anc_keeps_its_calculation_through_csv_rdf_and_fhir(tmp_pat
         assert sorted((o.measure, o.day, o.value, o.method) for r in again for o in r.observations) == sorted(
             (o.measure, o.day, o.value, o.method) for r in records for o in r.observations
         )
+
+
+# --- GvHD as a Condition (the CIBMTR IG's GvHD value sets), not only as graftkg's coded Observation ---
+
+
+def _condition(cid: str, system: str, code: str, **more: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "id": cid,
+        "code": {"coding": [{"system": system, "code": code}]},
+        "subject": {"reference": "Patient/p1"},
+        **more,
+    }
+
+
+ICD10CM_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
+GRADE = CODE_SYSTEM + "gvhd-grade"
+EXTENSION_BASE = "https://w3id.org/graftkg/fhir/StructureDefinition/"
+
+
+@pytest.mark.parametrize(
+    ("conditions", "gvhd", "notes"),
+    [
+        # acute GvHD by ICD-10-CM, onset day 20, grade 2; chronic by SNOMED CT's GvHD, ungraded, day 120
+        (
+            [
+                _condition(
+                    "c1",
+                    ICD10CM_SYSTEM,
+                    "D89.810",
+                    onsetDateTime="2024-03-21",
+                    stage=[{"summary": {"coding": [{"system": GRADE, "code": "2"}]}}],
+                ),
+                _condition("c2", SNOMED, "234646005", onsetPeriod={"start": "2024-06-29T10:00:00Z"}),
+            ],
+            [(20, 2.0), (120, None)],
+            [],
+        ),
+        # refuted, or not GvHD (a graft failure, as graftkg classify writes one): left out and counted
+        (
+            [
+                _condition(
+                    "c3",
+                    ICD10CM_SYSTEM,
+                    "D89.811",
+                    onsetDateTime="2024-03-21",
+                    verificationStatus={"coding": [{"code": "refuted"}]},
+                ),
+                _condition("c4", ICD10CM_SYSTEM, "T86.5", onsetDateTime="2024-03-21"),
+            ],
+            [],
+            ["left out 1 Condition (not a GvHD code)", "left out 1 Condition (refuted)"],
+        ),
+    ],
+)
+def test_gvhd_conditions_are_read_as_gvhd_episodes(
+    tmp_path: Path, conditions: list[dict[str, Any]], gvhd: list[tuple[int | None, float | None]], notes: list[str]
+) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(_one_transplant(*conditions)), encoding="utf-8")
+    said: list[str] = []
+    [record] = read_inputs([path], notes=said)
+    assert [(o.day, o.value) for o in record.observations if o.measure == "gvhd"] == gvhd
+    assert [n.removesuffix(" resource(s): graftkg does not read them") for n in said] == notes
+    if gvhd:
+        (result,) = Engine().classify([record])
+        assert "gvhd" in result.risk_factors
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        (
+            _condition(
+                "c1",
+                ICD10CM_SYSTEM,
+                "D89.81",
+                onsetDateTime="2024-03-21",
+                stage=[{"summary": {"coding": [{"system": GRADE, "code": "severe"}]}}],
+            ),
+            "Condition/c1 Condition.stage.summary",
+        ),
+        (_condition("c1", ICD10CM_SYSTEM, "D89.81", onsetDateTime="soon"), "Condition/c1 Condition.onsetDateTime"),
+        (_condition("c1", ICD10CM_SYSTEM, "D89.813"), "Condition/c1 Condition.onset[x]': has no onset[x] date"),
+        (
+            _condition(
+                "c1",
+                ICD10CM_SYSTEM,
+                "D89.81",
+                onsetDateTime="2024-03-21",
+                extension=[{"url": EXTENSION_BASE + "transplant"}],
+            ),
+            "Condition/c1 Condition.extension[0].valueReference",
+        ),
+    ],
+)
+def test_a_bad_gvhd_condition_is_one_located_error(tmp_path: Path, condition: dict[str, Any], expected: str) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(_one_transplant(condition)), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_inputs([path])
+    assert expected in str(info.value) and "\n" not in str(info.value)
+
+
+def test_gvhd_is_written_as_a_condition_of_its_transplant_and_read_back(tmp_path: Path) -> None:
+    from fhir.resources.R4B.condition import Condition
+
+    records = read_inputs([CSV])
+    bundle = json.loads(Engine.convert(records, "fhir"))
+    conditions = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition"]
+    gvhd = [(r.transplant_id, o.value) for r in records for o in r.observations if o.measure == "gvhd"]
+    assert len(conditions) == len(gvhd) > 0
+    for res in conditions:
+        Condition.model_validate(res)
+        assert res["code"]["coding"][0] == {"system": SNOMED, "code": "234646005"}
+    # a second transplant's GvHD stays with it, whatever its date
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    again = read_inputs([path])
+    assert [(r.transplant_id, o.value) for r in again for o in r.observations if o.measure == "gvhd"] == gvhd

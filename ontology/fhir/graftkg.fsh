@@ -265,6 +265,14 @@ Context: Observation
 * ^url = "https://w3id.org/graftkg/fhir/StructureDefinition/lineage"
 * value[x] only code
 
+Extension: GraftkgTransplant
+Id: graftkg-transplant
+Title: "graftkg transplant"
+Description: "The transplant (its Procedure) a GvHD Condition follows."
+Context: Condition
+* ^url = "https://w3id.org/graftkg/fhir/StructureDefinition/transplant"
+* value[x] only Reference(Procedure)
+
 CodeSystem: GraftkgMeasure
 Id: graftkg-measure
 Title: "graftkg measure"
@@ -305,3 +313,23 @@ Description: "The pathogens of an infection episode."
 * #bacterial
 * #fungal
 * #other_viral
+
+CodeSystem: GraftkgCalculation
+Id: graftkg-calculation
+Title: "graftkg calculation"
+Description: "How a laboratory count was calculated from others."
+* ^url = "https://w3id.org/graftkg/fhir/CodeSystem/calculation"
+* ^caseSensitive = true
+* #neutrophil_pct_x_wbc
+
+CodeSystem: GraftkgGvhdGrade
+Id: graftkg-gvhd-grade
+Title: "graftkg gvhd-grade"
+Description: "The overall grade of a GvHD episode, 0 to 4."
+* ^url = "https://w3id.org/graftkg/fhir/CodeSystem/gvhd-grade"
+* ^caseSensitive = true
+* #0
+* #1
+* #2
+* #3
+* #4

@@ -67,6 +67,7 @@ CODE_SYSTEM = "https://w3id.org/graftkg/fhir/CodeSystem/"
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 ICD10PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 UCUM = "http://unitsofmeasure.org"
 #: graftkg's code of an allogeneic HSCT procedure (in ``CODE_SYSTEM + "procedure"``)
 GRAFTKG_PROCEDURE = "allogeneic-hsct"
@@ -76,6 +77,10 @@ IDENTIFIER = {"Patient": "https://w3id.org/graftkg/id/patient", "Procedure": "ht
 FHIR_SUFFIXES = (".ndjson",)
 #: the statuses of a resource that did not happen or was recorded in error: left out, and counted
 _NOT_DONE = {"entered-in-error", "cancelled", "not-done", "stopped", "preparation"}
+#: the verification statuses of a Condition that is not a diagnosis: left out, and counted
+_NOT_VERIFIED = {"refuted", "entered-in-error"}
+#: graftkg's code system of a GvHD grade (0-4), a Condition's ``stage.summary``
+GVHD_GRADE = "gvhd-grade"
 #: a procedure's columns that the resource itself states (not as extensions)
 _STATED = {"transplant_id", "patient_id", "infusion_date"}
 
@@ -90,6 +95,8 @@ class Codes:
     loinc: dict[str, str]
     procedures: frozenset[tuple[str, str]]
     graft_failure_icd10cm: dict[str, str]
+    #: the (system, code) of a GvHD Condition: ICD-10-CM and SNOMED CT codes of gk:GvHDEpisode
+    gvhd: frozenset[tuple[str, str]]
 
 
 @lru_cache(maxsize=1)
@@ -104,6 +111,8 @@ def procedure_codes() -> Codes:
         'neutrophil_pct'
         >>> sorted(c for s, c in codes.procedures if s == ICD10PCS)[:3]
         ['30233G2', '30233G3', '30233G4']
+        >>> sorted(codes.gvhd)[:2]
+        [('http://hl7.org/fhir/sid/icd-10-cm', 'D89.81'), ('http://hl7.org/fhir/sid/icd-10-cm', 'D89.810')]
     """
     from rdflib import Graph, URIRef
 
@@ -139,7 +148,15 @@ def procedure_codes() -> Codes:
         return code
 
     graft_failure = {"bone_marrow": failure(SKOS.narrowMatch), "stem_cells": failure(SKOS.relatedMatch)}
-    return Codes(loinc, frozenset(procedures), graft_failure)
+    gvhd: set[tuple[str, str]] = set()
+    for prop in reading:
+        for target in graph.objects(GK.GvHDEpisode, prop):
+            text = str(target)
+            if text.startswith(icd):
+                gvhd.add((ICD10CM, text.removeprefix(icd)))
+            elif text.startswith("http://snomed.info/id/"):
+                gvhd.add((SNOMED, text.removeprefix("http://snomed.info/id/")))
+    return Codes(loinc, frozenset(procedures), graft_failure, frozenset(gvhd))
 
 
 def is_fhir(path: Path) -> bool:
@@ -280,6 +297,14 @@ def read_fhir(
                 read.ignored[f"Observation ({status})"] += 1
             else:
                 observations.append(res)
+        elif res.kind == "Condition":
+            verified = _status_code(res, "verificationStatus")
+            if not any(coding in codes.gvhd for coding in _codings(res)):
+                read.ignored["Condition (not a GvHD code)"] += 1
+            elif verified in _NOT_VERIFIED:
+                read.ignored[f"Condition ({verified})"] += 1
+            else:
+                observations.append(res)
         else:
             read.ignored[res.kind] += 1
     records, by_patient, by_id = _transplants(procedures, patients, refusals)
@@ -317,6 +342,11 @@ def _codings(res: _Resource, element: str = "code") -> Iterator[tuple[str, str]]
     for coding in concept.get("coding", []) if isinstance(concept, dict) else []:
         if isinstance(coding, dict) and isinstance(coding.get("code"), str):
             yield str(coding.get("system", "")), coding["code"]
+
+
+def _status_code(res: _Resource, element: str) -> str | None:
+    """The code of a status CodeableConcept (a Condition's ``verificationStatus``), or None."""
+    return next((code for _, code in _codings(res, element)), None)
 
 
 def _is_transplant(res: _Resource, codes: Codes) -> bool:
@@ -511,7 +541,12 @@ def _observations(
             parsed = parse(0, [cells.get(c, "") for c in header], errors)
             if errors:
                 first = errors[0]
-                raise res.error(first.message, _ELEMENT.get(first.field or "", f"Observation.{first.field}"))
+                raise res.error(
+                    first.message,
+                    (_CONDITION_ELEMENT if res.kind == "Condition" else _ELEMENT).get(
+                        first.field or "", f"{res.kind}.{first.field}"
+                    ),
+                )
             assert parsed is not None
             obs: Observation = parsed[1]
             obs.line = res.line
@@ -626,12 +661,17 @@ _ELEMENT = {
 }
 
 
+#: the same, for a GvHD Condition
+_CONDITION_ELEMENT = {"day": "Condition.onset[x]", "value": "Condition.stage.summary", "measure": "Condition.code"}
+
 _MEASURE_SYSTEM = CODE_SYSTEM + "measure"
 
 
 def _measure(res: _Resource, codes: Codes, site: dict[tuple[str, str], tuple[str, str]]) -> tuple[str | None, str]:
     """The measure of an observation (by LOINC, graftkg's measure code, or the site's code map) and
     the lineage the code map gives with it (``""`` for none); None when graftkg reads no code of it."""
+    if res.kind == "Condition":  # read only when coded as GvHD (see read_fhir)
+        return "gvhd", ""
     concept = res.data.get("code")
     for coding in concept.get("coding", ()) if isinstance(concept, dict) else ():
         if not isinstance(coding, dict):
@@ -714,22 +754,40 @@ def _transplant_of(
     by_id: dict[str, TransplantRecord],
     dates: dict[str, date],
 ) -> TransplantRecord:
-    """The transplant an observation belongs to: the Procedure its ``partOf`` names, else the
-    patient's latest transplant on or before its date (its first, for an observation before any)."""
-    part_of = _reference(res, "partOf", "Procedure")
+    """The transplant an observation (or a GvHD Condition) belongs to: the Procedure its ``partOf``
+    names, else the patient's latest transplant on or before its date (its first, for an
+    observation before any)."""
+    kind = res.kind
+    part_of = _reference(res, "partOf", "Procedure") if kind == "Observation" else _transplant_extension(res)
     if part_of is not None:
         if part_of not in by_id:
-            raise res.error(f"partOf names Procedure/{excerpt(part_of)}, not a transplant read", "Observation.partOf")
+            raise res.error(f"partOf names Procedure/{excerpt(part_of)}, not a transplant read", f"{kind}.partOf")
         return by_id[part_of]
     patient = _reference(res, "subject", "Patient")
     if patient is None:
-        raise res.error("names no subject Patient", "Observation.subject")
+        raise res.error("names no subject Patient", f"{kind}.subject")
     transplants = by_patient.get(patient)
     if not transplants:
-        raise res.error(f"Patient/{excerpt(patient)} has no transplant Procedure read", "Observation.subject")
-    when = _when(res, "effective", dates)
+        raise res.error(f"Patient/{excerpt(patient)} has no transplant Procedure read", f"{kind}.subject")
+    when = _when(res, _DATED[kind], dates)
     earlier = [record for day0, record in transplants if day0 <= when]
     return earlier[-1] if earlier else transplants[0][1]
+
+
+def _transplant_extension(res: _Resource) -> str | None:
+    """The Procedure id graftkg's ``transplant`` extension of a Condition names, or None."""
+    for n, ext in enumerate(res.data.get("extension", []) or []):
+        if isinstance(ext, dict) and ext.get("url") == EXTENSION + "transplant":
+            ref = ext.get("valueReference")
+            text = ref.get("reference") if isinstance(ref, dict) else None
+            if not isinstance(text, str) or not text.startswith("Procedure/"):
+                raise res.error("expected a reference to a Procedure", f"{res.kind}.extension[{n}].valueReference")
+            return text.removeprefix("Procedure/")
+    return None
+
+
+#: the date element of each kind of resource read as an observation
+_DATED = {"Observation": "effective", "Condition": "onset"}
 
 
 def _observation_cells(
@@ -739,8 +797,17 @@ def _observation_cells(
     assert record.infusion_date is not None
     cells = {"transplant_id": record.transplant_id, "measure": measure}
     data = res.data
-    if "effectiveDateTime" in data or any(k.startswith("effective") for k in data):  # else no day (undated DSA)
-        cells["day"] = str((_when(res, "effective", dates) - record.infusion_date).days)
+    prefix = _DATED[res.kind]
+    if any(k.startswith(prefix) for k in data):  # else no day (an undated DSA test)
+        cells["day"] = str((_when(res, prefix, dates) - record.infusion_date).days)
+    if res.kind == "Condition":  # a GvHD diagnosis: its grade, if staged in graftkg's grades
+        for stage in data.get("stage", []) or []:
+            summary = stage.get("summary") if isinstance(stage, dict) else None
+            for coding in summary.get("coding", []) if isinstance(summary, dict) else []:
+                if isinstance(coding, dict) and coding.get("system") == CODE_SYSTEM + GVHD_GRADE:
+                    grade = coding.get("code")  # read by the bundle's number rule, as a cell
+                    cells["value"] = grade if isinstance(grade, str) else f"'{grade}'"
+        return cells
     quantity = res.data.get("valueQuantity")
     if isinstance(quantity, dict):
         if "value" not in quantity:

@@ -27,6 +27,9 @@ __all__ = ["content_problems", "refuse_content"]
 _HLA = re.compile(r"^\d{1,2}/\d{1,2}$")
 #: the support events whose value may be empty (a transfusion or G-CSF given: no number)
 SUPPORT_WITHOUT_VALUE = frozenset({"platelet_transfusion", "rbc_transfusion", "gcsf"})
+#: the observations whose value may be empty: those events, and a GvHD episode of unknown grade
+#: (a diagnosis in a hospital's records rarely states the overall grade)
+WITHOUT_VALUE = SUPPORT_WITHOUT_VALUE | {"gvhd"}
 #: coded transplant fields, in the order of the columns of ``transplants.csv``
 _CODED = sorted(f.name for f in RECORD_FIELDS if f.spec.value_set is not None)
 
@@ -70,7 +73,7 @@ def content_problems(record: TransplantRecord) -> Iterator[InputError]:
                     field="value",
                     **where,  # type: ignore[arg-type]
                 )
-        elif obs.value is None and obs.measure not in SUPPORT_WITHOUT_VALUE:
+        elif obs.value is None and obs.measure not in WITHOUT_VALUE:
             yield InputError(f"value is empty for measure {obs.measure}", field="value", **where)  # type: ignore[arg-type]
         if obs.unit is not None:
             problem = measure_units().problem(obs.measure, obs.unit)

@@ -35,6 +35,8 @@ from graftkg.readers.fhir import (
     CODE_SYSTEM,
     EXTENSION,
     GRAFTKG_PROCEDURE,
+    GVHD_GRADE,
+    ICD10CM,
     IDENTIFIER,
     LOINC,
     SNOMED,
@@ -54,6 +56,8 @@ DEFAULT_DAY0 = date(2000, 1, 1)
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 #: the columns the resources state themselves, not as extensions
 _STATED = {"transplant_id", "patient_id", "infusion_date"}
+#: the SNOMED CT code a GvHD Condition is written with (a verified mapping of gk:GvHDEpisode)
+GVHD_SNOMED = "234646005"
 
 
 def fhir_id(identifier: str) -> str:
@@ -140,6 +144,8 @@ def _value(kind: str, text: str) -> dict[str, Any]:
 
 
 def _observation(obs: Observation, fid: str, procedure: str, patient: str, start: date) -> dict[str, Any]:
+    if obs.measure == "gvhd":
+        return _gvhd(obs, fid, procedure, patient, start)
     codings = [{"system": CODE_SYSTEM + "measure", "code": obs.measure}]
     if obs.measure in WRITTEN_LOINC:
         codings.insert(0, {"system": LOINC, "code": WRITTEN_LOINC[obs.measure]})
@@ -169,6 +175,27 @@ def _observation(obs: Observation, fid: str, procedure: str, patient: str, start
         resource["method"] = {"coding": [{"system": CODE_SYSTEM + "calculation", "code": obs.method}]}
     elif obs.method is not None:
         resource["method"] = {"text": obs.method}
+    return resource
+
+
+def _gvhd(obs: Observation, fid: str, procedure: str, patient: str, start: date) -> dict[str, Any]:
+    """A GvHD episode as a confirmed Condition (SNOMED CT 234646005, the CIBMTR IG's GvHD value set),
+    its transplant in graftkg's extension, its onset the day, its grade a ``stage.summary``."""
+    resource: dict[str, Any] = {
+        "resourceType": "Condition",
+        "id": fid,
+        "extension": [{"url": EXTENSION + "transplant", "valueReference": {"reference": f"Procedure/{procedure}"}}],
+        "verificationStatus": {"coding": [{"system": _HL7 + "condition-ver-status", "code": "confirmed"}]},
+        "code": {
+            "coding": [{"system": SNOMED, "code": GVHD_SNOMED}, {"system": CODE_SYSTEM + "measure", "code": "gvhd"}]
+        },
+        "subject": {"reference": f"Patient/{patient}"},
+    }
+    if obs.day is not None:
+        resource["onsetDateTime"] = (start + timedelta(days=obs.day)).isoformat()
+    if obs.value is not None:
+        grade = str(int(obs.value)) if float(obs.value).is_integer() else repr(obs.value)
+        resource["stage"] = [{"summary": {"coding": [{"system": CODE_SYSTEM + GVHD_GRADE, "code": grade}]}}]
     return resource
 
 
@@ -242,14 +269,29 @@ def extensions_fsh() -> str:
             ]
         )
     )
+    parts.append(
+        "\n".join(
+            [
+                "Extension: GraftkgTransplant",
+                "Id: graftkg-transplant",
+                'Title: "graftkg transplant"',
+                'Description: "The transplant (its Procedure) a GvHD Condition follows."',
+                "Context: Condition",
+                f'* ^url = "{EXTENSION}transplant"',
+                "* value[x] only Reference(Procedure)",
+            ]
+        )
+    )
     systems = {
         "measure": ("The observation codes of graftkg's observations.csv.", sorted(OBSERVATION_MEASURES)),
         "procedure": ("graftkg's code of a transplant.", [GRAFTKG_PROCEDURE]),
         "pathogen": ("The pathogens of an infection episode.", vocabulary().codes("infection")),
+        "calculation": ("How a laboratory count was calculated from others.", vocabulary().codes("calculation")),
+        GVHD_GRADE: ("The overall grade of a GvHD episode, 0 to 4.", ["0", "1", "2", "3", "4"]),
     }
     for system, (description, codes) in systems.items():
         lines = [
-            f"CodeSystem: Graftkg{system.capitalize()}",
+            f"CodeSystem: Graftkg{''.join(w.capitalize() for w in system.split('-'))}",
             f"Id: graftkg-{system}",
             f'Title: "graftkg {system}"',
             f'Description: "{description}"',
@@ -263,7 +305,6 @@ def extensions_fsh() -> str:
 
 #: graftkg's code system of the answers it derives (``CODE_SYSTEM + "derived"``)
 DERIVED = CODE_SYSTEM + "derived"
-ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 _HL7 = "http://terminology.hl7.org/CodeSystem/"
 
 
