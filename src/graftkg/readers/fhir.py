@@ -40,6 +40,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from graftkg.collector import paused
 from graftkg.errors import InputError, InputNote, excerpt, read_input_bytes
 from graftkg.model import Observation, TransplantRecord
 from graftkg.readers.csv_bundle import FIELD_OF_COLUMN, OBSERVATION_COLUMNS, cell_reader, observation_parser
@@ -184,10 +185,8 @@ class _Resource:
     path: str
     line: int | None
     pointer: str
-
-    @property
-    def kind(self) -> str:
-        return str(self.data.get("resourceType", ""))
+    #: its resourceType
+    kind: str
 
     @property
     def ref(self) -> str:
@@ -256,9 +255,10 @@ def _add(data: Any, path: str, line: int | None, pointer: str, out: _Read) -> No
                 raise InputError(f"{here}.entry[{i}] has no resource", path=path, line=line)
             _add(resource, path, line, f"{here}.entry[{i}].resource", out)
         return
-    out.resources.append(_Resource(data, path, line, here))
+    out.resources.append(_Resource(data, path, line, here, kind))
 
 
+@paused()  # a JSON export is millions of small objects, none in a cycle (see graftkg.collector)
 def read_fhir(
     paths: list[Path], *, refusals: Refusals | None = None, notes: list[str] | None = None
 ) -> list[TransplantRecord]:
@@ -578,17 +578,16 @@ class _Samples:
                 if factor not in OBSERVATION_MEASURES and len(counts) == 1:
                     self.inputs[factor] = (calculation, counts[0], vocab.calculates[calculation])
         self._read = {m for _, count, gives in self.inputs.values() for m in (count, gives)}
-        #: (measure, transplant, time) -> the observations read, with their resources
+        #: the counts read that a calculation may need, with their resources (indexed when one does)
+        self._counts: list[tuple[Observation, _Resource, TransplantRecord]] = []
         self._at: dict[tuple[str, str, str], list[tuple[Observation, _Resource]]] = {}
         self._fractions: list[tuple[_Resource, str, TransplantRecord, str, float]] = []
         self._convert = units().converter()
 
     def count(self, res: _Resource, obs: Observation, record: TransplantRecord) -> None:
-        """Remember a count read (a leukocyte count, an absolute neutrophil count) by its time."""
+        """Remember a count read (a leukocyte count, an absolute neutrophil count)."""
         if obs.measure in self._read:
-            when = _time(res)
-            if when is not None:
-                self._at.setdefault((obs.measure, record.transplant_id, when), []).append((obs, res))
+            self._counts.append((obs, res, record))
 
     def fraction(self, res: _Resource, measure: str, record: TransplantRecord, cells: dict[str, str]) -> None:
         """Read a fraction (``cells``: its observation's cells) to calculate with, once all counts are read."""
@@ -614,6 +613,11 @@ class _Samples:
 
     def calculate(self, read: _Read, refusals: Refusals | None) -> None:
         """Add the calculated counts to their transplants."""
+        if self._fractions:  # the counts by measure, transplant and time
+            for obs, res, record in self._counts:
+                when = _time(res)
+                if when is not None:
+                    self._at.setdefault((obs.measure, record.transplant_id, when), []).append((obs, res))
         for res, measure, record, when, ratio in self._fractions:
             calculation, multiplied, gives = self.inputs[measure]
             tid = record.transplant_id
@@ -798,7 +802,7 @@ def _observation_cells(
     cells = {"transplant_id": record.transplant_id, "measure": measure}
     data = res.data
     prefix = _DATED[res.kind]
-    if any(k.startswith(prefix) for k in data):  # else no day (an undated DSA test)
+    if prefix + "DateTime" in data or any(k.startswith(prefix) for k in data):  # else no day (an undated DSA test)
         cells["day"] = str((_when(res, prefix, dates) - record.infusion_date).days)
     if res.kind == "Condition":  # a GvHD diagnosis: its grade, if staged in graftkg's grades
         for stage in data.get("stage", []) or []:
