@@ -693,3 +693,98 @@ def test_gvhd_is_written_as_a_condition_of_its_transplant_and_read_back(tmp_path
     path.write_text(json.dumps(bundle), encoding="utf-8")
     again = read_inputs([path])
     assert [(r.transplant_id, o.value) for r in again for o in r.observations if o.measure == "gvhd"] == gvhd
+
+
+# --- conditioning agents and GvHD prophylaxis from MedicationAdministration / MedicationRequest ---
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+PROFILE = "http://fhir.nmdp.org/ig/cibmtr-reporting/StructureDefinition/"
+
+
+def _given(mid: str, when: str, rxnorm: str | None = None, **more: Any) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "resourceType": "MedicationAdministration",
+        "id": mid,
+        "status": "completed",
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": when,
+        **more,
+    }
+    if rxnorm is not None:
+        res["medicationCodeableConcept"] = {"coding": [{"system": RXNORM, "code": rxnorm}]}
+    return res
+
+
+def test_medications_given_are_read_as_conditioning_and_gvhd_prophylaxis(tmp_path: Path) -> None:
+    """Day 0 is 2024-03-01 (``_one_transplant``)."""
+    atg = {
+        "resourceType": "Medication",
+        "id": "atg",
+        "meta": {"profile": [PROFILE + "cibmtr-gvhd-prophylaxis-medication"]},
+        "code": {"coding": [{"system": RXNORM, "code": "225741"}]},  # Thymoglobulin
+    }
+    resources = [
+        _given("bu", "2024-02-25", "1828"),  # busulfan, day -5
+        _given(
+            "flu",
+            "2024-02-24T09:00:00Z",
+            medicationReference={"reference": "#f"},
+            contained=[
+                {"resourceType": "Medication", "id": "f", "code": {"coding": [{"system": RXNORM, "code": "24698"}]}}
+            ],
+        ),
+        _given("cy-1", "2024-02-26", "3002"),  # cyclophosphamide, day -4: conditioning
+        _given("cy-2", "2024-03-04", "202589"),  # Cytoxan, day +3: post-transplant cyclophosphamide
+        _given("atg-1", "2024-02-28", medicationReference={"reference": "Medication/atg"}),  # its profile: prophylaxis
+        {
+            "resourceType": "MedicationRequest",
+            "id": "mel",
+            "status": "completed",
+            "intent": "order",
+            "subject": {"reference": "Patient/p1"},
+            "authoredOn": "2024-02-27",
+            "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "6718"}]},
+        },
+        _given("eto", "2024-02-25", "4179"),  # etoposide: not an agent graftkg records
+        _given("bu-2", "2024-02-25", "1828", status="not-done"),
+        _given("x", "2024-02-25", medicationReference={"reference": "Medication/elsewhere"}),
+        atg,
+        {**atg, "id": "unused"},
+    ]
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(_one_transplant(*resources)), encoding="utf-8")
+    notes: list[str] = []
+    [record] = read_inputs([path], notes=notes)
+    assert record.conditioning_agents == ["busulfan", "fludarabine", "cyclophosphamide", "melphalan"]
+    assert record.gvhd_prophylaxis == ["PTCy", "ATG"]
+    assert [n.removesuffix(" resource(s): graftkg does not read them") for n in notes] == [
+        "left out 1 Medication (named by no medication use graftkg reads)",
+        "left out 1 MedicationAdministration (a medication graftkg does not read)",
+        "left out 1 MedicationAdministration (its Medication is not in the export)",
+        "left out 1 MedicationAdministration (not-done)",
+    ]
+    (result,) = Engine().classify([record])
+    assert result.outcome  # classified with them
+
+
+def test_every_medication_code_read_is_a_code_of_the_ig_value_set_of_its_agent() -> None:
+    """The codes come from the copied value sets, each of one drug, named in its title; no code is
+    of two agents; each agent is one of the ontology's."""
+    import csv
+    import re
+
+    from graftkg.readers.fhir import medication_codes
+    from graftkg.semantics.vocabulary import vocabulary
+
+    folder = ROOT / "ontology" / "mappings" / "cibmtr-medications"
+    seen: dict[str, str] = {}
+    with (folder / "agents.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        text = (folder / row["value_set"]).read_text(encoding="utf-8")
+        [title] = re.findall(r'^Title:\s+"RxNorm - (.+)"$', text, re.M)
+        assert vocabulary().code_for("conditioning_agents", title) == row["agent"], title
+        codes = re.findall(r"^\* \$RXN#(\S+)", text, re.M)
+        assert codes and all(seen.setdefault(c, row["agent"]) == row["agent"] for c in codes)
+    assert medication_codes() == seen
+    assert len(rows) == len(list(folder.glob("med-*-valueset.fsh")))

@@ -19,6 +19,11 @@ What is read, and from where (``docs/fhir.md`` has the full mapping):
   before its date. The neutrophils per 100 leukocytes of a differential, times the leukocyte count
   of the same time, give an ANC marked as calculated (the ontology's ``gk:ANCFromDifferential``;
   see :class:`_Samples`), which the classification's explanation names.
+* **Condition** coded as GvHD (the CIBMTR IG's GvHD value sets: ICD-10-CM D89.81x, SNOMED CT
+  234646005): a GvHD episode, its ``onset[x]`` the day, its grade a ``stage.summary``.
+* **MedicationAdministration** and **MedicationRequest** of an agent of the CIBMTR IG's per-drug
+  RxNorm value sets: a conditioning agent or GvHD prophylaxis of the transplant (see
+  :func:`_medication_uses`).
 
 Each resource becomes a row of the CSV bundle, read by the bundle's parsers: the same rules, the same
 errors, located here to the file (and line, in NDJSON) and the resource, with a FHIRPath expression
@@ -281,6 +286,8 @@ def read_fhir(
     patients: dict[str, _Resource] = {}
     procedures: list[_Resource] = []
     observations: list[_Resource] = []
+    medications: dict[str, _Resource] = {}  # by id: what a MedicationAdministration/Request names
+    uses: list[_Resource] = []
     for res in read.resources:
         status = res.data.get("status")
         if res.kind == "Patient":
@@ -297,6 +304,13 @@ def read_fhir(
                 read.ignored[f"Observation ({status})"] += 1
             else:
                 observations.append(res)
+        elif res.kind == "Medication":
+            medications.setdefault(str(res.data.get("id", "")), res)
+        elif res.kind in _MEDICATION_USES:
+            if status in _NOT_DONE or status == "draft":
+                read.ignored[f"{res.kind} ({status})"] += 1
+            else:
+                uses.append(res)
         elif res.kind == "Condition":
             verified = _status_code(res, "verificationStatus")
             if not any(coding in codes.gvhd for coding in _codings(res)):
@@ -315,6 +329,10 @@ def read_fhir(
     if dead:  # deceased without a date: no day of death can be given
         read.ignored["Patient.deceasedBoolean (no date, so no day of death)"] += dead
     _observations(observations, codes, site, records, by_patient, by_id, read, refusals)
+    named = _medication_uses(uses, medications, by_patient, by_id, read, refusals)
+    unnamed = sum(1 for mid in medications if mid not in named)
+    if unnamed:
+        read.ignored["Medication (named by no medication use graftkg reads)"] += unnamed
     for what, count in sorted(read.ignored.items()):
         note = f"left out {count} {what} resource(s): graftkg does not read them"
         if notes is not None:
@@ -377,8 +395,15 @@ def _reference(res: _Resource, element: str, kind: str) -> str | None:
 
 def _when(res: _Resource, prefix: str, dates: dict[str, date] | None = None) -> date:
     """The date of ``<prefix>DateTime``, ``<prefix>Period.start`` or ``<prefix>Instant`` (``dates``:
-    the texts read so far, kept by the caller)."""
-    for element, read in ((f"{prefix}DateTime", None), (f"{prefix}Period", "start"), (f"{prefix}Instant", None)):
+    the texts read so far, kept by the caller); of ``prefix`` itself for a plain dateTime element
+    (``authoredOn``)."""
+    plain = prefix in _PLAIN_DATES
+    forms = (
+        ((prefix, None),)
+        if plain
+        else ((f"{prefix}DateTime", None), (f"{prefix}Period", "start"), (f"{prefix}Instant", None))
+    )
+    for element, read in forms:
         value = res.data.get(element)
         if value is None:
             continue
@@ -397,7 +422,13 @@ def _when(res: _Resource, prefix: str, dates: dict[str, date] | None = None) -> 
         if dates is not None:
             dates[text] = day
         return day
+    if plain:
+        raise res.error(f"has no {prefix} date", f"{res.kind}.{prefix}")
     raise res.error(f"has no {prefix}[x] date", f"{res.kind}.{prefix}[x]")
+
+
+#: dateTime elements without a choice of type
+_PLAIN_DATES = {"authoredOn"}
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -555,6 +586,170 @@ def _observations(
         except InputError as exc:
             _fail(exc, None if record is None else record.transplant_id, refusals)
     samples.calculate(read, refusals)
+
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+#: the resources of a medication given or ordered that graftkg reads
+_MEDICATION_USES = ("MedicationAdministration", "MedicationRequest")
+#: the CIBMTR Reporting IG's Medication profiles that say a medication's role, and the field it fills
+_ROLE_PROFILES = {
+    "cibmtr-prep-regimen-medication": "conditioning_agents",
+    "cibmtr-gvhd-prophylaxis-medication": "gvhd_prophylaxis",
+}
+_RXN_LINE = re.compile(r'^\* \$RXN#(\S+)\s+"([^"]*)"', re.M)
+
+
+@lru_cache(maxsize=1)
+def medication_codes() -> dict[str, str]:
+    """Each RxNorm code graftkg reads, with its agent (a ``gk:code`` of the ontology's agents): the
+    CIBMTR Reporting IG's per-drug value sets, copied in ``ontology/mappings/cibmtr-medications/``,
+    and the agent each is of (``agents.csv`` there).
+
+    Example:
+        >>> codes = medication_codes()
+        >>> codes["1828"], codes["225741"], codes["3002"]  # busulfan; Thymoglobulin; cyclophosphamide
+        ('busulfan', 'ATG', 'cyclophosphamide')
+    """
+    import csv
+
+    from graftkg.assets import asset_dir
+
+    folder = asset_dir("ontology") / "mappings" / "cibmtr-medications"
+    out: dict[str, str] = {}
+    with (folder / "agents.csv").open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            for code, _display in _RXN_LINE.findall((folder / row["value_set"]).read_text(encoding="utf-8")):
+                out[code] = row["agent"]
+    return out
+
+
+def _medication_uses(
+    uses: list[_Resource],
+    medications: dict[str, _Resource],
+    by_patient: dict[str, list[tuple[date, TransplantRecord]]],
+    by_id: dict[str, TransplantRecord],
+    read: _Read,
+    refusals: Refusals | None,
+) -> set[str]:
+    """Add the conditioning agents and GvHD prophylaxis of the medications given or ordered to their
+    transplants' records; return the ids of the Medication resources they name.
+
+    A medication is read by its RxNorm code (:func:`medication_codes`), in
+    ``medicationCodeableConcept`` or the code of the Medication ``medicationReference`` names. Its
+    role is the CIBMTR IG profile of the resource or its Medication (preparative regimen: a
+    conditioning agent; GvHD prophylaxis); without one, cyclophosphamide from day 0 on is
+    post-transplant cyclophosphamide (``PTCy``, GvHD prophylaxis) and anything else is conditioning.
+    It belongs to the transplant its ``partOf`` names, else to the patient's transplant whose day 0 is
+    nearest its date (the later of two as near): conditioning comes before the infusion.
+    """
+    agents = medication_codes()
+    named: set[str] = set()
+    for res in uses:
+        tid = None
+        try:
+            concept, medication = res.data.get("medicationCodeableConcept"), None
+            if concept is None:
+                medication = _medication_of(res, medications)
+                if medication is None:
+                    read.ignored[f"{res.kind} (its Medication is not in the export)"] += 1
+                    continue
+                mid = str(medication.data.get("id", ""))
+                if medications.get(mid) is medication:  # not a contained one
+                    named.add(mid)
+                concept = medication.data.get("code")
+            codings = concept.get("coding", []) if isinstance(concept, dict) else []
+            agent = next(
+                (
+                    agents[c["code"]]
+                    for c in codings
+                    if isinstance(c, dict) and c.get("system") == RXNORM and c.get("code") in agents
+                ),
+                None,
+            )
+            if agent is None:
+                read.ignored[f"{res.kind} (a medication graftkg does not read)"] += 1
+                continue
+            record, day = _medication_transplant(res, by_patient, by_id)
+            tid = record.transplant_id
+            role = next(
+                (
+                    _ROLE_PROFILES[p.rsplit("/", 1)[-1]]
+                    for r in (res, medication)
+                    if r is not None
+                    for p in _profiles(r)
+                    if p.rsplit("/", 1)[-1] in _ROLE_PROFILES
+                ),
+                None,
+            )
+            if role is None:
+                role = (
+                    "gvhd_prophylaxis"
+                    if agent == "cyclophosphamide" and day is not None and day >= 0
+                    else "conditioning_agents"
+                )
+            if role == "gvhd_prophylaxis" and agent == "cyclophosphamide":
+                agent = "PTCy"
+            given = getattr(record, role) or []
+            if agent not in given:
+                setattr(record, role, [*given, agent])
+        except InputError as exc:
+            _fail(exc, tid, refusals)
+    return named
+
+
+def _profiles(res: _Resource) -> list[str]:
+    meta = res.data.get("meta")
+    profiles = meta.get("profile", []) if isinstance(meta, dict) else []
+    return [p for p in profiles if isinstance(p, str)] if isinstance(profiles, list) else []
+
+
+def _medication_of(res: _Resource, medications: dict[str, _Resource]) -> _Resource | None:
+    """The Medication ``medicationReference`` names: contained (``#id``) or read from the export."""
+    ref = res.data.get("medicationReference")
+    text = ref.get("reference") if isinstance(ref, dict) else None
+    if text is None:
+        raise res.error("names no medication", f"{res.kind}.medication[x]")
+    if isinstance(text, str) and text.startswith("#"):
+        for n, contained in enumerate(res.data.get("contained", []) or []):
+            if isinstance(contained, dict) and contained.get("id") == text[1:]:
+                return _Resource(
+                    contained, res.path, res.line, f"{res.pointer or res.kind}.contained[{n}]", "Medication"
+                )
+        raise res.error(f"'{excerpt(text)}' names no contained Medication", f"{res.kind}.medicationReference")
+    if isinstance(text, str) and text.startswith("Medication/"):
+        return medications.get(text.removeprefix("Medication/"))  # None: not in the export
+    raise res.error(f"'{excerpt(str(text))}' is not a reference to a Medication", f"{res.kind}.medicationReference")
+
+
+def _medication_transplant(
+    res: _Resource, by_patient: dict[str, list[tuple[date, TransplantRecord]]], by_id: dict[str, TransplantRecord]
+) -> tuple[TransplantRecord, int | None]:
+    """The transplant a medication use belongs to, and its day (see :func:`_medication_uses`)."""
+    kind = res.kind
+    patient = _reference(res, "subject", "Patient")
+    if patient is None:
+        raise res.error("names no subject Patient", f"{kind}.subject")
+    transplants = by_patient.get(patient)
+    if not transplants:
+        raise res.error(f"Patient/{excerpt(patient)} has no transplant Procedure read", f"{kind}.subject")
+    when: date | None = None
+    if kind == "MedicationAdministration":
+        when = _when(res, "effective")
+    elif "authoredOn" in res.data:
+        when = _when(res, "authoredOn")
+    part_of = _reference(res, "partOf", "Procedure") if kind == "MedicationAdministration" else None
+    if part_of is not None:
+        if part_of not in by_id:
+            raise res.error(f"partOf names Procedure/{excerpt(part_of)}, not a transplant read", f"{kind}.partOf")
+        record = by_id[part_of]
+    elif when is not None:
+        record = min(transplants, key=lambda t: (abs((when - t[0]).days), -t[0].toordinal()))[1]
+    elif len(transplants) == 1:
+        record = transplants[0][1]
+    else:
+        raise res.error(f"has no date to tell which of {len(transplants)} transplants it is of", f"{kind}.authoredOn")
+    day = None if when is None or record.infusion_date is None else (when - record.infusion_date).days
+    return record, day
 
 
 class _Samples:
