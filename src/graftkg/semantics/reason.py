@@ -281,7 +281,8 @@ _BATCHES_SOURCE = Path(__file__).parent / "java" / "HermitBatches.java"
 @lru_cache(maxsize=4)
 def java_classes(source: Path) -> Path | None:
     """The folder of ``source`` compiled against HermiT.jar (and the OWL API in it), once per version
-    of the source, in a cache folder; None when there is no JDK (``javac``) to compile it with.
+    of the source, in the user's cache (``$XDG_CACHE_HOME/graftkg``, else ``~/.cache/graftkg``); None
+    when there is no JDK (``javac``) to compile it with.
 
     Example (compiles Java once)::
 
@@ -291,14 +292,19 @@ def java_classes(source: Path) -> Path | None:
     import shutil
 
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
-    folder = Path(tempfile.gettempdir()) / f"graftkg-{source.stem.lower()}-{digest}"
-    if (folder / f"{source.stem}.class").is_file():
+    # the user's own cache (classes a shared /tmp held could be anyone's), else a private folder
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "graftkg"
+    folder = cache / f"{source.stem.lower()}-{digest}"
+    if (folder / f"{source.stem}.class").is_file() and folder.stat().st_uid == os.getuid():
         return folder
     javac = shutil.which("javac")
     if javac is None:
         return None
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(prefix=f"{folder.name}-", dir=folder.parent))
+    try:
+        cache.mkdir(parents=True, exist_ok=True, mode=0o700)
+        build = Path(tempfile.mkdtemp(prefix=f"{folder.name}-", dir=cache))
+    except OSError:  # no writable cache: compile for this process only
+        folder = build = Path(tempfile.mkdtemp(prefix=f"graftkg-{source.stem.lower()}-"))
     done = subprocess.run(
         [javac, "-nowarn", "-cp", str(hermit_jar()), "-d", str(build), str(source)],
         capture_output=True,
@@ -308,10 +314,11 @@ def java_classes(source: Path) -> Path | None:
     if done.returncode != 0:
         shutil.rmtree(build, ignore_errors=True)
         raise ReasonerError(f"{source}: does not compile: {(done.stderr.strip().splitlines() or [''])[0]}")
-    try:  # the compiled folder appears whole, or not at all (another process may be compiling it too)
-        build.rename(folder)
-    except OSError:
-        shutil.rmtree(build, ignore_errors=True)
+    if build != folder:
+        try:  # the compiled folder appears whole, or not at all (another process may be compiling it too)
+            build.rename(folder)
+        except OSError:
+            shutil.rmtree(build, ignore_errors=True)
     return folder
 
 
