@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -746,6 +747,9 @@ def test_medications_given_are_read_as_conditioning_and_gvhd_prophylaxis(tmp_pat
             "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "6718"}]},
         },
         _given("eto", "2024-02-25", "4179"),  # etoposide: not an agent graftkg records
+        _given("csa", "2024-02-29", "1156186"),  # cyclosporine Injectable Product, day -1: prophylaxis
+        _given("mtx", "2024-03-02", "1162235"),  # methotrexate Injectable Product, day +1
+        _given("eye", "2024-04-01", "1093174"),  # cyclosporine ophthalmic ointment: not prophylaxis
         _given("bu-2", "2024-02-25", "1828", status="not-done"),
         _given("x", "2024-02-25", medicationReference={"reference": "Medication/elsewhere"}),
         atg,
@@ -756,10 +760,10 @@ def test_medications_given_are_read_as_conditioning_and_gvhd_prophylaxis(tmp_pat
     notes: list[str] = []
     [record] = read_inputs([path], notes=notes)
     assert record.conditioning_agents == ["busulfan", "fludarabine", "cyclophosphamide", "melphalan"]
-    assert record.gvhd_prophylaxis == ["PTCy", "ATG"]
+    assert record.gvhd_prophylaxis == ["PTCy", "ATG", "cyclosporine", "methotrexate"]
     assert [n.removesuffix(" resource(s): graftkg does not read them") for n in notes] == [
         "left out 1 Medication (named by no medication use graftkg reads)",
-        "left out 1 MedicationAdministration (a medication graftkg does not read)",
+        "left out 2 MedicationAdministration (a medication graftkg does not read)",
         "left out 1 MedicationAdministration (its Medication is not in the export)",
         "left out 1 MedicationAdministration (not-done)",
     ]
@@ -768,8 +772,9 @@ def test_medications_given_are_read_as_conditioning_and_gvhd_prophylaxis(tmp_pat
 
 
 def test_every_medication_code_read_is_a_code_of_the_ig_value_set_of_its_agent() -> None:
-    """The codes come from the copied value sets, each of one drug, named in its title; no code is
-    of two agents; each agent is one of the ontology's."""
+    """The codes come from the copied value sets: a per-drug one, named in its title, or the GvHD
+    prophylaxis one, where the code's RxNorm name names the agent and no non-systemic form; no code
+    is of two agents; each agent is one of the ontology's."""
     import csv
     import re
 
@@ -777,14 +782,25 @@ def test_every_medication_code_read_is_a_code_of_the_ig_value_set_of_its_agent()
     from graftkg.semantics.vocabulary import vocabulary
 
     folder = ROOT / "ontology" / "mappings" / "cibmtr-medications"
-    seen: dict[str, str] = {}
+    expected: dict[str, tuple[str, str]] = {}
     with (folder / "agents.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows:
         text = (folder / row["value_set"]).read_text(encoding="utf-8")
-        [title] = re.findall(r'^Title:\s+"RxNorm - (.+)"$', text, re.M)
-        assert vocabulary().code_for("conditioning_agents", title) == row["agent"], title
-        codes = re.findall(r"^\* \$RXN#(\S+)", text, re.M)
-        assert codes and all(seen.setdefault(c, row["agent"]) == row["agent"] for c in codes)
-    assert medication_codes() == seen
-    assert len(rows) == len(list(folder.glob("med-*-valueset.fsh")))
+        listed = re.findall(r'^\* \$RXN#(\S+)\s+"([^"]*)"', text, re.M)
+        assert vocabulary().code_for("gvhd_prophylaxis", row["agent"]) == row["agent"]
+        assert row["role"] in ("conditioning_agents", "gvhd_prophylaxis", "by_day")
+        if not row["display"]:  # a drug's own value set: every code
+            [title] = re.findall(r'^Title:\s+"RxNorm - (.+)"$', text, re.M)
+            assert vocabulary().code_for("conditioning_agents", title) == row["agent"], title
+        for code, display in listed:
+            name = display.lower()
+            named = re.search(rf"\b{re.escape(row['display'])}\b", name)  # temsirolimus is not sirolimus
+            if row["display"] and (not named or "ophthalmic" in name or "topical" in name):
+                continue
+            assert expected.setdefault(code, (row["agent"], row["role"]))[0] == row["agent"], code
+    assert medication_codes() == expected
+    # the IG's prophylaxis value set gives each of these drugs by name, with its systemic forms
+    agents = Counter(agent for agent, role in expected.values() if role == "gvhd_prophylaxis")
+    assert set(agents) == {"cyclosporine", "tacrolimus", "methotrexate", "MMF", "sirolimus"}
+    assert min(agents.values()) >= 10, agents

@@ -600,26 +600,40 @@ _RXN_LINE = re.compile(r'^\* \$RXN#(\S+)\s+"([^"]*)"', re.M)
 
 
 @lru_cache(maxsize=1)
-def medication_codes() -> dict[str, str]:
-    """Each RxNorm code graftkg reads, with its agent (a ``gk:code`` of the ontology's agents): the
-    CIBMTR Reporting IG's per-drug value sets, copied in ``ontology/mappings/cibmtr-medications/``,
-    and the agent each is of (``agents.csv`` there).
+def medication_codes() -> dict[str, tuple[str, str]]:
+    """Each RxNorm code graftkg reads, with its agent (a ``gk:code`` of the ontology's agents) and
+    the agent's role when no profile states one (``conditioning_agents``, ``gvhd_prophylaxis``, or
+    ``by_day``: before day 0 conditioning, from day 0 on GvHD prophylaxis).
+
+    The codes are the CIBMTR Reporting IG's value sets, copied in
+    ``ontology/mappings/cibmtr-medications/``; ``agents.csv`` there names the agent of each value
+    set, or, for the IG's combined GvHD prophylaxis value set, the agent of each code whose RxNorm
+    name holds the agent's name as words (``display``) and none of the words of a form that is not
+    given systemically (``exclude``: ophthalmic, topical).
 
     Example:
         >>> codes = medication_codes()
-        >>> codes["1828"], codes["225741"], codes["3002"]  # busulfan; Thymoglobulin; cyclophosphamide
-        ('busulfan', 'ATG', 'cyclophosphamide')
+        >>> codes["1828"], codes["3002"], codes["1157871"]  # busulfan, cyclophosphamide, MMF oral
+        (('busulfan', 'conditioning_agents'), ('cyclophosphamide', 'by_day'), ('MMF', 'gvhd_prophylaxis'))
+        >>> "1093174" in codes  # cyclosporine ophthalmic ointment: not a systemic prophylaxis
+        False
     """
     import csv
 
     from graftkg.assets import asset_dir
 
     folder = asset_dir("ontology") / "mappings" / "cibmtr-medications"
-    out: dict[str, str] = {}
+    out: dict[str, tuple[str, str]] = {}
     with (folder / "agents.csv").open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            for code, _display in _RXN_LINE.findall((folder / row["value_set"]).read_text(encoding="utf-8")):
-                out[code] = row["agent"]
+            excluded = [w for w in row["exclude"].casefold().split(";") if w]
+            for code, display in _RXN_LINE.findall((folder / row["value_set"]).read_text(encoding="utf-8")):
+                words = f" {' '.join(re.findall(r'[a-z0-9]+', display.casefold()))} "
+                if row["display"] and f" {row['display'].casefold()} " not in words:
+                    continue
+                if any(f" {w} " in words for w in excluded):
+                    continue
+                out.setdefault(code, (row["agent"], row["role"]))
     return out
 
 
@@ -637,8 +651,9 @@ def _medication_uses(
     A medication is read by its RxNorm code (:func:`medication_codes`), in
     ``medicationCodeableConcept`` or the code of the Medication ``medicationReference`` names. Its
     role is the CIBMTR IG profile of the resource or its Medication (preparative regimen: a
-    conditioning agent; GvHD prophylaxis); without one, cyclophosphamide from day 0 on is
-    post-transplant cyclophosphamide (``PTCy``, GvHD prophylaxis) and anything else is conditioning.
+    conditioning agent; GvHD prophylaxis); without one, the agent's usual role
+    (:func:`medication_codes`): cyclophosphamide from day 0 on is post-transplant cyclophosphamide
+    (``PTCy``, GvHD prophylaxis), before it conditioning.
     It belongs to the transplant its ``partOf`` names, else to the patient's transplant whose day 0 is
     nearest its date (the later of two as near): conditioning comes before the infusion.
     """
@@ -658,7 +673,7 @@ def _medication_uses(
                     named.add(mid)
                 concept = medication.data.get("code")
             codings = concept.get("coding", []) if isinstance(concept, dict) else []
-            agent = next(
+            found = next(
                 (
                     agents[c["code"]]
                     for c in codings
@@ -666,9 +681,10 @@ def _medication_uses(
                 ),
                 None,
             )
-            if agent is None:
+            if found is None:
                 read.ignored[f"{res.kind} (a medication graftkg does not read)"] += 1
                 continue
+            agent, usual = found
             record, day = _medication_transplant(res, by_patient, by_id)
             tid = record.transplant_id
             role = next(
@@ -681,12 +697,9 @@ def _medication_uses(
                 ),
                 None,
             )
-            if role is None:
-                role = (
-                    "gvhd_prophylaxis"
-                    if agent == "cyclophosphamide" and day is not None and day >= 0
-                    else "conditioning_agents"
-                )
+            if role is None and usual == "by_day":
+                role = "gvhd_prophylaxis" if day is not None and day >= 0 else "conditioning_agents"
+            role = role or usual
             if role == "gvhd_prophylaxis" and agent == "cyclophosphamide":
                 agent = "PTCy"
             given = getattr(record, role) or []
