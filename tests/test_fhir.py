@@ -98,6 +98,18 @@ def test_the_written_loinc_codes_are_codes_the_reader_reads_for_their_measure() 
     assert {(SNOMED, "234336002"), (ICD10PCS, "30233G2"), (ICD10PCS, "30243X3")} <= codes.procedures
 
 
+def _procedure(pid: str, patient: str, code: tuple[str, str], performed: str) -> dict[str, Any]:
+    """A completed transplant Procedure coded ``(system, code)``."""
+    return {
+        "resourceType": "Procedure",
+        "id": pid,
+        "status": "completed",
+        "code": {"coding": [{"system": code[0], "code": code[1]}]},
+        "subject": {"reference": f"Patient/{patient}"},
+        "performedDateTime": performed,
+    }
+
+
 def _ig_export(tmp_path: Path, *, procedure: bool = True) -> Path:
     """The CIBMTR IG's example patient 6 and its observations, with a transplant of ours 20 days
     before them (the IG has no Procedure example), as one folder."""
@@ -106,19 +118,8 @@ def _ig_export(tmp_path: Path, *, procedure: bool = True) -> Path:
     for path in sorted(IG.glob("*.json")):
         (folder / path.name).write_bytes(path.read_bytes())
     if procedure:
-        (folder / "Procedure-hsct.json").write_text(
-            json.dumps(
-                {
-                    "resourceType": "Procedure",
-                    "id": "hsct",
-                    "status": "completed",
-                    "code": {"coding": [{"system": ICD10PCS, "code": "30233Y3"}]},
-                    "subject": {"reference": "Patient/PatientExample6"},
-                    "performedDateTime": "2020-07-01",
-                }
-            ),
-            encoding="utf-8",
-        )
+        procedure = _procedure("hsct", "PatientExample6", (ICD10PCS, "30233Y3"), "2020-07-01")
+        (folder / "Procedure-hsct.json").write_text(json.dumps(procedure), encoding="utf-8")
     return folder
 
 
@@ -475,14 +476,7 @@ def test_an_anc_calculated_from_a_differential_classifies_as_the_count_and_says_
 
 
 def _one_transplant(*observations: dict[str, Any]) -> dict[str, Any]:
-    procedure = {
-        "resourceType": "Procedure",
-        "id": "t1",
-        "status": "completed",
-        "code": {"coding": [{"system": SNOMED, "code": "234336002"}]},
-        "subject": {"reference": "Patient/p1"},
-        "performedDateTime": "2024-03-01",
-    }
+    procedure = _procedure("t1", "p1", (SNOMED, "234336002"), "2024-03-01")
     entries = [{"resource": {"resourceType": "Patient", "id": "p1"}}, {"resource": procedure}]
     return {"resourceType": "Bundle", "type": "collection", "entry": entries + [{"resource": o} for o in observations]}
 

@@ -739,12 +739,7 @@ def _medication_transplant(
 ) -> tuple[TransplantRecord, int | None]:
     """The transplant a medication use belongs to, and its day (see :func:`_medication_uses`)."""
     kind = res.kind
-    patient = _reference(res, "subject", "Patient")
-    if patient is None:
-        raise res.error("names no subject Patient", f"{kind}.subject")
-    transplants = by_patient.get(patient)
-    if not transplants:
-        raise res.error(f"Patient/{excerpt(patient)} has no transplant Procedure read", f"{kind}.subject")
+    transplants = _patient_transplants(res, by_patient)
     when: date | None = None
     if kind == "MedicationAdministration":
         when = _when(res, "effective")
@@ -752,9 +747,7 @@ def _medication_transplant(
         when = _when(res, "authoredOn")
     part_of = _reference(res, "partOf", "Procedure") if kind == "MedicationAdministration" else None
     if part_of is not None:
-        if part_of not in by_id:
-            raise res.error(f"partOf names Procedure/{excerpt(part_of)}, not a transplant read", f"{kind}.partOf")
-        record = by_id[part_of]
+        record = _named_transplant(res, part_of, by_id)
     elif when is not None:
         record = min(transplants, key=lambda t: (abs((when - t[0]).days), -t[0].toordinal()))[1]
     elif len(transplants) == 1:
@@ -972,18 +965,32 @@ def _transplant_of(
     kind = res.kind
     part_of = _reference(res, "partOf", "Procedure") if kind == "Observation" else _transplant_extension(res)
     if part_of is not None:
-        if part_of not in by_id:
-            raise res.error(f"partOf names Procedure/{excerpt(part_of)}, not a transplant read", f"{kind}.partOf")
-        return by_id[part_of]
-    patient = _reference(res, "subject", "Patient")
-    if patient is None:
-        raise res.error("names no subject Patient", f"{kind}.subject")
-    transplants = by_patient.get(patient)
-    if not transplants:
-        raise res.error(f"Patient/{excerpt(patient)} has no transplant Procedure read", f"{kind}.subject")
+        return _named_transplant(res, part_of, by_id)
+    transplants = _patient_transplants(res, by_patient)
     when = _when(res, _DATED[kind], dates)
     earlier = [record for day0, record in transplants if day0 <= when]
     return earlier[-1] if earlier else transplants[0][1]
+
+
+def _named_transplant(res: _Resource, procedure: str, by_id: dict[str, TransplantRecord]) -> TransplantRecord:
+    """The transplant of the Procedure ``res`` names (its ``partOf``, or graftkg's extension)."""
+    if procedure not in by_id:
+        where = f"{res.kind}.partOf" if res.kind != "Condition" else f"{res.kind}.extension('transplant')"
+        raise res.error(f"names Procedure/{excerpt(procedure)}, not a transplant read", where)
+    return by_id[procedure]
+
+
+def _patient_transplants(
+    res: _Resource, by_patient: dict[str, list[tuple[date, TransplantRecord]]]
+) -> list[tuple[date, TransplantRecord]]:
+    """The transplants (by day 0) of the Patient ``res`` names as its subject."""
+    patient = _reference(res, "subject", "Patient")
+    if patient is None:
+        raise res.error("names no subject Patient", f"{res.kind}.subject")
+    transplants = by_patient.get(patient)
+    if not transplants:
+        raise res.error(f"Patient/{excerpt(patient)} has no transplant Procedure read", f"{res.kind}.subject")
+    return transplants
 
 
 def _transplant_extension(res: _Resource) -> str | None:
