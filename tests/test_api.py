@@ -154,6 +154,7 @@ def test_what_modules_cache_is_read_from_the_shipped_files_and_depends_on_no_pro
         "readers/units.py:units": [],
         "readers/fhir.py:procedure_codes": [],
         "readers/fhir.py:medication_codes": [],
+        "readers/fhir.py:pcsp_codes": [],
         "semantics/vocabulary.py:vocabulary": [],
         "store/query.py:_codes_of": ["local_name"],
         "store/query.py:named_queries": [],

@@ -265,7 +265,10 @@ def test_the_published_extensions_are_current_and_cover_every_extension_written(
     assert published == extensions_fsh()
     bundle = json.loads(FHIR.read_text(encoding="utf-8"))
     written = {ext["url"] for e in bundle["entry"] for ext in e["resource"].get("extension", [])}
-    assert written and all(f'* ^url = "{url}"' in published for url in written)
+    ours = {url for url in written if url.startswith("https://w3id.org/graftkg/")}
+    assert ours and all(f'* ^url = "{url}"' in published for url in ours)
+    # the others are HL7's own (a GvHD Condition's cause)
+    assert written - ours == {"http://hl7.org/fhir/StructureDefinition/condition-dueTo"}
 
 
 def test_the_command_line_notes_what_it_left_out(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -585,7 +588,7 @@ def _condition(cid: str, system: str, code: str, **more: Any) -> dict[str, Any]:
 
 ICD10CM_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
 GRADE = CODE_SYSTEM + "gvhd-grade"
-EXTENSION_BASE = "https://w3id.org/graftkg/fhir/StructureDefinition/"
+DUE_TO = "http://hl7.org/fhir/StructureDefinition/condition-dueTo"
 
 
 @pytest.mark.parametrize(
@@ -658,7 +661,7 @@ def test_gvhd_conditions_are_read_as_gvhd_episodes(
                 ICD10CM_SYSTEM,
                 "D89.81",
                 onsetDateTime="2024-03-21",
-                extension=[{"url": EXTENSION_BASE + "transplant"}],
+                extension=[{"url": DUE_TO}],
             ),
             "Condition/c1 Condition.extension[0].valueReference",
         ),
@@ -798,3 +801,111 @@ def test_every_medication_code_read_is_a_code_of_the_ig_value_set_of_its_agent()
     agents = Counter(agent for agent, role in expected.values() if role == "gvhd_prophylaxis")
     assert set(agents) == {"cyclosporine", "tacrolimus", "methotrexate", "MMF", "sirolimus"}
     assert min(agents.values()) >= 10, agents
+
+
+# --- the graft as the PanCareSurPass IG gives it: a BiologicallyDerivedProduct the Procedure names ---
+
+PCSP = "http://hl7.eu/fhir/ig/pcsp/"
+
+
+def _product(pid: str, source: str | None, donor: str | None) -> dict[str, Any]:
+    extensions = [
+        {
+            "url": PCSP + "StructureDefinition/" + url,
+            "valueCodeableConcept": {"coding": [{"system": PCSP + "CodeSystem/cs-generic-eu-pcsp", "code": code}]},
+        }
+        for url, code in (("sct-source-type", source), ("sct-donor-type", donor))
+        if code is not None
+    ]
+    return {
+        "resourceType": "BiologicallyDerivedProduct",
+        "id": pid,
+        "productCategory": "cells",
+        "extension": extensions,
+    }
+
+
+def _with_graft(bundle: dict[str, Any], reference: str, **procedure: Any) -> dict[str, Any]:
+    res = bundle["entry"][1]["resource"]
+    used = {"url": PCSP + "StructureDefinition/procedure-usedReference", "valueReference": {"reference": reference}}
+    res["extension"] = [*procedure.pop("extension", []), used]
+    res.update(procedure)
+    return bundle
+
+
+@pytest.mark.parametrize(
+    ("bundle", "fields", "notes"),
+    [
+        (
+            _with_graft(
+                _one_transplant(_product("g1", "sct-pbsc", "sct-haplo-identical")), "BiologicallyDerivedProduct/g1"
+            ),
+            ("PB", "haploidentical"),
+            [],
+        ),
+        (  # contained; the sibling code holds an en dash, as the IG spells it
+            _with_graft(
+                _one_transplant(), "#g", contained=[_product("g", "sct-cord", "sct-matched-related\u2013sibling")]
+            ),
+            ("UCB", "MSD"),
+            [],
+        ),
+        (  # graftkg's own extension says the graft source first; a donor type graftkg has no code for is counted
+            _with_graft(
+                _one_transplant(
+                    _product("g1", "sct-pbsc", "sct-matched-related\u2013parent"),
+                    _product("g2", "sct-bone-marrow", None),
+                ),
+                "BiologicallyDerivedProduct/g1",
+                extension=[
+                    {"url": "https://w3id.org/graftkg/fhir/StructureDefinition/graft_source", "valueCode": "BM"}
+                ],
+            ),
+            ("BM", None),
+            [
+                "left out 1 BiologicallyDerivedProduct (named by no transplant Procedure)",
+                "left out 1 BiologicallyDerivedProduct code sct-matched-related\u2013parent (no graftkg code for it)",
+            ],
+        ),
+        (
+            _with_graft(_one_transplant(), "BiologicallyDerivedProduct/elsewhere"),
+            (None, None),
+            ["left out 1 Procedure graft (its BiologicallyDerivedProduct is not in the export)"],
+        ),
+    ],
+)
+def test_the_graft_is_read_from_the_product_the_procedure_names(
+    tmp_path: Path, bundle: dict[str, Any], fields: tuple[str | None, str | None], notes: list[str]
+) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    said: list[str] = []
+    [record] = read_inputs([path], notes=said)
+    assert (record.graft_source, record.donor_type) == fields
+    assert [n.removesuffix(" resource(s): graftkg does not read them") for n in said] == notes
+
+
+def test_a_pcsp_gvhd_condition_gives_its_transplant_and_acute_grade(tmp_path: Path) -> None:
+    condition = _condition(
+        "c1",
+        SNOMED,
+        "402355000",  # acute GvHD
+        onsetDateTime="2024-03-21",
+        extension=[{"url": DUE_TO, "valueReference": {"reference": "Procedure/t1"}}],
+        stage=[{"summary": {"coding": [{"system": PCSP + "CodeSystem/cs-generic-eu-pcsp", "code": "Gvhd-acute-3"}]}}],
+    )
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(_one_transplant(condition)), encoding="utf-8")
+    [record] = read_inputs([path])
+    assert [(o.measure, o.day, o.value) for o in record.observations] == [("gvhd", 20, 3.0)]
+
+
+def test_the_pcsp_codes_read_give_codes_of_the_ontology() -> None:
+    from graftkg.readers.fhir import pcsp_codes
+    from graftkg.semantics.vocabulary import vocabulary
+
+    for code, (column, value) in pcsp_codes().items():
+        if column == "gvhd_grade":
+            assert code == f"Gvhd-acute-{value}" and 1 <= int(value) <= 4
+        else:
+            assert vocabulary().code_for(column, value) == value, code

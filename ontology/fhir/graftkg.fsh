@@ -265,14 +265,6 @@ Context: Observation
 * ^url = "https://w3id.org/graftkg/fhir/StructureDefinition/lineage"
 * value[x] only code
 
-Extension: GraftkgTransplant
-Id: graftkg-transplant
-Title: "graftkg transplant"
-Description: "The transplant (its Procedure) a GvHD Condition follows."
-Context: Condition
-* ^url = "https://w3id.org/graftkg/fhir/StructureDefinition/transplant"
-* value[x] only Reference(Procedure)
-
 CodeSystem: GraftkgMeasure
 Id: graftkg-measure
 Title: "graftkg measure"

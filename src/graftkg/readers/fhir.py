@@ -8,6 +8,8 @@ What is read, and from where (``docs/fhir.md`` has the full mapping):
 * **Procedure**, one per transplant, recognised by its code: SNOMED CT 234336002 (haemopoietic stem
   cell transplant), the ICD-10-PCS codes of an allogeneic transfusion of bone marrow or stem cells
   (table 302, e.g. ``30233G2``), or graftkg's own code. ``performed[x]`` is the infusion: day 0.
+  Its graft may be a BiologicallyDerivedProduct it names as the PanCareSurPass IG does (graft
+  source and donor type, :func:`_graft`).
   The transplant's other fields (graft source, donor, conditioning, reported recovery days ...) are
   graftkg extensions on the Procedure, one per column of ``transplants.csv`` (url
   ``https://w3id.org/graftkg/fhir/StructureDefinition/<column>``), read by the CSV reader's own rules.
@@ -83,6 +85,11 @@ IDENTIFIER = {"Patient": "https://w3id.org/graftkg/id/patient", "Procedure": "ht
 FHIR_SUFFIXES = (".ndjson",)
 #: the statuses of a resource that did not happen or was recorded in error: left out, and counted
 _NOT_DONE = {"entered-in-error", "cancelled", "not-done", "stopped", "preparation"}
+#: the PanCareSurPass IG: its code system, and its extensions naming a transplant's graft
+PCSP_CODES = "http://hl7.eu/fhir/ig/pcsp/CodeSystem/cs-generic-eu-pcsp"
+PCSP_EXTENSION = "http://hl7.eu/fhir/ig/pcsp/StructureDefinition/"
+#: the HL7 extension naming what caused a Condition (a GvHD's transplant Procedure)
+CONDITION_DUE_TO = "http://hl7.org/fhir/StructureDefinition/condition-dueTo"
 #: the verification statuses of a Condition that is not a diagnosis: left out, and counted
 _NOT_VERIFIED = {"refuted", "entered-in-error"}
 #: graftkg's code system of a GvHD grade (0-4), a Condition's ``stage.summary``
@@ -207,6 +214,8 @@ class _Resource:
 class _Read:
     resources: list[_Resource] = field(default_factory=list)
     ignored: Counter[str] = field(default_factory=Counter)
+    #: the ids of the BiologicallyDerivedProducts a transplant Procedure names
+    used: set[str] = field(default_factory=set)
 
 
 def _resources(path: Path, out: _Read) -> None:
@@ -287,6 +296,7 @@ def read_fhir(
     procedures: list[_Resource] = []
     observations: list[_Resource] = []
     medications: dict[str, _Resource] = {}  # by id: what a MedicationAdministration/Request names
+    products: dict[str, _Resource] = {}  # by id: the grafts transplant Procedures name (PanCareSurPass)
     uses: list[_Resource] = []
     for res in read.resources:
         status = res.data.get("status")
@@ -306,6 +316,8 @@ def read_fhir(
                 observations.append(res)
         elif res.kind == "Medication":
             medications.setdefault(str(res.data.get("id", "")), res)
+        elif res.kind == "BiologicallyDerivedProduct":
+            products.setdefault(str(res.data.get("id", "")), res)
         elif res.kind in _MEDICATION_USES:
             if status in _NOT_DONE or status == "draft":
                 read.ignored[f"{res.kind} ({status})"] += 1
@@ -321,7 +333,10 @@ def read_fhir(
                 observations.append(res)
         else:
             read.ignored[res.kind] += 1
-    records, by_patient, by_id = _transplants(procedures, patients, refusals)
+    records, by_patient, by_id = _transplants(procedures, patients, products, read, refusals)
+    unused = sum(1 for pid in products if pid not in read.used)
+    if unused:
+        read.ignored["BiologicallyDerivedProduct (named by no transplant Procedure)"] += unused
     alone = sum(1 for res in patients.values() if (res.data.get("id") not in by_patient and _id(res) not in by_patient))
     if alone:
         read.ignored["Patient (no transplant Procedure)"] += alone
@@ -442,7 +457,11 @@ def _cell(value: Any) -> str:
 
 
 def _transplants(
-    procedures: list[_Resource], patients: dict[str, _Resource], refusals: Refusals | None
+    procedures: list[_Resource],
+    patients: dict[str, _Resource],
+    products: dict[str, _Resource],
+    read: _Read,
+    refusals: Refusals | None,
 ) -> tuple[list[TransplantRecord], dict[str, list[tuple[date, TransplantRecord]]], dict[str, TransplantRecord]]:
     """The records of the transplant procedures, with each patient's transplants by date."""
     dated: list[tuple[str, date, _Resource]] = []
@@ -462,7 +481,7 @@ def _transplants(
         tid = None
         try:
             tid = _id(res)
-            record = _record(res, tid, day0, patients.get(patient_ref), patient_ref, readers)
+            record = _record(res, tid, day0, patients.get(patient_ref), patient_ref, readers, products, read)
         except InputError as exc:
             _fail(exc, tid, refusals)
             continue
@@ -484,6 +503,8 @@ def _record(
     patient: _Resource | None,
     patient_ref: str,
     readers: dict[tuple[str, str], Any],
+    products: dict[str, _Resource],
+    read: _Read,
 ) -> TransplantRecord:
     """The record of a transplant procedure (``readers``: the column readers made so far, by file)."""
     cells: dict[str, list[tuple[str, str]]] = {}  # column -> (its cell text, the element it came from)
@@ -501,13 +522,15 @@ def _record(
         if cells.get(column) and FIELD_OF_COLUMN[column].spec.kind != "codes":
             raise res.error(f"extension '{column}' given twice (it holds one value)", element)
         cells.setdefault(column, []).append((_cell(value[0]), f"{element}.value[x]"))
+    for column, given in _graft(res, products, read).items():
+        cells.setdefault(column, given)  # graftkg's own extension, if any, says it first
     values: dict[str, Any] = {}
     for column, given in cells.items():
-        read = readers.get((column, res.path))
-        if read is None:
-            read = readers[column, res.path] = cell_reader(column, res.path)
+        cell = readers.get((column, res.path))
+        if cell is None:
+            cell = readers[column, res.path] = cell_reader(column, res.path)
         try:  # the transplants.csv cell of the column (a code list is one cell, its codes joined by ';')
-            read(values, 0, ";".join(text for text, _ in given))
+            cell(values, 0, ";".join(text for text, _ in given))
         except InputError as exc:
             raise res.error(exc.message, given[0][1]) from None
     columns = set(cells)
@@ -519,6 +542,69 @@ def _record(
     if patient is not None:
         _patient_fields(record, patient, day0, columns)
     return record
+
+
+def _graft(res: _Resource, products: dict[str, _Resource], read: _Read) -> dict[str, list[tuple[str, str]]]:
+    """The graft source and donor type of the BiologicallyDerivedProduct a transplant Procedure names
+    as the PanCareSurPass IG does (its ``procedure-usedReference`` extension), as cells of
+    ``transplants.csv`` columns, each with the element it came from (:func:`pcsp_codes`)."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for n, ext in enumerate(res.data.get("extension", []) or []):
+        if not isinstance(ext, dict) or ext.get("url") != PCSP_EXTENSION + "procedure-usedReference":
+            continue
+        ref = ext.get("valueReference")
+        text = ref.get("reference") if isinstance(ref, dict) else None
+        product: _Resource | None = None
+        if isinstance(text, str) and text.startswith("#"):
+            for k, contained in enumerate(res.data.get("contained", []) or []):
+                if isinstance(contained, dict) and contained.get("id") == text[1:]:
+                    product = _Resource(
+                        contained, res.path, res.line, f"{res.pointer}.contained[{k}]", "BiologicallyDerivedProduct"
+                    )
+        elif isinstance(text, str) and text.startswith("BiologicallyDerivedProduct/"):
+            product = products.get(text.removeprefix("BiologicallyDerivedProduct/"))
+            if product is not None:
+                read.used.add(text.removeprefix("BiologicallyDerivedProduct/"))
+        else:
+            raise res.error(
+                "expected a reference to a BiologicallyDerivedProduct", f"Procedure.extension[{n}].valueReference"
+            )
+        if product is None:
+            read.ignored["Procedure graft (its BiologicallyDerivedProduct is not in the export)"] += 1
+            continue
+        codes = pcsp_codes()
+        for k, detail in enumerate(product.data.get("extension", []) or []):
+            url = detail.get("url") if isinstance(detail, dict) else None
+            if url not in (PCSP_EXTENSION + "sct-donor-type", PCSP_EXTENSION + "sct-source-type"):
+                continue
+            for code in (
+                c for s, c in _codings(_Resource(detail, "", None, "", ""), "valueCodeableConcept") if s == PCSP_CODES
+            ):
+                mapped = codes.get(code)
+                if mapped is None or mapped[0] not in ("donor_type", "graft_source"):
+                    read.ignored[f"BiologicallyDerivedProduct code {excerpt(code)} (no graftkg code for it)"] += 1
+                    continue
+                where = f"{product.kind}/{product.data.get('id', '?')} extension[{k}].valueCodeableConcept"
+                out.setdefault(mapped[0], []).append((mapped[1], where))
+    return out
+
+
+@lru_cache(maxsize=1)
+def pcsp_codes() -> dict[str, tuple[str, str]]:
+    """The PanCareSurPass IG's codes graftkg reads: ``code -> (field, graftkg code)``
+    (``ontology/mappings/pcsp/codes.csv``, with its source): a graft source, a donor type, an acute
+    GvHD grade.
+
+    Example:
+        >>> pcsp_codes()["sct-pbsc"], pcsp_codes()["Gvhd-acute-2"]
+        (('graft_source', 'PB'), ('gvhd_grade', '2'))
+    """
+    import csv
+
+    from graftkg.assets import asset_dir
+
+    with (asset_dir("ontology") / "mappings" / "pcsp" / "codes.csv").open(newline="", encoding="utf-8") as handle:
+        return {row["code"]: (row["field"], row["graftkg"]) for row in csv.DictReader(handle)}
 
 
 def _patient_fields(record: TransplantRecord, patient: _Resource, day0: date, columns: set[str]) -> None:
@@ -973,9 +1059,10 @@ def _transplant_of(
 
 
 def _named_transplant(res: _Resource, procedure: str, by_id: dict[str, TransplantRecord]) -> TransplantRecord:
-    """The transplant of the Procedure ``res`` names (its ``partOf``, or graftkg's extension)."""
+    """The transplant of the Procedure ``res`` names (its ``partOf``, or a Condition's
+    ``condition-dueTo``)."""
     if procedure not in by_id:
-        where = f"{res.kind}.partOf" if res.kind != "Condition" else f"{res.kind}.extension('transplant')"
+        where = f"{res.kind}.partOf" if res.kind != "Condition" else f"{res.kind}.extension('condition-dueTo')"
         raise res.error(f"names Procedure/{excerpt(procedure)}, not a transplant read", where)
     return by_id[procedure]
 
@@ -994,9 +1081,10 @@ def _patient_transplants(
 
 
 def _transplant_extension(res: _Resource) -> str | None:
-    """The Procedure id graftkg's ``transplant`` extension of a Condition names, or None."""
+    """The Procedure id a Condition's ``condition-dueTo`` extension names (its cause: a GvHD's
+    transplant, as the PanCareSurPass IG gives it), or None."""
     for n, ext in enumerate(res.data.get("extension", []) or []):
-        if isinstance(ext, dict) and ext.get("url") == EXTENSION + "transplant":
+        if isinstance(ext, dict) and ext.get("url") == CONDITION_DUE_TO:
             ref = ext.get("valueReference")
             text = ref.get("reference") if isinstance(ref, dict) else None
             if not isinstance(text, str) or not text.startswith("Procedure/"):
@@ -1023,9 +1111,14 @@ def _observation_cells(
         for stage in data.get("stage", []) or []:
             summary = stage.get("summary") if isinstance(stage, dict) else None
             for coding in summary.get("coding", []) if isinstance(summary, dict) else []:
-                if isinstance(coding, dict) and coding.get("system") == CODE_SYSTEM + GVHD_GRADE:
+                system = coding.get("system") if isinstance(coding, dict) else None
+                if system == CODE_SYSTEM + GVHD_GRADE:
                     grade = coding.get("code")  # read by the bundle's number rule, as a cell
                     cells["value"] = grade if isinstance(grade, str) else f"'{grade}'"
+                elif system == PCSP_CODES:  # the PanCareSurPass IG's acute grades
+                    mapped = pcsp_codes().get(str(coding.get("code")))
+                    if mapped is not None and mapped[0] == "gvhd_grade":
+                        cells["value"] = mapped[1]
         return cells
     quantity = res.data.get("valueQuantity")
     if isinstance(quantity, dict):

@@ -33,6 +33,7 @@ from graftkg.model import Observation, TransplantRecord
 from graftkg.readers.csv_bundle import FIELD_OF_COLUMN, TRANSPLANT_COLUMNS, cell_of
 from graftkg.readers.fhir import (
     CODE_SYSTEM,
+    CONDITION_DUE_TO,
     EXTENSION,
     GRAFTKG_PROCEDURE,
     GVHD_GRADE,
@@ -180,11 +181,12 @@ def _observation(obs: Observation, fid: str, procedure: str, patient: str, start
 
 def _gvhd(obs: Observation, fid: str, procedure: str, patient: str, start: date) -> dict[str, Any]:
     """A GvHD episode as a confirmed Condition (SNOMED CT 234646005, the CIBMTR IG's GvHD value set),
-    its transplant in graftkg's extension, its onset the day, its grade a ``stage.summary``."""
+    its transplant the cause HL7's ``condition-dueTo`` extension names (as the PanCareSurPass IG
+    gives it), its onset the day, its grade a ``stage.summary``."""
     resource: dict[str, Any] = {
         "resourceType": "Condition",
         "id": fid,
-        "extension": [{"url": EXTENSION + "transplant", "valueReference": {"reference": f"Procedure/{procedure}"}}],
+        "extension": [{"url": CONDITION_DUE_TO, "valueReference": {"reference": f"Procedure/{procedure}"}}],
         "verificationStatus": {"coding": [{"system": _HL7 + "condition-ver-status", "code": "confirmed"}]},
         "code": {
             "coding": [{"system": SNOMED, "code": GVHD_SNOMED}, {"system": CODE_SYSTEM + "measure", "code": "gvhd"}]
@@ -266,19 +268,6 @@ def extensions_fsh() -> str:
                 "Context: Observation",
                 f'* ^url = "{EXTENSION}lineage"',
                 "* value[x] only code",
-            ]
-        )
-    )
-    parts.append(
-        "\n".join(
-            [
-                "Extension: GraftkgTransplant",
-                "Id: graftkg-transplant",
-                'Title: "graftkg transplant"',
-                'Description: "The transplant (its Procedure) a GvHD Condition follows."',
-                "Context: Condition",
-                f'* ^url = "{EXTENSION}transplant"',
-                "* value[x] only Reference(Procedure)",
             ]
         )
     )
