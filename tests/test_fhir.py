@@ -622,7 +622,7 @@ DUE_TO = "http://hl7.org/fhir/StructureDefinition/condition-dueTo"
                 _condition("c4", ICD10CM_SYSTEM, "T86.5", onsetDateTime="2024-03-21"),
             ],
             [],
-            ["left out 1 Condition (not a GvHD code)", "left out 1 Condition (refuted)"],
+            ["left out 1 Condition (neither GvHD nor an infection graftkg reads)", "left out 1 Condition (refuted)"],
         ),
     ],
 )
@@ -909,3 +909,24 @@ def test_the_pcsp_codes_read_give_codes_of_the_ontology() -> None:
             assert code == f"Gvhd-acute-{value}" and 1 <= int(value) <= 4
         else:
             assert vocabulary().code_for(column, value) == value, code
+
+
+def test_infection_conditions_are_read_with_the_pathogen_their_code_names(tmp_path: Path) -> None:
+    conditions = [
+        _condition("i1", ICD10CM_SYSTEM, "B25.9", onsetDateTime="2024-03-31"),  # CMV disease, day 30
+        _condition("i2", ICD10CM_SYSTEM, "A49.9", onsetDateTime="2024-03-11"),  # bacterial, day 10
+        _condition("i3", ICD10CM_SYSTEM, "B27.00", onsetDateTime="2024-03-11"),  # EBV mononucleosis: not mapped
+    ]
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(_one_transplant(*conditions)), encoding="utf-8")
+    notes: list[str] = []
+    [record] = read_inputs([path], notes=notes)
+    assert [(o.measure, o.day, o.code) for o in record.observations] == [
+        ("infection", 30, "CMV"),
+        ("infection", 10, "bacterial"),
+    ]
+    assert notes == [
+        "left out 1 Condition (neither GvHD nor an infection graftkg reads) resource(s): graftkg does not read them"
+    ]
+    (result,) = Engine().classify([record])
+    assert "viral_infection" in result.risk_factors

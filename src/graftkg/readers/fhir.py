@@ -110,6 +110,9 @@ class Codes:
     graft_failure_icd10cm: dict[str, str]
     #: the (system, code) of a GvHD Condition: ICD-10-CM and SNOMED CT codes of gk:GvHDEpisode
     gvhd: frozenset[tuple[str, str]]
+    #: the (system, code) of an infection Condition, and the pathogen it names (ICD-10-CM codes
+    #: related to the ontology's pathogens)
+    infections: dict[tuple[str, str], str]
 
 
 @lru_cache(maxsize=1)
@@ -124,6 +127,8 @@ def procedure_codes() -> Codes:
         'neutrophil_pct'
         >>> sorted(c for s, c in codes.procedures if s == ICD10PCS)[:3]
         ['30233G2', '30233G3', '30233G4']
+        >>> codes.infections[ICD10CM, "B25.9"]
+        'CMV'
         >>> sorted(codes.gvhd)[:2]
         [('http://hl7.org/fhir/sid/icd-10-cm', 'D89.81'), ('http://hl7.org/fhir/sid/icd-10-cm', 'D89.810')]
     """
@@ -169,7 +174,12 @@ def procedure_codes() -> Codes:
                 gvhd.add((ICD10CM, text.removeprefix(icd)))
             elif text.startswith("http://snomed.info/id/"):
                 gvhd.add((SNOMED, text.removeprefix("http://snomed.info/id/")))
-    return Codes(loinc, frozenset(procedures), graft_failure, frozenset(gvhd))
+    infections: dict[tuple[str, str], str] = {}
+    for pathogen in vocab.codes("infection"):
+        for target in graph.objects(vocab.iri("infection", pathogen), SKOS.relatedMatch):
+            if str(target).startswith(icd):
+                infections[ICD10CM, str(target).removeprefix(icd)] = pathogen
+    return Codes(loinc, frozenset(procedures), graft_failure, frozenset(gvhd), infections)
 
 
 def is_fhir(path: Path) -> bool:
@@ -325,8 +335,8 @@ def read_fhir(
                 uses.append(res)
         elif res.kind == "Condition":
             verified = _status_code(res, "verificationStatus")
-            if not any(coding in codes.gvhd for coding in _codings(res)):
-                read.ignored["Condition (not a GvHD code)"] += 1
+            if _condition_measure(res, codes) is None:
+                read.ignored["Condition (neither GvHD nor an infection graftkg reads)"] += 1
             elif verified in _NOT_VERIFIED:
                 read.ignored[f"Condition ({verified})"] += 1
             else:
@@ -375,6 +385,16 @@ def _codings(res: _Resource, element: str = "code") -> Iterator[tuple[str, str]]
     for coding in concept.get("coding", []) if isinstance(concept, dict) else []:
         if isinstance(coding, dict) and isinstance(coding.get("code"), str):
             yield str(coding.get("system", "")), coding["code"]
+
+
+def _condition_measure(res: _Resource, codes: Codes) -> str | None:
+    """``gvhd`` or ``infection`` for a Condition graftkg reads as one (by its code), else None."""
+    codings = list(_codings(res))
+    if any(coding in codes.gvhd for coding in codings):
+        return "gvhd"
+    if any(coding in codes.infections for coding in codings):
+        return "infection"
+    return None
 
 
 def _status_code(res: _Resource, element: str) -> str | None:
@@ -961,8 +981,8 @@ _MEASURE_SYSTEM = CODE_SYSTEM + "measure"
 def _measure(res: _Resource, codes: Codes, site: dict[tuple[str, str], tuple[str, str]]) -> tuple[str | None, str]:
     """The measure of an observation (by LOINC, graftkg's measure code, or the site's code map) and
     the lineage the code map gives with it (``""`` for none); None when graftkg reads no code of it."""
-    if res.kind == "Condition":  # read only when coded as GvHD (see read_fhir)
-        return "gvhd", ""
+    if res.kind == "Condition":  # read only when coded as GvHD or an infection (see read_fhir)
+        return _condition_measure(res, codes), ""
     concept = res.data.get("code")
     for coding in concept.get("coding", ()) if isinstance(concept, dict) else ():
         if not isinstance(coding, dict):
@@ -1107,6 +1127,10 @@ def _observation_cells(
     prefix = _DATED[res.kind]
     if prefix + "DateTime" in data or any(k.startswith(prefix) for k in data):  # else no day (an undated DSA test)
         cells["day"] = str((_when(res, prefix, dates) - record.infusion_date).days)
+    if res.kind == "Condition" and measure == "infection":  # the pathogen its code names
+        infections = procedure_codes().infections
+        cells["value"] = next(infections[c] for c in _codings(res) if c in infections)
+        return cells
     if res.kind == "Condition":  # a GvHD diagnosis: its grade, if staged in graftkg's grades
         for stage in data.get("stage", []) or []:
             summary = stage.get("summary") if isinstance(stage, dict) else None
