@@ -229,7 +229,9 @@ def test_a_procedure_of_another_kind_is_left_out_and_counted(tmp_path: Path) -> 
     path.write_text(json.dumps(_bundle_with(other)), encoding="utf-8")
     notes: list[str] = []
     assert len(read_inputs([path], notes=notes)) == 8
-    assert notes == ["left out 1 Procedure (not an allogeneic HSCT code) resource(s): graftkg does not read them"]
+    assert notes == [
+        "left out 1 Procedure (neither an allogeneic HSCT nor a transfusion graftkg reads) resource(s): graftkg does not read them"
+    ]
 
 
 def test_validate_reads_fhir_and_reports_as_for_csv() -> None:
@@ -930,3 +932,24 @@ def test_infection_conditions_are_read_with_the_pathogen_their_code_names(tmp_pa
     ]
     (result,) = Engine().classify([record])
     assert "viral_infection" in result.risk_factors
+
+
+def test_transfusion_procedures_are_read_as_support_events(tmp_path: Path) -> None:
+    def transfusion(pid: str, code: str, performed: str, **more: Any) -> dict[str, Any]:
+        return {**_procedure(pid, "p1", (ICD10PCS, code), performed), **more}
+
+    resources = [
+        transfusion("plt", "30233R1", "2024-03-12T10:00:00Z"),  # platelets, day 11
+        transfusion("rbc", "30243N1", "2024-03-08", partOf=[{"reference": "Procedure/t1"}]),  # red cells, day 7
+        transfusion("no", "30233R1", "2024-03-13", status="not-done"),
+        transfusion("ffp", "30233K1", "2024-03-13"),  # frozen plasma: not an event graftkg reads
+    ]
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(_one_transplant(*resources)), encoding="utf-8")
+    notes: list[str] = []
+    [record] = read_inputs([path], notes=notes)
+    assert [(o.measure, o.day) for o in record.observations] == [("platelet_transfusion", 11), ("rbc_transfusion", 7)]
+    assert [n.removesuffix(" resource(s): graftkg does not read them") for n in notes] == [
+        "left out 1 Procedure (neither an allogeneic HSCT nor a transfusion graftkg reads)",
+        "left out 1 Procedure (not-done)",
+    ]

@@ -53,7 +53,7 @@ from graftkg.model import Observation, TransplantRecord
 from graftkg.readers.csv_bundle import FIELD_OF_COLUMN, OBSERVATION_COLUMNS, cell_reader, observation_parser
 from graftkg.readers.refusals import Refusals
 from graftkg.readers.units import SIGNIFICANT_DIGITS, units
-from graftkg.semantics.facts import OBSERVATION_MEASURES
+from graftkg.semantics.facts import OBSERVATION_MEASURES, SUPPORT_MEASURES
 from graftkg.semantics.vocabulary import vocabulary
 
 __all__ = [
@@ -113,6 +113,8 @@ class Codes:
     #: the (system, code) of an infection Condition, and the pathogen it names (ICD-10-CM codes
     #: related to the ontology's pathogens)
     infections: dict[tuple[str, str], str]
+    #: the (system, code) of a transfusion Procedure, and the support event it is (ICD-10-PCS)
+    transfusions: dict[tuple[str, str], str]
 
 
 @lru_cache(maxsize=1)
@@ -179,7 +181,14 @@ def procedure_codes() -> Codes:
         for target in graph.objects(vocab.iri("infection", pathogen), SKOS.relatedMatch):
             if str(target).startswith(icd):
                 infections[ICD10CM, str(target).removeprefix(icd)] = pathogen
-    return Codes(loinc, frozenset(procedures), graft_failure, frozenset(gvhd), infections)
+    pcs = "http://purl.bioontology.org/ontology/ICD10PCS/"
+    transfusions: dict[tuple[str, str], str] = {}
+    for support, term in SUPPORT_MEASURES.items():
+        for prop in reading:
+            for target in graph.objects(term, prop):
+                if str(target).startswith(pcs):
+                    transfusions[ICD10PCS, str(target).removeprefix(pcs)] = support
+    return Codes(loinc, frozenset(procedures), graft_failure, frozenset(gvhd), infections, transfusions)
 
 
 def is_fhir(path: Path) -> bool:
@@ -313,12 +322,13 @@ def read_fhir(
         if res.kind == "Patient":
             patients.setdefault(_id(res), res)
         elif res.kind == "Procedure":
-            if not _is_transplant(res, codes):
-                read.ignored["Procedure (not an allogeneic HSCT code)"] += 1
+            transfusion = any(coding in codes.transfusions for coding in _codings(res))
+            if not transfusion and not _is_transplant(res, codes):
+                read.ignored["Procedure (neither an allogeneic HSCT nor a transfusion graftkg reads)"] += 1
             elif status in _NOT_DONE:
                 read.ignored[f"Procedure ({status})"] += 1
-            else:
-                procedures.append(res)
+            else:  # a transfusion is a support event of its transplant, read with the observations
+                (observations if transfusion else procedures).append(res)
         elif res.kind == "Observation":
             if status in _NOT_DONE:
                 read.ignored[f"Observation ({status})"] += 1
@@ -680,9 +690,7 @@ def _observations(
                 first = errors[0]
                 raise res.error(
                     first.message,
-                    (_CONDITION_ELEMENT if res.kind == "Condition" else _ELEMENT).get(
-                        first.field or "", f"{res.kind}.{first.field}"
-                    ),
+                    _ELEMENTS.get(res.kind, _ELEMENT).get(first.field or "", f"{res.kind}.{first.field}"),
                 )
             assert parsed is not None
             obs: Observation = parsed[1]
@@ -972,8 +980,11 @@ _ELEMENT = {
 }
 
 
-#: the same, for a GvHD Condition
-_CONDITION_ELEMENT = {"day": "Condition.onset[x]", "value": "Condition.stage.summary", "measure": "Condition.code"}
+#: the same, for a Condition (GvHD, an infection) and a Procedure (a transfusion)
+_ELEMENTS = {
+    "Condition": {"day": "Condition.onset[x]", "value": "Condition.stage.summary", "measure": "Condition.code"},
+    "Procedure": {"day": "Procedure.performed[x]", "measure": "Procedure.code"},
+}
 
 _MEASURE_SYSTEM = CODE_SYSTEM + "measure"
 
@@ -983,6 +994,8 @@ def _measure(res: _Resource, codes: Codes, site: dict[tuple[str, str], tuple[str
     the lineage the code map gives with it (``""`` for none); None when graftkg reads no code of it."""
     if res.kind == "Condition":  # read only when coded as GvHD or an infection (see read_fhir)
         return _condition_measure(res, codes), ""
+    if res.kind == "Procedure":  # read only when coded as a transfusion (see read_fhir)
+        return next(codes.transfusions[c] for c in _codings(res) if c in codes.transfusions), ""
     concept = res.data.get("code")
     for coding in concept.get("coding", ()) if isinstance(concept, dict) else ():
         if not isinstance(coding, dict):
@@ -1069,7 +1082,7 @@ def _transplant_of(
     names, else the patient's latest transplant on or before its date (its first, for an
     observation before any)."""
     kind = res.kind
-    part_of = _reference(res, "partOf", "Procedure") if kind == "Observation" else _transplant_extension(res)
+    part_of = _reference(res, "partOf", "Procedure") if kind != "Condition" else _transplant_extension(res)
     if part_of is not None:
         return _named_transplant(res, part_of, by_id)
     transplants = _patient_transplants(res, by_patient)
@@ -1114,7 +1127,7 @@ def _transplant_extension(res: _Resource) -> str | None:
 
 
 #: the date element of each kind of resource read as an observation
-_DATED = {"Observation": "effective", "Condition": "onset"}
+_DATED = {"Observation": "effective", "Condition": "onset", "Procedure": "performed"}
 
 
 def _observation_cells(
@@ -1127,6 +1140,8 @@ def _observation_cells(
     prefix = _DATED[res.kind]
     if prefix + "DateTime" in data or any(k.startswith(prefix) for k in data):  # else no day (an undated DSA test)
         cells["day"] = str((_when(res, prefix, dates) - record.infusion_date).days)
+    if res.kind == "Procedure":  # a transfusion: the event is what counts
+        return cells
     if res.kind == "Condition" and measure == "infection":  # the pathogen its code names
         infections = procedure_codes().infections
         cells["value"] = next(infections[c] for c in _codings(res) if c in infections)
