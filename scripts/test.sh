@@ -60,6 +60,18 @@ export GRAFTKG_REQUIRE_SERVERS=1
 
 echo "== ruff"; .venv/bin/ruff check src tests benchmarks hatch_build.py
 echo "== mypy"; .venv/bin/mypy
-echo "== pytest"; .venv/bin/python -m pytest --doctest-modules src tests "$@"
-# the same tests (but the HermiT runs) on the compiled wheel, compared with the source's results too
-echo "== compiled"; bash scripts/test-compiled.sh
+# the compiled wheel builds on the second core while the tests run on the first (its log is printed
+# after them); then the same tests (but the HermiT runs) run on it, compared with the source's too
+BUILD_LOG=$(mktemp)
+GRAFTKG_COMPILED_STEP=build bash scripts/test-compiled.sh > "$BUILD_LOG" 2>&1 &
+BUILD_PID=$!
+echo "== pytest"
+status=0
+.venv/bin/python -m pytest --doctest-modules src tests "$@" || status=$?
+echo "== compiled"
+build_status=0
+wait "$BUILD_PID" || build_status=$?
+cat "$BUILD_LOG"
+if [ "$status" -ne 0 ]; then exit "$status"; fi
+if [ "$build_status" -ne 0 ]; then echo "the compiled wheel did not build"; exit "$build_status"; fi
+GRAFTKG_COMPILED_STEP=test bash scripts/test-compiled.sh
