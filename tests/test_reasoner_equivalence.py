@@ -128,3 +128,26 @@ def test_the_persistent_java_process_answers_as_hermit_s_command_line(
     assert persistent == command_line and all(persistent)
     monkeypatch.setattr(reason, "java_classes", lambda source: tmp_path)  # no HermitBatches.class there
     assert HermitReasoner(defs, batch_size=2).classify_many(facts[:2]) == persistent[:2]
+
+
+def test_java_helpers_compile_privately_without_a_home_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a cache folder of the user's own, a Java helper is compiled into a fresh private
+    folder (never into a predictable folder of the shared temporary directory)."""
+    import os
+    import stat
+
+    from graftkg.semantics import reason
+
+    def no_home() -> Path:
+        raise RuntimeError("no home folder")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    reason.java_classes.cache_clear()
+    try:
+        folder = reason.java_classes(reason._BATCHES_SOURCE)
+    finally:
+        reason.java_classes.cache_clear()
+    assert folder is not None and (folder / "HermitBatches.class").is_file()
+    assert folder.stat().st_uid == os.getuid() and not folder.stat().st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    assert ".cache" not in folder.parts

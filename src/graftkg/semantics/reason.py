@@ -293,17 +293,22 @@ def java_classes(source: Path) -> Path | None:
 
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
     # the user's own cache (classes a shared /tmp held could be anyone's), else a private folder
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "graftkg"
-    folder = cache / f"{source.stem.lower()}-{digest}"
-    if (folder / f"{source.stem}.class").is_file() and folder.stat().st_uid == os.getuid():
+    try:
+        cache: Path | None = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "graftkg"
+    except (RuntimeError, KeyError):  # no home folder to be found
+        cache = None
+    folder = (cache or Path("/nonexistent")) / f"{source.stem.lower()}-{digest}"
+    if cache is not None and (folder / f"{source.stem}.class").is_file() and folder.stat().st_uid == os.getuid():
         return folder
     javac = shutil.which("javac")
     if javac is None:
         return None
     try:
+        if cache is None:
+            raise OSError("no cache folder")
         cache.mkdir(parents=True, exist_ok=True, mode=0o700)
         build = Path(tempfile.mkdtemp(prefix=f"{folder.name}-", dir=cache))
-    except OSError:  # no writable cache: compile for this process only
+    except OSError:  # no writable cache: compile for this process only, in a private folder
         folder = build = Path(tempfile.mkdtemp(prefix=f"graftkg-{source.stem.lower()}-"))
     done = subprocess.run(
         [javac, "-nowarn", "-cp", str(hermit_jar()), "-d", str(build), str(source)],
@@ -318,6 +323,8 @@ def java_classes(source: Path) -> Path | None:
         try:  # the compiled folder appears whole, or not at all (another process may be compiling it too)
             build.rename(folder)
         except OSError:
+            if folder.stat().st_uid != os.getuid():  # not ours: keep using our own build
+                return build
             shutil.rmtree(build, ignore_errors=True)
     return folder
 
