@@ -52,7 +52,7 @@ from graftkg.errors import InputError, InputNote, excerpt, read_input_bytes
 from graftkg.model import Observation, TransplantRecord
 from graftkg.readers.csv_bundle import FIELD_OF_COLUMN, OBSERVATION_COLUMNS, cell_reader, observation_parser
 from graftkg.readers.refusals import Refusals
-from graftkg.readers.units import SIGNIFICANT_DIGITS, units
+from graftkg.readers.units import significant, units
 from graftkg.semantics.facts import OBSERVATION_MEASURES, SUPPORT_MEASURES
 from graftkg.semantics.vocabulary import vocabulary
 
@@ -94,6 +94,13 @@ CONDITION_DUE_TO = "http://hl7.org/fhir/StructureDefinition/condition-dueTo"
 _NOT_VERIFIED = {"refuted", "entered-in-error"}
 #: graftkg's code system of a GvHD grade (0-4), a Condition's ``stage.summary``
 GVHD_GRADE = "gvhd-grade"
+#: the IRI prefixes of the codes in the verified mappings, and the FHIR code system of each
+_MAPPED_SYSTEMS = {
+    "https://loinc.org/": LOINC,
+    "http://snomed.info/id/": SNOMED,
+    "http://purl.bioontology.org/ontology/ICD10PCS/": ICD10PCS,
+    "http://purl.bioontology.org/ontology/ICD10CM/": ICD10CM,
+}
 #: a procedure's columns that the resource itself states (not as extensions)
 _STATED = {"transplant_id", "patient_id", "infusion_date"}
 
@@ -145,49 +152,40 @@ def procedure_codes() -> Codes:
     parse_into(graph, asset_dir("ontology") / "mappings.ttl")
     reading = (SKOS.exactMatch, SKOS.closeMatch, SKOS.narrowMatch)
     vocab = vocabulary()
+
+    def mapped(term: URIRef | None, *props: URIRef) -> list[tuple[str, str]]:
+        """The ``(FHIR system, code)`` of each code ``term`` is mapped to by ``props``."""
+        out = []
+        for prop in props:
+            for target in graph.objects(term, prop):
+                for prefix, system in _MAPPED_SYSTEMS.items():
+                    if str(target).startswith(prefix):
+                        out.append((system, str(target).removeprefix(prefix)))
+        return out
+
     loinc: dict[str, str] = {}
     # the lab counts, and what a count is calculated from (neutrophils per 100 leukocytes)
     for measure in [*sorted(LAB_MEASURES), *vocab.codes("calculation_input")]:
         term = vocab.iri("measure", measure) or vocab.iri("calculation_input", measure)
-        for prop in reading:
-            for target in graph.objects(term, prop):
-                if isinstance(target, URIRef) and str(target).startswith("https://loinc.org/"):
-                    loinc[str(target).removeprefix("https://loinc.org/")] = measure
+        loinc.update((code, measure) for system, code in mapped(term, *reading) if system == LOINC)
     procedures = {(CODE_SYSTEM + "procedure", GRAFTKG_PROCEDURE)}
-    for prop in (*reading, SKOS.broadMatch):
-        for target in graph.objects(GK.Transplant, prop):
-            text = str(target)
-            if text.startswith("http://snomed.info/id/"):
-                procedures.add((SNOMED, text.removeprefix("http://snomed.info/id/")))
-            elif text.startswith("http://purl.bioontology.org/ontology/ICD10PCS/"):
-                procedures.add((ICD10PCS, text.removeprefix("http://purl.bioontology.org/ontology/ICD10PCS/")))
-    icd = "http://purl.bioontology.org/ontology/ICD10CM/"
+    procedures.update(c for c in mapped(GK.Transplant, *reading, SKOS.broadMatch) if c[0] in (SNOMED, ICD10PCS))
 
     def failure(prop: URIRef) -> str:
-        [code] = [str(o).removeprefix(icd) for o in graph.objects(GK.GraftFailure, prop) if str(o).startswith(icd)]
+        [code] = [code for system, code in mapped(GK.GraftFailure, prop) if system == ICD10CM]
         return code
 
     graft_failure = {"bone_marrow": failure(SKOS.narrowMatch), "stem_cells": failure(SKOS.relatedMatch)}
-    gvhd: set[tuple[str, str]] = set()
-    for prop in reading:
-        for target in graph.objects(GK.GvHDEpisode, prop):
-            text = str(target)
-            if text.startswith(icd):
-                gvhd.add((ICD10CM, text.removeprefix(icd)))
-            elif text.startswith("http://snomed.info/id/"):
-                gvhd.add((SNOMED, text.removeprefix("http://snomed.info/id/")))
-    infections: dict[tuple[str, str], str] = {}
-    for pathogen in vocab.codes("infection"):
-        for target in graph.objects(vocab.iri("infection", pathogen), SKOS.relatedMatch):
-            if str(target).startswith(icd):
-                infections[ICD10CM, str(target).removeprefix(icd)] = pathogen
-    pcs = "http://purl.bioontology.org/ontology/ICD10PCS/"
-    transfusions: dict[tuple[str, str], str] = {}
-    for support, term in SUPPORT_MEASURES.items():
-        for prop in reading:
-            for target in graph.objects(term, prop):
-                if str(target).startswith(pcs):
-                    transfusions[ICD10PCS, str(target).removeprefix(pcs)] = support
+    gvhd = {c for c in mapped(GK.GvHDEpisode, *reading) if c[0] in (ICD10CM, SNOMED)}
+    infections = {
+        c: pathogen
+        for pathogen in vocab.codes("infection")
+        for c in mapped(vocab.iri("infection", pathogen), SKOS.relatedMatch)
+        if c[0] == ICD10CM
+    }
+    transfusions = {
+        c: support for support, term in SUPPORT_MEASURES.items() for c in mapped(term, *reading) if c[0] == ICD10PCS
+    }
     return Codes(loinc, frozenset(procedures), graft_failure, frozenset(gvhd), infections, transfusions)
 
 
@@ -391,10 +389,30 @@ def _id(res: _Resource) -> str:
 
 
 def _codings(res: _Resource, element: str = "code") -> Iterator[tuple[str, str]]:
-    concept = res.data.get(element)
+    """The ``(system, code)`` of each coding of the CodeableConcept ``element`` of ``res``."""
+    return _concept_codings(res.data.get(element))
+
+
+def _concept_codings(concept: Any) -> Iterator[tuple[str, str]]:
+    """The ``(system, code)`` of each coding of a CodeableConcept (nothing for anything else)."""
     for coding in concept.get("coding", []) if isinstance(concept, dict) else []:
         if isinstance(coding, dict) and isinstance(coding.get("code"), str):
             yield str(coding.get("system", "")), coding["code"]
+
+
+def _extensions(data: dict[str, Any], url: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Each extension of ``data`` with ``url``, with its index."""
+    for n, ext in enumerate(data.get("extension", []) or []):
+        if isinstance(ext, dict) and ext.get("url") == url:
+            yield n, ext
+
+
+def _contained(res: _Resource, text: str, kind: str, element: str) -> _Resource:
+    """The resource contained in ``res`` that the local reference ``text`` (``#id``) names."""
+    for n, contained in enumerate(res.data.get("contained", []) or []):
+        if isinstance(contained, dict) and contained.get("id") == text[1:]:
+            return _Resource(contained, res.path, res.line, f"{res.pointer or res.kind}.contained[{n}]", kind)
+    raise res.error(f"'{excerpt(text)}' names no contained {kind}", element)
 
 
 def _condition_measure(res: _Resource, codes: Codes) -> str | None:
@@ -579,37 +597,27 @@ def _graft(res: _Resource, products: dict[str, _Resource], read: _Read) -> dict[
     as the PanCareSurPass IG does (its ``procedure-usedReference`` extension), as cells of
     ``transplants.csv`` columns, each with the element it came from (:func:`pcsp_codes`)."""
     out: dict[str, list[tuple[str, str]]] = {}
-    for n, ext in enumerate(res.data.get("extension", []) or []):
-        if not isinstance(ext, dict) or ext.get("url") != PCSP_EXTENSION + "procedure-usedReference":
-            continue
+    for n, ext in _extensions(res.data, PCSP_EXTENSION + "procedure-usedReference"):
         ref = ext.get("valueReference")
         text = ref.get("reference") if isinstance(ref, dict) else None
+        element = f"Procedure.extension[{n}].valueReference"
         product: _Resource | None = None
         if isinstance(text, str) and text.startswith("#"):
-            for k, contained in enumerate(res.data.get("contained", []) or []):
-                if isinstance(contained, dict) and contained.get("id") == text[1:]:
-                    product = _Resource(
-                        contained, res.path, res.line, f"{res.pointer}.contained[{k}]", "BiologicallyDerivedProduct"
-                    )
+            product = _contained(res, text, "BiologicallyDerivedProduct", element)
         elif isinstance(text, str) and text.startswith("BiologicallyDerivedProduct/"):
             product = products.get(text.removeprefix("BiologicallyDerivedProduct/"))
             if product is not None:
                 read.used.add(text.removeprefix("BiologicallyDerivedProduct/"))
         else:
-            raise res.error(
-                "expected a reference to a BiologicallyDerivedProduct", f"Procedure.extension[{n}].valueReference"
-            )
+            raise res.error("expected a reference to a BiologicallyDerivedProduct", element)
         if product is None:
             read.ignored["Procedure graft (its BiologicallyDerivedProduct is not in the export)"] += 1
             continue
         codes = pcsp_codes()
-        for k, detail in enumerate(product.data.get("extension", []) or []):
-            url = detail.get("url") if isinstance(detail, dict) else None
-            if url not in (PCSP_EXTENSION + "sct-donor-type", PCSP_EXTENSION + "sct-source-type"):
-                continue
-            for code in (
-                c for s, c in _codings(_Resource(detail, "", None, "", ""), "valueCodeableConcept") if s == PCSP_CODES
-            ):
+        details = [*_extensions(product.data, PCSP_EXTENSION + "sct-donor-type")]
+        details += _extensions(product.data, PCSP_EXTENSION + "sct-source-type")
+        for k, detail in sorted(details, key=lambda d: d[0]):
+            for code in (c for s, c in _concept_codings(detail.get("valueCodeableConcept")) if s == PCSP_CODES):
                 mapped = codes.get(code)
                 if mapped is None or mapped[0] not in ("donor_type", "graft_source"):
                     read.ignored[f"BiologicallyDerivedProduct code {excerpt(code)} (no graftkg code for it)"] += 1
@@ -786,15 +794,7 @@ def _medication_uses(
                 if medications.get(mid) is medication:  # not a contained one
                     named.add(mid)
                 concept = medication.data.get("code")
-            codings = concept.get("coding", []) if isinstance(concept, dict) else []
-            found = next(
-                (
-                    agents[c["code"]]
-                    for c in codings
-                    if isinstance(c, dict) and c.get("system") == RXNORM and c.get("code") in agents
-                ),
-                None,
-            )
+            found = next((agents[c] for s, c in _concept_codings(concept) if s == RXNORM and c in agents), None)
             if found is None:
                 read.ignored[f"{res.kind} (a medication graftkg does not read)"] += 1
                 continue
@@ -837,12 +837,7 @@ def _medication_of(res: _Resource, medications: dict[str, _Resource]) -> _Resour
     if text is None:
         raise res.error("names no medication", f"{res.kind}.medication[x]")
     if isinstance(text, str) and text.startswith("#"):
-        for n, contained in enumerate(res.data.get("contained", []) or []):
-            if isinstance(contained, dict) and contained.get("id") == text[1:]:
-                return _Resource(
-                    contained, res.path, res.line, f"{res.pointer or res.kind}.contained[{n}]", "Medication"
-                )
-        raise res.error(f"'{excerpt(text)}' names no contained Medication", f"{res.kind}.medicationReference")
+        return _contained(res, text, "Medication", f"{res.kind}.medicationReference")
     if isinstance(text, str) and text.startswith("Medication/"):
         return medications.get(text.removeprefix("Medication/"))  # None: not in the export
     raise res.error(f"'{excerpt(str(text))}' is not a reference to a Medication", f"{res.kind}.medicationReference")
@@ -954,7 +949,7 @@ class _Samples:
             count = counts[0][0]
             if count.value is None or count.unit not in (None, units().unit_of[multiplied]):
                 continue  # a count the rules refuse: its own error is reported
-            value = float(f"{ratio * count.value:.{SIGNIFICANT_DIGITS}g}")
+            value = significant(ratio * count.value)
             record.observations.append(
                 Observation(count.day, gives, value, method=calculation, line=res.line, source=res.path)
             )
@@ -1116,13 +1111,12 @@ def _patient_transplants(
 def _transplant_extension(res: _Resource) -> str | None:
     """The Procedure id a Condition's ``condition-dueTo`` extension names (its cause: a GvHD's
     transplant, as the PanCareSurPass IG gives it), or None."""
-    for n, ext in enumerate(res.data.get("extension", []) or []):
-        if isinstance(ext, dict) and ext.get("url") == CONDITION_DUE_TO:
-            ref = ext.get("valueReference")
-            text = ref.get("reference") if isinstance(ref, dict) else None
-            if not isinstance(text, str) or not text.startswith("Procedure/"):
-                raise res.error("expected a reference to a Procedure", f"{res.kind}.extension[{n}].valueReference")
-            return text.removeprefix("Procedure/")
+    for n, ext in _extensions(res.data, CONDITION_DUE_TO):
+        ref = ext.get("valueReference")
+        text = ref.get("reference") if isinstance(ref, dict) else None
+        if not isinstance(text, str) or not text.startswith("Procedure/"):
+            raise res.error("expected a reference to a Procedure", f"{res.kind}.extension[{n}].valueReference")
+        return text.removeprefix("Procedure/")
     return None
 
 
@@ -1183,9 +1177,8 @@ def _observation_cells(
     elif any(k.startswith("value") for k in res.data):
         kind = next(k for k in res.data if k.startswith("value"))
         raise res.error(f"{kind} is not a value graftkg reads for {measure}", f"Observation.{kind}")
-    for ext in res.data.get("extension", []) or []:
-        if isinstance(ext, dict) and ext.get("url") == EXTENSION + "lineage":
-            cells["lineage"] = str(ext.get("valueCode", ""))
+    for _, ext in _extensions(res.data, EXTENSION + "lineage"):
+        cells["lineage"] = str(ext.get("valueCode", ""))
     method = res.data.get("method")
     if isinstance(method, dict):  # a calculated count's calculation, by graftkg's code, else the text
         code = next((c for s, c in _codings(res, "method") if s == CODE_SYSTEM + "calculation"), None)

@@ -34,7 +34,7 @@ from rdflib import Graph, Literal, URIRef
 from graftkg.rdf import GK, RDF
 from graftkg.semantics.ontology import DEFAULT_PROFILE, load_ontology
 
-__all__ = ["Units", "units"]
+__all__ = ["Units", "significant", "units"]
 
 #: significant digits a converted value keeps: a factor such as 0.001 is not exact in binary, and
 #: 1200 /uL should read 1.2, not 1.2000000000000002 (far beyond any laboratory's precision)
@@ -45,6 +45,16 @@ _VALUE_PROPERTY_UNITS = {"donor_chimerism_pct": GK.donorChimerismPct}
 
 #: a conversion of one (measure, unit): the factor, or why there is none
 _Conversion = tuple[float | None, str | None]
+
+
+def significant(value: float) -> float:
+    """``value`` to :data:`SIGNIFICANT_DIGITS` significant digits (a product of binary floats).
+
+    Example:
+        >>> significant(1200 * 0.001), significant(0.45 * 1.2)
+        (1.2, 0.54)
+    """
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
 
 
 class Units:
@@ -113,7 +123,7 @@ class Units:
                     factor = None
         if factor is None or not factor > 0:
             return None, f"'{unit}' does not convert to {target}, the unit of {measure}{hint}"
-        return float(f"{factor:.{SIGNIFICANT_DIGITS}g}"), None
+        return significant(factor), None
 
     def dimensionless(self, measure: str, value: float) -> float:
         """``value``, in ``measure``'s unit, as a pure number (a fraction in % divided by 100).
@@ -123,7 +133,7 @@ class Units:
             0.45
         """
         factor = float(self._ucum().from_ucum(self.unit_of[measure]).to("dimensionless").magnitude)
-        return float(f"{value * factor:.{SIGNIFICANT_DIGITS}g}")
+        return significant(value * factor)
 
     def problem(self, measure: str, unit: str) -> str | None:
         """Why a value of ``measure`` in ``unit`` cannot be read, or None when it can."""
@@ -148,7 +158,7 @@ class Units:
                 return None
             if value is None:
                 return None, target
-            return float(f"{value * factor:.{SIGNIFICANT_DIGITS}g}"), target
+            return significant(value * factor), target
 
         return convert
 

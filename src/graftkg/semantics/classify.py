@@ -126,13 +126,13 @@ def calculated_counts(record: TransplantRecord, defs: Definitions) -> list[str]:
         ['absolute neutrophil count on days 14-16, 20 calculated as neutrophils per 100 leukocytes x
           leukocyte count (of the same sample)']
     """
+    vocab, labels = vocabulary(), defs.labels
     days: dict[tuple[str, str], list[int]] = {}
     for obs in record.observations:
-        if obs.method is not None and obs.measure in vocabulary().calculates.values():
+        if obs.method is not None and obs.measure in vocab.calculates.values():
             days.setdefault((obs.measure, obs.method), []).append(-1 if obs.day is None else obs.day)
     out = []
     for (measure, method), found in sorted(days.items()):
-        vocab, labels = vocabulary(), defs.labels
         calculation, counted = vocab.iri("calculation", method), vocab.iri("measure", measure)
         what = labels.label(counted) if counted is not None else measure
         how = labels.label(calculation) if calculation is not None else method
