@@ -9,7 +9,10 @@ import pytest
 
 from graftkg.cli import main
 from graftkg.rdf import GK
-from graftkg.reporting.report import build_report, key_points, render_report, svg_plot
+from graftkg.model import Observation, TransplantRecord
+from graftkg.readers import read_inputs
+from graftkg.reporting.report import Report, ReportBuilder, build_report, key_points, render_report, svg_plot
+from graftkg.semantics.classify import classify_records
 from graftkg.semantics.definitions import Definitions
 
 from conftest import EXAMPLES, ROOT
@@ -84,7 +87,7 @@ def test_plot_thresholds_and_window_come_from_the_ontology() -> None:
     assert build_report(PAPER, "P1-T1", profile="astct-2021").window_last_day == 30
     svg = ET.fromstring(svg_plot(report))
     titles = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}title")]
-    assert "threshold 0.5 x10^9/L" in titles and "engraftment window" in titles
+    assert "threshold 0.5 x10^9/L" in titles and "engraftment window, to day 28" in titles
     assert sum(1 for t in titles if t and t.startswith("day ")) == sum(len(s) for s in report.series.values())
 
 
@@ -115,3 +118,86 @@ def test_cli_report_writes_file(tmp_path: object) -> None:
     out = Path(str(tmp_path)) / "p1.html"
     assert main(["report", str(PAPER[0]), "--transplant", "P1-T1", "--format", "html", "--output", str(out)]) == 0
     assert "<svg" in out.read_text(encoding="utf-8")
+
+
+def _comparable(report: Report) -> dict[str, object]:
+    doc = report.as_json()
+    del doc["generated"]
+    return doc
+
+
+def test_reports_built_together_equal_reports_built_alone(tmp_path: object) -> None:
+    """The builder runs the transplant queries once per signature (classes and asserted risk factors);
+    every report it builds that way equals the one built for that transplant alone, on the paper's
+    patients, the query cohort and 120 synthetic transplants."""
+    from pathlib import Path
+
+    from graftkg.synthetic import write_bundle
+
+    bundle = write_bundle(Path(str(tmp_path)) / "synth", n=120, seed=5)
+    defs = Definitions("paper")
+    shared = ReportBuilder(defs)
+    compared = 0
+    for paths in (PAPER, COHORT, [bundle]):
+        records = read_inputs(paths)
+        results = classify_records(records, definitions=defs)
+        for record, result in zip(records, results, strict=True):
+            together = shared.report(record, result)
+            alone = ReportBuilder(defs).report(record, result)
+            assert _comparable(together) == _comparable(alone), record.transplant_id
+            compared += 1
+    assert compared > 130 and shared.queried < compared / 2  # the sharing is real
+
+
+def test_report_header_names_fields_by_their_labels_and_says_what_made_it() -> None:
+    report = build_report(PAPER, "P4-T1")
+    page = render_report(report, "html")
+    assert "cd34_dose_1e6_per_kg" not in page and "CD34+ cell dose (10^6/kg)" in page
+    assert "matched unrelated (MUD)" in page and "None" not in page
+    assert f"graftkg {report.graftkg_version}, ontology {report.ontology_version}" in page
+    assert report.ontology_version and report.generated and "Intended use" in page
+    text = render_report(report, "markdown")
+    assert "- CD34+ cell dose (10^6/kg): 3" in text and "not a medical device" in text
+
+
+def test_contraindications_come_before_the_recommendations() -> None:
+    report = build_report(PAPER, "P1-T1")
+    for fmt, first, then in (("html", 'id="contraindications"', 'id="recommendations"'),
+                             ("markdown", "## Contraindications checked", "## Recommendations")):
+        page = render_report(report, fmt)
+        assert page.index(first) < page.index(then)
+    html_page = render_report(report, "html")
+    section = html_page.split('id="contraindications"')[1].split("</ul>")[0]
+    statuses = [s.split('"')[0] for s in section.split('class="ci-')[1:]]
+    assert statuses[0] == "recorded" and statuses == sorted(statuses, key=("recorded", "check-clinically",
+                                                                          "not-recorded").index)
+
+
+def test_long_follow_up_keeps_the_first_weeks_readable() -> None:
+    """Patient 4 is followed to day 1,095: the axis changes scale after the first three months instead of
+    squeezing them into a sliver (linear, days -2 to 90 would take 8 % of the width)."""
+    report = build_report(PAPER, "P4-T1")
+    svg = ET.fromstring(svg_plot(report))
+    ns = "{http://www.w3.org/2000/svg}"
+    assert any("scale changes after day" in (t.text or "") for t in svg.iter(f"{ns}title"))
+    panel = next(g for g in svg.iter(f"{ns}g") if g.get("data-measure") == "ANC")
+    early = [float(c.get("cx") or 0) for c, (day, _) in zip(panel.iter(f"{ns}circle"), report.series["ANC"],
+                                                            strict=True) if day <= 90]
+    assert max(early) - min(early) > 0.6 * (float(svg.get("width") or 0) - 72)  # the plot's width: 72 px of margins
+
+
+def test_a_single_low_chimerism_point_is_visible_and_labelled() -> None:
+    record = TransplantRecord(
+        "T1", graft_source="PB", conditioning_intensity="MAC", last_follow_up_day=40,
+        observations=[Observation(30, "donor_chimerism_pct", 2.0), Observation(10, "ANC", 0.1)],
+    )
+    [result] = classify_records([record])
+    report = ReportBuilder(Definitions()).report(record, result)
+    svg = ET.fromstring(svg_plot(report))
+    ns = "{http://www.w3.org/2000/svg}"
+    panel = next(g for g in svg.iter(f"{ns}g") if g.get("data-measure") == "donor_chimerism_pct")
+    frame = [r for r in panel.iter(f"{ns}rect") if r.get("fill") == "none"][0]
+    bottom = float(frame.get("y") or 0) + float(frame.get("height") or 0)
+    [point] = list(panel.iter(f"{ns}circle"))
+    assert float(point.get("r") or 0) >= 3 and bottom - float(point.get("cy") or 0) >= 6  # clear of the frame
+    assert any((t.text or "").startswith("day 30: 2") for t in panel.iter(f"{ns}text"))

@@ -25,6 +25,14 @@ Context: Procedure
 * ^url = "https://w3id.org/graftkg/fhir/StructureDefinition/cd34_dose_1e6_per_kg"
 * value[x] only decimal
 
+Extension: GraftkgCentre
+Id: graftkg-centre
+Title: "graftkg centre"
+Description: "The transplant centre that reports the transplant to the registry, by the identifier the registry gives it (for CIBMTR, the centre number)."
+Context: Procedure
+* ^url = "https://w3id.org/graftkg/fhir/StructureDefinition/centre"
+* value[x] only string
+
 Extension: GraftkgConditioningAgents
 Id: graftkg-conditioning-agents
 Title: "graftkg conditioning_agents"

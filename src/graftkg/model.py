@@ -195,6 +195,7 @@ class TransplantRecord:
     death_day: int | None = _declare("int", "deathDay")
     relapse_day: int | None = _declare("int", "relapseDay")
     asserted_risk_factors: list[str] = _declare("codes", "assertedRiskFactor", value_set="RiskFactor")
+    centre: str | None = _declare("text", "reportingCentre")
     observations: list[Observation] = field(default_factory=list)
     source: str | None = None
     line: int | None = None

@@ -8,7 +8,6 @@ thresholds drawn on the plot are read from the ontology.
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -19,12 +18,14 @@ from typing import Any
 from rdflib import Literal, URIRef
 
 from graftkg.errors import InputError
-from graftkg.model import TransplantRecord
-from graftkg.rdf import GK, RDFS, Value
+from graftkg.model import RECORD_FIELDS, TransplantRecord
+from graftkg.rdf import GK, OWL, RDF, RDFS, Value
+from graftkg.reporting.svg import INTENDED_USE, PAGE_STYLE, TimeAxis, esc
 from graftkg.semantics.classify import Classification, classify_records
 from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.derive import daily_series
 from graftkg.semantics.ontology import DEFAULT_PROFILE
+from graftkg.semantics.vocabulary import vocabulary
 from graftkg.store.embedded import add_classified, knowledge_store
 from graftkg.store.query import run_embedded
 
@@ -84,6 +85,14 @@ class Report:
     recommendations: list[Recommendation]
     contraindications: list[Contraindication] = field(default_factory=list)
     note: str | None = None
+    #: what made it: the graftkg version, the ontology's version, and the day it was made
+    graftkg_version: str = ""
+    ontology_version: str = ""
+    generated: str = ""
+    #: the label of each fact shown (a field's label in the ontology), by the fact's key
+    labels: dict[str, str] = field(default_factory=dict)
+    #: each fact as shown: a code with its label, a list joined
+    shown: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """The report as a JSON-ready dict."""
@@ -127,75 +136,249 @@ def build_report(
     defs = definitions or Definitions(profile)
     results = classify_records(records, definitions=defs)
     result = next(c for r, c in zip(records, results, strict=True) if r.transplant_id == transplant_id)
-    store = knowledge_store(definitions=defs)
-    add_classified(store, records, results, defs.profile, str(GK["graph/data/report"]))
-    kb = defs.knowledge_base
-    general = {str(kb.value(c, RDFS.label)) for c in GENERAL_SITUATIONS}
+    return ReportBuilder(defs).report(record, result)
 
-    params = {"transplant_id": transplant_id}
-    risk_factors = run_embedded(store, "risk-factors-for-transplant", params).rows
-    recommendations = []
-    for row in run_embedded(store, "recommendations-for-transplant", params).rows:
-        code = str(row["recommendation"])
-        rec_iri = _by_code(kb, GK.Recommendation, code)
-        evidence = _unique(run_embedded(store, "evidence-for-recommendation", {"recommendation": code}).rows)
-        recommendations.append(
-            Recommendation(
-                code=code,
-                aspect=str(row["aspect"]),
-                aspect_label=_label(kb, kb.value(rec_iri, GK.aspect)),
-                strength=str(row["strength"]),
-                strength_label=_label(kb, kb.value(rec_iri, GK.strength)),
-                statement=str(row["statement"]),
-                applies_because=str(row["applies_because"]),
-                wording=str(kb.value(rec_iri, GK.paperWording) or ""),
-                references=str(kb.value(rec_iri, GK.referenceNumber) or ""),
-                evidence_for=[e for e in evidence if e["direction"] == "supports"],
-                evidence_against=[e for e in evidence if e["direction"] == "disputes"],
-                contraindications=_contraindications(kb, [rec_iri], record, result),
-                key=str(row["strength"]) in ("preferred", "should_be_considered")
-                or any(s.strip() not in general for s in str(row["applies_because"]).split(";")),
-            )
+
+#: what a named query reads of a transplant: the classes it is in that the query can match (those the
+#: knowledge base names as a recommendation's situation, a contraindication's indicator or a risk
+#: factor's class), and the risk factors its centre asserts. Transplants with equal signatures get
+#: equal answers, but for their id
+Signature = tuple[frozenset[URIRef], tuple[str, ...]]
+
+
+_RISK_FACTORS = "risk-factors-for-transplant"
+
+
+class ReportBuilder:
+    """Builds the reports of many classified transplants of one submission, under one set of definitions.
+
+    The named queries (``risk-factors-for-transplant``, ``recommendations-for-transplant``,
+    ``evidence-for-recommendation``) read of a transplant only its classes and asserted risk factors,
+    so they run once per distinct :data:`Signature`, on a store holding the knowledge base and one
+    transplant of that signature, and once per recommendation; a submission of thousands of
+    transplants meets a few hundred signatures. ``tests/test_report.py`` holds every report built
+    this way equal to one built alone.
+
+    Example:
+        >>> from graftkg.readers import read_inputs
+        >>> records = read_inputs(["examples/paper-patients/csv"])
+        >>> builder = ReportBuilder(Definitions())
+        >>> reports = [builder.report(r, c) for r, c in zip(records, classify_records(records), strict=True)]
+        >>> [len(r.recommendations) for r in reports][:3], builder.queried < len(records)
+        ([21, 0, 20], True)
+    """
+
+    def __init__(self, definitions: Definitions) -> None:
+        from graftkg import __version__
+
+        self.defs = definitions
+        self.kb = definitions.knowledge_base
+        self.store = knowledge_store(definitions=definitions)
+        self.general = {str(self.kb.value(c, RDFS.label)) for c in GENERAL_SITUATIONS}
+        self.version = __version__
+        self.ontology_version = ontology_version(definitions)
+        self.labels = field_labels(definitions)
+        #: the signatures whose answers were queried (the number of transplants added to the store)
+        self.queried = 0
+        self._answers: dict[tuple[str, Signature], tuple[str, list[dict[str, Value]]]] = {}
+        kb = self.kb
+        #: the classes each query matches a transplant's classes against
+        self._read_by = {
+            "recommendations-for-transplant": frozenset(
+                {o for o in kb.objects(None, GK.applicableTo) if isinstance(o, URIRef)}
+                | {o for o in kb.objects(None, GK.indicatedBy) if isinstance(o, URIRef)}
+            ),
+            _RISK_FACTORS: frozenset(
+                s for s in kb.subjects(GK.riskFactor, None) if isinstance(s, URIRef)
+            ),
+        }
+        self._evidence: dict[str, list[dict[str, Value]]] = {}
+        self._added: set[str] = set()
+        #: the risk factors (codes) of each class that has some; and a risk factor's row, by its code and
+        #: whether the centre asserts it (the query gives one row a factor: a transplant's rows are its
+        #: factors' rows, in the query's order)
+        self._factors_of = {
+            cls: {str(kb.value(f, GK.code)) for f in kb.objects(cls, GK.riskFactor)}
+            for cls in self._read_by[_RISK_FACTORS]
+        }
+        self._factor_rows: dict[tuple[str, bool], dict[str, Value]] = {}
+
+    def _answered(self, query: str, record: TransplantRecord, result: Classification) -> list[dict[str, Value]]:
+        """The rows of transplant query ``query`` for ``record``, with its own id: queried once per signature."""
+        signature: Signature = (
+            self._read_by[query] & result.classes,
+            tuple(sorted(record.asserted_risk_factors)) if query == _RISK_FACTORS else (),
         )
-    checked = {c.code: c for r in recommendations for c in r.contraindications}
-    parents = {
-        p
-        for r in recommendations
-        for p in kb.objects(_by_code(kb, GK.Recommendation, r.code), GK.refines)
-        if isinstance(p, URIRef)
-    }
-    for c in _contraindications(kb, sorted(parents), record, result):
-        checked.setdefault(c.code, c)
-    note = None
-    if not recommendations:
-        note = (
-            "The source review's treatment recommendations concern graft failure; none applies to a transplant "
-            f"classified {result.outcome.replace('_', ' ')}"
-            + (
-                " (the review gives no treatment recommendation for poor graft function)."
-                if result.outcome == "poor_graft_function"
-                else "."
+        answer = self._answers.get((query, signature))
+        if answer is None:
+            tid = record.transplant_id
+            if tid not in self._added:
+                self.queried += 1
+                graph = str(GK[f"graph/data/report/{self.queried}"])
+                add_classified(self.store, [record], [result], self.defs.profile, graph)
+                self._added.add(tid)
+            answer = self._answers[query, signature] = (tid, run_embedded(self.store, query, {"transplant_id": tid}).rows)
+        queried_id, rows = answer
+        own = record.transplant_id
+        if queried_id == own:
+            return rows
+        return [{**row, "transplant_id": own} if "transplant_id" in row else row for row in rows]
+
+    def _risk_factors(self, record: TransplantRecord, result: Classification) -> list[dict[str, Value]]:
+        """The rows of ``risk-factors-for-transplant`` for ``record``: its factors' rows once each is known."""
+        asserted = set(record.asserted_risk_factors)
+        codes = sorted({code for cls in self._read_by[_RISK_FACTORS] & result.classes for code in self._factors_of[cls]})
+        keys = [(code, code in asserted) for code in codes]
+        if not all(k in self._factor_rows for k in keys):
+            rows = self._answered(_RISK_FACTORS, record, result)
+            for row in rows:
+                self._factor_rows.setdefault((str(row["risk_factor"]), row["recognised"] == "asserted"), row)
+            return rows
+        own = record.transplant_id
+        rows = [{**self._factor_rows[k], "transplant_id": own} for k in keys]
+        return sorted(rows, key=lambda r: (str(r["group"]), str(r["risk_factor"])))
+
+    def _evidence_for(self, code: str) -> list[dict[str, Value]]:
+        rows = self._evidence.get(code)
+        if rows is None:
+            rows = self._evidence[code] = _unique(
+                run_embedded(self.store, "evidence-for-recommendation", {"recommendation": code}).rows
             )
+        return rows
+
+    def report(self, record: TransplantRecord, result: Classification) -> Report:
+        """The report of ``record``, classified as ``result`` under these definitions."""
+        kb, defs = self.kb, self.defs
+        risk_factors = self._risk_factors(record, result)
+        rows = self._answered("recommendations-for-transplant", record, result)
+        recommendations = []
+        for row in rows:
+            code = str(row["recommendation"])
+            rec_iri = _by_code(kb, GK.Recommendation, code)
+            evidence = self._evidence_for(code)
+            recommendations.append(
+                Recommendation(
+                    code=code,
+                    aspect=str(row["aspect"]),
+                    aspect_label=_label(kb, kb.value(rec_iri, GK.aspect)),
+                    strength=str(row["strength"]),
+                    strength_label=_label(kb, kb.value(rec_iri, GK.strength)),
+                    statement=str(row["statement"]),
+                    applies_because=str(row["applies_because"]),
+                    wording=str(kb.value(rec_iri, GK.paperWording) or ""),
+                    references=str(kb.value(rec_iri, GK.referenceNumber) or ""),
+                    evidence_for=[e for e in evidence if e["direction"] == "supports"],
+                    evidence_against=[e for e in evidence if e["direction"] == "disputes"],
+                    contraindications=_contraindications(kb, [rec_iri], record, result),
+                    key=str(row["strength"]) in ("preferred", "should_be_considered")
+                    or any(s.strip() not in self.general for s in str(row["applies_because"]).split(";")),
+                )
+            )
+        checked = {c.code: c for r in recommendations for c in r.contraindications}
+        parents = {
+            p
+            for r in recommendations
+            for p in kb.objects(_by_code(kb, GK.Recommendation, r.code), GK.refines)
+            if isinstance(p, URIRef)
+        }
+        for c in _contraindications(kb, sorted(parents), record, result):
+            checked.setdefault(c.code, c)
+        note = None
+        if not recommendations:
+            note = (
+                "The source review's treatment recommendations concern graft failure; none applies to a transplant "
+                f"classified {result.outcome.replace('_', ' ')}"
+                + (
+                    " (the review gives no treatment recommendation for poor graft function)."
+                    if result.outcome == "poor_graft_function"
+                    else "."
+                )
+            )
+        facts = _facts(record)
+        return Report(
+            transplant_id=record.transplant_id,
+            profile=defs.profile,
+            classification=result.as_json(),
+            facts=facts,
+            series={m: daily_series(record, m) for m in PLOTTED},
+            thresholds={
+                "ANC": defs.bound(GK.EngraftmentANC),
+                "PLT": defs.bound(GK.PlateletRecoveryCount),
+                "donor_chimerism_pct": defs.bound(GK.FullDonorChimerism),
+                "donor_chimerism_loss_pct": defs.bound(GK.DonorChimerismLoss),
+            },
+            window_last_day=defs.window_last_day.get(record.graft_source or ""),
+            risk_factors=risk_factors,
+            recommendations=recommendations,
+            contraindications=sorted(checked.values(), key=lambda c: c.order),
+            note=note,
+            graftkg_version=self.version,
+            ontology_version=self.ontology_version,
+            generated=date.today().isoformat(),
+            labels={k: self.labels.get(k, k) for k in facts},
+            shown={k: self._shown(k, v) for k, v in facts.items()},
         )
-    full = defs.bound(GK.FullDonorChimerism)
-    return Report(
-        transplant_id=transplant_id,
-        profile=defs.profile,
-        classification=result.as_json(),
-        facts=_facts(record),
-        series={m: daily_series(record, m) for m in PLOTTED},
-        thresholds={
-            "ANC": defs.bound(GK.EngraftmentANC),
-            "PLT": defs.bound(GK.PlateletRecoveryCount),
-            "donor_chimerism_pct": full,
-            "donor_chimerism_loss_pct": defs.bound(GK.DonorChimerismLoss),
-        },
-        window_last_day=defs.window_last_day.get(record.graft_source or ""),
-        risk_factors=risk_factors,
-        recommendations=recommendations,
-        contraindications=sorted(checked.values(), key=lambda c: c.order),
-        note=note,
-    )
+
+    def _shown(self, name: str, value: Any) -> str:
+        """A fact as a report shows it: each code with its label (``MUD`` -> ``matched unrelated donor (MUD)``)."""
+        from graftkg.semantics.vocabulary import FIELD_VALUE_SETS
+
+        vocab, g = vocabulary(), self.defs.graph
+        coded = name in FIELD_VALUE_SETS
+        items = value if isinstance(value, list) else [value]
+        out = []
+        for item in items:
+            iri = vocab.iri(name, item) if coded and isinstance(item, str) else None
+            label = g.value(iri, RDFS.label) if iri is not None else None
+            out.append(f"{label} ({item})" if label is not None and str(label) != item else _fmt(item))
+        return ", ".join(out)
+
+
+def ontology_version(definitions: Definitions) -> str:
+    """The ``owl:versionInfo`` of the ontology these definitions are read from.
+
+    Example:
+        >>> ontology_version(Definitions())
+        '0.1.0'
+    """
+    for node in definitions.graph.subjects(RDF.type, OWL.Ontology):
+        info = definitions.graph.value(node, OWL.versionInfo)
+        if info is not None:
+            return str(info)
+    return ""
+
+
+#: the first word of a field's name that its ontology label must name too, to tell whose value it is
+_WHOSE = {"donor": "donor", "recipient": "recipient", "dsa": "DSA"}
+
+
+def field_labels(definitions: Definitions) -> dict[str, str]:
+    """A label for each record field, from its property's label in the ontology (with whose value it
+    is, and its unit, where the label alone does not say).
+
+    Example:
+        >>> labels = field_labels(Definitions())
+        >>> labels["donor_sex"], labels["cd34_dose_1e6_per_kg"], labels["patient_id"]
+        ('donor sex', 'CD34+ cell dose (10^6/kg)', 'patient')
+    """
+    g = definitions.graph
+    out = {}
+    for f in RECORD_FIELDS:
+        prop = GK[f.spec.prop]
+        if f.spec.kind == "id":
+            out[f.name] = "patient" if f.spec.entity == "patient" else "transplant"
+            continue
+        label = str(g.value(prop, RDFS.label) or f.name.replace("_", " "))
+        whose = _WHOSE.get(f.name.split("_", 1)[0])
+        if whose is not None and whose.lower() not in label.lower():
+            label = f"{whose} {label}"
+        unit = g.value(prop, GK.unit)
+        if unit is not None:
+            label += f" ({str(unit).replace('10*', '10^')})"
+        elif f.name.endswith("_years") and "year" not in label:
+            label += " (years)"
+        out[f.name] = label
+    return out
 
 
 def _by_code(kb: Any, cls: URIRef, code: str) -> URIRef:
@@ -345,7 +528,7 @@ def format_evidence(e: dict[str, Value]) -> str:
 def _recovery(c: dict[str, Any], lineage: str) -> str:
     """A recovery day as the report shows it: the day, with its date where the infusion's is known."""
     day, when = c[f"{lineage}_recovery_day"], c.get(f"{lineage}_recovery_date")
-    return "none" if day is None else f"{day} ({when})" if when else str(day)
+    return "not reached" if day is None else f"{day} ({when})" if when else str(day)
 
 
 def _outcome_line(report: Report) -> str:
@@ -359,10 +542,13 @@ def _outcome_line(report: Report) -> str:
 
 
 def _markdown(report: Report) -> str:
-    lines = [f"# Transplant {report.transplant_id}", ""]
-    lines.append(f"Definitions: `{report.profile}`. " + ", ".join(f"{k}: {_fmt(v)}" for k, v in report.facts.items()))
+    lines = [f"# Transplant {report.transplant_id}", "", f"_{_made_by(report)}_", "", f"> {INTENDED_USE}", ""]
+    lines += [f"- {report.labels.get(k, k)}: {report.shown.get(k, _fmt(v))}" for k, v in report.facts.items()]
     lines += ["", "## Classification", "", _outcome_line(report), "", "Why:", ""]
     lines += [f"- {s}" for s in report.classification["explanation"]]
+    if report.contraindications:
+        lines += ["", "## Contraindications checked", ""]
+        lines += [f"- {c.label}: {c.detail}" for c in _by_urgency(report.contraindications)]
     key = key_points(report)
     if key:
         lines += ["", "## In short", ""]
@@ -390,11 +576,24 @@ def _markdown(report: Report) -> str:
             lines.append("  - contraindicated by: " + "; ".join(c.label for c in rec.contraindications))
         if rec.wording:
             lines.append(f'  - the review: "{rec.wording}"' + (f" {rec.references}" if rec.references else ""))
-    if report.contraindications:
-        lines += ["", "## Contraindications checked", ""]
-        lines += [f"- {c.label}: {c.detail}" for c in report.contraindications]
     lines.append("")
     return "\n".join(lines)
+
+
+def _made_by(report: Report) -> str:
+    """The line that says what made a report, and when."""
+    return (
+        f"graftkg {report.graftkg_version}, ontology {report.ontology_version}, definitions {report.profile}; "
+        f"made {report.generated}"
+    )
+
+
+#: contraindications in the order a reader must see them: those the data show first
+_URGENCY = ("recorded", "check_clinically", "not_recorded")
+
+
+def _by_urgency(items: Sequence[Contraindication]) -> list[Contraindication]:
+    return sorted(items, key=lambda c: (_URGENCY.index(c.status) if c.status in _URGENCY else len(_URGENCY), c.order))
 
 
 #: Situations every graft failure is in: recommendations for them are general, not specific to the case.
@@ -455,21 +654,25 @@ def ascii_plot(report: Report, width: int = 64, height: int = 6) -> str:
     return "\n".join(out)
 
 
-def svg_plot(report: Report, width: int = 720, panel: int = 120) -> str:
-    """An SVG plot: one panel per measure, the threshold as a dashed line, the engraftment window shaded."""
+def svg_plot(report: Report, width: int = 760, panel: int = 120) -> str:
+    """An SVG plot: one panel per measure, the threshold as a dashed line, the engraftment window
+    shaded, each value a point (labelled where a panel has few). A long follow-up does not squeeze the
+    first weeks: the time axis changes scale after them (:class:`~graftkg.reporting.svg.TimeAxis`).
+
+    Example:
+        >>> r = build_report(["examples/paper-patients/csv"], "P4-T1")
+        >>> plot = svg_plot(r)
+        >>> plot.count("<circle") == sum(len(s) for s in r.series.values()), "scale changes after day" in plot
+        (True, True)
+    """
     days = [d for s in report.series.values() for d, _ in s]
-    lo = min([*days, 0])
-    hi = max([*days, report.window_last_day or 0, 1])
-    left, right, gap = 40, 20, 36
+    left, right, gap, pad = 48, 24, 40, 8
     plot_w = width - left - right
-    height = len(PLOTTED) * (panel + gap) + 40
-
-    def x(day: float) -> float:
-        return left + (day - lo) / max(hi - lo, 1) * plot_w
-
+    axis = TimeAxis.fit(days, focus=report.window_last_day, left=left, width=plot_w)
+    height = len(PLOTTED) * (panel + gap) + 48
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
-        'font-size="11" role="img" aria-label="ANC, platelets and donor chimerism by day">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        'font-family="sans-serif" font-size="11" role="img" aria-label="ANC, platelets and donor chimerism by day">'
     ]
     for i, (code, (label, unit, _)) in enumerate(PLOTTED.items()):
         top_y = 24 + i * (panel + gap)
@@ -478,21 +681,22 @@ def svg_plot(report: Report, width: int = 720, panel: int = 120) -> str:
         vmax = max([v for _, v in series] + [threshold * 2]) if code != "donor_chimerism_pct" else 100.0
 
         def y(v: float, top_y: int = top_y, vmax: float = vmax) -> float:
-            return top_y + panel - v / vmax * panel
+            return top_y + pad + (panel - 2 * pad) * (1 - v / vmax)
 
+        parts.append(f'<g class="panel" data-measure="{esc(code)}">')
         if report.window_last_day is not None:
             parts.append(
-                f'<rect x="{x(lo):.1f}" y="{top_y}" width="{x(report.window_last_day) - x(lo):.1f}" height="{panel}" '
-                'fill="#eef3fb"><title>engraftment window</title></rect>'
+                f'<rect x="{axis.x(axis.lo):.1f}" y="{top_y}" width="{axis.x(report.window_last_day) - axis.x(axis.lo):.1f}" '
+                f'height="{panel}" fill="#eef3fb"><title>engraftment window, to day {report.window_last_day}</title></rect>'
             )
-        parts.append(f'<rect x="{left}" y="{top_y}" width="{plot_w}" height="{panel}" fill="none" stroke="#999"/>')
+        parts.append(f'<rect x="{left}" y="{top_y}" width="{plot_w}" height="{panel}" fill="none" stroke="#bbb"/>')
+        parts.append(axis.break_marks(top_y, panel))
         parts.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y(threshold):.1f}" y2="{y(threshold):.1f}" '
-            f'stroke="#c0392b" stroke-dasharray="4 3"><title>threshold {threshold:g} {html.escape(unit)}</title></line>'
+            f'stroke="#c0392b" stroke-dasharray="4 3"><title>threshold {threshold:g} {esc(unit)}</title></line>'
         )
         parts.append(
-            f'<text x="{left + plot_w - 4}" y="{y(threshold) - 3:.1f}" text-anchor="end" '
-            f'fill="#c0392b">{threshold:g}</text>'
+            f'<text x="{left + plot_w - 4}" y="{y(threshold) - 3:.1f}" text-anchor="end" fill="#c0392b">{threshold:g}</text>'
         )
         if code == "donor_chimerism_pct":
             loss = report.thresholds["donor_chimerism_loss_pct"]
@@ -500,71 +704,87 @@ def svg_plot(report: Report, width: int = 720, panel: int = 120) -> str:
                 f'<line x1="{left}" x2="{left + plot_w}" y1="{y(loss):.1f}" y2="{y(loss):.1f}" stroke="#c0392b" '
                 f'stroke-dasharray="1 3"><title>donor chimerism loss below {loss:g} %</title></line>'
             )
+            parts.append(
+                f'<text x="{left + plot_w - 4}" y="{y(loss) - 3:.1f}" text-anchor="end" fill="#c0392b">{loss:g}</text>'
+            )
         parts.append(
-            f'<text x="{left}" y="{top_y - 6}" font-weight="bold">{html.escape(label)} '
-            f'<tspan font-weight="normal" fill="#666">({html.escape(unit)})</tspan></text>'
+            f'<text x="{left}" y="{top_y - 6}" font-weight="bold">{esc(label)} '
+            f'<tspan font-weight="normal" fill="#555">({esc(unit)})</tspan></text>'
         )
-        parts.append(f'<text x="{left - 4}" y="{top_y + 10}" text-anchor="end" fill="#666">{vmax:g}</text>')
-        parts.append(f'<text x="{left - 4}" y="{top_y + panel}" text-anchor="end" fill="#666">0</text>')
+        parts.append(f'<text x="{left - 4}" y="{y(vmax) + 4:.1f}" text-anchor="end" fill="#555">{vmax:g}</text>')
+        parts.append(f'<text x="{left - 4}" y="{y(0) + 4:.1f}" text-anchor="end" fill="#555">0</text>')
         marker = {"ANC": "neutrophil_recovery_day", "PLT": "platelet_recovery_day"}.get(code)
         day = report.classification.get(marker) if marker else None
         if isinstance(day, int):
             parts.append(
-                f'<line x1="{x(day):.1f}" x2="{x(day):.1f}" y1="{top_y}" y2="{top_y + panel}" stroke="#1e8449" '
-                f'stroke-dasharray="2 2"><title>recovery day {day}</title></line>'
+                f'<line x1="{axis.x(day):.1f}" x2="{axis.x(day):.1f}" y1="{top_y}" y2="{top_y + panel}" '
+                f'stroke="#1e8449" stroke-dasharray="2 2"><title>recovery day {day}</title></line>'
             )
-            parts.append(f'<text x="{x(day) + 3:.1f}" y="{top_y + 12}" fill="#1e8449">recovery day {day}</text>')
+            parts.append(f'<text x="{axis.x(day) + 3:.1f}" y="{top_y + 12}" fill="#1e8449">recovery day {day}</text>')
         if series:
-            points = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in series)
-            parts.append(f'<polyline points="{points}" fill="none" stroke="#2c3e50" stroke-width="1.5"/>')
+            if len(series) > 1:
+                points = " ".join(f"{axis.x(d):.1f},{y(v):.1f}" for d, v in series)
+                parts.append(f'<polyline points="{points}" fill="none" stroke="#2c3e50" stroke-width="1.5"/>')
+            few = len(series) <= 4
             for d, v in series:
                 parts.append(
-                    f'<circle cx="{x(d):.1f}" cy="{y(v):.1f}" r="2.2" fill="#2c3e50">'
-                    f"<title>day {d}: {v:g}</title></circle>"
+                    f'<circle cx="{axis.x(d):.1f}" cy="{y(v):.1f}" r="3.5" fill="#2c3e50" stroke="#fff" '
+                    f'stroke-width="1"><title>day {d}: {v:g} {esc(unit)}</title></circle>'
                 )
+                if few:
+                    parts.append(
+                        f'<text x="{axis.x(d) + 6:.1f}" y="{y(v) - 6:.1f}" fill="#2c3e50">day {d}: {v:g}</text>'
+                    )
         else:
-            parts.append(f'<text x="{left + 8}" y="{top_y + panel / 2:.1f}" fill="#999">no data</text>')
+            parts.append(f'<text x="{left + 8}" y="{top_y + panel / 2:.1f}" fill="#777">no data</text>')
+        parts.append("</g>")
     axis_y = 24 + len(PLOTTED) * (panel + gap) - gap + 14
-    for d in range(lo - lo % 7, hi + 1, max(7, (hi - lo) // 10 // 7 * 7 or 7)):
-        if d >= lo:
-            parts.append(f'<text x="{x(d):.1f}" y="{axis_y}" text-anchor="middle" fill="#666">{d}</text>')
     window = f"; shaded: engraftment window, to day {report.window_last_day}" if report.window_last_day else ""
-    parts.append(
-        f'<text x="{left + plot_w / 2}" y="{axis_y + 14}" text-anchor="middle">day after infusion '
-        f'<tspan fill="#666">(dashed red: thresholds{window})</tspan></text>'
-    )
+    parts.append(axis.svg(axis_y, f"day after infusion (dashed red: thresholds{window})"))
     parts.append("</svg>")
-    return "\n".join(parts)
+    return "\n".join(p for p in parts if p)
 
 
 def _html(report: Report) -> str:
-    e = html.escape
+    e = esc
     c = report.classification
-    rows = "".join(f"<tr><th>{e(k)}</th><td>{e(_fmt(v))}</td></tr>" for k, v in report.facts.items())
+    rows = "".join(
+        f"<tr><th>{e(report.labels.get(k, k))}</th><td>{e(report.shown.get(k, _fmt(v)))}</td></tr>"
+        for k, v in report.facts.items()
+    )
+    key = key_points(report)
     parts = [
         "<!doctype html>",
         f'<html lang="en"><head><meta charset="utf-8"><title>Transplant {e(report.transplant_id)}</title>',
-        "<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;line-height:1.4}"
-        "th{text-align:left;padding-right:1rem}.against{color:#8e2c1f}.for{color:#1e5631}"
-        ".ci-recorded{color:#8e2c1f;font-weight:bold}small{color:#555}</style></head><body>",
+        f"<style>{PAGE_STYLE}</style></head><body>",
         f"<h1>Transplant {e(report.transplant_id)}</h1>",
-        f"<p>Definitions: <code>{e(report.profile)}</code></p><table>{rows}</table>",
-        "<h2>Classification</h2>",
+        f'<p class="meta">{e(_made_by(report))}</p>',
+        f'<p class="use"><strong>Intended use.</strong> {e(INTENDED_USE)}</p>',
+        f'<table class="facts">{rows}</table>',
+        '<h2 id="classification">Classification</h2>',
         f"<p><strong>{e(c['outcome'].replace('_', ' '))}</strong>; findings: "
-        f"{e(', '.join(f.replace('_', ' ') for f in c['findings']) or 'none')}; chimerism: "
+        f"{e(', '.join(f.replace('_', ' ') for f in c['findings']) or 'none')}; chimerism at the latest assay: "
         f"{e((c['chimerism'] or 'not assessed').replace('_', ' '))}; neutrophil recovery day: "
         f"{e(_recovery(c, 'neutrophil'))}; platelet recovery day: {e(_recovery(c, 'platelet'))}</p>",
         "<ul>" + "".join(f"<li>{e(s)}</li>" for s in c["explanation"]) + "</ul>",
-        (
-            "<h2>In short</h2><ul>"
-            + "".join(f"<li>{e(r.statement)} <em>{e(r.strength_label)}</em></li>" for r in key_points(report))
+    ]
+    if report.contraindications:
+        parts.append('<h2 id="contraindications">Contraindications checked</h2><ul>')
+        parts += [
+            f'<li class="ci-{e(ci.status.replace("_", "-"))}">{e(ci.label)}: {e(ci.detail)}</li>'
+            for ci in _by_urgency(report.contraindications)
+        ]
+        parts.append("</ul>")
+    if key:
+        parts.append(
+            '<h2 id="in-short">In short</h2><ul>'
+            + "".join(f"<li>{e(r.statement)} <em>{e(r.strength_label)}</em></li>" for r in key)
             + "</ul>"
         )
-        if key_points(report)
-        else "",
-        "<h2>Counts and chimerism by day</h2>",
-        svg_plot(report),
-        "<h2>Risk factors (Table 2)</h2><ul>"
+    parts += [
+        '<h2 id="plot">Counts and chimerism by day</h2>',
+        f"<figure>{svg_plot(report)}</figure>",
+        '<h2 id="risk-factors">Risk factors (Table 2)</h2><ul>'
         + (
             "".join(
                 f"<li>{e(str(r['label']))} <small>({e(str(r['group']))}, {e(str(r['recognised']))})</small></li>"
@@ -573,7 +793,7 @@ def _html(report: Report) -> str:
             or "<li>none recognised in the data</li>"
         )
         + "</ul>",
-        "<h2>Recommendations</h2>",
+        '<h2 id="recommendations">Recommendations</h2>',
     ]
     if report.note:
         parts.append(f"<p>{e(report.note)}</p>")
@@ -596,12 +816,6 @@ def _html(report: Report) -> str:
         )
     if aspect is not None:
         parts.append("</ul>")
-    if report.contraindications:
-        parts.append("<h2>Contraindications checked</h2><ul>")
-        parts += [
-            f'<li class="ci-{e(ci.status.replace("_", "-"))}">{e(ci.label)}: {e(ci.detail)}</li>'
-            for ci in report.contraindications
-        ]
-        parts.append("</ul>")
+    parts.append(f'<footer><p class="meta">{e(_made_by(report))}. {e(INTENDED_USE)}</p></footer>')
     parts.append("</body></html>\n")
     return "\n".join(parts)

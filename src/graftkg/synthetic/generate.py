@@ -110,6 +110,7 @@ def _transplant(
             0
         ],
         "transplant_number": 1,
+        "centre": f"C{i % 5 + 1:02d}",  # five reporting centres, without drawing from rng
         "donor_type": donor_type,
         "donor_relation": {"MSD": "sibling", "haploidentical": rng.choice(["father", "mother", "sibling"])}.get(
             donor_type, "unrelated"

@@ -148,6 +148,8 @@ class LabCountChecker:
         self._own: dict[tuple[object, ...], bool] = {}
         self._read: dict[tuple[object, ...], bool] = {}
         self._parts: dict[tuple[str, bool, bool, bool, bool], tuple[list[Shape], list[Shape]] | None] = {}
+        #: the shapes that target a count, by its layout (as ``_parts``)
+        self._targeted: dict[tuple[str, bool, bool, bool, bool], frozenset[URIRef]] = {}
 
     def link(self, facts: Facts, counts: LabCounts, lookup: Lookup) -> dict[tuple[Item, Path], list[Item]]:
         """Link ``counts`` to their transplant in ``facts`` as ``add_lab_observations`` does; return the values
@@ -192,6 +194,18 @@ class LabCountChecker:
                 if read:
                     continue
             yield from evaluate(self.shapes, {counts.iri(k): counts.props(k)}, lookup)
+
+    def applicable(self, counts: LabCounts) -> set[URIRef]:
+        """The shapes that target a node of one of ``counts``' rows."""
+        out: set[URIRef] = set()
+        for measure, day, value, unit, method in counts.rows:
+            layout = (measure, day is None, value is None, unit is None, method is None)
+            targeted = self._targeted.get(layout)
+            if targeted is None:
+                local, other = node_shapes(self.shapes, lab_count_props(measure, day, value, unit, method))
+                targeted = self._targeted[layout] = frozenset(s.iri for s in (*local, *other))
+            out |= targeted
+        return out
 
     def _passes(self, row: Row, part: int) -> bool:
         """Whether ``row``'s node passes its shapes on everything but the value (``part`` 0) or on the value (1)."""

@@ -59,6 +59,7 @@ _SUPPORTED = {
     GK.checkCategory,
     GK.field,
     GK.refusedOnReading,
+    GK.failureThreshold,
     DCTERMS.source,
 }
 
@@ -100,6 +101,11 @@ class Shape:
     target_subjects_of: URIRef | None = None
     #: whether a record failing the shape is refused on reading (``gk:refusedOnReading``)
     refused_on_reading: bool = False
+    #: the percentage of the transplants it applies to that may fail it before the check fails in a
+    #: submission review (``gk:failureThreshold``, else its severity's ``gk:defaultFailureThreshold``)
+    failure_threshold: float = 0.0
+    #: whether ``failure_threshold`` is the shape's own (else its severity's default)
+    own_threshold: bool = False
     constraints: list[tuple[str, object]] = field(default_factory=list)
     #: the constraints compiled to functions (set by :func:`load_shapes`)
     checkers: tuple[Checker, ...] = field(default=(), repr=False, compare=False)
@@ -132,6 +138,21 @@ def shapes_graph() -> Graph:
     for path in sorted(asset_dir("shapes").glob("*.ttl")):
         parse_into(graph, path)
     return graph
+
+
+def _failure_threshold(g: Graph, iri: URIRef, severity: URIRef) -> tuple[float, bool]:
+    """The failure threshold of shape ``iri`` (a percentage) and whether it is the shape's own."""
+    own = g.value(iri, GK.failureThreshold)
+    value, is_own = (own, True) if own is not None else (g.value(severity, GK.defaultFailureThreshold), False)
+    if value is None:
+        raise OntologyError(f"shape {iri}: no gk:failureThreshold, and {severity} has no gk:defaultFailureThreshold")
+    try:
+        threshold = float(value)
+    except ValueError:
+        raise OntologyError(f"shape {iri}: failure threshold '{value}' is not a number") from None
+    if not 0 <= threshold <= 100:
+        raise OntologyError(f"shape {iri}: failure threshold {threshold:g} is not a percentage (0 to 100)")
+    return threshold, is_own
 
 
 def _literal(node: object) -> Item:
@@ -190,6 +211,7 @@ def load_shapes() -> ShapeSet:
             target_subjects_of=_canon(g.value(iri, SH.targetSubjectsOf)),
             refused_on_reading=_flag(g.value(iri, GK.refusedOnReading), iri),
         )
+        shape.failure_threshold, shape.own_threshold = _failure_threshold(g, iri, severity)
         for key in ("minCount", "maxCount", "qualifiedMinCount"):
             v = g.value(iri, SH[key])
             if v is not None:
@@ -499,6 +521,22 @@ class ShapeSet:
 
     def __len__(self) -> int:
         return len(self.shapes)
+
+    def applicable(self, facts: Facts) -> set[URIRef]:
+        """The shapes that target a node of ``facts`` (by its types, or the properties it has).
+
+        Example:
+            >>> facts = {URIRef("urn:t"): {RDF.type: [GK.Transplant]}}
+            >>> shapes = load_shapes()
+            >>> URIRef("https://w3id.org/graftkg/shapes/GraftSourceRequired") in shapes.applicable(facts)
+            True
+            >>> shapes.applicable({})
+            set()
+        """
+        out: set[URIRef] = set()
+        for props in facts.values():
+            out.update(s.iri for s in _plan(props, self.by_class, self.by_subject, self.plans)[2])  # type: ignore[arg-type]
+        return out
 
 
 def _shipped_shapes(iris: tuple[str, ...]) -> ShapeSet:

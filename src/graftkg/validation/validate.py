@@ -56,6 +56,9 @@ class ValidationReport:
     results: list[Result] = field(repr=False, default_factory=list)
     transplants: int = 0
     profile: str = DEFAULT_PROFILE
+    #: for each rule, the number of transplants it applies to (that have a node its shape targets):
+    #: the denominator of the share of transplants failing it (see ``graftkg review``)
+    applicable: dict[str, int] = field(repr=False, default_factory=dict)
 
     def conforms(self, fail_on: str = "violation") -> bool:
         """Whether no finding is at or above ``fail_on``.
@@ -244,9 +247,11 @@ def _check(
     known: Callable[[Item], dict[URIRef, list[Item]] | None],
     patients: frozenset[Item],
     shapes: ShapeSet,
+    applicable: Counter[URIRef] | None = None,
 ) -> list[tuple[int, Result]]:
     """:func:`check_partitions` on partitions that may keep their lab counts as rows; ``known`` gives the
-    facts of a node outside them (None for none), ``patients`` the patient nodes among them."""
+    facts of a node outside them (None for none), ``patients`` the patient nodes among them. With
+    ``applicable``, count in it, for each shape, the partitions with a node it targets."""
     out: list[tuple[int, Result]] = []
     seen: set[tuple[object, ...]] = set()
 
@@ -264,6 +269,11 @@ def _check(
                 merged = known(node)
                 if merged is not None and GK.Patient in partition[node].get(RDF.type, ()):  # type: ignore[index]
                     facts[node] = merged  # type: ignore[index]
+        if applicable is not None:
+            targeted = shapes.applicable(partition)
+            if counts is not None:
+                targeted |= shapes.counts_checker.applicable(counts)
+            applicable.update(targeted)
         results: Iterable[Result]
         if counts is None:
             results = evaluate(shapes, facts, lookup)
@@ -357,16 +367,27 @@ def _validate(
     finally:
         if workers > 1:
             gc.unfreeze()
-    findings, results = _merge(parts)
-    return ValidationReport(findings, results, len(records), rules.definitions.profile)
+    findings, results, applicable = _merge(parts)
+    return ValidationReport(findings, results, len(records), rules.definitions.profile, applicable)
 
 
-def _merge(parts: Iterable[list[Checked]]) -> tuple[list[Finding], list[Result]]:
+class _Part(NamedTuple):
+    """What the check of one range of the records gives: its findings, and for each shape the number
+    of its transplants the shape applies to."""
+
+    checked: list[Checked]
+    applicable: Counter[URIRef]
+
+
+def _merge(parts: Iterable[_Part]) -> tuple[list[Finding], list[Result], dict[str, int]]:
     """The findings and SHACL results of the ranges' parts, each once; then each content problem a
-    reader refuses (see :func:`_content_findings`) that no shape reports as a violation at its place."""
+    reader refuses (see :func:`_content_findings`) that no shape reports as a violation at its place.
+    Last, by rule, the number of transplants each shape applies to."""
     unique: dict[tuple[object, ...], tuple[Finding, Result | None]] = {}
     problems: dict[tuple[object, ...], Finding] = {}
-    for part in parts:
+    applicable: Counter[URIRef] = Counter()
+    for part, targeted in parts:
+        applicable.update(targeted)
         for key, finding, result in part:
             if key[0] == _CONTENT:
                 problems.setdefault(key, finding)
@@ -382,7 +403,13 @@ def _merge(parts: Iterable[list[Checked]]) -> tuple[list[Finding], list[Result]]
         if (finding.transplant_id, finding.location) in at_place or (finding.transplant_id, rule) in by_rule:
             continue
         findings.append(finding)
-    return findings, [r for _, r in unique.values() if r is not None]
+    by_rule = {_rule(iri): n for iri, n in sorted(applicable.items())}
+    return findings, [r for _, r in unique.values() if r is not None], by_rule
+
+
+def _rule(shape: URIRef) -> str:
+    """The rule a finding of ``shape`` names: the shape's local name."""
+    return str(shape).rsplit("/", 1)[-1]
 
 
 #: what every range of a validation reads: the records' index, the records, the definitions and shapes
@@ -390,10 +417,10 @@ _State = tuple[TransplantIndex, Sequence[TransplantRecord], _Rules]
 
 
 def _progressing(
-    parts: Iterable[list[Checked]],
+    parts: Iterable[_Part],
     ranges: list[tuple[int, int]],
     progress: Callable[[int, int], None] | None,
-) -> Iterator[list[Checked]]:
+) -> Iterator[_Part]:
     total = ranges[-1][1] if ranges else 0
     for (_, end), part in zip(ranges, parts, strict=True):
         if progress is not None:
@@ -401,7 +428,7 @@ def _progressing(
         yield part
 
 
-def _validate_range(state: _State, bounds: tuple[int, int]) -> list[Checked]:
+def _validate_range(state: _State, bounds: tuple[int, int]) -> _Part:
     """Classify and check one range of the records (see :func:`graftkg.parallel.run`); findings out."""
     index_, all_records, rules = state
     start, end = bounds
@@ -434,7 +461,8 @@ def _validate_range(state: _State, bounds: tuple[int, int]) -> list[Checked]:
     shapes = {s.iri: s for s in rules.shapes}
     explained: dict[int, Classification] = {}
     out: list[Checked] = []
-    for n, r in _check(partitions(), index_.get, patients, rules.shapes):
+    applicable: Counter[URIRef] = Counter()
+    for n, r in _check(partitions(), index_.get, patients, rules.shapes, applicable):
         shape = shapes[r.shape]
         result = classifications[n]
         if shape.category == "cross-check":  # explanations only where a cross-check reports
@@ -444,7 +472,7 @@ def _validate_range(state: _State, bounds: tuple[int, int]) -> list[Checked]:
             result = explained[n]
         key = (r.focus, r.shape, r.component, _key_of(r.value))
         out.append((key, _finding(records[n], result, r, shape), r))
-    return out + _content_findings(records)
+    return _Part(out + _content_findings(records), applicable)
 
 
 #: the first element of the key of a content problem's candidate finding (see :func:`_merge`)
@@ -576,15 +604,15 @@ def _validate_bundle(
                 refusals.add(InputError(message, path=path, line=line, field=field_), tid)
     unreadable = read_findings(refusals.sorted())
     parts = [part for _, _, share_parts in outcomes for part in share_parts]
-    findings, results = _merge(parts)
-    return ValidationReport(unreadable + findings, results, len(records), rules.definitions.profile)
+    findings, results, applicable = _merge(parts)
+    return ValidationReport(unreadable + findings, results, len(records), rules.definitions.profile, applicable)
 
 
 #: an :class:`InputError` as plain values (message, path, line, field), to cross a process boundary
 _Error = tuple[str, str | None, int | None, str | None]
 #: what one share of a bundle gives: the error that stopped its reading (or None), the cells and rows
 #: it could not read (by transplant), and its ranges' findings
-_ShareOutcome = tuple[_Error | None, list[tuple[str | None, _Error]], list[list[Checked]]]
+_ShareOutcome = tuple[_Error | None, list[tuple[str | None, _Error]], list[_Part]]
 
 
 def _validate_share(
@@ -673,7 +701,7 @@ def _finding(record: TransplantRecord, result: Classification, r: Result, shape:
         field=shape.column,
         value=value,  # type: ignore[arg-type]
         message=message,
-        rule=str(shape.iri).rsplit("/", 1)[-1],
+        rule=_rule(shape.iri),
         category=shape.category,
         location=_location(record, r.focus, shape, r.value),
     )
