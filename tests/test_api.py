@@ -21,10 +21,12 @@ from conftest import EXAMPLES
 
 PAPER = EXAMPLES / "paper-patients" / "csv"
 PUBLIC = {
+    "Acknowledgement",
     "Classification",
     "Engine",
     "Finding",
     "GraftkgError",
+    "History",
     "InputError",
     "InputNote",
     "LoadReport",
@@ -32,6 +34,7 @@ PUBLIC = {
     "QueryResult",
     "Refusals",
     "Report",
+    "Review",
     "TransplantRecord",
     "ValidationReport",
     "__version__",

@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from graftkg.cli import main
-from graftkg.rdf import GK
 from graftkg.model import Observation, TransplantRecord
+from graftkg.rdf import GK
 from graftkg.readers import read_inputs
 from graftkg.reporting.report import Report, ReportBuilder, build_report, key_points, render_report, svg_plot
 from graftkg.semantics.classify import classify_records
@@ -162,15 +162,18 @@ def test_report_header_names_fields_by_their_labels_and_says_what_made_it() -> N
 
 def test_contraindications_come_before_the_recommendations() -> None:
     report = build_report(PAPER, "P1-T1")
-    for fmt, first, then in (("html", 'id="contraindications"', 'id="recommendations"'),
-                             ("markdown", "## Contraindications checked", "## Recommendations")):
+    for fmt, first, then in (
+        ("html", 'id="contraindications"', 'id="recommendations"'),
+        ("markdown", "## Contraindications checked", "## Recommendations"),
+    ):
         page = render_report(report, fmt)
         assert page.index(first) < page.index(then)
     html_page = render_report(report, "html")
     section = html_page.split('id="contraindications"')[1].split("</ul>")[0]
     statuses = [s.split('"')[0] for s in section.split('class="ci-')[1:]]
-    assert statuses[0] == "recorded" and statuses == sorted(statuses, key=("recorded", "check-clinically",
-                                                                          "not-recorded").index)
+    assert statuses[0] == "recorded" and statuses == sorted(
+        statuses, key=("recorded", "check-clinically", "not-recorded").index
+    )
 
 
 def test_long_follow_up_keeps_the_first_weeks_readable() -> None:
@@ -181,14 +184,20 @@ def test_long_follow_up_keeps_the_first_weeks_readable() -> None:
     ns = "{http://www.w3.org/2000/svg}"
     assert any("scale changes after day" in (t.text or "") for t in svg.iter(f"{ns}title"))
     panel = next(g for g in svg.iter(f"{ns}g") if g.get("data-measure") == "ANC")
-    early = [float(c.get("cx") or 0) for c, (day, _) in zip(panel.iter(f"{ns}circle"), report.series["ANC"],
-                                                            strict=True) if day <= 90]
+    early = [
+        float(c.get("cx") or 0)
+        for c, (day, _) in zip(panel.iter(f"{ns}circle"), report.series["ANC"], strict=True)
+        if day <= 90
+    ]
     assert max(early) - min(early) > 0.6 * (float(svg.get("width") or 0) - 72)  # the plot's width: 72 px of margins
 
 
 def test_a_single_low_chimerism_point_is_visible_and_labelled() -> None:
     record = TransplantRecord(
-        "T1", graft_source="PB", conditioning_intensity="MAC", last_follow_up_day=40,
+        "T1",
+        graft_source="PB",
+        conditioning_intensity="MAC",
+        last_follow_up_day=40,
         observations=[Observation(30, "donor_chimerism_pct", 2.0), Observation(10, "ANC", 0.1)],
     )
     [result] = classify_records([record])
@@ -196,7 +205,7 @@ def test_a_single_low_chimerism_point_is_visible_and_labelled() -> None:
     svg = ET.fromstring(svg_plot(report))
     ns = "{http://www.w3.org/2000/svg}"
     panel = next(g for g in svg.iter(f"{ns}g") if g.get("data-measure") == "donor_chimerism_pct")
-    frame = [r for r in panel.iter(f"{ns}rect") if r.get("fill") == "none"][0]
+    frame = next(r for r in panel.iter(f"{ns}rect") if r.get("fill") == "none")
     bottom = float(frame.get("y") or 0) + float(frame.get("height") or 0)
     [point] = list(panel.iter(f"{ns}circle"))
     assert float(point.get("r") or 0) >= 3 and bottom - float(point.get("cy") or 0) >= 6  # clear of the frame

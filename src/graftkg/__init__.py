@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from graftkg.findings import Finding
     from graftkg.model import Observation, TransplantRecord
     from graftkg.readers.refusals import Refusals
+    from graftkg.reporting.acknowledgements import Acknowledgement
     from graftkg.reporting.report import Report
+    from graftkg.reporting.review import History, Review
     from graftkg.semantics.classify import Classification
     from graftkg.store.load import LoadReport
     from graftkg.store.query import QueryResult
@@ -46,6 +48,9 @@ _WHERE = {
     "ValidationReport": ("graftkg.validation.validate", "ValidationReport"),
     "Finding": ("graftkg.findings", "Finding"),
     "Report": ("graftkg.reporting.report", "Report"),
+    "Review": ("graftkg.reporting.review", "Review"),
+    "History": ("graftkg.reporting.review", "History"),
+    "Acknowledgement": ("graftkg.reporting.acknowledgements", "Acknowledgement"),
     "LoadReport": ("graftkg.store.load", "LoadReport"),
     "QueryResult": ("graftkg.store.query", "QueryResult"),
     "Refusals": ("graftkg.readers.refusals", "Refusals"),
@@ -59,10 +64,12 @@ __getattr__, __dir__ = lazy_exports(__name__, _WHERE)
 
 
 __all__ = [
+    "Acknowledgement",
     "Classification",
     "Engine",
     "Finding",
     "GraftkgError",
+    "History",
     "InputError",
     "InputNote",
     "LoadReport",
@@ -70,6 +77,7 @@ __all__ = [
     "QueryResult",
     "Refusals",
     "Report",
+    "Review",
     "TransplantRecord",
     "ValidationReport",
     "__version__",

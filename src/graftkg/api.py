@@ -29,7 +29,9 @@ from graftkg.readers.refusals import Refusals
 if TYPE_CHECKING:
     from rdflib import Graph
 
+    from graftkg.reporting.acknowledgements import Acknowledgement
     from graftkg.reporting.report import Report
+    from graftkg.reporting.review import History, Review
     from graftkg.semantics.classify import Classification
     from graftkg.semantics.definitions import Definitions
     from graftkg.store.load import LoadReport
@@ -145,24 +147,138 @@ class Engine:
         self,
         source: str | Path | Sequence[str | Path] | Sequence[TransplantRecord],
         *,
+        acknowledgements: str | Path | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> ValidationReport:
         """Check a submission against the shapes: every finding, located. ``source`` is paths (read
-        leniently, so that every unreadable cell is a finding too) or records already read.
+        leniently, so that every unreadable cell is a finding too) or records already read. With an
+        ``acknowledgements`` file (CSV or Turtle, read before anything else), the findings it
+        acknowledges are marked and do not count against ``conforms``.
 
         Example:
             >>> report = Engine().validate("examples/invalid-submission")
             >>> report.conforms(), report.counts()["violation"] > 0
             (False, True)
         """
+        from graftkg.reporting.acknowledgements import read_acknowledgements
         from graftkg.validation.validate import validate_paths, validate_records
 
+        acks = read_acknowledgements(acknowledgements) if acknowledgements is not None else None
         paths, defs, shapes = _paths(source), self._definitions, self._shapes
         if paths is None:
-            return validate_records(
+            report = validate_records(
                 _records(source), definitions=defs, shapes=shapes, workers=self.workers, progress=progress
             )
-        return validate_paths(paths, definitions=defs, shapes=shapes, workers=self.workers, progress=progress)
+        else:
+            report = validate_paths(paths, definitions=defs, shapes=shapes, workers=self.workers, progress=progress)
+        return report if acks is None else report.acknowledge(acks)
+
+    def review(
+        self,
+        source: str | Path | Sequence[str | Path],
+        *,
+        previous: str | Path | Sequence[str | Path] | None = None,
+        acknowledgements: str | Path | None = None,
+        fail_on: str = "violation",
+        reports: str = "flagged",
+        progress: Callable[[str], None] | None = None,
+    ) -> Review:
+        """Review a whole submission: each check's failing transplants against its threshold, outcomes
+        by centre and under every shipped definitions profile, figures, the findings the file
+        ``acknowledgements`` (CSV or Turtle) acknowledges, and, with ``previous`` (the centre's previous
+        submission), what changed. ``Review.write(folder)`` writes the dashboard, with a report for
+        each transplant ``reports`` selects (``flagged``, ``all`` or ``none``).
+
+        Example:
+            >>> review = Engine().review("examples/invalid-submission")
+            >>> review.conforms(), review.outcomes["refused"] > 0, [c.status for c in review.checks][0]
+            (False, True, 'fail')
+        """
+        from graftkg.reporting.acknowledgements import read_acknowledgements
+        from graftkg.reporting.review import build_review, read_submission
+        from graftkg.semantics.definitions import Definitions
+
+        acks = read_acknowledgements(acknowledgements) if acknowledgements is not None else None
+        defs, shapes = self._definitions, self._shapes
+        submission = read_submission(_paths(source) or [], defs, shapes, workers=self.workers, progress=progress)
+        before = None
+        if previous is not None:
+            before = read_submission(_paths(previous) or [], defs, shapes, workers=self.workers, progress=progress)
+        others = [Definitions(p) for p in self.profiles() if p != defs.profile]
+        review = build_review(
+            submission,
+            defs,
+            shapes,
+            acknowledgements=acks,
+            previous=before,
+            fail_on=fail_on,
+            reports=reports,
+            other_profiles=others,
+        )
+        review.extra.update(submission=submission, definitions=defs)
+        return review
+
+    def diff(self, old: str | Path | Sequence[str | Path], new: str | Path | Sequence[str | Path]) -> History:
+        """What changed between two submissions of the same centre: findings new, resolved and still
+        open, transplants whose outcome changed (with both explanations), transplants added and removed.
+
+        Example:
+            >>> h = Engine().diff("examples/invalid-submission", "examples/paper-patients/csv")
+            >>> len(h.resolved) > 0, h.new
+            (True, [])
+        """
+        from graftkg.reporting.review import diff_submissions, read_submission
+
+        defs, shapes = self._definitions, self._shapes
+        before = read_submission(_paths(old) or [], defs, shapes, workers=self.workers)
+        after = read_submission(_paths(new) or [], defs, shapes, workers=self.workers)
+        return diff_submissions(before, after)
+
+    def acknowledge(
+        self,
+        source: str | Path | Sequence[str | Path],
+        file: str | Path,
+        *,
+        transplant_id: str,
+        rule: str,
+        reason: str,
+        by: str,
+        field: str | None = None,
+        comment: str = "",
+        on: str | None = None,
+    ) -> list[Acknowledgement]:
+        """Acknowledge the findings of ``rule`` on ``transplant_id`` (and ``field``) in the submission
+        ``source``: add them, keyed on their current values, to the acknowledgements ``file`` (CSV or
+        Turtle, made if missing), with ``reason`` (a code of the list ``graftkg acknowledge --help``
+        gives), who (``by``) and when (``on``, default today). Returns the acknowledgements added.
+
+        Example:
+            >>> import tempfile
+            >>> where = Path(tempfile.mkdtemp()) / "acks.csv"
+            >>> added = Engine().acknowledge("examples/invalid-submission", where, transplant_id="P1-T1",
+            ...                              rule="CD34DosePlausible", reason="verified_against_source",
+            ...                              by="A. Reviewer")
+            >>> [(a.field, a.value) for a in added], where.read_text().splitlines()[0]
+            ([('cd34_dose_1e6_per_kg', '630')], 'rule,transplant_id,field,value,reason,comment,by,date')
+        """
+        from graftkg.reporting.acknowledgements import read_acknowledgements, write_acknowledgements
+        from graftkg.reporting.review import acknowledge, read_submission
+
+        acks = read_acknowledgements(file)
+        submission = read_submission(_paths(source) or [], self._definitions, self._shapes, workers=self.workers)
+        merged, added = acknowledge(
+            submission,
+            acks,
+            transplant_id=transplant_id,
+            rule=rule,
+            reason=reason,
+            by=by,
+            field=field,
+            comment=comment,
+            on=on,
+        )
+        write_acknowledgements(file, merged)
+        return added
 
     def to_graph(self, records: Sequence[TransplantRecord], results: Sequence[Classification] | None = None) -> Graph:
         """The records and what the definitions infer from them as one rdflib graph (the triples
@@ -339,6 +455,18 @@ class Engine:
             raise GraftkgError(f"unknown format '{to}' (choose from: turtle, json-ld, fhir)")
         graph = records_to_graph(records)
         return to_jsonld(graph) if to == "json-ld" else graph.serialize(format="turtle")
+
+    @staticmethod
+    def acknowledgement_reasons() -> dict[str, str]:
+        """The reason codes an acknowledgement may give, with their labels (from the ontology).
+
+        Example:
+            >>> Engine.acknowledgement_reasons()["verified_against_source"]
+            'verified against source documents'
+        """
+        from graftkg.reporting.acknowledgements import reason_codes
+
+        return reason_codes()
 
     @staticmethod
     def checks() -> str:

@@ -77,9 +77,73 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from graftkg import Engine
 
-    report = Engine(profile=args.definitions).validate(args.paths)
+    report = Engine(profile=args.definitions).validate(args.paths, acknowledgements=args.acknowledgements)
     print(report.render(args.format, args.fail_on))
     return EXIT_OK if report.conforms(args.fail_on) else EXIT_FINDINGS
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    from graftkg import Engine
+
+    if args.format == "html" and not args.output:
+        raise GraftkgError("--output DIR: the folder to write the dashboard to (or --format json)")
+    review = Engine(profile=args.definitions).review(
+        args.paths,
+        previous=args.previous,
+        acknowledgements=args.acknowledgements,
+        fail_on=args.fail_on,
+        reports=args.reports,
+        progress=_say if args.progress else None,
+    )
+    if args.format == "json" and not args.output:
+        print(review.render_json(), end="")
+    else:
+        from pathlib import Path
+
+        out = Path(args.output)
+        if args.format == "json":
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "review.json").write_text(review.render_json(), encoding="utf-8")
+            _say(f"wrote {out / 'review.json'}")
+        else:
+            written = review.write(out, progress=_say if args.progress else None)
+            _say(f"wrote {out / 'index.html'} ({len(written) - 3:,} transplant reports)")
+    counts = review.counts
+    _say(
+        f"{review.transplants:,} transplants: "
+        + ", ".join(f"{c['open']:,} open {s}" for s, c in counts.items())
+        + f"; {sum(1 for c in review.checks if c.status == 'fail')} checks fail their threshold; "
+        + ("conforms" if review.conforms() else "does not conform")
+        + f" at level {review.fail_on}"
+    )
+    return EXIT_OK if review.conforms() else EXIT_FINDINGS
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from graftkg import Engine
+
+    print(Engine(profile=args.definitions).diff(args.old, args.new).render(args.format))
+    return EXIT_OK
+
+
+def _cmd_acknowledge(args: argparse.Namespace) -> int:
+    from graftkg import Engine
+
+    added = Engine(profile=args.definitions).acknowledge(
+        args.paths,
+        args.acknowledgements,
+        transplant_id=args.transplant,
+        rule=args.rule,
+        reason=args.reason,
+        by=args.by,
+        field=args.field,
+        comment=args.comment or "",
+        on=args.date,
+    )
+    for a in added:
+        print(f"acknowledged {a.rule} on {a.transplant_id}, field {a.field}, value '{a.value}' ({a.reason})")
+    _say(f"wrote {args.acknowledgements}")
+    return EXIT_OK
 
 
 def _cmd_checks(args: argparse.Namespace) -> int:
@@ -388,7 +452,63 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 1 when a finding is at least this severe (default: %(default)s)",
     )
     p.add_argument("--definitions", type=_profile, default=Engine.profile, metavar="PROFILE", help=profile_help)
+    p.add_argument(
+        "--acknowledgements",
+        metavar="FILE",
+        help="findings a reviewer accepted (CSV or Turtle, see 'graftkg acknowledge'): shown, not counted by --fail-on",
+    )
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser(
+        "review",
+        help="review a whole submission: a dashboard of checks, outcomes, figures, acknowledgements and changes",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="the submission (CSV bundle, Turtle, JSON-LD, FHIR)")
+    p.add_argument("--output", metavar="DIR", help="folder for index.html, review.json, open-findings.csv, reports/")
+    p.add_argument("--previous", metavar="PATH", help="the centre's previous submission: show what changed")
+    p.add_argument("--acknowledgements", metavar="FILE", help="findings a reviewer accepted (CSV or Turtle)")
+    p.add_argument("--format", choices=["html", "json"], default="html", help="default: %(default)s")
+    p.add_argument(
+        "--fail-on",
+        choices=["violation", "warning", "info"],
+        default="violation",
+        help="exit 1 when an open finding is at least this severe (default: %(default)s)",
+    )
+    p.add_argument(
+        "--reports",
+        choices=["flagged", "all", "none"],
+        default="flagged",
+        help="the transplant reports to write: those with an open finding, refused, or failed (default), all, none",
+    )
+    p.add_argument("--definitions", type=_profile, default=Engine.profile, metavar="PROFILE", help=profile_help)
+    p.add_argument("--progress", action="store_true", help="report progress on stderr")
+    p.set_defaults(func=_cmd_review)
+
+    p = sub.add_parser("diff", help="what changed between two submissions: findings, outcomes, transplants")
+    p.add_argument("old", metavar="OLD", help="the earlier submission")
+    p.add_argument("new", metavar="NEW", help="the later submission")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="default: %(default)s")
+    p.add_argument("--definitions", type=_profile, default=Engine.profile, metavar="PROFILE", help=profile_help)
+    p.set_defaults(func=_cmd_diff)
+
+    p = sub.add_parser("acknowledge", help="record that a reviewer accepts a finding (in a CSV or Turtle file)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="the submission holding the finding")
+    p.add_argument("--acknowledgements", required=True, metavar="FILE", help="the file to add to (.csv or .ttl)")
+    p.add_argument("--transplant", required=True, metavar="ID", help="transplant identifier")
+    p.add_argument("--rule", required=True, help="the finding's rule (see 'graftkg checks')")
+    p.add_argument("--field", help="the finding's field, when the rule reports more than one")
+    p.add_argument(
+        "--reason",
+        required=True,
+        choices=list(Engine.acknowledgement_reasons()),
+        help="why the finding is accepted: "
+        + "; ".join(f"{code}: {label}" for code, label in Engine.acknowledgement_reasons().items()),
+    )
+    p.add_argument("--by", required=True, metavar="NAME", help="who acknowledges")
+    p.add_argument("--comment", metavar="TEXT", help="details (e.g. the source document checked)")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="when (default: today)")
+    p.add_argument("--definitions", type=_profile, default=Engine.profile, metavar="PROFILE", help=profile_help)
+    p.set_defaults(func=_cmd_acknowledge)
 
     p = sub.add_parser("checks", help="print the validation check catalogue (a Markdown table from the shapes)")
     p.set_defaults(func=_cmd_checks)

@@ -99,13 +99,14 @@ def reason_codes() -> dict[str, str]:
         >>> list(reason_codes())
         ['verified_against_source', 'not_collected', 'not_applicable', 'agreed_with_registry']
     """
-    from graftkg.semantics.ontology import parse_into
     from graftkg.assets import asset_dir
+    from graftkg.semantics.ontology import parse_into
 
     g = Graph()
     parse_into(g, asset_dir("ontology") / "review.ttl")
     members = sorted(
-        g.subjects(RDF.type, GK.AcknowledgementReason), key=lambda m: int(g.value(m, GK.sortOrder) or 0)  # type: ignore[arg-type]
+        g.subjects(RDF.type, GK.AcknowledgementReason),
+        key=lambda m: int(g.value(m, GK.sortOrder) or 0),  # type: ignore[arg-type]
     )
     return {str(g.value(m, GK.code)): str(g.value(m, RDFS.label)) for m in members}
 
@@ -116,7 +117,8 @@ class Acknowledgements:
     Example:
         >>> acks = Acknowledgements([Acknowledgement("DonorTypeRequired", "T1", "donor_type", "", "not_collected",
         ...                                          "", "me", "2026-12-06")])
-        >>> f = Finding("violation", "T1", "donor_type", None, "donor type missing", "DonorTypeRequired", "completeness")
+        >>> f = Finding("violation", "T1", "donor_type", None, "donor type missing", "DonorTypeRequired",
+        ...             "completeness")
         >>> acks.match(f).reason
         'not_collected'
         >>> acks.unmatched([])[0].rule
@@ -165,7 +167,8 @@ def read_acknowledgements(path: str | Path) -> Acknowledgements:
         ...                      "DonorTypeRequired,T1,donor_type,,not_collected,,me,2026-12-06\\n")
         >>> len(read_acknowledgements(where))
         1
-        >>> _ = where.write_text("rule,transplant_id,field,value,reason,comment,by,date\\nR,T1,f,,typo,,me,2026-12-06\\n")
+        >>> _ = where.write_text("rule,transplant_id,field,value,reason,comment,by,date\\n"
+        ...                      "R,T1,f,,typo,,me,2026-12-06\\n")
         >>> read_acknowledgements(where)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         graftkg.errors.InputError: ...acks.csv:2: field 'reason': unknown reason code 'typo' (choose from: ...)
@@ -239,6 +242,8 @@ def _read_turtle(path: Path) -> list[Acknowledgement]:
     parse_into(g, path)
     out = []
     for node in sorted(g.subjects(RDF.type, GK.FindingAcknowledgement), key=str):
+        if not isinstance(node, URIRef | BNode):
+            continue  # a literal subject: not valid RDF, and no parser gives one
         where = f"acknowledgement {node.n3() if isinstance(node, URIRef) else '_:' + str(node)}"
         reason = g.value(node, GK.acknowledgementReason)
         code = ""
@@ -258,8 +263,8 @@ def _read_turtle(path: Path) -> list[Acknowledgement]:
     return out
 
 
-def _text(g: Graph, node: object, prop: URIRef) -> str:
-    value = g.value(node, prop)  # type: ignore[arg-type]
+def _text(g: Graph, node: URIRef | BNode, prop: URIRef) -> str:
+    value = g.value(node, prop)
     return "" if value is None else str(value).strip()
 
 

@@ -188,9 +188,7 @@ class ReportBuilder:
                 {o for o in kb.objects(None, GK.applicableTo) if isinstance(o, URIRef)}
                 | {o for o in kb.objects(None, GK.indicatedBy) if isinstance(o, URIRef)}
             ),
-            _RISK_FACTORS: frozenset(
-                s for s in kb.subjects(GK.riskFactor, None) if isinstance(s, URIRef)
-            ),
+            _RISK_FACTORS: frozenset(s for s in kb.subjects(GK.riskFactor, None) if isinstance(s, URIRef)),
         }
         self._evidence: dict[str, list[dict[str, Value]]] = {}
         self._added: set[str] = set()
@@ -217,7 +215,10 @@ class ReportBuilder:
                 graph = str(GK[f"graph/data/report/{self.queried}"])
                 add_classified(self.store, [record], [result], self.defs.profile, graph)
                 self._added.add(tid)
-            answer = self._answers[query, signature] = (tid, run_embedded(self.store, query, {"transplant_id": tid}).rows)
+            answer = self._answers[query, signature] = (
+                tid,
+                run_embedded(self.store, query, {"transplant_id": tid}).rows,
+            )
         queried_id, rows = answer
         own = record.transplant_id
         if queried_id == own:
@@ -227,7 +228,9 @@ class ReportBuilder:
     def _risk_factors(self, record: TransplantRecord, result: Classification) -> list[dict[str, Value]]:
         """The rows of ``risk-factors-for-transplant`` for ``record``: its factors' rows once each is known."""
         asserted = set(record.asserted_risk_factors)
-        codes = sorted({code for cls in self._read_by[_RISK_FACTORS] & result.classes for code in self._factors_of[cls]})
+        codes = sorted(
+            {code for cls in self._read_by[_RISK_FACTORS] & result.classes for code in self._factors_of[cls]}
+        )
         keys = [(code, code in asserted) for code in codes]
         if not all(k in self._factor_rows for k in keys):
             rows = self._answered(_RISK_FACTORS, record, result)
@@ -686,8 +689,9 @@ def svg_plot(report: Report, width: int = 760, panel: int = 120) -> str:
         parts.append(f'<g class="panel" data-measure="{esc(code)}">')
         if report.window_last_day is not None:
             parts.append(
-                f'<rect x="{axis.x(axis.lo):.1f}" y="{top_y}" width="{axis.x(report.window_last_day) - axis.x(axis.lo):.1f}" '
-                f'height="{panel}" fill="#eef3fb"><title>engraftment window, to day {report.window_last_day}</title></rect>'
+                f'<rect x="{axis.x(axis.lo):.1f}" y="{top_y}" '
+                f'width="{axis.x(report.window_last_day) - axis.x(axis.lo):.1f}" height="{panel}" fill="#eef3fb">'
+                f"<title>engraftment window, to day {report.window_last_day}</title></rect>"
             )
         parts.append(f'<rect x="{left}" y="{top_y}" width="{plot_w}" height="{panel}" fill="none" stroke="#bbb"/>')
         parts.append(axis.break_marks(top_y, panel))
@@ -696,7 +700,8 @@ def svg_plot(report: Report, width: int = 760, panel: int = 120) -> str:
             f'stroke="#c0392b" stroke-dasharray="4 3"><title>threshold {threshold:g} {esc(unit)}</title></line>'
         )
         parts.append(
-            f'<text x="{left + plot_w - 4}" y="{y(threshold) - 3:.1f}" text-anchor="end" fill="#c0392b">{threshold:g}</text>'
+            f'<text x="{left + plot_w - 4}" y="{y(threshold) - 3:.1f}" text-anchor="end" fill="#c0392b">'
+            f"{threshold:g}</text>"
         )
         if code == "donor_chimerism_pct":
             loss = report.thresholds["donor_chimerism_loss_pct"]

@@ -147,7 +147,7 @@ def _failure_threshold(g: Graph, iri: URIRef, severity: URIRef) -> tuple[float, 
     if value is None:
         raise OntologyError(f"shape {iri}: no gk:failureThreshold, and {severity} has no gk:defaultFailureThreshold")
     try:
-        threshold = float(value)
+        threshold = float(str(value))
     except ValueError:
         raise OntologyError(f"shape {iri}: failure threshold '{value}' is not a number") from None
     if not 0 <= threshold <= 100:
@@ -535,7 +535,7 @@ class ShapeSet:
         """
         out: set[URIRef] = set()
         for props in facts.values():
-            out.update(s.iri for s in _plan(props, self.by_class, self.by_subject, self.plans)[2])  # type: ignore[arg-type]
+            out.update(s.iri for s in _plan(props, self.by_class, self.by_subject, self.plans)[2])
         return out
 
 

@@ -29,6 +29,7 @@ from graftkg.parallel import ranges, run, worker_count
 from graftkg.rdf import GK, ID, RDF, XSD, node_id, to_literal
 from graftkg.readers.refusals import Refusals
 from graftkg.readers.rules import content_problems
+from graftkg.reporting.acknowledgements import Acknowledgement, Acknowledgements
 from graftkg.semantics.classify import Classification, prepare, summarise
 from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.derive import derive
@@ -59,15 +60,35 @@ class ValidationReport:
     #: for each rule, the number of transplants it applies to (that have a node its shape targets):
     #: the denominator of the share of transplants failing it (see ``graftkg review``)
     applicable: dict[str, int] = field(repr=False, default_factory=dict)
+    #: the acknowledgement of each acknowledged finding, by its index in ``findings`` (see :meth:`acknowledge`)
+    acknowledged: dict[int, Acknowledgement] = field(repr=False, default_factory=dict)
+    #: whether acknowledgements were given (the JSON then says of each finding whether it is acknowledged)
+    reviewed: bool = field(repr=False, default=False)
 
     def conforms(self, fail_on: str = "violation") -> bool:
-        """Whether no finding is at or above ``fail_on``.
+        """Whether no finding is at or above ``fail_on``, but those acknowledged.
 
         Example:
             >>> ValidationReport([]).conforms()
             True
         """
-        return not any(f.at_least(fail_on) for f in self.findings)
+        return not any(f.at_least(fail_on) for k, f in enumerate(self.findings) if k not in self.acknowledged)
+
+    def acknowledge(self, acks: Acknowledgements) -> ValidationReport:
+        """Mark the findings ``acks`` acknowledges (they no longer count against ``fail_on``); return self.
+
+        Example:
+            >>> from graftkg.reporting.acknowledgements import Acknowledgement
+            >>> f = Finding("violation", "T1", "donor_type", None, "donor type missing", "DonorTypeRequired",
+            ...             "completeness")
+            >>> a = Acknowledgement("DonorTypeRequired", "T1", "donor_type", "", "not_collected", "", "me",
+            ...                     "2026-12-06")
+            >>> ValidationReport([f]).acknowledge(Acknowledgements([a])).conforms()
+            True
+        """
+        self.reviewed = True
+        self.acknowledged = {k: a for k, f in enumerate(self.findings) if (a := acks.match(f)) is not None}
+        return self
 
     def counts(self) -> dict[str, int]:
         """Findings by severity."""
@@ -403,8 +424,8 @@ def _merge(parts: Iterable[_Part]) -> tuple[list[Finding], list[Result], dict[st
         if (finding.transplant_id, finding.location) in at_place or (finding.transplant_id, rule) in by_rule:
             continue
         findings.append(finding)
-    by_rule = {_rule(iri): n for iri, n in sorted(applicable.items())}
-    return findings, [r for _, r in unique.values() if r is not None], by_rule
+    applies = {_rule(iri): n for iri, n in sorted(applicable.items())}
+    return findings, [r for _, r in unique.values() if r is not None], applies
 
 
 def _rule(shape: URIRef) -> str:
@@ -515,17 +536,47 @@ def validate_paths(
         >>> validate_paths(["examples/paper-patients/csv"]).transplants
         8
     """
-    from graftkg.readers import bundle_files, read_inputs
+    from graftkg.readers import bundle_files
 
     rules = _Rules(definitions or Definitions(profile), load_shapes() if shapes is None else shapes)
     files = bundle_files(paths)
     if files is None:
-        refusals = Refusals(keep_records=True)
-        records = read_inputs(paths, lenient=True, refusals=refusals)
-        report = _validate(records, rules, workers, progress)
-        report.findings[:0] = read_findings(refusals.sorted())
-        return report
+        return _read_and_validate(paths, rules, workers, progress)[2]
     return _validate_bundle(*files, rules=rules, workers=workers, progress=progress)
+
+
+def read_and_validate(
+    paths: Sequence[str | Path],
+    *,
+    definitions: Definitions,
+    shapes: ShapeSet,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[TransplantRecord], Refusals, ValidationReport]:
+    """Read ``paths`` leniently in this process and validate the records: the records, the cells and rows
+    that could not be read, and the report (the one :func:`validate_paths` gives, for a CSV bundle too).
+
+    Example:
+        >>> from graftkg.validation.shacl import load_shapes
+        >>> records, refusals, report = read_and_validate(["examples/invalid-submission"],
+        ...                                               definitions=Definitions(), shapes=load_shapes())
+        >>> len(records), report.transplants, bool(refusals), report.conforms()
+        (8, 8, False, False)
+    """
+    records, refusals, report = _read_and_validate(paths, _Rules(definitions, shapes), workers, progress)
+    return records, refusals, report
+
+
+def _read_and_validate(
+    paths: Sequence[str | Path], rules: _Rules, workers: int | None, progress: Callable[[int, int], None] | None
+) -> tuple[list[TransplantRecord], Refusals, ValidationReport]:
+    from graftkg.readers import read_inputs
+
+    refusals = Refusals(keep_records=True)
+    records = read_inputs(paths, lenient=True, refusals=refusals)
+    report = _validate(records, rules, workers, progress)
+    report.findings[:0] = read_findings(refusals.sorted())
+    return records, refusals, report
 
 
 def read_findings(errors: Iterable[tuple[str | None, InputError]]) -> list[Finding]:
@@ -736,6 +787,16 @@ def render(report: ValidationReport, fmt: str, fail_on: str = "violation") -> st
         2 transplants checked: 0 violations, 0 warnings, 0 info (conforms at level violation)
     """
     if fmt == "json":
+        if report.reviewed:
+            acked = report.acknowledged
+            return json.dumps(
+                [
+                    {**f.as_json(), "acknowledged": acked[k].as_json() if k in acked else None}
+                    for k, f in enumerate(report.findings)
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
         return json.dumps([f.as_json() for f in report.findings], indent=2, ensure_ascii=False)
     if fmt == "fhir":
         from graftkg.reporting.fhir import operation_outcome
@@ -751,18 +812,26 @@ def render(report: ValidationReport, fmt: str, fail_on: str = "violation") -> st
         return _turtle(report, fail_on)
     counts = report.counts()
     verdict = "conforms" if report.conforms(fail_on) else "does not conform"
+    acked = report.acknowledged
     lines = [
         f"{report.transplants} transplants checked: {counts['violation']} violations, {counts['warning']} warnings, "
-        f"{counts['info']} info ({verdict} at level {fail_on})"
+        f"{counts['info']} info"
+        + (f", {len(acked)} of them acknowledged" if report.reviewed else "")
+        + f" ({verdict} at level {fail_on})"
     ]
-    by_transplant: dict[str, list[Finding]] = {}
-    for f in sorted(report.findings, key=lambda f: (f.transplant_id or "", SEVERITY_ORDER.index(f.severity), f.rule)):
-        by_transplant.setdefault(f.transplant_id or "(submission)", []).append(f)
+    by_transplant: dict[str, list[tuple[int, Finding]]] = {}
+    order = sorted(
+        enumerate(report.findings),
+        key=lambda kf: (kf[1].transplant_id or "", SEVERITY_ORDER.index(kf[1].severity), kf[1].rule),
+    )
+    for k, f in order:
+        by_transplant.setdefault(f.transplant_id or "(submission)", []).append((k, f))
     for tid, items in by_transplant.items():
         lines.append(f"\n{tid}")
-        for f in items:
+        for k, f in items:
             where = f" [{f.location}]" if f.location else ""
-            lines.append(f"  {f.severity:<9} {f.field}: {f.message} ({f.rule}){where}")
+            ack = f" (acknowledged: {acked[k].reason}, {acked[k].by}, {acked[k].date})" if k in acked else ""
+            lines.append(f"  {f.severity:<9} {f.field}: {f.message} ({f.rule}){where}{ack}")
     return "\n".join(lines)
 
 
@@ -816,6 +885,7 @@ __all__ = [
     "ValidationReport",
     "check_partitions",
     "patient_nodes",
+    "read_and_validate",
     "render",
     "transplant_index",
     "validate_paths",
