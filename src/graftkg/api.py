@@ -171,7 +171,11 @@ class Engine:
             )
         else:
             report = validate_paths(paths, definitions=defs, shapes=shapes, workers=self.workers, progress=progress)
-        return report if acks is None else report.acknowledge(acks)
+        if acks is None:
+            return report
+        from graftkg.validation.validate import refused_rules
+
+        return report.acknowledge(acks, refused_rules(shapes))
 
     def review(
         self,
@@ -263,12 +267,14 @@ class Engine:
         """
         from graftkg.reporting.acknowledgements import read_acknowledgements, write_acknowledgements
         from graftkg.reporting.review import acknowledge, read_submission
+        from graftkg.validation.validate import refused_rules
 
         acks = read_acknowledgements(file)
         submission = read_submission(_paths(source) or [], self._definitions, self._shapes, workers=self.workers)
         merged, added = acknowledge(
             submission,
             acks,
+            refused_rules(self._shapes),
             transplant_id=transplant_id,
             rule=rule,
             reason=reason,

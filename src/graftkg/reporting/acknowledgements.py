@@ -5,7 +5,8 @@ code of ``ontology/review.ttl``: ``verified_against_source``, ``not_collected``,
 ``agreed_with_registry``), who and when, with an optional comment. It is keyed on the value as well:
 when the submitted value changes, the finding it acknowledged is gone and a new one, not
 acknowledged, takes its place. Acknowledged findings are shown as such and do not count against
-``--fail-on``.
+``--fail-on``. A finding that makes ``classify`` refuse its record (an unreadable cell, a value no
+record can hold, days in an impossible order) cannot be acknowledged: it is corrected.
 
 The file is CSV (``.csv``: the columns of :data:`COLUMNS`) or Turtle (``.ttl``: one
 ``gk:FindingAcknowledgement`` node each). graftkg reads it, and writes it (``graftkg acknowledge``)
@@ -18,7 +19,7 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -33,8 +34,6 @@ from graftkg.rdf import DCTERMS, GK, RDF, RDFS, XSD
 COLUMNS = ("rule", "transplant_id", "field", "value", "reason", "comment", "by", "date")
 #: the columns a row must fill
 REQUIRED = ("rule", "transplant_id", "reason", "by", "date")
-#: what cannot be acknowledged: a value no record can hold is corrected, not accepted
-NOT_ACKNOWLEDGED = ("possibility",)
 
 
 @dataclass(frozen=True, order=True)
@@ -132,9 +131,10 @@ class Acknowledgements:
     def __len__(self) -> int:
         return len(self.items)
 
-    def match(self, finding: Finding) -> Acknowledgement | None:
-        """The acknowledgement of ``finding``, if there is one (and the finding can be acknowledged)."""
-        if finding.category in NOT_ACKNOWLEDGED:
+    def match(self, finding: Finding, refused: Collection[str] = ()) -> Acknowledgement | None:
+        """The acknowledgement of ``finding``, if there is one, and its rule is not one of ``refused``
+        (those whose findings make ``classify`` refuse the record: they cannot be acknowledged)."""
+        if finding.rule in refused:
             return None
         return self.by_key.get(finding_key(finding))
 

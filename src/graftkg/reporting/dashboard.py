@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +53,16 @@ def write_dashboard(
     index = out / "index.html"
     index.write_text(render_dashboard(review, thresholds), encoding="utf-8")
     (out / "review.json").write_text(review.render_json(), encoding="utf-8")
-    (out / "open-findings.csv").write_text(open_findings_csv(review.findings), encoding="utf-8")
+    (out / "open-findings.csv").write_text(
+        open_findings_csv(review.findings, review.unacknowledgeable), encoding="utf-8"
+    )
     return [index, out / "review.json", out / "open-findings.csv", *written]
 
 
-def open_findings_csv(findings: Sequence[ReviewedFinding]) -> str:
-    """The open findings that can be acknowledged, as rows of an acknowledgements file with ``reason``,
-    ``comment``, ``by`` and ``date`` left to fill in (delete the rows not to acknowledge).
+def open_findings_csv(findings: Sequence[ReviewedFinding], refused: Collection[str] = ()) -> str:
+    """The open findings that can be acknowledged (not those of the ``refused`` rules), as rows of an
+    acknowledgements file with ``reason``, ``comment``, ``by`` and ``date`` left to fill in (delete the
+    rows not to acknowledge).
 
     Example:
         >>> from graftkg.findings import Finding
@@ -68,13 +71,11 @@ def open_findings_csv(findings: Sequence[ReviewedFinding]) -> str:
         >>> open_findings_csv([ReviewedFinding(f)]).splitlines()[1]
         'CD34DosePlausible,T1,cd34_dose_1e6_per_kg,45,,,,'
     """
-    from graftkg.reporting.acknowledgements import NOT_ACKNOWLEDGED
-
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for r in findings:
-        if r.acknowledgement is None and r.finding.transplant_id and r.finding.category not in NOT_ACKNOWLEDGED:
+        if r.acknowledgement is None and r.finding.transplant_id and r.finding.rule not in refused:
             writer.writerow([*finding_key(r.finding), "", "", "", ""])
     return buffer.getvalue()
 

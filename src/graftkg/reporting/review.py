@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,17 +29,12 @@ from graftkg.model import TransplantRecord
 from graftkg.rdf import GK, RDF, RDFS
 from graftkg.readers.refusals import Refusals
 from graftkg.readers.rules import content_problems
-from graftkg.reporting.acknowledgements import (
-    NOT_ACKNOWLEDGED,
-    Acknowledgement,
-    Acknowledgements,
-    finding_key,
-)
+from graftkg.reporting.acknowledgements import Acknowledgement, Acknowledgements, finding_key
 from graftkg.semantics.classify import Classification, classify_records
 from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.derive import daily_series
 from graftkg.validation.shacl import ShapeSet
-from graftkg.validation.validate import READABLE_INPUT, ValidationReport, read_and_validate
+from graftkg.validation.validate import READABLE_INPUT, ValidationReport, read_and_validate, refused_rules
 
 FORMATS = ("html", "json")
 #: the outcome shown for a transplant that ``graftkg classify`` would refuse
@@ -179,8 +174,8 @@ class History:
             lines.append("\noutcomes changed:")
             for c in self.outcome_changes:
                 lines.append(f"  {c.transplant_id}: {c.before} -> {c.after}")
-                lines.append(f"    before: {'; '.join(c.explanation_before)}")
-                lines.append(f"    now:    {'; '.join(c.explanation_after)}")
+                for when, why in (("before", c.explanation_before), ("now:  ", c.explanation_after)):
+                    lines.append(f"    {when}: {'; '.join(why) or '(not classified: classify refuses the record)'}")
         for title, ids in (("added", self.added), ("removed", self.removed)):
             if ids:
                 lines.append(f"\ntransplants {title}: {', '.join(ids)}")
@@ -217,8 +212,10 @@ class Review:
     transplant_rows: list[TransplantRow]
     history: History | None = None
     reports: str = "flagged"
-    #: the transplants whose findings name no transplant (a row naming none)
+    #: the findings on rows that name no transplant of the submission
     unattached_findings: int = 0
+    #: the rules whose findings make ``classify`` refuse the record: corrected, never acknowledged
+    unacknowledgeable: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def conforms(self) -> bool:
@@ -379,7 +376,8 @@ def build_review(
     if reports not in REPORTS:
         raise GraftkgError(f"unknown --reports choice '{reports}' (choose from: {', '.join(REPORTS)})")
     acks = acknowledgements or Acknowledgements()
-    findings = [ReviewedFinding(f, acks.match(f)) for f in submission.report.findings]
+    refused = refused_rules(shapes)
+    findings = [ReviewedFinding(f, acks.match(f, refused)) for f in submission.report.findings]
     records = submission.records
     outcome_of = {r.transplant_id: _outcome(submission, r.transplant_id) for r in records}
     open_by_tid = Counter(r.finding.transplant_id for r in findings if r.acknowledgement is None)
@@ -429,6 +427,7 @@ def build_review(
         history=diff_submissions(previous, submission) if previous is not None else None,
         reports=reports,
         unattached_findings=sum(1 for r in findings if r.finding.transplant_id is None),
+        unacknowledgeable=sorted(refused),
     )
 
 
@@ -721,6 +720,7 @@ def diff_submissions(previous: Submission, current: Submission) -> History:
 def acknowledge(
     submission: Submission,
     acks: Acknowledgements,
+    refused: Collection[str],
     *,
     transplant_id: str,
     rule: str,
@@ -731,14 +731,16 @@ def acknowledge(
     on: str | None = None,
 ) -> tuple[Acknowledgements, list[Acknowledgement]]:
     """``acks`` with an acknowledgement of each finding of ``rule`` on ``transplant_id`` (and ``field``)
-    in ``submission``, keyed on its current value; and the new ones. A finding of a value no record can
-    hold cannot be acknowledged (it must be corrected), and a rule with no such finding is an error.
+    in ``submission``, keyed on its current value; and the new ones. A finding of one of the ``refused``
+    rules (:func:`~graftkg.validation.validate.refused_rules`) cannot be acknowledged: it is corrected.
+    A rule with no such finding is an error.
 
     Example:
         >>> from graftkg.validation.shacl import load_shapes
         >>> s = read_submission(["examples/invalid-submission"], Definitions(), load_shapes())
         >>> f = next(f for f in s.report.findings if f.category == "completeness" and f.transplant_id)
-        >>> acks, added = acknowledge(s, Acknowledgements(), transplant_id=f.transplant_id, rule=f.rule,
+        >>> acks, added = acknowledge(s, Acknowledgements(), refused_rules(load_shapes()),
+        ...                           transplant_id=f.transplant_id, rule=f.rule,
         ...                           reason="not_collected", by="A. Reviewer", on="2026-12-06")
         >>> [a.rule for a in added] == [f.rule], len(acks)
         (True, 1)
@@ -766,10 +768,9 @@ def acknowledge(
             + (f" (its findings: {', '.join(there)})" if there else " (it has no finding)"),
             field="--rule",
         )
-    refused = [f for f in matching if f.category in NOT_ACKNOWLEDGED]
-    if refused:
+    if rule in refused:
         raise InputError(
-            f"rule '{rule}' reports a value no record can hold ({refused[0].message}): correct it instead",
+            f"rule '{rule}' makes classify refuse the record ({matching[0].message}): correct it instead",
             field="--rule",
         )
     added = [

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -74,8 +74,9 @@ class ValidationReport:
         """
         return not any(f.at_least(fail_on) for k, f in enumerate(self.findings) if k not in self.acknowledged)
 
-    def acknowledge(self, acks: Acknowledgements) -> ValidationReport:
-        """Mark the findings ``acks`` acknowledges (they no longer count against ``fail_on``); return self.
+    def acknowledge(self, acks: Acknowledgements, refused: Collection[str] = ()) -> ValidationReport:
+        """Mark the findings ``acks`` acknowledges (they no longer count against ``fail_on``), but those of
+        the ``refused`` rules (see :func:`refused_rules`: they cannot be acknowledged); return self.
 
         Example:
             >>> from graftkg.reporting.acknowledgements import Acknowledgement
@@ -87,7 +88,7 @@ class ValidationReport:
             True
         """
         self.reviewed = True
-        self.acknowledged = {k: a for k, f in enumerate(self.findings) if (a := acks.match(f)) is not None}
+        self.acknowledged = {k: a for k, f in enumerate(self.findings) if (a := acks.match(f, refused)) is not None}
         return self
 
     def counts(self) -> dict[str, int]:
@@ -105,6 +106,19 @@ class ValidationReport:
             '2 transplants checked: 0 violations, 0 warnings, 0 info (conforms at level violation)'
         """
         return render(self, format, fail_on)
+
+
+def refused_rules(shapes: ShapeSet) -> frozenset[str]:
+    """The rules whose findings make ``classify`` refuse the record: the shapes marked
+    ``gk:refusedOnReading``, and ``ReadableInput``. Their findings are corrected, never acknowledged.
+
+    Example:
+        >>> from graftkg.validation.shacl import load_shapes
+        >>> rules = refused_rules(load_shapes())
+        >>> "ChimerismPossible" in rules, "ReadableInput" in rules, "CD34DosePlausible" in rules
+        (True, True, False)
+    """
+    return frozenset(_rule(s.iri) for s in shapes if s.refused_on_reading) | {READABLE_INPUT}
 
 
 def validation_facts(record: TransplantRecord, result: Classification) -> TransplantFacts:
@@ -886,6 +900,7 @@ __all__ = [
     "check_partitions",
     "patient_nodes",
     "read_and_validate",
+    "refused_rules",
     "render",
     "transplant_index",
     "validate_paths",

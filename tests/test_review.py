@@ -1,0 +1,405 @@
+"""Reviewing a whole submission: the dashboard's figures against validate's, thresholds, denominators,
+acknowledgements (CSV and Turtle), history between submissions, and the pages written."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from graftkg import Engine
+from graftkg.cli import main
+from graftkg.errors import InputError, OntologyError
+from graftkg.readers import read_inputs
+from graftkg.readers.csv_bundle import write_bundle_records
+from graftkg.reporting.acknowledgements import (
+    Acknowledgement,
+    Acknowledgements,
+    read_acknowledgements,
+    write_acknowledgements,
+)
+from graftkg.reporting.dashboard import open_findings_csv
+from graftkg.reporting.review import report_name
+from graftkg.synthetic import write_bundle
+from graftkg.synthetic.mutate import inject
+
+from conftest import EXAMPLES
+
+INVALID = EXAMPLES / "invalid-submission"
+PAPER = EXAMPLES / "paper-patients" / "csv"
+
+
+@pytest.fixture(scope="module")
+def injected(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 synthetic transplants over five centres, an error injected into one in ten."""
+    root = tmp_path_factory.mktemp("review")
+    records = read_inputs([write_bundle(root / "clean", n=300, seed=11)], lenient=True)
+    inject(records, 0.1, seed=11)
+    return write_bundle_records(records, root / "injected")
+
+
+def _validate_json(path: Path, capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    main(["validate", str(path), "--format", "json"])
+    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("which", ["invalid", "injected"])
+def test_the_dashboard_counts_equal_validate_json(
+    which: str, injected: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The dashboard's findings are validate's, finding for finding; each check's failing transplants
+    are the transplants validate reports for its rule."""
+    path = INVALID if which == "invalid" else injected
+    expected = _validate_json(path, capsys)
+    assert main(["review", str(path), "--output", str(tmp_path / "dash")]) == 1
+    doc = json.loads((tmp_path / "dash" / "review.json").read_text(encoding="utf-8"))
+    key = ("severity", "transplant_id", "rule", "field", "location", "message")
+    assert Counter(tuple(f[k] for k in key) for f in doc["findings"]) == Counter(
+        tuple(f[k] for k in key) for f in expected
+    )
+    assert {s: c["all"] for s, c in doc["counts"].items()} == {
+        s: sum(1 for f in expected if f["severity"] == s) for s in ("violation", "warning", "info")
+    }
+    by_rule: dict[str, set[str]] = {}
+    for f in expected:
+        if f["transplant_id"]:
+            by_rule.setdefault(str(f["rule"]), set()).add(str(f["transplant_id"]))
+    checks = {c["rule"]: c for c in doc["checks"]}
+    for rule, tids in by_rule.items():
+        assert checks[rule]["failing"] == len(tids), rule
+    assert all(c["failing"] == 0 for r, c in checks.items() if r not in by_rule)
+    page = (tmp_path / "dash" / "index.html").read_text(encoding="utf-8")
+    for severity, counts in doc["counts"].items():
+        assert re.search(rf"<th>{severity}</th><td class=\"n\">{counts['all']:,}</td>", page)
+
+
+def test_a_check_fails_above_its_threshold_over_the_transplants_it_applies_to(injected: Path) -> None:
+    review = Engine().review(injected)
+    records = read_inputs([injected], lenient=True)
+    checks = {c.rule: c for c in review.checks}
+    # every transplant has a graft; only those with a DSA test meet the DSA shapes
+    assert checks["GraftSourceRequired"].applies_to == len(records) == review.transplants
+    with_dsa = sum(
+        1 for r in records if any(o.measure == "dsa_mfi" for o in r.observations) or r.dsa_max_mfi is not None
+    )
+    assert 0 < checks["DSAValueRequired"].applies_to <= with_dsa < len(records)
+    for c in review.checks:
+        if c.applies_to == 0:
+            assert c.status == "not applicable" and c.percent is None
+        else:
+            assert c.percent == pytest.approx(100 * c.failing / c.applies_to)
+            assert c.status == ("fail" if c.percent > c.threshold else "pass")
+        assert c.kahn_category in ("conformance", "completeness", "plausibility"), c.rule
+    assert {c.threshold for c in review.checks if c.severity == "violation"} == {0.0}
+    assert any(c.status == "fail" for c in review.checks) and any(c.status == "pass" for c in review.checks)
+
+
+def test_failure_thresholds_are_data_beside_the_shapes() -> None:
+    from rdflib import Graph, Literal, URIRef
+
+    from graftkg.rdf import GK
+    from graftkg.validation.shacl import SH, _failure_threshold, load_shapes
+
+    shapes = load_shapes()
+    assert {(s.severity, s.failure_threshold) for s in shapes if not s.own_threshold} == {
+        ("Violation", 0.0),
+        ("Warning", 5.0),
+        ("Info", 25.0),
+    }
+    g = Graph()
+    shape = URIRef("urn:shape")
+    g.add((SH.Warning, GK.defaultFailureThreshold, Literal(5)))
+    assert _failure_threshold(g, shape, SH.Warning) == (5.0, False)
+    g.add((shape, GK.failureThreshold, Literal(12.5)))
+    assert _failure_threshold(g, shape, SH.Warning) == (12.5, True)
+    with pytest.raises(OntologyError, match="no gk:failureThreshold"):
+        _failure_threshold(Graph(), shape, SH.Info)
+    g.set((shape, GK.failureThreshold, Literal(150)))
+    with pytest.raises(OntologyError, match="not a percentage"):
+        _failure_threshold(g, shape, SH.Warning)
+
+
+def test_outcomes_by_profile_centre_and_refused(injected: Path) -> None:
+    review = Engine().review(injected)
+    assert set(review.outcomes_by_profile) == {"paper", "astct-2021"}
+    for counts in review.outcomes_by_profile.values():
+        assert sum(counts.values()) == review.transplants
+    assert review.outcomes["refused"] == len(review.refused) > 0
+    refused = Engine().classify(read_inputs([injected], lenient=True))  # noqa: F841 - lenient records classify
+    assert [c["centre"] for c in review.centres] == ["C01", "C02", "C03", "C04", "C05"]
+    assert sum(c["transplants"] for c in review.centres) == review.transplants
+    open_by_severity = {s: sum(c[s] for c in review.centres) for s in ("violation", "warning", "info")}
+    assert open_by_severity == {
+        s: review.counts[s]["open"]
+        - sum(
+            1
+            for r in review.findings
+            if r.finding.severity == s and r.acknowledgement is None and not r.finding.transplant_id
+        )
+        for s in open_by_severity
+    }
+
+
+def test_refused_transplants_are_those_classify_refuses(injected: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    review = Engine().review(injected)
+    main(["classify", str(injected), "--format", "json"])
+    classified = {c["transplant_id"] for c in json.loads(capsys.readouterr().out)}
+    all_ids = {r.transplant_id for r in read_inputs([injected], lenient=True)}
+    assert set(review.refused) == all_ids - classified
+
+
+def test_published_incidences_are_compared_with_the_submission(injected: Path) -> None:
+    from graftkg.rdf import GK
+
+    engine = Engine()
+    review = engine.review(injected)
+    records = read_inputs([injected], lenient=True)
+    results = {
+        c.transplant_id: c for c in engine.classify([r for r in records if r.transplant_id not in review.refused])
+    }
+    ucb = next(i for i in review.incidences if i.evidence == "incidence_cord_blood")
+    members = [c for c in results.values() if c.outcome != "not_evaluable" and GK.CordBloodGraftRisk in c.classes]
+    assert ucb.transplants == len(members) > 0 and ucb.published == 20
+    assert ucb.events == sum(1 for c in members if c.outcome in ("primary_graft_failure", "secondary_graft_failure"))
+    assert ucb.ci_low is not None and ucb.ci_high is not None and ucb.ci_low <= (ucb.percent or 0) <= ucb.ci_high
+    assert any("Beijing" in label for label in review.not_compared)  # no class for its population
+
+
+def test_acknowledged_findings_do_not_count_and_come_back_when_the_value_changes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    acks = tmp_path / "acks.csv"
+    engine = Engine()
+    assert main(["review", str(INVALID), "--format", "json", "--fail-on", "warning"]) == 1
+    capsys.readouterr()
+    added = engine.acknowledge(
+        INVALID,
+        acks,
+        transplant_id="P1-T1",
+        rule="CD34DosePlausible",
+        reason="verified_against_source",
+        by="A. Reviewer",
+        comment="lab report checked",
+        on="2026-12-06",
+    )
+    assert [(a.field, a.value) for a in added] == [("cd34_dose_1e6_per_kg", "630")]
+    review = engine.review(INVALID, acknowledgements=acks, fail_on="warning")
+    acked = [r for r in review.findings if r.acknowledgement]
+    assert [r.finding.rule for r in acked] == ["CD34DosePlausible"]
+    assert review.counts["warning"]["acknowledged"] == 1 and review.counts["warning"]["open"] == 2
+    check = next(c for c in review.checks if c.rule == "CD34DosePlausible")
+    assert (check.failing, check.acknowledged, check.status) == (0, 1, "pass")
+    validated = engine.validate(INVALID, acknowledgements=acks)
+    assert len(validated.acknowledged) == 1 and "acknowledged: verified_against_source" in validated.render()
+    # acknowledging every warning but the cross-check leaves the submission failing at level warning;
+    # a warning acknowledged no longer counts against --fail-on
+    for tid, rule in (("P5-T1", "ANCPlausible"), ("P4-T1", "ReportedOutcomeAgrees")):
+        engine.acknowledge(INVALID, acks, transplant_id=tid, rule=rule, reason="agreed_with_registry", by="me")
+    assert main(["validate", str(INVALID), "--fail-on", "warning", "--acknowledgements", str(acks)]) == 1  # violations
+    capsys.readouterr()
+    warnings_only = engine.review(INVALID, acknowledgements=acks, fail_on="warning")
+    assert warnings_only.counts["warning"]["open"] == 0
+    # the value changes: the acknowledgement no longer matches, the finding is open again
+    bundle = tmp_path / "changed"
+    bundle.mkdir()
+    (bundle / "observations.csv").write_bytes((INVALID / "observations.csv").read_bytes())
+    text = (INVALID / "transplants.csv").read_text(encoding="utf-8")
+    (bundle / "transplants.csv").write_text(text.replace(",630,", ",631,"), encoding="utf-8")
+    again = engine.review(bundle, acknowledgements=acks)
+    assert [r.finding.rule for r in again.findings if r.acknowledgement] == ["ReportedOutcomeAgrees", "ANCPlausible"]
+    assert [a.value for a in again.unmatched_acknowledgements] == ["630"]
+
+
+def test_a_finding_classify_refuses_cannot_be_acknowledged(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for tid, rule in (("P2-T2", "ChimerismPossible"), ("P3-T2", "RelapseBeforeDeath")):
+        code = main(
+            [
+                "acknowledge",
+                str(INVALID),
+                "--acknowledgements",
+                str(tmp_path / "a.csv"),
+                "--transplant",
+                tid,
+                "--rule",
+                rule,
+                "--reason",
+                "verified_against_source",
+                "--by",
+                "me",
+            ]
+        )
+        err = capsys.readouterr().err
+        assert code == 2 and "correct it instead" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "a.csv").exists()
+    # nor does a file that names one acknowledge it
+    write_acknowledgements(
+        tmp_path / "a.csv",
+        Acknowledgements(
+            [
+                Acknowledgement(
+                    "RelapseBeforeDeath",
+                    "P3-T2",
+                    "relapse_day",
+                    "420",
+                    "verified_against_source",
+                    "",
+                    "me",
+                    "2026-12-06",
+                )
+            ]
+        ),
+    )
+    review = Engine().review(INVALID, acknowledgements=tmp_path / "a.csv")
+    assert not any(r.acknowledgement for r in review.findings) and "RelapseBeforeDeath" in review.unacknowledgeable
+    assert "RelapseBeforeDeath" not in open_findings_csv(review.findings, review.unacknowledgeable)
+    code = main(
+        [
+            "acknowledge",
+            str(INVALID),
+            "--acknowledgements",
+            str(tmp_path / "b.csv"),
+            "--transplant",
+            "P2-T2",
+            "--rule",
+            "NoSuchRule",
+            "--reason",
+            "not_collected",
+            "--by",
+            "me",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "no finding of rule 'NoSuchRule'" in err and "ChimerismPossible" in err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".ttl"])
+def test_acknowledgement_files_round_trip(tmp_path: Path, suffix: str) -> None:
+    items = [
+        Acknowledgement(
+            "CD34DosePlausible",
+            "T1",
+            "cd34_dose_1e6_per_kg",
+            "630",
+            "verified_against_source",
+            'lab report, "page 2"; =checked',
+            "Dr O'Brien",
+            "2026-12-06",
+        ),
+        Acknowledgement("ABORecommended", "T 2/x", "abo_match", "", "not_collected", "", "me", "2026-01-31"),
+    ]
+    path = write_acknowledgements(tmp_path / f"acks{suffix}", Acknowledgements(items))
+    assert read_acknowledgements(path).items == sorted(items)
+    assert not list(tmp_path.glob(".acks*"))  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    ("content", "where"),
+    [
+        (
+            "rule,transplant_id,field,value,reason,comment,by,date\nR,T1,f,,not_collected,,me,06/12/2026\n",
+            "acks.csv:2: field 'date'",
+        ),
+        (
+            "rule,transplant_id,field,value,reason,comment,by,date\nR,T1,f,,not_collected,,,2026-12-06\n",
+            "acks.csv:2: field 'by'",
+        ),
+        (
+            "rule,transplant_id,field,value,reason,comment,by,date\nR,T1,f,,,,me,2026-12-06\n",
+            "acks.csv:2: field 'reason'",
+        ),
+        ("rule,transplant,field\n", "acks.csv:1"),
+        ("rule,transplant_id,field,value,reason,comment,by,date\nR,T1,f\n", "acks.csv:2"),
+    ],
+)
+def test_a_bad_acknowledgements_file_is_one_located_line(
+    tmp_path: Path, content: str, where: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "acks.csv"
+    path.write_text(content, encoding="utf-8")
+    assert main(["review", str(INVALID), "--output", str(tmp_path / "d"), "--acknowledgements", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and where in err and "Traceback" not in err
+    assert not (tmp_path / "d").exists()  # nothing written from a run that stopped
+    with pytest.raises(InputError):
+        read_acknowledgements(path)
+
+
+def test_diff_shows_new_resolved_and_changed_outcomes_with_both_explanations(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["diff", str(INVALID), str(PAPER), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["new"] == [] and {f["rule"] for f in doc["resolved"]} >= {"RelapseBeforeDeath", "CD34DosePlausible"}
+    assert doc["added"] == [] and doc["removed"] == [] and len(doc["still_open"]) == 5
+    refused_before = next(c for c in doc["outcome_changes"] if c["transplant_id"] == "P3-T2")
+    assert refused_before["before"] == "refused" and refused_before["explanation_after"]
+    # a later submission: P1-T2's neutrophils never recover, P1-T1 dropped, NEW-1 added
+    records = read_inputs([PAPER])
+    p1t2 = next(r for r in records if r.transplant_id == "P1-T2")
+    for o in p1t2.observations:
+        if o.measure == "ANC" and o.value is not None and o.day is not None and o.day > 0:
+            o.value = 0.1
+    later = write_bundle_records(
+        [r for r in records if r.transplant_id != "P1-T1"] + [type(records[0])("NEW-1", graft_source="PB")],
+        tmp_path / "later",
+    )
+    assert main(["diff", str(PAPER), str(later), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    [change] = [c for c in doc["outcome_changes"] if c["transplant_id"] == "P1-T2"]
+    assert change["before"] == "engrafted" and change["after"] != "engrafted"
+    assert change["explanation_before"][0].startswith("engrafted") and change["explanation_after"]
+    assert doc["added"] == ["NEW-1"] and doc["removed"] == ["P1-T1"]
+    assert main(["diff", str(PAPER), str(later)]) == 0
+    out = capsys.readouterr().out
+    assert "transplants added: NEW-1" in out and "transplants removed: P1-T1" in out and "P1-T2: engrafted ->" in out
+
+
+def test_the_dashboard_with_history_links_each_report_and_every_link_resolves(tmp_path: Path) -> None:
+    out = tmp_path / "dash"
+    assert main(["review", str(INVALID), "--previous", str(PAPER), "--output", str(out)]) == 1
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert (
+        'id="history"' in page
+        and "<script" not in page
+        and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    )
+    hrefs = set(re.findall(r'href="([^"]+)"', page))
+    ids = set(re.findall(r'id="([^"]+)"', page))
+    for href in hrefs:
+        if href.startswith("#"):
+            assert href[1:] in ids, href
+        else:
+            assert (out / href).is_file(), href
+    reports = list((out / "reports").glob("*.html"))
+    assert len(reports) == 8 and any("Not classified" in p.read_text(encoding="utf-8") for p in reports)
+    assert (out / "open-findings.csv").read_text(encoding="utf-8").startswith("rule,transplant_id,field,value,reason")
+
+
+def test_reports_none_and_all(tmp_path: Path) -> None:
+    assert main(["review", str(PAPER), "--output", str(tmp_path / "none"), "--reports", "none"]) == 0
+    assert not (tmp_path / "none" / "reports").exists()
+    assert main(["review", str(PAPER), "--output", str(tmp_path / "all"), "--reports", "all"]) == 0
+    assert len(list((tmp_path / "all" / "reports").glob("*.html"))) == 8
+
+
+def test_review_json_to_standard_output(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["review", str(PAPER), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["conforms"] is True and doc["transplants"] == 8 and doc["profile"] == "paper"
+    assert doc["outcomes"]["primary_graft_failure"] >= 1 and doc["checks"]
+
+
+def test_html_without_output_folder_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["review", str(PAPER)]) == 2
+    assert "--output DIR" in capsys.readouterr().err
+
+
+def test_report_file_names_are_safe_and_distinct() -> None:
+    names = {report_name(t) for t in ("a_b", "a/b", "a b", "a.b", "..", "A", "a")}
+    assert len(names) == 7
+    for name in names:
+        stem = name.removeprefix("reports/").removesuffix(".html")
+        assert re.fullmatch(r"[A-Za-z0-9_-]+", stem), name
