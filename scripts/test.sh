@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 MISSING=""
 command -v javac >/dev/null 2>&1 || MISSING="$MISSING default-jdk-headless"
 command -v virtuoso-t >/dev/null 2>&1 || MISSING="$MISSING virtuoso-opensource-7"
+# headless Chromium and its WebDriver, for the browser test of the dashboard and reports (test_browser.py)
+command -v chromium >/dev/null 2>&1 || MISSING="$MISSING chromium"
+command -v chromedriver >/dev/null 2>&1 || MISSING="$MISSING chromium-driver"
 # a C compiler for the compiled wheel (scripts/test-compiled.sh, mypyc)
 command -v gcc >/dev/null 2>&1 || MISSING="$MISSING gcc"
 # and the Python headers it compiles against

@@ -184,14 +184,14 @@ class Engine:
         previous: str | Path | Sequence[str | Path] | None = None,
         acknowledgements: str | Path | None = None,
         fail_on: str = "violation",
-        reports: str = "flagged",
+        reports: str = "all",
         progress: Callable[[str], None] | None = None,
     ) -> Review:
         """Review a whole submission: each check's failing transplants against its threshold, outcomes
         by centre and under every shipped definitions profile, figures, the findings the file
         ``acknowledgements`` (CSV or Turtle) acknowledges, and, with ``previous`` (the centre's previous
         submission), what changed. ``Review.write(folder)`` writes the dashboard, with a report for
-        each transplant ``reports`` selects (``flagged``, ``all`` or ``none``).
+        each transplant ``reports`` selects (``all``, ``flagged`` or ``none``).
 
         Example:
             >>> review = Engine().review("examples/invalid-submission")
@@ -209,7 +209,7 @@ class Engine:
         if previous is not None:
             before = read_submission(_paths(previous) or [], defs, shapes, workers=self.workers, progress=progress)
         others = [Definitions(p) for p in self.profiles() if p != defs.profile]
-        review = build_review(
+        return build_review(
             submission,
             defs,
             shapes,
@@ -219,8 +219,6 @@ class Engine:
             reports=reports,
             other_profiles=others,
         )
-        review.extra.update(submission=submission, definitions=defs)
-        return review
 
     def diff(self, old: str | Path | Sequence[str | Path], new: str | Path | Sequence[str | Path]) -> History:
         """What changed between two submissions of the same centre: findings new, resolved and still
@@ -481,7 +479,7 @@ class Engine:
 
         Example:
             >>> Engine.checks().splitlines()[0]
-            '| check | rule | category | severity | threshold | field | source |'
+            '| check | rule | category | severity | threshold | fails above | field | source |'
         """
         from graftkg.validation.shacl import catalogue
 

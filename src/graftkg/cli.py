@@ -1,9 +1,9 @@
 """The ``graftkg`` command line: parse arguments, call one verb, map errors to exit codes.
 
-The pipeline verbs (classify, convert, validate, checks, report, query, load, unload) use only the
-public API, ``graftkg.__all__``; the maintainers' tools (serve, push, qc, mappings, docs, synth,
-import, queries) use the names ``graftkg.store``, ``graftkg.ontology_tools``, ``graftkg.synthetic``
-and ``graftkg.readers`` list in their ``__all__``. ``tests/test_api.py`` checks every import here.
+The pipeline verbs (classify, convert, validate, review, acknowledge, diff, checks, report, query,
+load, unload) use only the public API, ``graftkg.__all__``; the maintainers' tools (serve, push, qc,
+mappings, docs, synth, import, queries) use the names ``graftkg.store``, ``graftkg.ontology_tools``,
+``graftkg.synthetic`` and ``graftkg.readers`` list in their ``__all__``. ``tests/test_api.py`` checks every import here.
 
 Exit codes: 0 success; 1 the run completed with findings at or above the failure threshold
 (validation, QC) or with refused records (classification); 2 unusable input or a runtime error,
@@ -107,7 +107,8 @@ def _cmd_review(args: argparse.Namespace) -> int:
             _say(f"wrote {out / 'review.json'}")
         else:
             written = review.write(out, progress=_say if args.progress else None)
-            _say(f"wrote {out / 'index.html'} ({len(written) - 3:,} transplant reports)")
+            reports = sum(1 for p in written if p.parent.name == "reports")
+            _say(f"wrote {out / 'index.html'} ({reports:,} transplant reports)")
     counts = review.counts
     _say(
         f"{review.transplants:,} transplants: "
@@ -476,9 +477,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--reports",
-        choices=["flagged", "all", "none"],
-        default="flagged",
-        help="the transplant reports to write: those with an open finding, refused, or failed (default), all, none",
+        choices=["all", "flagged", "none"],
+        default="all",
+        help="the transplant reports to write: every one (default), those with an open finding, refused or "
+        "failed (flagged), or none",
     )
     p.add_argument("--definitions", type=_profile, default=Engine.profile, metavar="PROFILE", help=profile_help)
     p.add_argument("--progress", action="store_true", help="report progress on stderr")

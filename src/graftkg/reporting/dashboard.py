@@ -28,7 +28,8 @@ def write_dashboard(
     progress: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write the dashboard of ``review`` to ``outdir``: ``index.html``, ``review.json``,
-    ``open-findings.csv`` (the open findings, as rows of an acknowledgements file to fill in) and, with
+    ``open-findings.csv`` (the open findings, as rows of an acknowledgements file to fill in),
+    ``transplants.html`` (every transplant) and, with
     ``reports`` (a transplant's identifier -> its report page), ``reports/<id>.html`` for each transplant
     the review links. ``thresholds`` are the bounds drawn on the figures (``ANC``, ``PLT``,
     ``donor_chimerism_pct``, ``donor_chimerism_loss_pct``). Returns the files written.
@@ -56,7 +57,8 @@ def write_dashboard(
     (out / "open-findings.csv").write_text(
         open_findings_csv(review.findings, review.unacknowledgeable), encoding="utf-8"
     )
-    return [index, out / "review.json", out / "open-findings.csv", *written]
+    (out / "transplants.html").write_text(transplants_page(review), encoding="utf-8")
+    return [index, out / "review.json", out / "open-findings.csv", out / "transplants.html", *written]
 
 
 def open_findings_csv(findings: Sequence[ReviewedFinding], refused: Collection[str] = ()) -> str:
@@ -555,28 +557,42 @@ def _history(review: Review) -> str:
     return "".join(parts)
 
 
-def _transplants(review: Review) -> str:
-    linked = [row for row in review.transplant_rows if row.report]
-    which = {
-        "flagged": "with an open finding, refused, or classified as graft failure or poor graft function",
-        "all": "all of them",
-        "none": "",
-    }[review.reports]
-    if not linked:
-        return (
-            '<h2 id="transplants">Transplants</h2><p>No per-transplant report was written '
-            "(<code>--reports none</code>, or no transplant to flag); <code>graftkg report</code> makes one.</p>"
-        )
-    rows = "".join(
-        f'<tr><td><a href="{esc(row.report)}">{esc(row.transplant_id)}</a></td><td>{esc(row.centre or "")}</td>'
+def _rows(review: Review, rows: Sequence[Any]) -> str:
+    return "".join(
+        f"<tr><td>{_report_link(review, row.transplant_id)}</td><td>{esc(row.centre or '')}</td>"
         f"<td>{esc(row.graft_source or '')}</td><td>{esc(row.outcome.replace('_', ' '))}</td>"
         f'<td class="n">{row.open_findings:,}</td></tr>'
-        for row in linked
+        for row in rows
     )
+
+
+_HEAD = (
+    '<tr><th>transplant</th><th>centre</th><th>graft source</th><th>outcome</th><th class="n">open findings</th></tr>'
+)
+
+
+def _transplants(review: Review) -> str:
+    flagged = [row for row in review.transplant_rows if row.flagged]
+    written = {
+        "all": "every transplant has its report",
+        "flagged": "these transplants have their reports",
+        "none": "no report was written (<code>graftkg report</code> makes one)",
+    }[review.reports]
     return (
-        f'<h2 id="transplants">Transplants with a report ({len(linked):,})</h2><p>A report for each transplant '
-        f"{esc(which)}.</p><table><tr><th>transplant</th><th>centre</th><th>graft source</th><th>outcome</th>"
-        f'<th class="n">open findings</th></tr>{rows}</table>'
+        f'<h2 id="transplants">Transplants needing review ({len(flagged):,})</h2><p>Those with an open finding, '
+        "those <code>classify</code> would refuse, and those classified as graft failure or poor graft function; "
+        f'{written}. <a href="transplants.html">All {review.transplants:,} transplants</a>.</p>'
+        f"<table>{_HEAD}{_rows(review, flagged)}</table>"
+    )
+
+
+def transplants_page(review: Review) -> str:
+    """The page listing every transplant of the review, each linked to its report where one was written."""
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Transplants: {esc(review.submission)}'
+        f"</title><style>{PAGE_STYLE}</style></head><body><h1>Transplants: {esc(review.submission)}</h1>"
+        f'<p><a href="index.html">Back to the review</a>. {review.transplants:,} transplants.</p>'
+        f"<table>{_HEAD}{_rows(review, review.transplant_rows)}</table></body></html>\n"
     )
 
 
@@ -588,4 +604,4 @@ def links(review: Review) -> dict[str, str]:
     return made
 
 
-__all__ = ["LISTED", "links", "open_findings_csv", "render_dashboard", "write_dashboard"]
+__all__ = ["LISTED", "links", "open_findings_csv", "render_dashboard", "transplants_page", "write_dashboard"]

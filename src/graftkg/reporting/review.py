@@ -39,8 +39,8 @@ from graftkg.validation.validate import READABLE_INPUT, ValidationReport, read_a
 FORMATS = ("html", "json")
 #: the outcome shown for a transplant that ``graftkg classify`` would refuse
 REFUSED = "refused"
-#: which per-transplant reports a dashboard links: those a reviewer is likely to open, every one, or none
-REPORTS = ("flagged", "all", "none")
+#: which per-transplant reports a dashboard links: every one, those a reviewer is likely to open, or none
+REPORTS = ("all", "flagged", "none")
 #: the outcomes that make a transplant worth a report of its own in a ``flagged`` dashboard
 FLAGGED_OUTCOMES = ("primary_graft_failure", "secondary_graft_failure", "poor_graft_function")
 
@@ -99,6 +99,8 @@ class TransplantRow:
     outcome: str
     open_findings: int
     report: str | None = None
+    #: whether a reviewer should look at it: an open finding, refused, or graft failure / poor graft function
+    flagged: bool = False
 
 
 @dataclass
@@ -211,7 +213,7 @@ class Review:
     chimerism: list[dict[str, Any]]
     transplant_rows: list[TransplantRow]
     history: History | None = None
-    reports: str = "flagged"
+    reports: str = "all"
     #: the findings on rows that name no transplant of the submission
     unattached_findings: int = 0
     #: the rules whose findings make ``classify`` refuse the record: corrected, never acknowledged
@@ -235,9 +237,9 @@ class Review:
         return json.dumps(self.as_json(), indent=1, ensure_ascii=False) + "\n"
 
     def write(self, outdir: str | Path, *, progress: Callable[[str], None] | None = None) -> list[Path]:
-        """Write the dashboard to ``outdir`` (``index.html``, ``review.json``, ``open-findings.csv``, and
-        the linked transplants' reports in ``reports/``); return the files written. Only a review made
-        by :func:`build_review` from a :class:`Submission` can write the reports it links.
+        """Write the dashboard to ``outdir`` (``index.html``, ``review.json``, ``open-findings.csv``,
+        ``transplants.html`` and the linked transplants' reports in ``reports/``); return the files
+        written. Only a review made by :func:`build_review` can write the reports it links.
 
         Example:
             >>> import tempfile
@@ -352,7 +354,7 @@ def build_review(
     acknowledgements: Acknowledgements | None = None,
     previous: Submission | None = None,
     fail_on: str = "violation",
-    reports: str = "flagged",
+    reports: str = "all",
     other_profiles: Iterable[Definitions] = (),
 ) -> Review:
     """The review of ``submission`` (see the module's docstring): ``acknowledgements`` mark findings,
@@ -388,7 +390,8 @@ def build_review(
         for r in records
     ]
     for row in rows:
-        if reports == "all" or (reports == "flagged" and _flagged(row)):
+        row.flagged = _flagged(row)
+        if reports == "all" or (reports == "flagged" and row.flagged):
             row.report = report_name(row.transplant_id)
     by_profile = {definitions.profile: Counter(outcome_of.values())}
     kept = [r for r in records if r.transplant_id in submission.results]
@@ -400,7 +403,7 @@ def build_review(
         by_profile[other.profile] = counts
     windows = dict(sorted(definitions.window_last_day.items()))
     recovery, not_recovered = _recovery(submission)
-    return Review(
+    review = Review(
         submission=submission.name,
         profile=definitions.profile,
         graftkg_version=__version__,
@@ -429,6 +432,8 @@ def build_review(
         unattached_findings=sum(1 for r in findings if r.finding.transplant_id is None),
         unacknowledgeable=sorted(refused),
     )
+    review.extra.update(submission=submission, definitions=definitions)  # what write() reports from
+    return review
 
 
 def report_name(transplant_id: str) -> str:

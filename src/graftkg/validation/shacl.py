@@ -695,13 +695,16 @@ def catalogue(shapes: ShapeSet | None = None) -> str:
 
     Example:
         >>> catalogue().splitlines()[0]
-        '| check | rule | category | severity | threshold | field | source |'
+        '| check | rule | category | severity | threshold | fails above | field | source |'
     """
     labels: dict[URIRef, str] = {}
     from graftkg.semantics.ontology import load_ontology
 
     onto = load_ontology()
-    rows = ["| check | rule | category | severity | threshold | field | source |", "|---|---|---|---|---|---|---|"]
+    rows = [
+        "| check | rule | category | severity | threshold | fails above | field | source |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     categories = ("completeness", "conformance", "possibility", "plausibility", "chronology", "cross-check")
     order = {c: i for i, c in enumerate(categories)}
     for shape in sorted(load_shapes() if shapes is None else shapes, key=lambda s: (order.get(s.category, 9), s.iri)):
@@ -712,6 +715,7 @@ def catalogue(shapes: ShapeSet | None = None) -> str:
         rule = str(shape.iri).rsplit("/", 1)[1]
         rows.append(
             f"| {shape.name} | `{rule}` | {shape.category} | {shape.severity} | {_threshold(shape)} | "
+            f"{shape.failure_threshold:g} %{'' if shape.own_threshold else ' (default)'} | "
             f"`{shape.column}` | {source} |"
         )
     return "\n".join(rows) + "\n"
