@@ -34,6 +34,8 @@ from graftkg.validation.validate import refused_rules
 
 from conftest import EXAMPLES, ROOT
 
+pytestmark = pytest.mark.browser
+
 ARTEFACTS = Path(os.environ.get("GRAFTKG_ARTEFACTS") or ROOT / "tests" / "artefacts")
 
 
@@ -43,8 +45,10 @@ def _browser_or_skip() -> tuple[str, str]:
     if chromium and driver:
         return chromium, driver
     if os.environ.get("GRAFTKG_REQUIRE_SERVERS"):
-        raise AssertionError("Chromium and chromedriver are required (GRAFTKG_REQUIRE_SERVERS is set): apt-get "
-                             "install chromium chromium-driver")
+        raise AssertionError(
+            "Chromium and chromedriver are required (GRAFTKG_REQUIRE_SERVERS is set): apt-get "
+            "install chromium chromium-driver"
+        )
     pytest.skip("no Chromium and chromedriver on this machine (scripts/test.sh installs them)")
 
 
@@ -57,8 +61,15 @@ def browser() -> Iterator[Any]:
 
     options = Options()
     options.binary_location = chromium
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1280,1000", "--disable-background-networking", "--no-first-run"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,1000",
+        "--disable-background-networking",
+        "--no-first-run",
+    ):
         options.add_argument(arg)
     # the pages must work without script: switch it off
     options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
@@ -83,7 +94,8 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shapes = load_shapes()
     finding = next(f for f in Engine().validate(bad).findings if f.rule not in refused_rules(shapes))
     write_acknowledgements(
-        acks, Acknowledgements([Acknowledgement(*finding_key(finding), "not_collected", "", "A. Reviewer", "2026-12-06")])
+        acks,
+        Acknowledgements([Acknowledgement(*finding_key(finding), "not_collected", "", "A. Reviewer", "2026-12-06")]),
     )
     out = root / "dash"
     main(["review", str(bad), "--previous", str(clean), "--acknowledgements", str(acks), "--output", str(out)])
@@ -152,8 +164,21 @@ def test_the_dashboard_renders_its_figures_and_every_link_resolves(browser: Any,
 
 def _report_page(tmp_path: Path, tid: str) -> Path:
     page = tmp_path / f"{tid}.html"
-    assert main(["report", str(EXAMPLES / "paper-patients" / "csv"), "--transplant", tid, "--format", "html",
-                 "--output", str(page)]) == 0
+    assert (
+        main(
+            [
+                "report",
+                str(EXAMPLES / "paper-patients" / "csv"),
+                "--transplant",
+                tid,
+                "--format",
+                "html",
+                "--output",
+                str(page),
+            ]
+        )
+        == 0
+    )
     return page
 
 

@@ -403,3 +403,27 @@ def test_report_file_names_are_safe_and_distinct() -> None:
     for name in names:
         stem = name.removeprefix("reports/").removesuffix(".html")
         assert re.fullmatch(r"[A-Za-z0-9_-]+", stem), name
+
+
+def test_an_empty_submission_reviews_without_error(tmp_path: Path) -> None:
+    bundle = tmp_path / "empty"
+    bundle.mkdir()
+    (bundle / "transplants.csv").write_text("transplant_id,graft_source\n", encoding="utf-8")
+    (bundle / "observations.csv").write_text("transplant_id,day,measure,value\n", encoding="utf-8")
+    assert main(["review", str(bundle), "--output", str(tmp_path / "dash")]) == 0
+    doc = json.loads((tmp_path / "dash" / "review.json").read_text(encoding="utf-8"))
+    assert doc["transplants"] == 0 and doc["conforms"] is True
+    assert all(c["status"] == "not applicable" for c in doc["checks"])
+    assert all(i["percent"] is None for i in doc["incidences"])
+    assert "<h1>Submission review: empty</h1>" in (tmp_path / "dash" / "index.html").read_text(encoding="utf-8")
+
+
+def test_identifiers_are_escaped_on_every_page(tmp_path: Path) -> None:
+    records = read_inputs([PAPER])
+    records[0].transplant_id = '<script>alert("x")</script>'
+    records[0].centre = "<b>C1</b>"
+    bundle = write_bundle_records(records, tmp_path / "hostile")
+    main(["review", str(bundle), "--output", str(tmp_path / "dash")])
+    for page in (tmp_path / "dash").rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<script" not in text and "<b>C1" not in text, page
