@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import textwrap
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -121,7 +122,15 @@ def render_dashboard(review: Review, thresholds: dict[str, float]) -> str:
 
 
 def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f} %"
+    """A percentage as the page shows it: two decimals below 1 %, one above.
+
+    Example:
+        >>> _pct(0.06), _pct(12.345), _pct(None)
+        ('0.06 %', '12.3 %', '–')
+    """
+    if value is None:
+        return "–"
+    return f"{value:.2f} %" if value < 1 else f"{value:.1f} %"
 
 
 def _summary(review: Review) -> str:
@@ -334,6 +343,8 @@ def _chimerism_figure(review: Review, thresholds: dict[str, float]) -> str:
         f'<rect x="{left}" y="{top}" width="{width}" height="{height}" fill="none" stroke="#bbb"/>',
         axis.break_marks(top, height),
     ]
+    for v in (0, 100):
+        parts.append(f'<text x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end" fill="#555">{v}</text>')
     for key, tip in (("donor_chimerism_pct", "full donor chimerism"), ("donor_chimerism_loss_pct", "loss below")):
         v = thresholds[key]
         parts.append(
@@ -377,7 +388,7 @@ def _incidence_figure(review: Review) -> str:
         return ""
     hi = max([i.published for i in items] + [i.ci_high or 0 for i in items] + [1.0])
     hi = ticks(0, hi * 1.1, 5)[-1] if ticks(0, hi * 1.1, 5)[-1] >= hi else hi * 1.1
-    left, width, row_h = 330, 380, 34
+    left, width, row_h = 330, 380, 40
     height = len(items) * row_h + 50
 
     def x(v: float) -> float:
@@ -395,8 +406,8 @@ def _incidence_figure(review: Review) -> str:
         )
     for k, i in enumerate(items):
         mid = 14 + k * row_h
-        name = f"{i.outcome} - {', '.join(i.population)}"
-        parts.append(f'<text x="{left - 8}" y="{mid + 4}" text-anchor="end">{esc(name)}</text>')
+        for k_line, line in enumerate(textwrap.wrap(i.label, 48)[:2]):
+            parts.append(f'<text x="4" y="{mid - 2 + 13 * k_line}">{esc(line)}</text>')
         if i.percent is not None and i.ci_low is not None and i.ci_high is not None:
             parts.append(
                 f'<line x1="{x(i.ci_low):.1f}" x2="{x(i.ci_high):.1f}" y1="{mid}" y2="{mid}" stroke="#2c3e50" '
