@@ -343,8 +343,8 @@ def _chimerism_figure(review: Review, thresholds: dict[str, float]) -> str:
         f'<rect x="{left}" y="{top}" width="{width}" height="{height}" fill="none" stroke="#bbb"/>',
         axis.break_marks(top, height),
     ]
-    for v in (0, 100):
-        parts.append(f'<text x="{left - 4}" y="{y(v) + 4:.1f}" text-anchor="end" fill="#555">{v}</text>')
+    for end in (0, 100):
+        parts.append(f'<text x="{left - 4}" y="{y(end) + 4:.1f}" text-anchor="end" fill="#555">{end}</text>')
     for key, tip in (("donor_chimerism_pct", "full donor chimerism"), ("donor_chimerism_loss_pct", "loss below")):
         v = thresholds[key]
         parts.append(
