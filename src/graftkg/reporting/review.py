@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -225,11 +225,10 @@ class Review:
         return not any(r.acknowledgement is None and r.finding.at_least(self.fail_on) for r in self.findings)
 
     def as_json(self) -> dict[str, Any]:
-        """The review as a JSON-ready dict."""
-        doc = asdict(self)
+        """The review as a JSON-ready dict (without ``extra``, which holds what it was made from)."""
+        doc = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name not in ("extra", "findings")}
         doc["findings"] = [r.as_json() for r in self.findings]
         doc["conforms"] = self.conforms()
-        del doc["extra"]
         return doc
 
     def render_json(self) -> str:
@@ -273,6 +272,17 @@ class Review:
         }
         reports = None if self.reports == "none" else page
         return write_dashboard(self, outdir, thresholds=thresholds, reports=reports, progress=progress)
+
+
+def _plain(value: Any) -> Any:
+    """A field's value as JSON: dataclasses (in lists and dicts too) as dicts."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def _refused_page(record: TransplantRecord, submission: Submission) -> str:
