@@ -128,7 +128,10 @@ def test_outcomes_by_profile_centre_and_refused(injected: Path) -> None:
     for counts in review.outcomes_by_profile.values():
         assert sum(counts.values()) == review.transplants
     assert review.outcomes["refused"] == len(review.refused) > 0
-    refused = Engine().classify(read_inputs([injected], lenient=True))  # noqa: F841 - lenient records classify
+    kept = [r for r in read_inputs([injected], lenient=True) if r.transplant_id not in review.refused]
+    for profile in ("paper", "astct-2021"):
+        found = Counter(f for c in Engine(profile=profile).classify(kept) for f in c.findings)
+        assert {k: v for k, v in review.classification_findings[profile].items() if v} == dict(found), profile
     assert [c["centre"] for c in review.centres] == ["C01", "C02", "C03", "C04", "C05"]
     assert sum(c["transplants"] for c in review.centres) == review.transplants
     open_by_severity = {s: sum(c[s] for c in review.centres) for s in ("violation", "warning", "info")}

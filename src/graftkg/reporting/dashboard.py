@@ -234,10 +234,21 @@ def _outcomes(review: Review) -> str:
             cells.append(f'<td class="n">{n:,} <small>({share:.1f} %)</small></td>')
         label = outcome.replace("_", " ")
         rows.append(f"<tr><th>{esc(label)}</th>{''.join(cells)}</tr>")
+    beside = review.classification_findings
+    codes = list(beside.get(review.profile, {}))
+    found = "".join(
+        f"<tr><th>{esc(code.replace('_', ' '))}</th>"
+        + "".join(f'<td class="n">{beside[p].get(code, 0):,}</td>' for p in profiles)
+        + "</tr>"
+        for code in codes
+    )
     parts = [
         '<h2 id="outcomes">Outcomes</h2><p>The outcome of each transplant under this review\'s definitions and '
         "under each other shipped profile, from the same data.</p>",
         f"<table>{head}{''.join(rows)}</table>",
+        '<h3 id="classification-findings">Findings beside the outcome</h3><p>Transplants with each finding the '
+        "definitions report beside the outcome.</p>",
+        f"<table>{head.replace('>outcome<', '>finding<')}{found}</table>",
     ]
     if review.centres:
         outcomes = [o for o in review.outcomes if any(c["outcomes"].get(o) for c in review.centres)]

@@ -201,6 +201,9 @@ class Review:
     findings_by_rule: dict[str, int]
     outcomes: dict[str, int]
     outcomes_by_profile: dict[str, dict[str, int]]
+    #: the transplants with each finding beside the outcome (graft rejection, autologous reconstitution...),
+    #: under this review's definitions and each other profile
+    classification_findings: dict[str, dict[str, int]]
     centres: list[dict[str, Any]]
     checks: list[CheckResult]
     findings: list[ReviewedFinding]
@@ -404,13 +407,16 @@ def build_review(
         if reports == "all" or (reports == "flagged" and row.flagged):
             row.report = report_name(row.transplant_id)
     by_profile = {definitions.profile: Counter(outcome_of.values())}
+    beside = {definitions.profile: _finding_counts(submission.results.values(), definitions)}
     kept = [r for r in records if r.transplant_id in submission.results]
     for other in other_profiles:
         if other.profile in by_profile:
             continue
-        counts = Counter(c.outcome for c in classify_records(kept, definitions=other))
+        results = classify_records(kept, definitions=other)
+        counts = Counter(c.outcome for c in results)
         counts[REFUSED] += len(submission.refused)
         by_profile[other.profile] = counts
+        beside[other.profile] = _finding_counts(results, other)
     windows = dict(sorted(definitions.window_last_day.items()))
     recovery, not_recovered = _recovery(submission)
     review = Review(
@@ -426,6 +432,7 @@ def build_review(
         findings_by_rule=dict(sorted(Counter(r.finding.rule for r in findings).items())),
         outcomes=_ordered(by_profile[definitions.profile], definitions),
         outcomes_by_profile={p: _ordered(c, definitions) for p, c in sorted(by_profile.items())},
+        classification_findings=dict(sorted(beside.items())),
         centres=_centres(rows, findings),
         checks=_checks(submission, findings, shapes, definitions),
         findings=findings,
@@ -475,6 +482,12 @@ def _ordered(counts: Counter[str], definitions: Definitions) -> dict[str, int]:
     out[REFUSED] = counts.get(REFUSED, 0)
     out.update({k: v for k, v in sorted(counts.items()) if k not in out})
     return out
+
+
+def _finding_counts(results: Iterable[Classification], definitions: Definitions) -> dict[str, int]:
+    """The transplants with each finding beside the outcome, in the ontology's order, each finding present."""
+    counts = Counter(f for c in results for f in c.findings)
+    return {f.code: counts.get(f.code, 0) for f in definitions.findings}
 
 
 def _counts(findings: Sequence[ReviewedFinding]) -> dict[str, dict[str, int]]:
