@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The tests again, on a compiled wheel (mypyc; see hatch_build.py) installed in its own environment,
 # .venv-compiled. tests/test_compiled.py then also compares its results with the pure-Python source.
-# Usage: bash scripts/test-compiled.sh [pytest arguments; default: the tests not marked reasoner or browser]
+# Usage: bash scripts/test-compiled.sh [pytest arguments; default: the tests not marked reasoner or uncompiled]
 #   GRAFTKG_COMPILED_STEP=build  only build and install the wheel (scripts/test.sh does this beside
 #                                the pure-Python tests, on the second core)
 #   GRAFTKG_COMPILED_STEP=test   only run the tests on the wheel installed before
@@ -32,5 +32,5 @@ PY
 fi
 if [ "$STEP" = build ]; then exit 0; fi
 echo "== pytest (compiled)"
-if [ "$#" -eq 0 ]; then set -- -m "not reasoner and not browser"; fi
+if [ "$#" -eq 0 ]; then set -- -m "not reasoner and not uncompiled"; fi
 GRAFTKG_REQUIRE_COMPILED=1 .venv-compiled/bin/python -m pytest tests "$@"
