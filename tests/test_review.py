@@ -197,6 +197,9 @@ def test_acknowledged_findings_do_not_count_and_come_back_when_the_value_changes
     assert (check.failing, check.acknowledged, check.status) == (0, 1, "pass")
     validated = engine.validate(INVALID, acknowledgements=acks)
     assert len(validated.acknowledged) == 1 and "acknowledged: verified_against_source" in validated.render()
+    as_json = json.loads(validated.render("json"))
+    assert [f["acknowledged"]["by"] for f in as_json if f["acknowledged"]] == ["A. Reviewer"]
+    assert len(as_json) == sum(validated.counts().values())
     # acknowledging every warning but the cross-check leaves the submission failing at level warning;
     # a warning acknowledged no longer counts against --fail-on
     for tid, rule in (("P5-T1", "ANCPlausible"), ("P4-T1", "ReportedOutcomeAgrees")):
