@@ -433,3 +433,29 @@ def test_identifiers_are_escaped_on_every_page(tmp_path: Path) -> None:
     for page in (tmp_path / "dash").rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         assert "<script" not in text and "<b>C1" not in text, page
+
+
+def test_a_second_review_into_the_same_folder_leaves_no_stale_report(tmp_path: Path) -> None:
+    out = tmp_path / "dash"
+    assert main(["review", str(INVALID), "--output", str(out)]) == 1
+    records = [r for r in read_inputs([PAPER]) if r.transplant_id != "P1-T1"]
+    later = write_bundle_records(records, tmp_path / "later")
+    assert main(["review", str(later), "--output", str(out), "--reports", "flagged"]) == 0
+    written = {p.name for p in (out / "reports").glob("*.html")}
+    page = (out / "index.html").read_text(encoding="utf-8") + (out / "transplants.html").read_text(encoding="utf-8")
+    assert written and "P1-T1.html" not in written
+    assert all(f"reports/{name}" in page for name in written)
+
+
+def test_unusable_input_or_output_is_one_line_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "dash"
+    assert main(["review", str(tmp_path / "no-such"), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "no-such" in err and not out.exists()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    assert main(["review", str(PAPER), "--output", str(blocker)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "a-file" in err and "Traceback" not in err

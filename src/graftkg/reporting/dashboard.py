@@ -40,6 +40,9 @@ def write_dashboard(
         raise OSError(20, "exists and is not a folder", str(out))
     out.mkdir(parents=True, exist_ok=True)
     written = []
+    # a report left by an earlier review into the same folder would be linked from nothing: remove them
+    for stale in (out / "reports").glob("*.html") if (out / "reports").is_dir() else ():
+        stale.unlink()
     if reports is not None:
         (out / "reports").mkdir(exist_ok=True)
         linked = [row for row in review.transplant_rows if row.report]
