@@ -104,6 +104,7 @@ def test_failure_thresholds_are_data_beside_the_shapes() -> None:
     from graftkg.validation.shacl import SH, _failure_threshold, load_shapes
 
     shapes = load_shapes()
+    assert shapes.default_thresholds == {"Violation": 0.0, "Warning": 5.0, "Info": 25.0}
     assert {(s.severity, s.failure_threshold) for s in shapes if not s.own_threshold} == {
         ("Violation", 0.0),
         ("Warning", 5.0),

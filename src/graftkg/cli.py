@@ -493,6 +493,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--definitions", type=_profile, default=Engine.profile, metavar="PROFILE", help=profile_help)
     p.set_defaults(func=_cmd_diff)
 
+    reasons = Engine.acknowledgement_reasons()
     p = sub.add_parser("acknowledge", help="record that a reviewer accepts a finding (in a CSV or Turtle file)")
     p.add_argument("paths", nargs="+", metavar="PATH", help="the submission holding the finding")
     p.add_argument("--acknowledgements", required=True, metavar="FILE", help="the file to add to (.csv or .ttl)")
@@ -502,9 +503,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--reason",
         required=True,
-        choices=list(Engine.acknowledgement_reasons()),
-        help="why the finding is accepted: "
-        + "; ".join(f"{code}: {label}" for code, label in Engine.acknowledgement_reasons().items()),
+        choices=list(reasons),
+        help="why the finding is accepted: " + "; ".join(f"{code}: {label}" for code, label in reasons.items()),
     )
     p.add_argument("--by", required=True, metavar="NAME", help="who acknowledges")
     p.add_argument("--comment", metavar="TEXT", help="details (e.g. the source document checked)")

@@ -178,6 +178,7 @@ class ReportBuilder:
         self.version = __version__
         self.ontology_version = ontology_version(definitions)
         self.labels = field_labels(definitions)
+        self.thresholds = plot_thresholds(definitions)
         #: the signatures whose answers were queried (the number of transplants added to the store)
         self.queried = 0
         self._answers: dict[tuple[str, Signature], tuple[str, list[dict[str, Value]]]] = {}
@@ -304,12 +305,7 @@ class ReportBuilder:
             classification=result.as_json(),
             facts=facts,
             series={m: daily_series(record, m) for m in PLOTTED},
-            thresholds={
-                "ANC": defs.bound(GK.EngraftmentANC),
-                "PLT": defs.bound(GK.PlateletRecoveryCount),
-                "donor_chimerism_pct": defs.bound(GK.FullDonorChimerism),
-                "donor_chimerism_loss_pct": defs.bound(GK.DonorChimerismLoss),
-            },
+            thresholds=dict(self.thresholds),
             window_last_day=defs.window_last_day.get(record.graft_source or ""),
             risk_factors=risk_factors,
             recommendations=recommendations,
@@ -335,6 +331,22 @@ class ReportBuilder:
             label = g.value(iri, RDFS.label) if iri is not None else None
             out.append(f"{label} ({item})" if label is not None and str(label) != item else _fmt(item))
         return ", ".join(out)
+
+
+def plot_thresholds(definitions: Definitions) -> dict[str, float]:
+    """The bounds the plots draw, read from the ontology's named datatypes: engraftment ANC, platelet
+    recovery count, full donor chimerism and donor chimerism loss.
+
+    Example:
+        >>> plot_thresholds(Definitions())["donor_chimerism_pct"]
+        95.0
+    """
+    return {
+        "ANC": definitions.bound(GK.EngraftmentANC),
+        "PLT": definitions.bound(GK.PlateletRecoveryCount),
+        "donor_chimerism_pct": definitions.bound(GK.FullDonorChimerism),
+        "donor_chimerism_loss_pct": definitions.bound(GK.DonorChimerismLoss),
+    }
 
 
 def ontology_version(definitions: Definitions) -> str:

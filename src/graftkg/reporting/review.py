@@ -252,7 +252,7 @@ class Review:
             ['index.html', 'review.json', 'open-findings.csv']
         """
         from graftkg.reporting.dashboard import write_dashboard
-        from graftkg.reporting.report import ReportBuilder, render_report
+        from graftkg.reporting.report import ReportBuilder, plot_thresholds, render_report
 
         submission: Submission | None = self.extra.get("submission")
         definitions: Definitions | None = self.extra.get("definitions")
@@ -267,14 +267,10 @@ class Review:
                 return _refused_page(by_id[tid], submission)
             return render_report(builder.report(by_id[tid], result), "html")
 
-        thresholds = {
-            "ANC": definitions.bound(GK.EngraftmentANC),
-            "PLT": definitions.bound(GK.PlateletRecoveryCount),
-            "donor_chimerism_pct": definitions.bound(GK.FullDonorChimerism),
-            "donor_chimerism_loss_pct": definitions.bound(GK.DonorChimerismLoss),
-        }
         reports = None if self.reports == "none" else page
-        return write_dashboard(self, outdir, thresholds=thresholds, reports=reports, progress=progress)
+        return write_dashboard(
+            self, outdir, thresholds=plot_thresholds(definitions), reports=reports, progress=progress
+        )
 
 
 def _plain(value: Any) -> Any:
@@ -548,7 +544,6 @@ def _checks(
                 acked_tids.setdefault(rule, set()).add(tid)
     applicable = submission.report.applicable
     total = len(submission.records)
-    defaults = _severity_defaults(shapes)
     entries = [
         (
             s.iri.rsplit("/", 1)[-1],
@@ -570,9 +565,9 @@ def _checks(
             _label(g, GK.ReadableInputConstraintComponent) or "",
             "conformance",
             "violation",
-            "graftkg design decision",
+            _source_label(g, GK.GraftkgDesign),
             total,
-            defaults.get("violation", 0.0),
+            shapes.default_thresholds["Violation"],
             False,
         )
     )
@@ -606,11 +601,6 @@ def _checks(
         )
     order = {c: kahn.get(c, ("", "", 99))[2] for c in {row.category for row in out}}
     return sorted(out, key=lambda c: (c.status != "fail", SEVERITY_ORDER.index(c.severity), order[c.category], c.rule))
-
-
-def _severity_defaults(shapes: ShapeSet) -> dict[str, float]:
-    """The default threshold of each severity, as the shapes without their own threshold carry it."""
-    return {s.severity.lower(): s.failure_threshold for s in shapes if not s.own_threshold}
 
 
 def _label(g: Any, node: Any) -> str:

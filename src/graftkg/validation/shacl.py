@@ -244,7 +244,12 @@ def load_shapes() -> ShapeSet:
         compared = tuple(a for k, a in shape.constraints if k in ("equals", "lessThan", "lessThanOrEquals"))
         shape.reads = (path[0], *compared) if shape.local else ()  # type: ignore[arg-type]
         out.append(shape)
-    return ShapeSet(out)
+    defaults: dict[str, float] = {}
+    for level in SEVERITIES:
+        default = g.value(SH[level], GK.defaultFailureThreshold)
+        if default is not None:
+            defaults[level] = float(str(default))
+    return ShapeSet(out, defaults)
 
 
 def _flag(node: object, shape: URIRef) -> bool:
@@ -482,8 +487,10 @@ class ShapeSet:
         (True, True)
     """
 
-    def __init__(self, shapes: Iterable[Shape]) -> None:
+    def __init__(self, shapes: Iterable[Shape], default_thresholds: Mapping[str, float] | None = None) -> None:
         self.shapes = tuple(shapes)
+        #: each severity's default failure threshold (``gk:defaultFailureThreshold``), by its local name
+        self.default_thresholds: dict[str, float] = dict(default_thresholds or {})
         self.by_class: dict[URIRef, list[Shape]] = {}
         self.by_subject: dict[URIRef, list[Shape]] = {}
         for shape in self.shapes:
@@ -547,12 +554,15 @@ def _shipped_shapes(iris: tuple[str, ...]) -> ShapeSet:
         >>> shapes = ShapeSet(s for s in load_shapes() if s.iri.endswith("Required"))
         >>> [s.iri for s in pickle.loads(pickle.dumps(shapes))] == [s.iri for s in shapes]
         True
+        >>> pickle.loads(pickle.dumps(load_shapes())).default_thresholds["Warning"]
+        5.0
     """
-    by_iri = {str(s.iri): s for s in load_shapes()}
+    shipped = load_shapes()
+    by_iri = {str(s.iri): s for s in shipped}
     missing = [iri for iri in iris if iri not in by_iri]
     if missing:
         raise OntologyError(f"a shape set names shapes that are not shipped: {', '.join(missing[:3])}")
-    return ShapeSet(by_iri[iri] for iri in iris)
+    return ShapeSet((by_iri[iri] for iri in iris), shipped.default_thresholds)
 
 
 def _result(shape: Shape, focus: Item, value: Item | None, component: str) -> Result:
