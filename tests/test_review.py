@@ -460,3 +460,16 @@ def test_unusable_input_or_output_is_one_line_and_writes_nothing(
     assert main(["review", str(PAPER), "--output", str(blocker)]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "a-file" in err and "Traceback" not in err
+
+
+def test_a_turtle_acknowledgement_with_an_unknown_reason_is_one_located_error(tmp_path: Path) -> None:
+    path = tmp_path / "acks.ttl"
+    path.write_text(
+        "@prefix gk: <https://w3id.org/graftkg/> . @prefix dcterms: <http://purl.org/dc/terms/> .\n"
+        '<urn:ack:1> a gk:FindingAcknowledgement ; gk:acknowledgedRule "R" ; gk:acknowledgedTransplant "T1" ;\n'
+        '  gk:acknowledgedField "f" ; gk:acknowledgedValue "" ; gk:acknowledgementReason gk:BecauseISaidSo ;\n'
+        '  dcterms:creator "me" ; dcterms:date "2026-12-06" .\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"acknowledgement <urn:ack:1>.*field 'reason'.*BecauseISaidSo"):
+        read_acknowledgements(path)

@@ -98,16 +98,21 @@ def reason_codes() -> dict[str, str]:
         >>> list(reason_codes())
         ['verified_against_source', 'not_collected', 'not_applicable', 'agreed_with_registry']
     """
+    return {code: label for code, (_, label) in _reasons().items()}
+
+
+def _reasons() -> dict[str, tuple[URIRef, str]]:
+    """Each reason code, in order, with its individual and label, from ``ontology/review.ttl``."""
     from graftkg.assets import asset_dir
     from graftkg.semantics.ontology import parse_into
 
     g = Graph()
     parse_into(g, asset_dir("ontology") / "review.ttl")
     members = sorted(
-        g.subjects(RDF.type, GK.AcknowledgementReason),
-        key=lambda m: int(g.value(m, GK.sortOrder) or 0),  # type: ignore[arg-type]
+        (m for m in g.subjects(RDF.type, GK.AcknowledgementReason) if isinstance(m, URIRef)),
+        key=lambda m: int(str(g.value(m, GK.sortOrder) or 0)),
     )
-    return {str(g.value(m, GK.code)): str(g.value(m, RDFS.label)) for m in members}
+    return {str(g.value(m, GK.code)): (m, str(g.value(m, RDFS.label))) for m in members}
 
 
 class Acknowledgements:
@@ -237,7 +242,9 @@ def _checked(cells: dict[str, str], codes: dict[str, str], path: str, line: int 
 def _read_turtle(path: Path) -> list[Acknowledgement]:
     from graftkg.semantics.ontology import parse_into
 
-    codes = reason_codes()
+    reasons = _reasons()
+    codes = {code: label for code, (_, label) in reasons.items()}
+    by_iri = {iri: code for code, (iri, _) in reasons.items()}
     g = Graph()
     parse_into(g, path)
     out = []
@@ -248,7 +255,7 @@ def _read_turtle(path: Path) -> list[Acknowledgement]:
         reason = g.value(node, GK.acknowledgementReason)
         code = ""
         if isinstance(reason, URIRef):
-            code = next((c for c in codes if GK[_reason_name(c)] == reason), str(reason))
+            code = by_iri.get(reason, str(reason))
         cells = {
             "rule": _text(g, node, GK.acknowledgedRule),
             "transplant_id": _text(g, node, GK.acknowledgedTransplant),
@@ -266,11 +273,6 @@ def _read_turtle(path: Path) -> list[Acknowledgement]:
 def _text(g: Graph, node: URIRef | BNode, prop: URIRef) -> str:
     value = g.value(node, prop)
     return "" if value is None else str(value).strip()
-
-
-def _reason_name(code: str) -> str:
-    """The local name of reason ``code``'s individual (``verified_against_source`` -> ``VerifiedAgainstSource``)."""
-    return "".join(part.capitalize() for part in code.split("_"))
 
 
 # ------------------------------------------------------------------------------------------ writing
@@ -318,6 +320,7 @@ def _turtle_text(items: Sequence[Acknowledgement]) -> str:
     g = Graph()
     g.bind("gk", GK)
     g.bind("dcterms", DCTERMS)
+    reasons = _reasons()
     for a in items:
         node = BNode()
         g.add((node, RDF.type, GK.FindingAcknowledgement))
@@ -325,7 +328,7 @@ def _turtle_text(items: Sequence[Acknowledgement]) -> str:
         g.add((node, GK.acknowledgedTransplant, Literal(a.transplant_id)))
         g.add((node, GK.acknowledgedField, Literal(a.field)))
         g.add((node, GK.acknowledgedValue, Literal(a.value)))
-        g.add((node, GK.acknowledgementReason, GK[_reason_name(a.reason)]))
+        g.add((node, GK.acknowledgementReason, reasons[a.reason][0]))
         if a.comment:
             g.add((node, RDFS.comment, Literal(a.comment)))
         g.add((node, DCTERMS.creator, Literal(a.by)))
