@@ -15,7 +15,7 @@ from graftkg.errors import ReasonerError
 from graftkg.model import TransplantRecord, by_fields
 from graftkg.parallel import ranges, run, worker_count
 from graftkg.rdf import GK, RDF
-from graftkg.semantics.definitions import Definitions
+from graftkg.semantics.definitions import CodedClass, Definitions
 from graftkg.semantics.derive import Derived, derive
 from graftkg.semantics.facts import TransplantFacts, add_to_graph, build_facts
 from graftkg.semantics.ontology import DEFAULT_PROFILE
@@ -126,11 +126,17 @@ def calculated_counts(record: TransplantRecord, defs: Definitions) -> list[str]:
         ['absolute neutrophil count on days 14-16, 20 calculated as neutrophils per 100 leukocytes x
           leukocyte count (of the same sample)']
     """
-    vocab, labels = vocabulary(), defs.labels
+    vocab = vocabulary()
     days: dict[tuple[str, str], list[int]] = {}
     for obs in record.observations:
         if obs.method is not None and obs.measure in vocab.calculates.values():
             days.setdefault((obs.measure, obs.method), []).append(-1 if obs.day is None else obs.day)
+    return calculation_sentences(days, defs)
+
+
+def calculation_sentences(days: dict[tuple[str, str], list[int]], defs: Definitions) -> list[str]:
+    """The sentences of :func:`calculated_counts` from ``(measure, method) -> days`` (-1: undated)."""
+    vocab, labels = vocabulary(), defs.labels
     out = []
     for (measure, method), found in sorted(days.items()):
         calculation, counted = vocab.iri("calculation", method), vocab.iri("measure", measure)
@@ -179,36 +185,54 @@ def summarise(
         >>> summarise(r, tf, derived, fast.classify(tf), defs, fast).outcome
         'engrafted'
     """
-    outcomes = [c for c in defs.outcomes if c.iri in classes]
-    if len(outcomes) != 1:
-        found = ", ".join(c.code for c in outcomes) or "none"
-        raise ReasonerError(
-            f"transplant '{record.transplant_id}': the definitions gave {found} as outcome; exactly one is required"
-        )
-    outcome = outcomes[0]
+    outcome = outcome_of(record.transplant_id, classes, defs)
     findings = [c for c in defs.findings if c.iri in classes]
-    chimerism = next((c.code for c in defs.chimerism_statuses if c.iri in classes), None)
     explanation = reasoner.explain(tf, outcome.iri) if explain else []
     for finding in findings if explain else []:
         explanation.extend(s for s in reasoner.explain(tf, finding.iri) if s not in explanation)
     if explain:
         explanation.extend(calculated_counts(record, defs))
-    result = Classification(
-        transplant_id=record.transplant_id,
-        outcome=outcome.code,
-        findings=[c.code for c in findings],
-        chimerism=chimerism,
+    result = assemble(record.transplant_id, classes, derived, explanation, record.infusion_date, defs)
+    if record.graft_source not in defs.window_last_day:  # none, or a code outside the value set
+        return _by_every_graft_source(record, result, defs, reasoner, explain)
+    return result
+
+
+def outcome_of(transplant_id: str, classes: set[URIRef], defs: Definitions) -> CodedClass:
+    """The one outcome class among ``classes``; a :class:`ReasonerError` unless there is exactly one."""
+    outcomes = [c for c in defs.outcomes if c.iri in classes]
+    if len(outcomes) != 1:
+        found = ", ".join(c.code for c in outcomes) or "none"
+        raise ReasonerError(
+            f"transplant '{transplant_id}': the definitions gave {found} as outcome; exactly one is required"
+        )
+    return outcomes[0]
+
+
+def assemble(
+    transplant_id: str,
+    classes: set[URIRef],
+    derived: Derived,
+    explanation: list[str],
+    infusion_date: date | None,
+    defs: Definitions,
+) -> Classification:
+    """The classification of a transplant from its classes, derived facts and explanation (each
+    backend finds those its own way; this reads the outcome, findings, chimerism status and risk
+    factors from them the same way for both)."""
+    return Classification(
+        transplant_id=transplant_id,
+        outcome=outcome_of(transplant_id, classes, defs).code,
+        findings=[c.code for c in defs.findings if c.iri in classes],
+        chimerism=next((c.code for c in defs.chimerism_statuses if c.iri in classes), None),
         neutrophil_recovery_day=derived.neutrophil_recovery_day,
         platelet_recovery_day=derived.platelet_recovery_day,
         risk_factors=[c.code for c in defs.risk_factors if c.iri in classes],
         explanation=explanation,
         classes=classes,
         derived=derived,
-        infusion_date=record.infusion_date,
+        infusion_date=infusion_date,
     )
-    if record.graft_source not in defs.window_last_day:  # none, or a code outside the value set
-        return _by_every_graft_source(record, result, defs, reasoner, explain)
-    return result
 
 
 def prepare(
@@ -305,6 +329,14 @@ def _by_every_graft_source(
         summarise(variant, tf, derived, reasoner.classify(tf), defs, reasoner, explain)
         for variant, (tf, derived) in zip(variants, prepare(variants, defs), strict=True)
     ]
+    return combine_cases(record.graft_source, result, cases, sources, explain)
+
+
+def combine_cases(
+    graft_source: str | None, result: Classification, cases: list[Classification], sources: list[str], explain: bool
+) -> Classification:
+    """A transplant's classification from its classifications under each graft source of ``sources``
+    (``cases``, in that order): see :func:`_by_every_graft_source`."""
     outcomes = {c.outcome for c in cases}
     if len(outcomes) != 1 or "not_evaluable" in outcomes:
         return result
@@ -314,7 +346,7 @@ def _by_every_graft_source(
         return [item for item in lists[0] if all(item in other for other in lists[1:])]
 
     chimerism = {c.chimerism for c in cases}
-    said = "not reported" if not record.graft_source else f"'{record.graft_source}' is not a graft source code"
+    said = "not reported" if not graft_source else f"'{graft_source}' is not a graft source code"
     lead = f"graft source {said}: the outcome is {outcome} under every graft source ({', '.join(sources)})"
     return Classification(
         transplant_id=result.transplant_id,

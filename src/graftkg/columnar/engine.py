@@ -1,0 +1,359 @@
+"""The columnar engine: classification of many transplants at once, in SQL on DuckDB.
+
+The steps of the record path, as queries over whole tables: the records' tables
+(:mod:`graftkg.columnar.tables`); the cases (a transplant without a graft source is also classified
+under each graft source, as :func:`~graftkg.semantics.classify.summarise` does); the derived facts
+(:mod:`graftkg.columnar.derive`); one boolean column per defined class of transplants and the
+explanations (:mod:`graftkg.columnar.classes`), computed layer by layer in the order the definitions
+depend on each other. What comes back is the same :class:`~graftkg.semantics.classify.Classification`
+the record path gives.
+
+Example:
+    >>> from graftkg.model import TransplantRecord
+    >>> engine = ColumnarEngine(Definitions())
+    >>> record = TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=15)
+    >>> [c.outcome for c in engine.classify([record])]
+    ['engrafted']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rdflib import URIRef
+from sqlglot import exp, select
+
+from graftkg.columnar.classes import ClassCompiler
+from graftkg.columnar.derive import DeriveSQL
+from graftkg.columnar.sql import (
+    Expr,
+    alias,
+    and_,
+    array,
+    case,
+    col,
+    concat_lists,
+    eq,
+    in_,
+    integer,
+    not_null,
+    null,
+    or_,
+    text,
+)
+from graftkg.columnar.tables import load_records
+from graftkg.errors import OntologyError
+from graftkg.model import RECORD_FIELDS, TransplantRecord
+from graftkg.semantics.classify import Classification, assemble, calculation_sentences, combine_cases
+from graftkg.semantics.definitions import Definitions
+from graftkg.semantics.derive import Derived
+from graftkg.semantics.facts import LAB_MEASURES
+from graftkg.semantics.owlexpr import And, ClassExpr, Labels, Named, Not, Or
+from graftkg.semantics.vocabulary import vocabulary
+
+DIALECT = "duckdb"
+#: the derived facts, in :class:`~graftkg.semantics.derive.Derived`'s order
+DERIVED_COLUMNS = list(Derived.__dataclass_fields__)
+#: the position a record's highest DSA MFI takes among its observations (after all of them, as in the facts)
+_LAST = 1 << 62
+
+
+def _refs(expr: ClassExpr, out: set[URIRef], *, explained: bool = False) -> None:
+    """The named classes ``expr`` tests on the node it is evaluated on (not on the nodes it links to).
+    ``explained``: only those its explanation reads (a complement is explained by its label alone)."""
+    if isinstance(expr, Named):
+        out.add(expr.iri)
+    elif isinstance(expr, And | Or):
+        for item in expr.items:
+            _refs(item, out, explained=explained)
+    elif isinstance(expr, Not) and not explained:
+        _refs(expr.item, out)
+
+
+class ColumnarEngine:
+    """Classifies records with the definitions of one profile, in SQL on an in-process DuckDB.
+
+    ``memory_limit`` (such as ``"4GB"``) and ``temp_directory`` bound the memory DuckDB takes; what
+    does not fit spills to that folder.
+    """
+
+    def __init__(
+        self, definitions: Definitions, *, memory_limit: str | None = None, temp_directory: str | None = None
+    ) -> None:
+        import duckdb
+
+        self.defs = definitions
+        self.sql = ClassCompiler(definitions)
+        self.con = duckdb.connect()
+        if memory_limit is not None:
+            self.con.execute("SET memory_limit = ?", [memory_limit])
+        if temp_directory is not None:
+            self.con.execute("SET temp_directory = ?", [temp_directory])
+        self.con.execute("SET preserve_insertion_order = false")
+        self.sources = vocabulary().codes("graft_source")
+        missing = [s for s in self.sources if s not in definitions.window_last_day]
+        if missing:
+            raise OntologyError(f"graft sources without an engraftment window: {', '.join(missing)}")
+        self.layers = self._layers()
+        self._queries: dict[str, str] = {}  # the SQL text of each query, printed once
+
+    def query(self, name: str) -> str:
+        """The SQL text (DuckDB's dialect) of one of the engine's queries: ``derived``, ``classes``
+        (the classes of every case) or ``explained`` (with the explanations); built once."""
+        found = self._queries.get(name)
+        if found is None:
+            if name == "derived":
+                tree: exp.Expr = DeriveSQL(self.defs, self.sql).derived()
+            elif name in ("classes", "explained"):
+                tree = self._final(explain=name == "explained")
+            else:
+                raise ValueError(f"no query {name!r}")
+            found = self._queries[name] = tree.sql(DIALECT)
+        return found
+
+    # ------------------------------------------------------------------ plan
+
+    def _layers(self) -> list[list[Named]]:
+        """The defined classes of transplants, in layers: each tests only classes of earlier layers."""
+        defined = {c.iri: c for c in self.defs.defined_classes if c.definition is not None}
+        level: dict[URIRef, int] = {}
+
+        def depth(iri: URIRef, path: tuple[URIRef, ...]) -> int:
+            if iri in level:
+                return level[iri]
+            if iri in path:
+                raise OntologyError(f"class {iri} is defined in terms of itself")
+            deps: set[URIRef] = set()
+            definition = defined[iri].definition
+            assert definition is not None
+            _refs(definition, deps)
+            found = 1 + max((depth(d, (*path, iri)) for d in deps if d in defined), default=-1)
+            level[iri] = found
+            return found
+
+        for iri in defined:
+            depth(iri, ())
+        layers: list[list[Named]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+        for iri, n in sorted(level.items()):
+            layers[n].append(defined[iri])
+        return layers
+
+    def _explained(self) -> set[URIRef]:
+        """The classes whose explanations the results read: the outcomes, the findings and what they name."""
+        defined = {c.iri: c for c in self.defs.defined_classes if c.definition is not None}
+        todo = [c.iri for c in (*self.defs.outcomes, *self.defs.findings)]
+        seen: set[URIRef] = set()
+        while todo:
+            iri = todo.pop()
+            if iri in seen or iri not in defined:
+                continue
+            seen.add(iri)
+            found: set[URIRef] = set()
+            definition = defined[iri].definition
+            assert definition is not None
+            _refs(definition, found, explained=True)
+            todo.extend(found)
+        return seen
+
+    @staticmethod
+    def column(iri: URIRef, prefix: str = "c") -> str:
+        return f"{prefix}_{Labels.local(iri)}"
+
+    def facts_query(self, explain: bool) -> exp.Select:
+        """The query of every case's record fields, derived facts, classes and (with ``explain``) explanation."""
+        compiler = self.sql
+        compiler.class_columns, compiler.explain_columns = {}, {}
+        fields = [f.name for f in RECORD_FIELDS]
+        base = (
+            select(*(col(n, "c") for n in ["seq", *fields, "variant"]), *(col(n, "d") for n in DERIVED_COLUMNS))
+            .from_("cases AS c")
+            .join(
+                "derived AS d",
+                on=and_(eq(col("transplant_id", "c"), col("transplant_id", "d")), _same_variant("c", "d")),
+            )
+        )
+        explained = self._explained() if explain else set()
+        query: exp.Select = base
+        node = compiler.transplant
+        for layer in self.layers:
+            columns: list[Expr] = [exp.Star()]
+            for named in layer:
+                assert named.definition is not None
+                holds = compiler.holds(named.definition, node)
+                columns.append(alias(holds, self.column(named.iri)))
+            query = select(*columns).from_(query.subquery("f"))
+            for named in layer:
+                compiler.class_columns[named.iri] = self.column(named.iri)
+            why = [n for n in layer if n.iri in explained]
+            if why:
+                reasons: list[Expr] = [exp.Star()]
+                for named in why:
+                    assert named.definition is not None
+                    body = compiler.explain(named.definition, node)
+                    reasons.append(alias(case([(col(self.column(named.iri)), body)]), self.column(named.iri, "e")))
+                query = select(*reasons).from_(query.subquery("f"))
+                for named in why:
+                    compiler.explain_columns[named.iri] = self.column(named.iri, "e")
+        return query
+
+    def _explanation(self) -> Expr:
+        """The explanation of each case: its outcome's, then each of its findings'."""
+        compiler, node = self.sql, self.sql.transplant
+        outcome = case(
+            [(col(self.column(c.iri)), compiler.explain(c.expr, node)) for c in self.defs.outcomes], array([])
+        )
+        findings = [
+            case([(col(self.column(c.iri)), compiler.explain(c.expr, node))], array([])) for c in self.defs.findings
+        ]
+        return concat_lists([outcome, *findings])
+
+    # ------------------------------------------------------------------ run
+
+    def _prepare(self) -> None:
+        """The tables every query reads besides the records: windows, cases and observation facts."""
+        con = self.con
+        windows = sorted(self.defs.window_last_day.items())
+        values = exp.values(
+            [exp.tuple_(text(s), integer(d)) for s, d in windows], alias="w", columns=["graft_source", "last_day"]
+        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE windows AS {select('*').from_(values).sql(DIALECT)}")
+        fields = [f.name for f in RECORD_FIELDS]
+        known = in_(col("graft_source", "t"), [text(s) for s, _ in windows])
+        as_is = select(*(col(n, "t") for n in ["seq", *fields]), alias(exp.cast(null(), "VARCHAR"), "variant")).from_(
+            "transplants AS t"
+        )
+        sources = exp.values([exp.tuple_(text(s)) for s in self.sources], alias="s", columns=["code"])
+        by_source = (
+            select(
+                *(col("code", "s") if n == "graft_source" else col(n, "t") for n in ["seq", *fields]),
+                alias(col("code", "s"), "variant"),
+            )
+            .from_("transplants AS t")
+            .join(sources, join_type="cross")
+            .where(or_(exp.Is(this=col("graft_source", "t"), expression=null()), exp.not_(known)))
+        )
+        cases = as_is.union(by_source, distinct=False)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE cases AS {cases.sql(DIALECT)}")
+        # the observations that are nodes of the facts (not lab counts), and each record's highest DSA MFI
+        obs_cols = ["transplant_id", "seq", "day", "measure", "value", "code", "lineage", "method", "unit"]
+        kept = (
+            select(*(col(n) for n in obs_cols))
+            .from_("observations")
+            .where(exp.not_(in_(col("measure"), [text(m) for m in sorted(LAB_MEASURES)])))
+        )
+        highest = (
+            select(
+                col("transplant_id"),
+                alias(integer(_LAST), "seq"),
+                alias(exp.cast(null(), "BIGINT"), "day"),
+                alias(text("dsa_mfi"), "measure"),
+                alias(col("dsa_max_mfi"), "value"),
+                *(alias(exp.cast(null(), "VARCHAR"), n) for n in ("code", "lineage", "method", "unit")),
+            )
+            .from_("transplants")
+            .where(not_null(col("dsa_max_mfi")))
+        )
+        facts = kept.union(highest, distinct=False)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {self.sql.facts_table} AS {facts.sql(DIALECT)}")
+
+    def run(self, *, explain: bool = True) -> list[tuple[Any, ...]]:
+        """Derive and classify the loaded tables: one row per case (see :meth:`classify`)."""
+        self._prepare()
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE derived AS {self.query('derived')}")
+        return self.con.execute(self.query("explained" if explain else "classes")).fetchall()
+
+    def _final(self, *, explain: bool) -> exp.Select:
+        """The query of the results of every case, in the order of the records (see :meth:`run`)."""
+        facts = self.facts_query(explain)
+        classes = [c for layer in self.layers for c in layer]
+        columns: list[Expr] = [
+            col("seq"),
+            col("transplant_id"),
+            col("variant"),
+            col("infusion_date"),
+            col("graft_source"),
+            *(col(n) for n in DERIVED_COLUMNS),
+            *(col(self.column(c.iri)) for c in classes),
+        ]
+        if explain:
+            columns.append(alias(self._explanation(), "explanation"))
+        final = select(*columns).from_(facts.subquery("f"))
+        return final.order_by(col("seq"), exp.Ordered(this=col("variant"), nulls_first=True))
+
+    def calculations(self) -> dict[str, dict[tuple[str, str], list[int]]]:
+        """transplant -> (measure, method) -> days of the counts calculated from others (-1: undated)."""
+        calculated = sorted(set(vocabulary().calculates.values()))
+        query = (
+            select(col("transplant_id"), col("measure"), col("method"), col("day"))
+            .from_("observations")
+            .where(and_(not_null(col("method")), in_(col("measure"), [text(m) for m in calculated])))
+            .order_by(col("transplant_id"), col("seq"))
+        )
+        out: dict[str, dict[tuple[str, str], list[int]]] = {}
+        for tid, measure, method, day in self.con.execute(query.sql(DIALECT)).fetchall():
+            out.setdefault(tid, {}).setdefault((measure, method), []).append(-1 if day is None else day)
+        return out
+
+    def classify(self, records: Sequence[TransplantRecord], *, explain: bool = True) -> list[Classification]:
+        """Classify ``records``: the same classifications as :func:`~graftkg.semantics.classify.classify_records`."""
+        load_records(self.con, records)
+        return self.classifications(explain=explain)
+
+    def classifications(self, *, explain: bool = True) -> list[Classification]:
+        """The classifications of the records loaded in the engine's tables, in their order."""
+        rows = self.run(explain=explain)
+        calculations = self.calculations() if explain else {}
+        classes = [c.iri for layer in self.layers for c in layer]
+        first_class = 5 + len(DERIVED_COLUMNS)
+        results: list[Classification] = []
+        pending: tuple[Classification, str | None, list[Classification]] | None = None
+
+        def settle() -> None:
+            if pending is not None:
+                result, source, cases = pending
+                results.append(combine_cases(source, result, cases, self.sources, explain) if cases else result)
+
+        for row in rows:
+            _, tid, variant, infusion_date, source = row[:5]
+            derived = Derived(*row[5:first_class])
+            found = {
+                iri for iri, holds in zip(classes, row[first_class : first_class + len(classes)], strict=True) if holds
+            }
+            explanation: list[str] = []
+            if explain:
+                seen: set[str] = set()
+                explanation = [s for s in row[-1] if not (s in seen or seen.add(s))]  # type: ignore[func-returns-value]
+                by_method = calculations.get(tid)
+                if by_method:
+                    explanation.extend(calculation_sentences(by_method, self.defs))
+            result = assemble(tid, found, derived, explanation, infusion_date, self.defs)
+            if variant is None:
+                settle()
+                pending = (result, source, [])
+            else:
+                assert pending is not None
+                pending[2].append(result)
+        settle()
+        return results
+
+    def derived(self, records: Sequence[TransplantRecord]) -> list[Derived]:
+        """The derived facts of ``records`` (of each as it is: no case under another graft source)."""
+        load_records(self.con, records)
+        self._prepare()
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE derived AS {self.query('derived')}")
+        query = (
+            select(*(col(n, "d") for n in DERIVED_COLUMNS))
+            .from_("derived AS d")
+            .join(
+                "cases AS c", on=and_(eq(col("transplant_id", "c"), col("transplant_id", "d")), _same_variant("c", "d"))
+            )
+            .where(exp.Is(this=col("variant", "c"), expression=null()))
+            .order_by(col("seq", "c"))
+        )
+        return [Derived(*row) for row in self.con.execute(query.sql(DIALECT)).fetchall()]
+
+
+def _same_variant(a: str, b: str) -> Expr:
+    """Both rows are of the same case (``variant`` is NULL for the transplant as it is)."""
+    return exp.NullSafeEQ(this=col("variant", a), expression=col("variant", b))

@@ -1,0 +1,107 @@
+"""The columnar engine's tables: ``transplants`` (one row per record, a column per record field) and
+``observations`` (one row per observation), typed as the record's fields are declared
+(:data:`~graftkg.model.RECORD_FIELDS`).
+
+Records read by any reader go in through newline-delimited JSON, which DuckDB reads in bulk and which,
+unlike CSV, tells an empty text from a missing one and keeps lists and numbers as they are.
+
+Example:
+    >>> import duckdb
+    >>> from graftkg.model import Observation, TransplantRecord
+    >>> con = duckdb.connect()
+    >>> load_records(con, [TransplantRecord("T1", graft_source="PB", observations=[Observation(14, "ANC", 0.6)])])
+    >>> con.execute("SELECT transplant_id, graft_source FROM transplants").fetchall()
+    [('T1', 'PB')]
+    >>> con.execute("SELECT day, measure, value FROM observations").fetchall()
+    [(14, 'ANC', 0.6)]
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from graftkg.model import RECORD_FIELDS, TransplantRecord
+
+#: the SQL type of each kind of record field
+SQL_TYPES = {
+    "id": "VARCHAR",
+    "text": "VARCHAR",
+    "code": "VARCHAR",
+    "ref": "VARCHAR",
+    "int": "BIGINT",
+    "day_or_never": "BIGINT",
+    "float": "DOUBLE",
+    "bool": "BOOLEAN",
+    "never": "BOOLEAN",
+    "date": "DATE",
+    "codes": "VARCHAR[]",
+}
+
+#: transplants: the position of the record in its input (``seq``), then a column per record field
+TRANSPLANT_COLUMNS: dict[str, str] = {"seq": "BIGINT", **{f.name: SQL_TYPES[f.spec.kind] for f in RECORD_FIELDS}}
+#: observations: the record's transplant, the observation's position in the record, then its values
+OBSERVATION_COLUMNS: dict[str, str] = {
+    "transplant_id": "VARCHAR",
+    "seq": "BIGINT",
+    "day": "BIGINT",
+    "measure": "VARCHAR",
+    "value": "DOUBLE",
+    "code": "VARCHAR",
+    "lineage": "VARCHAR",
+    "method": "VARCHAR",
+    "unit": "VARCHAR",
+}
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def load_records(con: Any, records: Iterable[TransplantRecord]) -> None:
+    """(Re)create the tables ``transplants`` and ``observations`` of DuckDB connection ``con`` from ``records``."""
+    names = [f.name for f in RECORD_FIELDS]
+    with tempfile.TemporaryDirectory(prefix="graftkg-columnar-") as tmp:
+        tx_path, obs_path = Path(tmp) / "transplants.ndjson", Path(tmp) / "observations.ndjson"
+        dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+        with tx_path.open("w", encoding="utf-8") as tx, obs_path.open("w", encoding="utf-8") as obs:
+            for seq, record in enumerate(records):
+                row = {"seq": seq, **{name: _json(getattr(record, name)) for name in names}}
+                tx.write(dumps(row) + "\n")
+                tid = record.transplant_id
+                for i, o in enumerate(record.observations):
+                    obs.write(
+                        dumps(
+                            {
+                                "transplant_id": tid,
+                                "seq": i,
+                                "day": o.day,
+                                "measure": o.measure,
+                                "value": None if o.value is None else float(o.value),
+                                "code": o.code,
+                                "lineage": o.lineage,
+                                "method": o.method,
+                                "unit": o.unit,
+                            }
+                        )
+                        + "\n"
+                    )
+        for table, path, columns in (
+            ("transplants", tx_path, TRANSPLANT_COLUMNS),
+            ("observations", obs_path, OBSERVATION_COLUMNS),
+        ):
+            con.execute(f'DROP TABLE IF EXISTS "{table}"')
+            spec = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
+            con.execute(
+                f"CREATE TABLE \"{table}\" AS SELECT * FROM read_json(?, format = 'newline_delimited', "
+                f"columns = {spec})",
+                [str(path)],
+            )
