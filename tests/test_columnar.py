@@ -101,10 +101,10 @@ def test_the_generated_sql_transpiles_to_spark() -> None:
     """The same query trees print as Spark SQL, which sqlglot's Spark parser reads back."""
     import sqlglot
 
-    from graftkg.columnar.derive import DeriveSQL
+    from graftkg.columnar.derive import derive_query
 
     e = engine("paper")
-    for query in (DeriveSQL(e.defs, e.sql).derived(), e.facts_query(explain=True)):
+    for query in (derive_query(e.defs), e.facts_query(explain=True)):
         spark = query.sql("spark")
         assert "ROW_NUMBER() OVER" in spark or "EXISTS" in spark
         assert sqlglot.parse_one(spark, read="spark") is not None

@@ -12,7 +12,7 @@ Example:
     >>> from graftkg.semantics.definitions import Definitions
     >>> sql = ClassCompiler(Definitions())
     >>> print(sql.data_range(Definitions().compiler.datatype(GK.EngraftmentANC), col("v"), "num").sql("duckdb"))
-    (NOT "v" IS NULL) AND "v" >= 0.5
+    (NOT "v" IS NULL) AND ("v" >= 0.5)
 """
 
 from __future__ import annotations

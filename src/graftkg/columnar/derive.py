@@ -25,6 +25,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlglot import exp, select
 
 from graftkg.columnar.classes import ClassCompiler
@@ -43,6 +45,7 @@ from graftkg.columnar.sql import (
     fn,
     ge,
     gt,
+    in_,
     integer,
     is_null,
     last_of,
@@ -50,7 +53,9 @@ from graftkg.columnar.sql import (
     not_,
     not_null,
     null,
+    or_,
     over,
+    smallest,
     sub,
     text,
 )
@@ -60,93 +65,82 @@ from graftkg.semantics.owlexpr import DataRange
 T = "transplant_id"
 
 
-def _series(measure: str, *, after_infusion: bool) -> exp.Select:
-    """One value a day of ``measure`` (the lowest of the day), with its index ``i`` (from 0) and the
-    series' length ``n``; ``after_infusion`` leaves out day 0 and the days before it."""
-    where = and_(
-        eq(col("measure"), text(measure)),
-        not_null(col("day")),
-        not_null(col("value")),
-        gt(col("day"), integer(0)) if after_infusion else TRUE,
-    )
-    daily = select(col(T), col("day"), alias(fn("min", col("value")), "v")).from_("observations").where(where)
-    daily = daily.group_by(col(T), col("day"))
-    return select(
-        "*",
-        alias(sub(over(exp.RowNumber(), [col(T)], [col("day")]), integer(1)), "i"),
-        alias(over(fn("count", exp.Star()), [col(T)]), "n"),
-    ).from_(daily.subquery("d"))
-
-
-def _flags(source: exp.Select, tests: dict[str, Expr]) -> exp.Select:
-    """``source`` with a boolean column per test of ``v``, and for each the number of its run:
-    ``<name>_run`` counts the values failing it so far (one number per run passing it)."""
-    columns: list[Expr] = [exp.Star()]
-    columns += [alias(test, name) for name, test in tests.items()]
-    flagged = select(*columns).from_(source.subquery("s"))
-    runs: list[Expr] = [exp.Star()]
-    for name in tests:
-        failing = case([(col(name), integer(0))], integer(1))
-        runs.append(alias(over(fn("sum", failing), [col(T)], [col("i")], running=True), f"{name}_run"))
-    return select(*runs).from_(flagged.subquery("f"))
-
-
-def _run_ends(source: exp.Select, names: list[str], partition: list[Expr]) -> exp.Select:
-    """``source`` with ``<name>_end``: the index of the last value of the run each value is in."""
-    ends = [alias(over(fn("max", col("i")), [*partition, col(f"{n}_run")]), f"{n}_end") for n in names]
-    return select(exp.Star(), *ends).from_(source.subquery("r"))
-
-
-def _starts_run(name: str, k: int, start: Expr) -> Expr:
-    """True where a run of ``k`` values passing test ``name`` begins at or after index ``start``."""
-    return and_(
-        ge(col("i"), start),
-        col(name),
-        ge(add(sub(col(f"{name}_end"), col("i")), integer(1)), integer(k)),
+def _daily(measures: list[str]) -> exp.Select:
+    """One value a day of each of ``measures`` per transplant: the lowest of the day."""
+    where = and_(in_(col("measure"), [text(m) for m in measures]), not_null(col("day")), not_null(col("value")))
+    return (
+        select(col(T), col("measure"), col("day"), alias(fn("min", col("value")), "v"))
+        .from_("observations")
+        .where(where)
+        .group_by(col(T), col("measure"), col("day"))
     )
 
 
-def _nadir(source: exp.Select) -> exp.Select:
-    """``source`` (flagged with ``ok`` and its runs) with ``start``: the index values count from
-    (just after the lowest value of the first run below the threshold; 0 when there is none)."""
-    # a running count of passing values numbers the runs below the threshold; the first is the lowest number
-    below = select(
-        exp.Star(),
-        alias(over(fn("sum", case([(col("ok"), integer(1))], integer(0))), [col(T)], [col("i")], running=True), "low"),
-    ).from_(source.subquery("a"))
-    first = select(
-        exp.Star(),
-        alias(over(fn("min", case([(not_(col("ok")), col("low"))])), [col(T)]), "first_low"),
-    ).from_(below.subquery("b"))
-    in_first = and_(not_(col("ok")), eq(col("low"), col("first_low")))
-    lowest = select(exp.Star(), alias(over(fn("min", case([(in_first, col("v"))])), [col(T)]), "lowest")).from_(
-        first.subquery("c")
-    )
-    at_lowest = and_(in_first, eq(col("v"), col("lowest")))
-    start = coalesce(add(over(fn("min", case([(at_lowest, col("i"))])), [col(T)]), integer(1)), integer(0))
-    return select(exp.Star(), alias(start, "start")).from_(lowest.subquery("e"))
+def _runs(
+    source: exp.Select | str, tests: dict[str, tuple[Expr, int]], partition: Sequence[Expr], keep: Sequence[Expr]
+) -> exp.Select:
+    """A series (``day``, ``v``) with its index ``i`` (from 0), and per test ``name`` of ``tests``
+    (a predicate on ``v`` and a run length k): ``name`` itself, and ``name_k``, true where a run of k
+    values passing it begins. ``low`` numbers the runs below the first test (a running count of the
+    values passing it). One ordering of each partition serves every window."""
+    order = [col("day")]
+    tested = select(*keep, col("day"), col("v"), *(alias(t, name) for name, (t, _) in tests.items()))
+    tested = tested.from_(source if isinstance(source, str) else source.subquery("s"))
+    columns: list[Expr] = [
+        *keep,
+        col("day"),
+        col("v"),
+        alias(sub(over(exp.RowNumber(), partition, order), integer(1)), "i"),
+    ]
+    first = next(iter(tests))
+    passing = case([(col(first), integer(1))], integer(0))
+    columns.append(alias(over(fn("sum", passing), partition, order, running=True), "low"))
+    for name, (_, k) in tests.items():
+        ahead = over(fn("sum", case([(col(name), integer(1))], integer(0))), partition, order, ahead=k - 1)
+        columns += [col(name), alias(eq(ahead, integer(k)), f"{name}_k")]
+    return select(*columns).from_(tested.subquery("t"))
 
 
-def _first_run(source: str, k: int, allowed: Expr = TRUE) -> exp.Select:
-    """Per transplant of ``source`` (a series with ``start``, ``ok`` and its run ends): the first run
-    of ``k`` from ``start`` whose first day ``allowed`` accepts (its index and day), and what a
-    recovery needs when there is none (the trailing run still too short: its first day and length)."""
-    found = and_(_starts_run("ok", k, col("start")), allowed)
-    # the trailing run: from start, the values after the last one below the threshold
-    trailing = and_(ge(col("i"), col("start")), gt(col("i"), coalesce(col("last_low"), integer(-1))))
+def _summary(rows: str) -> exp.Select:
+    """Per transplant of a series ``rows`` (see :func:`_runs`, test ``ok``): ``start``, the index values
+    count from (just after the lowest value of the first run below the threshold, 0 without one), and
+    ``last_low``, the index of the last value below it."""
+    below = not_(col("ok"))
+    nadir = smallest([("run", col("low")), ("v", col("v")), ("i", col("i"))], below, "i")
     return (
         select(
             col(T),
-            alias(filtered(fn("min", col("i")), found), "idx"),
-            alias(filtered(fn("min", col("day")), found), "day"),
-            alias(filtered(fn("min", col("day")), trailing), "tail_day"),
-            alias(filtered(fn("count", exp.Star()), trailing), "tail_n"),
-            alias(fn("max", col("day")), "last_day"),
-            alias(fn("count", exp.Star()), "n"),
-            alias(filtered(fn("count", exp.Star()), not_(col("ok"))), "low_n"),
+            alias(coalesce(add(nadir, integer(1)), integer(0)), "start"),
+            alias(filtered(fn("max", col("i")), below), "last_low"),
         )
-        .from_(f"{source} AS s")
+        .from_(rows)
         .group_by(col(T))
+    )
+
+
+def _first_run(rows: str, summary: str, allowed: Expr = TRUE) -> exp.Select:
+    """Per transplant: the first run of k values passing ``ok`` from ``start`` (see :func:`_summary`)
+    whose first day ``allowed`` accepts (its index and day); and what a recovery needs when there is
+    none: the trailing run still too short (its first day and length), the last day, how many values
+    there are and how many are below the threshold."""
+    found = and_(ge(col("i", "r"), col("start", "m")), col("ok_k", "r"), allowed)
+    trailing = and_(
+        ge(col("i", "r"), col("start", "m")), gt(col("i", "r"), coalesce(col("last_low", "m"), integer(-1)))
+    )
+    return (
+        select(
+            col(T, "r"),
+            alias(filtered(fn("min", col("i", "r")), found), "idx"),
+            alias(filtered(fn("min", col("day", "r")), found), "day"),
+            alias(filtered(fn("min", col("day", "r")), trailing), "tail_day"),
+            alias(filtered(fn("count", exp.Star()), trailing), "tail_n"),
+            alias(fn("max", col("day", "r")), "last_day"),
+            alias(fn("count", exp.Star()), "n"),
+            alias(filtered(fn("count", exp.Star()), not_(col("ok", "r"))), "low_n"),
+        )
+        .from_(f"{rows} AS r")
+        .join(f"{summary} AS m", on=eq(col(T, "r"), col(T, "m")))
+        .group_by(col(T, "r"))
     )
 
 
@@ -179,71 +173,89 @@ class DeriveSQL:
         return self.sql.data_range(dr, value, kind)
 
     def ctes(self) -> list[tuple[str, exp.Select]]:
-        """The named queries the derived facts are selected from, in order."""
+        """The named queries the derived facts are selected from, in order (each reads those before it)."""
         defs = self.defs
         n_rule, p_rule, loss = defs.neutrophil_recovery, defs.platelet_recovery, defs.graft_function_loss
+        cyto = defs.severe_cytopenia
         v = col("v")
+        by_t = [col(T)]
         out: list[tuple[str, exp.Select]] = []
+        measures = sorted({"ANC", "PLT", "donor_chimerism_pct", *cyto.thresholds})
+        out.append(("daily", _daily(measures)))
+
+        def series(measure: str) -> exp.Select:
+            after = and_(eq(col("measure"), text(measure)), gt(col("day"), integer(0)))
+            return select(col(T), col("day"), col("v")).from_("daily").where(after)
+
         # neutrophils: recovery, its loss, recovery after the loss
-        anc = _flags(
-            _series("ANC", after_infusion=True),
-            {"ok": self.test(n_rule.threshold, v), "lost": self.test(loss.threshold, v)},
-        )
-        anc = _run_ends(anc, ["ok", "lost"], [col(T)])
-        anc = select(
-            exp.Star(), alias(over(fn("max", case([(not_(col("ok")), col("i"))])), [col(T)]), "last_low")
-        ).from_(anc.subquery("l"))
-        out.append(("anc", _nadir(anc)))
-        out.append(("anc_run", _first_run("anc", n_rule.consecutive)))
-        after = add(col("idx", "r"), integer(n_rule.consecutive))
-        lost = and_(_starts_run("lost", loss.consecutive, after))
-        loss_q = (
-            select(
-                col(T, "a"),
-                alias(filtered(fn("min", col("i", "a")), lost), "loss_i"),
-                alias(filtered(fn("min", col("day", "a")), lost), "loss_day"),
-            )
-            .from_("anc AS a")
-            .join("anc_run AS r", on=eq(col(T, "a"), col(T, "r")))
-            .where(not_null(col("idx", "r")))
-            .group_by(col(T, "a"))
-        )
-        out.append(("anc_loss", loss_q))
-        again = _starts_run("ok", n_rule.consecutive, add(col("loss_i", "l"), integer(loss.consecutive)))
-        after_q = (
-            select(col(T, "a"), alias(filtered(fn("min", col("day", "a")), again), "again_day"))
-            .from_("anc AS a")
-            .join("anc_loss AS l", on=eq(col(T, "a"), col(T, "l")))
-            .where(not_null(col("loss_i", "l")))
-            .group_by(col(T, "a"))
-        )
-        out.append(("anc_again", after_q))
-        # platelets: recovery, counted only from a day the transfusion-free days before it allow
-        plt = _flags(_series("PLT", after_infusion=True), {"ok": self.test(p_rule.threshold, v)})
-        plt = _run_ends(plt, ["ok"], [col(T)])
-        plt = select(
-            exp.Star(), alias(over(fn("max", case([(not_(col("ok")), col("i"))])), [col(T)]), "last_low")
-        ).from_(plt.subquery("l"))
-        out.append(("plt", _nadir(plt)))
-        allowed: Expr = TRUE
-        if p_rule.transfusion_free_days is not None:
-            recent = (
-                select(TRUE)
-                .from_("observations AS x")
-                .where(
-                    and_(
-                        eq(col(T, "x"), col(T, "s")),
-                        eq(col("measure", "x"), text("platelet_transfusion")),
-                        gt(col("day", "x"), sub(col("day", "s"), integer(p_rule.transfusion_free_days))),
-                        le(col("day", "x"), col("day", "s")),
-                    )
+        tests = {
+            "ok": (self.test(n_rule.threshold, v), n_rule.consecutive),
+            "lost": (self.test(loss.threshold, v), loss.consecutive),
+        }
+        out.append(("anc", _runs(series("ANC"), tests, by_t, by_t)))
+        out.append(("anc_start", _summary("anc")))
+        out.append(("anc_run", _first_run("anc", "anc_start")))
+        lost = and_(ge(col("i", "a"), add(col("idx", "r"), integer(n_rule.consecutive))), col("lost_k", "a"))
+        out.append(
+            (
+                "anc_loss",
+                select(
+                    col(T, "a"),
+                    alias(filtered(fn("min", col("i", "a")), lost), "loss_i"),
+                    alias(filtered(fn("min", col("day", "a")), lost), "loss_day"),
                 )
+                .from_("anc AS a")
+                .join("anc_run AS r", on=eq(col(T, "a"), col(T, "r")))
+                .where(not_null(col("idx", "r")))
+                .group_by(col(T, "a")),
             )
-            allowed = not_(exp.Exists(this=recent))
-        out.append(("plt_run", _first_run("plt", p_rule.consecutive, allowed)))
+        )
+        again = and_(ge(col("i", "a"), add(col("loss_i", "l"), integer(loss.consecutive))), col("ok_k", "a"))
+        out.append(
+            (
+                "anc_again",
+                select(col(T, "a"), alias(filtered(fn("min", col("day", "a")), again), "again_day"))
+                .from_("anc AS a")
+                .join("anc_loss AS l", on=eq(col(T, "a"), col(T, "l")))
+                .where(not_null(col("loss_i", "l")))
+                .group_by(col(T, "a")),
+            )
+        )
+        # platelets: recovery, counted only from a day with the transfusion-free days before it
+        plt_tests = {"ok": (self.test(p_rule.threshold, v), p_rule.consecutive)}
+        free = p_rule.transfusion_free_days
+        allowed: Expr = TRUE
+        if free is None:
+            out.append(("plt", _runs(series("PLT"), plt_tests, by_t, by_t)))
+        else:
+            # the latest transfusion on or before each count's day: a running maximum over the counts and
+            # the transfusions in one ordering (a transfusion first on its day: one that day counts)
+            counts = select(col(T), col("day"), col("v"), alias(integer(1), "is_count")).from_(series("PLT").subquery())
+            transfused = (
+                select(col(T), col("day"), alias(exp.cast(null(), "DOUBLE"), "v"), alias(integer(0), "is_count"))
+                .from_("observations")
+                .where(and_(eq(col("measure"), text("platelet_transfusion")), not_null(col("day"))))
+            )
+            stream = counts.union(transfused, distinct=False)
+            latest = over(
+                fn("max", case([(eq(col("is_count"), integer(0)), col("day"))])),
+                by_t,
+                [col("day"), col("is_count")],
+                running=True,
+            )
+            marked = select(col(T), col("day"), col("v"), col("is_count"), alias(latest, "last_transfusion"))
+            marked = marked.from_(stream.subquery("u"))
+            kept = select(col(T), col("day"), col("v"), col("last_transfusion")).from_(marked.subquery("m"))
+            kept = kept.where(eq(col("is_count"), integer(1)))
+            out.append(("plt", _runs(kept, plt_tests, by_t, [*by_t, col("last_transfusion")])))
+            allowed = or_(
+                is_null(col("last_transfusion", "r")),
+                le(col("last_transfusion", "r"), sub(col("day", "r"), integer(free))),
+            )
+        out.append(("plt_start", _summary("plt")))
+        out.append(("plt_run", _first_run("plt", "plt_start", allowed)))
         # chimerism: the latest assay, the highest, and the one by each case's engraftment window
-        chim = _series("donor_chimerism_pct", after_infusion=True)
-        out.append(("chim", chim))
+        chim = series("donor_chimerism_pct")
         peak = (
             select(col(T), alias(fn("max", col("value")), "peak"))
             .from_("observations")
@@ -255,84 +267,45 @@ class DeriveSQL:
             .group_by(col(T))
         )
         out.append(("chim_peak", peak))
-        latest = select(col(T), alias(last_of(col("v"), col("day")), "latest")).from_("chim").group_by(col(T))
-        out.append(("chim_latest", latest))
+        latest_q = select(col(T), alias(last_of(col("v"), col("day")), "latest")).from_(chim.subquery("s"))
+        out.append(("chim_latest", latest_q.group_by(col(T))))
         by_window = le(col("day", "s"), col("last_day", "w"))
+        window_pct = coalesce(
+            filtered(last_of(col("v", "s"), col("day", "s")), by_window), first_of(col("v", "s"), col("day", "s"))
+        )
         window_q = (
-            select(
-                col(T, "c"),
-                col("variant", "c"),
-                alias(
-                    coalesce(
-                        filtered(last_of(col("v", "s"), col("day", "s")), by_window),
-                        first_of(col("v", "s"), col("day", "s")),
-                    ),
-                    "window_pct",
-                ),
-            )
+            select(col(T, "c"), col("variant", "c"), alias(window_pct, "window_pct"))
             .from_("cases AS c")
             .join("windows AS w", on=eq(col("graft_source", "c"), col("graft_source", "w")))
-            .join("chim AS s", on=eq(col(T, "s"), col(T, "c")))
+            .join(chim.subquery("s"), on=eq(col(T, "s"), col(T, "c")))
             .group_by(col(T, "c"), col("variant", "c"))
         )
         out.append(("chim_window", window_q))
-        # severe cytopenia: per lineage, a run of k below the threshold after the window, within the period
-        cyto = defs.severe_cytopenia
-        parts = []
-        for m, (measure, threshold) in enumerate(sorted(cyto.thresholds.items())):
-            daily = (
-                select(col(T), col("day"), alias(fn("min", col("value")), "v"))
-                .from_("observations")
-                .where(and_(eq(col("measure"), text(measure)), not_null(col("day")), not_null(col("value"))))
-                .group_by(col(T), col("day"))
-            )
+        # severe cytopenia: per lineage, a run of k below its threshold after the window, within the period
+        if cyto.thresholds:
             in_period = self.test(cyto.period, col("day", "d"), "int") if cyto.period is not None else TRUE
-            series = (
-                select(
-                    col(T, "d"),
-                    col("variant", "c"),
-                    col("day", "d"),
-                    col("v", "d"),
-                    alias(
-                        sub(over(exp.RowNumber(), [col(T, "d"), col("variant", "c")], [col("day", "d")]), integer(1)),
-                        "i",
-                    ),
-                )
-                .from_(daily.subquery("d"))
+            after_window = (
+                select(col(T, "d"), col("variant", "c"), col("measure", "d"), col("day", "d"), col("v", "d"))
+                .from_("daily AS d")
                 .join("cases AS c", on=eq(col(T, "c"), col(T, "d")))
                 .join("windows AS w", on=eq(col("graft_source", "c"), col("graft_source", "w")))
-                .where(and_(in_period, gt(col("day", "d"), col("last_day", "w"))))
-            )
-            tests = {"ok": self.test(threshold, v)}
-            columns: list[Expr] = [exp.Star(), *(alias(t, name) for name, t in tests.items())]
-            flagged = select(*columns).from_(series.subquery("s"))
-            failing = case([(col("ok"), integer(0))], integer(1))
-            runs = select(
-                exp.Star(),
-                alias(over(fn("sum", failing), [col(T), col("variant")], [col("i")], running=True), "ok_run"),
-            ).from_(flagged.subquery("f"))
-            ended = _run_ends(runs, ["ok"], [col(T), col("variant")])
-            name = f"cyto_{m}"
-            found = _starts_run("ok", cyto.consecutive, integer(0))
-            out.append(
-                (
-                    name,
-                    select(col(T), col("variant"), alias(fn("bool_or", found), "found"))
-                    .from_(ended.subquery("g"))
-                    .group_by(col(T), col("variant")),
+                .where(
+                    and_(
+                        in_(col("measure", "d"), [text(m) for m in sorted(cyto.thresholds)]),
+                        in_period,
+                        gt(col("day", "d"), col("last_day", "w")),
+                    )
                 )
             )
-            parts.append(name)
-        if parts:
-            union: exp.Query = select(col(T), col("variant"), col("found")).from_(parts[0])
-            for name in parts[1:]:
-                union = union.union(select(col(T), col("variant"), col("found")).from_(name), distinct=False)
-            counted = fn("sum", case([(col("found"), integer(1))], integer(0)))
+            low = case([(eq(col("measure"), text(m)), self.test(t, v)) for m, t in sorted(cyto.thresholds.items())])
+            keep = [col(T), col("variant"), col("measure")]
+            rows = _runs(after_window, {"ok": (coalesce(low, exp.false()), cyto.consecutive)}, keep, keep)
+            lineages = filtered(fn("count", exp.Distinct(expressions=[col("measure")])), col("ok_k"))
             out.append(
                 (
                     "cyto",
-                    select(col(T), col("variant"), alias(counted, "lineages"))
-                    .from_(union.subquery("u"))
+                    select(col(T), col("variant"), alias(lineages, "lineages"))
+                    .from_(rows.subquery("g"))
                     .group_by(col(T), col("variant")),
                 )
             )
@@ -420,11 +393,18 @@ class DeriveSQL:
         )
         if self.defs.severe_cytopenia.thresholds:
             query = query.join("cyto AS cy", on=on_case("cy"), join_type="left")
-        for name, cte in self.ctes():
-            query = query.with_(name, as_=cte)
         return query
+
+    def stages(self) -> list[tuple[str, exp.Select]]:
+        """The queries of the derivation, in order, each named by the table it makes; the last is ``derived``."""
+        return [*self.ctes(), ("derived", self.derived())]
 
 
 def derive_query(definitions: Definitions) -> exp.Select:
-    """The query of the derived facts of ``definitions`` over ``cases``, ``observations`` and ``windows``."""
-    return DeriveSQL(definitions, ClassCompiler(definitions)).derived()
+    """The derivation of ``definitions`` as one query (its stages as common table expressions) over
+    the tables ``cases``, ``observations`` and ``windows``."""
+    stages = DeriveSQL(definitions, ClassCompiler(definitions)).stages()
+    query = stages[-1][1]
+    for name, stage in stages[:-1]:
+        query = query.with_(name, as_=stage)
+    return query

@@ -97,14 +97,16 @@ class ColumnarEngine:
             raise OntologyError(f"graft sources without an engraftment window: {', '.join(missing)}")
         self.layers = self._layers()
         self._queries: dict[str, str] = {}  # the SQL text of each query, printed once
+        self._stages = DeriveSQL(definitions, self.sql).stages()
 
     def query(self, name: str) -> str:
         """The SQL text (DuckDB's dialect) of one of the engine's queries: ``derived``, ``classes``
         (the classes of every case) or ``explained`` (with the explanations); built once."""
         found = self._queries.get(name)
         if found is None:
-            if name == "derived":
-                tree: exp.Expr = DeriveSQL(self.defs, self.sql).derived()
+            stages = dict(self._stages)
+            if name in stages:
+                tree: exp.Expr = stages[name]
             elif name in ("classes", "explained"):
                 tree = self._final(explain=name == "explained")
             else:
@@ -257,10 +259,15 @@ class ColumnarEngine:
         facts = kept.union(highest, distinct=False)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {self.sql.facts_table} AS {facts.sql(DIALECT)}")
 
+    def _derive(self) -> None:
+        """Make the table ``derived`` from the loaded tables, stage by stage (each stage a table)."""
+        self._prepare()
+        for name, _ in self._stages:
+            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {self.query(name)}')
+
     def run(self, *, explain: bool = True) -> list[tuple[Any, ...]]:
         """Derive and classify the loaded tables: one row per case (see :meth:`classify`)."""
-        self._prepare()
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE derived AS {self.query('derived')}")
+        self._derive()
         return self.con.execute(self.query("explained" if explain else "classes")).fetchall()
 
     def _final(self, *, explain: bool) -> exp.Select:
@@ -340,8 +347,7 @@ class ColumnarEngine:
     def derived(self, records: Sequence[TransplantRecord]) -> list[Derived]:
         """The derived facts of ``records`` (of each as it is: no case under another graft source)."""
         load_records(self.con, records)
-        self._prepare()
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE derived AS {self.query('derived')}")
+        self._derive()
         query = (
             select(*(col(n, "d") for n in DERIVED_COLUMNS))
             .from_("derived AS d")

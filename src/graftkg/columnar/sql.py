@@ -82,7 +82,10 @@ def and_(*items: Expr) -> Expr:
         return FALSE
     if not kept:
         return TRUE
-    return kept[0] if len(kept) == 1 else exp.And(this=paren(kept[0]), expression=and_(*kept[1:]))
+    out = kept[0]
+    for item in kept[1:]:
+        out = exp.And(this=_grouped(out), expression=_grouped(item))
+    return out
 
 
 def or_(*items: Expr) -> Expr:
@@ -92,7 +95,17 @@ def or_(*items: Expr) -> Expr:
         return TRUE
     if not kept:
         return FALSE
-    return kept[0] if len(kept) == 1 else exp.Or(this=paren(kept[0]), expression=or_(*kept[1:]))
+    out = kept[0]
+    for item in kept[1:]:
+        out = exp.Or(this=_grouped(out), expression=_grouped(item))
+    return out
+
+
+def _grouped(e: Expr) -> Expr:
+    """``e`` in parentheses, unless it is a single term (a column, a literal, a call)."""
+    if isinstance(e, exp.Binary | exp.Unary | exp.Predicate | exp.In | exp.Is | exp.Not):
+        return paren(e)
+    return e if isinstance(e, exp.Column | exp.Literal | exp.Boolean | exp.Paren | exp.Func) else paren(e)
 
 
 def not_(e: Expr) -> Expr:
@@ -163,11 +176,15 @@ def over(
     order: Sequence[Expr] = (),
     *,
     running: bool = False,
+    ahead: int | None = None,
 ) -> Expr:
-    """``function OVER (PARTITION BY ... ORDER BY ...)``; ``running``: from the partition's first row to this one."""
+    """``function OVER (PARTITION BY ... ORDER BY ...)``; ``running``: from the partition's first row to
+    this one; ``ahead``: from this row to ``ahead`` rows after it."""
     spec = None
     if running:
         spec = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="CURRENT ROW")
+    elif ahead is not None:
+        spec = exp.WindowSpec(kind="ROWS", start="CURRENT ROW", end=integer(ahead), end_side="FOLLOWING")
     return exp.Window(
         this=function,
         partition_by=list(partition),
@@ -194,3 +211,9 @@ def concat_lists(items: Sequence[Expr]) -> Expr:
     for item in items[1:]:
         out = fn("list_concat", out, item)
     return out
+
+
+def smallest(fields: Sequence[tuple[str, Expr]], where: Expr, pick: str) -> Expr:
+    """Field ``pick`` of the row (among those ``where`` accepts) that is smallest by ``fields``, in order."""
+    packed = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(n), expression=e) for n, e in fields])
+    return exp.Dot(this=filtered(exp.Min(this=packed), where), expression=exp.to_identifier(pick))
