@@ -26,9 +26,16 @@ from graftkg.errors import GraftkgError
 from graftkg.model import TransplantRecord
 from graftkg.readers.refusals import Refusals
 
+#: how the fast path may classify (see :class:`Engine`)
+BACKENDS = ("auto", "record", "sql")
+#: the size of ``observations.csv`` from which ``auto`` classifies a CSV bundle on the SQL backend,
+#: where it is measured faster than the record path (benchmarks/columnar_bench.py)
+SQL_FROM_BYTES = 4_000_000
+
 if TYPE_CHECKING:
     from rdflib import Graph
 
+    from graftkg.columnar import ColumnarEngine
     from graftkg.reporting.acknowledgements import Acknowledgement
     from graftkg.reporting.report import Report
     from graftkg.reporting.review import History, Review
@@ -92,7 +99,11 @@ class Engine:
     ``profile`` is a shipped definitions profile (``paper``, ``astct-2021``) or the path of a profile
     file of one's own; ``workers`` the processes large inputs are split over (default: all cores above
     5,000 records); ``reasoner`` ``fast`` (the ontology's definitions evaluated directly) or
-    ``hermit`` (the OWL 2 DL reasoner; Java, far slower, the same answers).
+    ``hermit`` (the OWL 2 DL reasoner; Java, far slower, the same answers). ``backend`` is how the fast
+    path classifies: ``record`` (one record at a time, in Python), ``sql`` (the definitions compiled to
+    SQL, run on whole tables by DuckDB: :mod:`graftkg.columnar`), or ``auto`` (``sql`` for a CSV
+    bundle of more than :data:`SQL_FROM_BYTES` bytes of observations, else ``record``). Both give the
+    same classifications.
 
     Example:
         >>> Engine(profile="astct-2021").profile
@@ -105,6 +116,7 @@ class Engine:
     profile: str = "paper"
     workers: int | None = None
     reasoner: str = "fast"
+    backend: str = "auto"
     _definitions: Definitions = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -113,11 +125,21 @@ class Engine:
 
         if self.reasoner not in REASONERS:
             raise GraftkgError(f"unknown reasoner '{self.reasoner}' (choose from: {', '.join(REASONERS)})")
+        if self.backend not in BACKENDS:
+            raise GraftkgError(f"unknown backend '{self.backend}' (choose from: {', '.join(BACKENDS)})")
+        if self.backend == "sql" and self.reasoner != "fast":
+            raise GraftkgError("the sql backend evaluates the fast path's definitions: use it with reasoner 'fast'")
         # an unknown profile, or a profile file that is not one, fails here
         object.__setattr__(self, "_definitions", Definitions(self.profile))
 
-    def __reduce__(self) -> tuple[type[Engine], tuple[str, int | None, str]]:
-        return (Engine, (self.profile, self.workers, self.reasoner))
+    def __reduce__(self) -> tuple[type[Engine], tuple[str, int | None, str, str]]:
+        return (Engine, (self.profile, self.workers, self.reasoner, self.backend))
+
+    @cached_property
+    def _columnar(self) -> ColumnarEngine:
+        from graftkg.columnar import ColumnarEngine
+
+        return ColumnarEngine(self._definitions)
 
     @cached_property
     def _shapes(self) -> ShapeSet:
@@ -126,22 +148,52 @@ class Engine:
         return load_shapes()
 
     def classify(
-        self, records: Sequence[TransplantRecord], *, progress: Callable[[int, int], None] | None = None
+        self,
+        source: str | Path | Sequence[str | Path] | Sequence[TransplantRecord],
+        *,
+        refusals: Refusals | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[Classification]:
         """Classify each record: outcome, findings, recovery days, chimerism, risk factors, and the
-        explanation, in the order of ``records``.
+        explanation, in the order of the records. ``source`` is records already read, or paths to
+        read (as :func:`read` reads them, with ``refusals``); the engine's ``backend`` decides how.
 
         Example:
             >>> r = TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=12)
             >>> c = Engine().classify([r])[0]
             >>> c.outcome, c.neutrophil_recovery_day
             ('engrafted', 12)
+            >>> [c.outcome for c in Engine(backend="sql").classify("examples/paper-patients/csv")][:2]
+            ['primary_graft_failure', 'engrafted']
         """
         from graftkg.semantics.classify import classify_records
 
+        paths = _paths(source)
+        if paths is not None and self._backend_for(paths) == "sql":
+            columnar = self._columnar
+            columnar.load(paths, refusals=refusals)
+            return columnar.classifications()
+        records = _records(source) if paths is None else read(paths, refusals=refusals)
+        if self.backend == "sql":
+            return self._columnar.classify(records)
         return classify_records(
             records, definitions=self._definitions, reasoner=self.reasoner, workers=self.workers, progress=progress
         )
+
+    def _backend_for(self, paths: Sequence[str | Path]) -> str:
+        """The backend that classifies the inputs at ``paths`` (see the class docstring)."""
+        if self.backend != "auto":
+            return self.backend
+        if self.reasoner != "fast":
+            return "record"
+        from graftkg.readers import bundle_files
+
+        files = bundle_files(paths)
+        try:
+            big = files is not None and files[1].stat().st_size > SQL_FROM_BYTES
+        except OSError:
+            big = False
+        return "sql" if big else "record"
 
     def validate(
         self,

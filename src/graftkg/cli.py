@@ -30,10 +30,15 @@ def _progress(done: int, total: int) -> None:
 def _cmd_classify(args: argparse.Namespace) -> int:
     from graftkg import Engine, Refusals, read
 
-    engine = Engine(profile=args.definitions, reasoner=args.reasoner)
+    engine = Engine(profile=args.definitions, reasoner=args.reasoner, backend=args.backend)
     refusals = None if args.fail_fast else Refusals()
-    records = read(args.paths, refusals=refusals)
-    results = engine.classify(records, progress=_progress if args.progress else None)
+    progress = _progress if args.progress else None
+    if args.format in ("turtle", "fhir"):  # the records themselves are written too
+        records = read(args.paths, refusals=refusals)
+        results = engine.classify(records, progress=progress)
+    else:
+        results = engine.classify(args.paths, refusals=refusals, progress=progress)
+        records = []
     print(
         engine.render(results, args.format, records=records),
         end="" if args.format in ("csv", "turtle", "fhir") else "\n",
@@ -43,7 +48,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
         for line in refusals.lines():
             print(f"graftkg: refused: {line}", file=sys.stderr)
         print(
-            f"graftkg: {len(refusals.refused)} transplant(s) refused, {len(records)} classified; "
+            f"graftkg: {len(refusals.refused)} transplant(s) refused, {len(results)} classified; "
             f"{len(refusals.errors)} error(s) listed above",
             file=sys.stderr,
         )
@@ -415,6 +420,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["fast", "hermit"],
         default="fast",
         help="fast: compiled ontology definitions; hermit: OWL 2 DL reasoner (slow). Default: %(default)s",
+    )
+    p.add_argument(
+        "--backend",
+        choices=["auto", "record", "sql"],
+        default="auto",
+        help="record: one record at a time; sql: the definitions compiled to SQL on DuckDB (the same answers); "
+        "auto: sql for a large CSV bundle. Default: %(default)s",
     )
     p.add_argument("--progress", action="store_true", help="report progress on stderr")
     p.add_argument(

@@ -19,11 +19,13 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from rdflib import URIRef
 from sqlglot import exp, select
 
+from graftkg.columnar.bundle import load_bundle
 from graftkg.columnar.classes import ClassCompiler
 from graftkg.columnar.derive import DeriveSQL
 from graftkg.columnar.sql import (
@@ -45,6 +47,7 @@ from graftkg.columnar.sql import (
 from graftkg.columnar.tables import load_records
 from graftkg.errors import OntologyError
 from graftkg.model import RECORD_FIELDS, TransplantRecord
+from graftkg.readers.refusals import Refusals
 from graftkg.semantics.classify import Classification, assemble, calculation_sentences, combine_cases
 from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.derive import Derived
@@ -306,6 +309,20 @@ class ColumnarEngine:
         """Classify ``records``: the same classifications as :func:`~graftkg.semantics.classify.classify_records`."""
         load_records(self.con, records)
         return self.classifications(explain=explain)
+
+    def load(self, paths: Sequence[str | Path], *, refusals: Refusals | None = None) -> list[TransplantRecord] | None:
+        """Load the inputs at ``paths`` into the engine's tables. A single CSV bundle that DuckDB may
+        read straight (see :mod:`graftkg.columnar.bundle`) is read so, and None is returned; any
+        other input is read by the record reader (with its errors, and its refusals into
+        ``refusals``), loaded, and its records returned."""
+        from graftkg.readers import bundle_files, read_inputs
+
+        files = bundle_files(paths)
+        if files is not None and load_bundle(self.con, *files):
+            return None
+        records = read_inputs(list(paths), refusals=refusals)
+        load_records(self.con, records)
+        return records
 
     def classifications(self, *, explain: bool = True) -> list[Classification]:
         """The classifications of the records loaded in the engine's tables, in their order."""

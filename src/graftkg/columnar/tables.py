@@ -98,10 +98,20 @@ def load_records(con: Any, records: Iterable[TransplantRecord]) -> None:
             ("transplants", tx_path, TRANSPLANT_COLUMNS),
             ("observations", obs_path, OBSERVATION_COLUMNS),
         ):
-            con.execute(f'DROP TABLE IF EXISTS "{table}"')
+            drop_table(con, table)
             spec = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
             con.execute(
                 f"CREATE TABLE \"{table}\" AS SELECT * FROM read_json(?, format = 'newline_delimited', "
                 f"columns = {spec})",
                 [str(path)],
             )
+
+
+def drop_table(con: Any, name: str) -> None:
+    """Drop the table or view ``name`` of ``con``, if there is one (the records are a table when
+    loaded from records, a view over what DuckDB read when loaded from a CSV bundle)."""
+    found = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ? AND table_schema = 'main'", [name]
+    ).fetchone()
+    if found is not None:
+        con.execute(f'DROP {"VIEW" if found[0] == "VIEW" else "TABLE"} "{name}"')

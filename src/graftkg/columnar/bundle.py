@@ -1,0 +1,415 @@
+"""A CSV bundle read straight into the columnar engine's tables by DuckDB, when reading it so is sure to
+give what the record reader gives.
+
+The record reader (:mod:`graftkg.readers.csv_bundle`, then the rules of :mod:`graftkg.readers.rules`
+and :mod:`graftkg.readers.limits`) stays the one judge of input: it names the file, line and field of
+every problem, and refuses records one by one. This module takes the bundles where it would have
+nothing to say, and only those:
+
+- **plain files**: ASCII text with no quote, no carriage return and no control character but the
+  line feed, so that splitting lines at ``\\n`` and cells at ``,`` is the whole of parsing them (and
+  DuckDB's parallel CSV scan and Python's ``csv`` module cannot differ); a header of known columns
+  (``observations.csv`` with days, not dates);
+- **every cell read as the record reader reads it**: whole numbers, numbers, yes/no, days or
+  ``never``, ISO dates, codes and their names in any letter case (each read as the code it names),
+  lists of codes, exactly as the reader's patterns and the ontology's value sets say;
+- **every record within the rules**: codes in their value sets, HLA matches like 8/10, lab values
+  with a day and a value, no unit given (a unit may need converting: the record reader does that),
+  no more observations a transplant than the reader takes, and none of the impossible values the
+  shapes marked ``gk:refusedOnReading`` describe (:func:`~graftkg.readers.limits.limits`).
+
+Anything else, :func:`load_bundle` leaves to the record reader (it loads nothing and says so): the
+answer is then the record reader's, errors and refusals included. ``tests/test_columnar.py`` holds
+the tables it makes to those the record reader's records make, on plain and on unusual bundles.
+
+Example:
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> load_bundle(con, Path("examples/paper-patients/csv/transplants.csv"),
+    ...             Path("examples/paper-patients/csv/observations.csv"))
+    True
+    >>> con.execute("SELECT count(*) FROM transplants").fetchone()
+    (8,)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlglot import exp, select
+
+from graftkg.columnar.sql import (
+    FALSE,
+    TRUE,
+    Expr,
+    alias,
+    and_,
+    case,
+    cast,
+    coalesce,
+    col,
+    eq,
+    fn,
+    gt,
+    in_,
+    is_null,
+    lt,
+    not_,
+    not_null,
+    null,
+    num,
+    or_,
+    text,
+)
+from graftkg.columnar.tables import OBSERVATION_COLUMNS as TABLE_OBSERVATION_COLUMNS
+from graftkg.columnar.tables import TRANSPLANT_COLUMNS as TABLE_TRANSPLANT_COLUMNS
+from graftkg.columnar.tables import drop_table
+from graftkg.model import RECORD_FIELDS
+from graftkg.readers.csv_bundle import (
+    FIELD_OF_COLUMN,
+    MAX_OBSERVATIONS,
+    OBSERVATION_COLUMNS,
+    REQUIRED_OBSERVATION_COLUMNS,
+)
+from graftkg.readers.csv_bundle import (
+    TRANSPLANT_COLUMNS as CSV_TRANSPLANT_COLUMNS,
+)
+from graftkg.readers.limits import limits
+from graftkg.readers.rules import WITHOUT_VALUE
+from graftkg.semantics.facts import OBSERVATION_MEASURES
+from graftkg.semantics.vocabulary import vocabulary
+
+#: the bytes of a plain file (see the module docstring): printable ASCII but the quote, and line ends
+_PLAIN_BYTES = bytes(b for b in range(0x20, 0x7F) if b != ord('"')) + b"\n\r"
+_INT = "[+-]?[0-9]+"
+_NUMBER = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
+_DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_HLA = "[0-9]{1,2}/[0-9]{1,2}"
+#: the longest number cell the record reader reads
+_DIGITS = 64
+
+
+def _plain_header(path: Path, known: list[str], required: list[str]) -> tuple[list[str], int, bool] | None:
+    """The header of a plain file (see the module docstring) of known columns (every line ends in
+    ``\n``, or every one in ``\r\n``), its number of lines after the header, and whether it holds a
+    space anywhere; else None."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if not data.strip() or not data.isascii() or data.translate(None, _PLAIN_BYTES):
+        return None
+    returns = data.count(b"\r")
+    if returns and (returns != data.count(b"\r\n") or returns != data.count(b"\n")):
+        return None  # a carriage return that does not end every line
+    end = data.find(b"\n")
+    first = (data if end < 0 else data[:end]).removesuffix(b"\r").decode("ascii")
+    header = [c.strip() for c in first.split(",")]
+    if any(c not in known for c in header) or len(set(header)) != len(header):
+        return None
+    if any(c not in header for c in required):
+        return None
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    return header, lines - 1, b" " in data
+
+
+def _read(con: Any, table: str, path: Path, header: list[str], rows: int, spaces: bool = True) -> bool:
+    """Read a plain CSV file of ``rows`` lines after its header into ``table``, every cell text (NULL
+    when empty); False if DuckDB cannot, or reads another number of rows (a blank line, say)."""
+    import duckdb
+
+    columns = exp.Struct(expressions=[exp.PropertyEQ(this=text(c), expression=text("VARCHAR")) for c in header])
+    scan = exp.func(
+        "read_csv",
+        exp.Placeholder(),
+        *(
+            exp.EQ(this=exp.column(name), expression=value)
+            for name, value in (
+                ("columns", columns),
+                ("header", TRUE),
+                ("auto_detect", FALSE),
+                ("delim", text(",")),
+                ("quote", text('"')),
+                ("escape", text('"')),
+                ("strict_mode", TRUE),
+                ("null_padding", FALSE),
+            )
+        ),
+    )
+    query = f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT * FROM {scan.sql("duckdb")}'
+    try:
+        con.execute(query, [str(path)])
+    except duckdb.Error:
+        return False
+    read = con.execute(select(fn("count", exp.Star())).from_(table).sql("duckdb")).fetchone()
+    return read is not None and read[0] == rows
+
+
+def _cells(raw: str, header: list[str], known: list[str], spaces: bool) -> exp.Select:
+    """The rows of a raw table as the reader splits them: each cell stripped, NULL when empty, a column
+    the file does not have NULL throughout; ``seq`` the row's place in the file; blank rows left out.
+    (DuckDB reads an empty cell as NULL: without a space in the file, there is nothing to strip.)"""
+    cells = {c: fn("nullif", fn("trim", col(c)), text("")) if spaces else col(c) for c in header}
+    columns = [alias(cells.get(c, cast(null(), "VARCHAR")), c) for c in known]
+    blank = and_(*(is_null(cell) for cell in cells.values()))
+    return select(alias(col("rowid"), "seq"), *columns).from_(raw).where(not_(blank))
+
+
+def _cell(column: str, header: list[str], table: str | None = None) -> Expr:
+    """A cell of a row of :func:`_cells` (``header`` is the file's: a column it lacks is NULL)."""
+    return col(column, table)
+
+
+def _matches(cell: Expr, pattern: str) -> Expr:
+    return fn("regexp_full_match", cell, text(pattern))
+
+
+def _code(field: str, cell: Expr) -> Expr:
+    """The code a cell names in ``field``'s value set (its code, or a name of a member in any letter
+    case: :meth:`~graftkg.semantics.vocabulary.Vocabulary.code_for`), NULL when it names none."""
+    vocab = vocabulary()
+    codes = vocab.codes(field)
+    names = {code.casefold(): code for code in codes}
+    names = {**vocab.synonyms(field), **names}
+    by_name = case([(eq(fn("lower", cell), text(name)), text(code)) for name, code in sorted(names.items())])
+    return case([(in_(cell, [text(c) for c in codes]), cell)], by_name)
+
+
+class _Checked:
+    """Columns read from cells, and the conditions under which each read is not the record reader's."""
+
+    def __init__(self) -> None:
+        self.columns: list[Expr] = []
+        self.unsure: list[Expr] = []
+
+    def add(self, value: Expr, name: str, *unsure: Expr) -> None:
+        self.columns.append(alias(value, name))
+        self.unsure.extend(u for u in unsure if u != FALSE)
+
+
+def _number(cell: Expr, pattern: str, sql_type: str) -> tuple[Expr, Expr]:
+    """A number cell's value, and when it is not one the reader reads the same."""
+    value = exp.TryCast(this=cell, to=exp.DataType.build(sql_type))
+    bad = case(
+        [(not_null(cell), or_(not_(_matches(cell, pattern)), gt(fn("length", cell), num(_DIGITS)), is_null(value)))],
+        FALSE,
+    )
+    return value, bad
+
+
+def _transplant_columns(header: list[str]) -> _Checked:
+    out = _Checked()
+    out.add(col("seq"), "seq")
+    by_field = {f.name: f for f in RECORD_FIELDS}
+    column_of = {declared.name: column for column, declared in FIELD_OF_COLUMN.items()}
+    for declared in RECORD_FIELDS:
+        name, spec = declared.name, declared.spec
+        if spec.kind == "never":  # set by the 'never' of its day column
+            day_field = next(f for f in RECORD_FIELDS if f.spec.never == name)
+            cell = _cell(column_of[day_field.name], header)
+            out.add(coalesce(eq(fn("lower", cell), text("never")), FALSE), name)
+            continue
+        cell = _cell(column_of[name], header)
+        kind = spec.kind
+        if name == "transplant_id":
+            out.add(cell, name, is_null(cell))
+        elif kind == "int":
+            value, bad = _number(cell, _INT, "BIGINT")
+            out.add(value, name, bad)
+        elif kind == "float":
+            value, bad = _number(cell, _NUMBER, "DOUBLE")
+            out.add(value, name, bad)
+        elif kind == "day_or_never":
+            day = case([(eq(fn("lower", cell), text("never")), null())], cell)
+            value, bad = _number(day, _INT, "BIGINT")
+            out.add(value, name, bad)
+        elif kind == "date":
+            value = exp.TryCast(this=cell, to=exp.DataType.build("DATE"))
+            bad = and_(
+                not_null(cell),
+                or_(not_(_matches(cell, _DATE)), is_null(value), lt(fn("year", value), num(1))),
+            )
+            out.add(value, name, bad)
+        elif kind == "bool":
+            lower = fn("lower", cell)
+            value = case(
+                [
+                    (in_(lower, [text("yes"), text("true")]), TRUE),
+                    (in_(lower, [text("no"), text("false")]), FALSE),
+                ]
+            )
+            out.add(value, name, and_(not_null(cell), is_null(value)))
+        elif kind == "code":
+            value = _code(name, cell)
+            out.add(value, name, and_(not_null(cell), is_null(value)))
+        elif kind == "codes":
+            items = fn(
+                "list_filter",
+                fn("list_transform", fn("string_split", cell, text(";")), _lambda(fn("trim", _x()))),
+                _lambda(exp.NEQ(this=_x(), expression=text(""))),
+            )
+            mapped = fn("list_transform", items, _lambda(_code(name, _x())))
+            value = coalesce(mapped, cast(exp.Array(expressions=[]), "VARCHAR[]"))
+            unknown = fn("list_contains", fn("list_transform", mapped, _lambda(is_null(_x()))), TRUE)
+            out.add(value, name, coalesce(unknown, FALSE))
+        elif name == "hla_match":
+            out.add(cell, name, and_(not_null(cell), not_(_matches(cell, _HLA))))
+        else:  # text, ref, a patient's identifier
+            out.add(cell, name)
+        assert by_field[name] is declared
+    return out
+
+
+def _x() -> Expr:
+    return exp.column("x")
+
+
+def _lambda(body: Expr) -> Expr:
+    return exp.Lambda(this=body, expressions=[exp.to_identifier("x")])
+
+
+def _observation_columns(header: list[str]) -> _Checked:
+    vocab = vocabulary()
+    out = _Checked()
+    tid, measure = _cell("transplant_id", header, "o"), _cell("measure", header, "o")
+    value_cell, day_cell = _cell("value", header, "o"), _cell("day", header, "o")
+    out.add(tid, "transplant_id", is_null(tid))
+    out.add(col("seq", "o"), "seq")
+    day, bad_day = _number(day_cell, _INT, "BIGINT")
+    out.add(day, "day", bad_day, and_(is_null(day_cell), not_(eq(measure, text("dsa_mfi")))))
+    out.add(measure, "measure", coalesce(not_(in_(measure, [text(m) for m in sorted(OBSERVATION_MEASURES)])), TRUE))
+    infection = eq(measure, text("infection"))
+    number, bad_number = _number(case([(infection, null())], value_cell), _NUMBER, "DOUBLE")
+    optional = in_(measure, [text(m) for m in sorted(WITHOUT_VALUE)])
+    out.add(number, "value", bad_number, and_(not_(infection), is_null(value_cell), not_(optional)))
+    pathogen = _code("infection", value_cell)
+    out.add(case([(infection, pathogen)]), "code", case([(infection, is_null(pathogen))], FALSE))
+    chimerism = eq(measure, text("donor_chimerism_pct"))
+    lineage_cell = _cell("lineage", header, "o")
+    lineage = _code("lineage", lineage_cell)
+    out.add(lineage, "lineage", case([(not_null(lineage_cell), or_(not_(chimerism), is_null(lineage)))], FALSE))
+    method_cell = _cell("method", header, "o")
+    calculation = _code("calculation", method_cell)
+    allowed = [
+        and_(eq(measure, text(counted)), eq(calculation, text(code))) for code, counted in vocab.calculates.items()
+    ]
+    out.add(
+        case([(chimerism, method_cell)], calculation),
+        "method",
+        case([(and_(not_null(method_cell), not_(chimerism)), not_(coalesce(or_(*allowed), FALSE)))], FALSE),
+    )
+    unit_cell = _cell("unit", header, "o")
+    out.add(unit_cell, "unit", not_null(unit_cell))  # a unit may need converting: the record reader's work
+    return out
+
+
+def _impossible() -> list[Expr]:
+    """The conditions under which a record holds a value the shapes marked ``gk:refusedOnReading`` refuse,
+    over ``transplants`` (``t``) and ``observations`` (``o``)."""
+    out: list[Expr] = []
+
+    def fails(value: Expr, low: float | None, high: float | None, not_after: str | None) -> Expr:
+        tests = []
+        if low is not None:
+            tests.append(lt(value, num(low)))
+        if high is not None:
+            tests.append(gt(value, num(high)))
+        if not_after is not None:
+            tests.append(gt(value, col(not_after, "t")))
+        return and_(not_null(value), coalesce(or_(*tests), FALSE))
+
+    for limit in limits():
+        if limit.measures is None:
+            out.append(fails(col(limit.attribute, "t"), limit.low, limit.high, limit.not_after))
+            continue
+        if limit.column == "dsa_max_mfi":
+            out.append(fails(col("dsa_max_mfi", "t"), limit.low, limit.high, limit.not_after))
+        of_measure = in_(col("measure", "o"), [text(m) for m in sorted(limit.measures)])
+        value = col("day" if limit.attribute == "day" else "value", "o")
+        out.append(and_(of_measure, fails(value, limit.low, limit.high, limit.not_after)))
+    return out
+
+
+def load_bundle(con: Any, transplants: Path, observations: Path) -> bool:
+    """Make the tables ``transplants`` and ``observations`` of ``con`` from a CSV bundle, when the
+    bundle is one this module may read (see the module docstring); False, with no table made, when it
+    is not: the record reader is then the one to read it."""
+    tx_file = _plain_header(transplants, CSV_TRANSPLANT_COLUMNS, ["transplant_id"])
+    obs_file = _plain_header(observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS)
+    if tx_file is None or obs_file is None or "day" not in obs_file[0] or "date" in obs_file[0]:
+        return False
+    tx_header, obs_header = tx_file[0], obs_file[0]
+    tx_spaces, obs_spaces = tx_file[2], obs_file[2]
+    con.execute("SET preserve_insertion_order = true")
+    loaded = False
+    try:
+        if not _read(con, "raw_transplants", transplants, *tx_file):
+            return False
+        if not _read(con, "raw_observations", observations, *obs_file):
+            return False
+        tx = _transplant_columns(tx_header)
+        cells = _cells("raw_transplants", tx_header, CSV_TRANSPLANT_COLUMNS, tx_spaces).subquery("c")
+        typed = select(*tx.columns, alias(or_(*tx.unsure), "unsure")).from_(cells)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE read_transplants AS {typed.sql('duckdb')}")
+        obs = _observation_columns(obs_header)
+        cells = _cells("raw_observations", obs_header, OBSERVATION_COLUMNS, obs_spaces).subquery("o")
+        typed_obs = select(*obs.columns, alias(or_(*obs.unsure), "unsure")).from_(cells)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE read_observations AS {typed_obs.sql('duckdb')}")
+        if not _sure(con):
+            return False
+        # ``seq``: the row's place in its file, which orders transplants and each one's observations as
+        # the records do
+        for table, columns in (("transplants", TABLE_TRANSPLANT_COLUMNS), ("observations", TABLE_OBSERVATION_COLUMNS)):
+            drop_table(con, table)
+            view = select(*(col(c) for c in columns)).from_(f"read_{table}")
+            con.execute(f'CREATE VIEW "{table}" AS {view.sql("duckdb")}')
+        loaded = True
+        return True
+    finally:
+        for table in ("raw_transplants", "raw_observations"):
+            con.execute(f'DROP TABLE IF EXISTS "{table}"')
+        if not loaded:
+            for table in ("read_transplants", "read_observations"):
+                con.execute(f'DROP TABLE IF EXISTS "{table}"')
+        con.execute("SET preserve_insertion_order = false")
+
+
+def _sure(con: Any) -> bool:
+    """Whether every row was read as the record reader reads it and every record keeps the rules."""
+    unsure = select(fn("count", exp.Star())).from_("read_transplants").where(col("unsure"))
+    if con.execute(unsure.sql("duckdb")).fetchone()[0]:
+        return False
+    unsure = select(fn("count", exp.Star())).from_("read_observations").where(col("unsure"))
+    if con.execute(unsure.sql("duckdb")).fetchone()[0]:
+        return False
+    orphans = (
+        select(fn("count", exp.Star()))
+        .from_("read_observations AS o")
+        .join("read_transplants AS t", on=eq(col("transplant_id", "o"), col("transplant_id", "t")), join_type="anti")
+    )
+    if con.execute(orphans.sql("duckdb")).fetchone()[0]:
+        return False
+    duplicates = select(fn("count", exp.Star()), fn("count", exp.Distinct(expressions=[col("transplant_id")])))
+    total, distinct = con.execute(duplicates.from_("read_transplants").sql("duckdb")).fetchone()
+    if total != distinct:
+        return False
+    most = select(fn("max", col("n"))).from_(
+        select(alias(fn("count", exp.Star()), "n")).from_("read_observations").group_by(col("transplant_id")).subquery()
+    )
+    found = con.execute(most.sql("duckdb")).fetchone()[0]
+    if found is not None and found > MAX_OBSERVATIONS:
+        return False
+    impossible = _impossible()
+    if impossible:
+        query = (
+            select(fn("count", exp.Star()))
+            .from_("read_transplants AS t")
+            .join(
+                "read_observations AS o", on=eq(col("transplant_id", "o"), col("transplant_id", "t")), join_type="left"
+            )
+            .where(or_(*impossible))
+        )
+        if con.execute(query.sql("duckdb")).fetchone()[0]:
+            return False
+    return True
