@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -108,3 +109,221 @@ def test_the_generated_sql_transpiles_to_spark() -> None:
         spark = query.sql("spark")
         assert "ROW_NUMBER() OVER" in spark or "EXISTS" in spark
         assert sqlglot.parse_one(spark, read="spark") is not None
+
+
+# ---------------------------------------------------------------------------- reading a bundle straight
+
+
+def _tables(con: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The records' tables, with each ``seq`` made a rank (the two loads number rows differently)."""
+    from graftkg.columnar.tables import OBSERVATION_COLUMNS, TRANSPLANT_COLUMNS
+
+    tx = [c for c in TRANSPLANT_COLUMNS if c != "seq"]
+    obs = [c for c in OBSERVATION_COLUMNS if c != "seq"]
+    quoted = ", ".join(f'"{c}"' for c in tx)
+    transplants = con.execute(f"SELECT row_number() OVER (ORDER BY seq), {quoted} FROM transplants ORDER BY seq")
+    rows = transplants.fetchall()
+    quoted = ", ".join(f'"{c}"' for c in obs)
+    ranked = f"row_number() OVER (PARTITION BY transplant_id ORDER BY seq), {quoted}"
+    observations = con.execute(f"SELECT {ranked} FROM observations ORDER BY transplant_id, seq").fetchall()
+    return rows, observations
+
+
+def _read_both(folder: Path) -> tuple[bool, Exception | None, Any, Any]:
+    """(whether the bundle was read straight, the record reader's error, both loads' tables)."""
+    import duckdb
+
+    from graftkg.columnar.bundle import load_bundle
+    from graftkg.columnar.tables import load_records
+    from graftkg.errors import InputError
+
+    straight = duckdb.connect()
+    accepted = load_bundle(straight, folder / "transplants.csv", folder / "observations.csv")
+    try:
+        records = read_inputs([folder])
+    except InputError as exc:
+        return accepted, exc, None, None
+    by_records = duckdb.connect()
+    load_records(by_records, records)
+    return accepted, None, _tables(straight) if accepted else None, _tables(by_records)
+
+
+def test_a_synthetic_bundle_is_read_straight_and_as_the_record_reader_reads_it(tmp_path: Path) -> None:
+    from graftkg.synthetic import write_bundle
+
+    accepted, error, straight, by_records = _read_both(write_bundle(tmp_path / "b", n=300, seed=3))
+    assert accepted and error is None
+    assert straight == by_records
+
+
+def test_what_the_reader_reads_alike_is_read_straight(tmp_path: Path) -> None:
+    """Cells the record reader reads as something else than written (case, spaces, signs, synonyms,
+    'never', yes/no words), in a file with CRLF line ends: read straight, to the same values."""
+    folder = tmp_path / "b"
+    folder.mkdir()
+    (folder / "transplants.csv").write_bytes(
+        b"transplant_id , graft_source,recipient_sex,cryopreserved,reported_neutrophil_recovery_day,"
+        b"death_day,conditioning_agents,recipient_age_years,donor_relation\r\n"
+        b"T1, pb ,m,Yes,NEVER,+40, Flu ; cy;,7.,half sibling\r\n"
+        b"T2,UCB,F,FALSE,012,,,.5,\r\n"
+        b",,,,,,,,\r\n"
+    )
+    (folder / "observations.csv").write_bytes(
+        b"transplant_id,day,measure,value,lineage,method\r\n"
+        b"T1,+3,ANC,0.20,,\r\n"
+        b"T1,5,donor_chimerism_pct,40,Whole Blood,STR\r\n"
+        b"T2,7,infection,cmv,,\r\n"
+        b"T2,,dsa_mfi,2000,,\r\n"
+    )
+    accepted, error, straight, by_records = _read_both(folder)
+    assert error is None and accepted
+    assert straight == by_records
+
+
+@pytest.mark.parametrize(
+    ("column", "cell"),
+    [
+        ("graft_source", "PBSC"),  # not a code: the reader refuses the record
+        ("death_day", "1e3"),  # not a whole number
+        ("recipient_age_years", "0x10"),
+        ("cryopreserved", "y"),
+        ("infusion_date", "2023-02-29"),
+        ("hla_match", "8 of 10"),
+        ("donor_relation", 'sister "Ann"'),  # a quote: not a plain file
+        ("donor_relation", "Ånn"),  # not ASCII
+        ("donor_relation", "tab\there"),
+    ],
+)
+def test_what_the_reader_refuses_or_may_read_otherwise_is_left_to_it(tmp_path: Path, column: str, cell: str) -> None:
+    folder = tmp_path / "b"
+    folder.mkdir()
+    quoted = f'"{cell}"' if '"' in cell else cell
+    quoted = quoted.replace('"sister "Ann""', '"sister ""Ann"""')
+    (folder / "transplants.csv").write_text(f"transplant_id,{column}\nT1,{quoted}\n", encoding="utf-8")
+    (folder / "observations.csv").write_text("transplant_id,day,measure,value\nT1,3,ANC,0.2\n")
+    accepted, _, _, _ = _read_both(folder)
+    assert not accepted
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "T1,3,ANC,",  # a count without a value
+        "T1,,ANC,0.2",  # without a day
+        "T1,3,neutrophils,0.2",  # an unknown measure
+        "T2,3,ANC,0.2",  # not a transplant of the file
+        "T1,3,donor_chimerism_pct,150",  # no such chimerism (refused on reading)
+        "T1,3,ANC,-1",
+        "T1,30,ANC,0.2",  # after the death day
+        "T1,3,infection,smallpox",
+        "T1,3,ANC,0.2,whole_blood",  # a lineage for a count
+        "T1,3,ANC,200,,,/uL",  # a unit: converted by the record reader
+    ],
+)
+def test_observation_rows_the_reader_judges_are_left_to_it(tmp_path: Path, row: str) -> None:
+    folder = tmp_path / "b"
+    folder.mkdir()
+    (folder / "transplants.csv").write_text("transplant_id,death_day\nT1,20\n")
+    header = "transplant_id,day,measure,value,lineage,method,unit"
+    cells = row.split(",")
+    (folder / "observations.csv").write_text(f"{header}\n{','.join(cells + [''] * (7 - len(cells)))}\n")
+    accepted, _, _, _ = _read_both(folder)
+    assert not accepted
+
+
+#: cells the record reader reads as written and cells it reads as something else, by kind of field;
+#: a few it refuses ("junk"): a bundle with one of them is never read straight
+_JUNK = ["x", "1e3", "0x1", "2023-02-29", "0000-01-01", "8 of 10", "150", "-1"]
+_BY_KIND = {
+    "int": ["0", "+5", "-3", "007", "12", " 40 ", ""],
+    "float": ["5.", ".5", "7", "0.25", "+1.5", "", "12.0"],
+    "bool": ["yes", "No", "TRUE", "false", ""],
+    "day_or_never": ["never", "Never", "12", "+3", "", "0"],
+    "date": ["2024-02-29", "1999-12-31", ""],
+    "text": ["x", "half sibling", "", "8/10"],
+    "id": ["P1", "P2", ""],
+    "ref": ["T0", ""],
+}
+
+
+def _cell_for(draw: st.DrawFn, column: str) -> str:
+    from graftkg.readers.csv_bundle import FIELD_OF_COLUMN
+    from graftkg.semantics.vocabulary import vocabulary
+
+    if draw(st.integers(0, 30)) == 0:
+        return draw(st.sampled_from(_JUNK))
+    declared = FIELD_OF_COLUMN[column]
+    kind = declared.spec.kind
+    if kind in ("code", "codes"):
+        vocab = vocabulary()
+        names = vocab.codes(declared.name) + sorted(vocab.synonyms(declared.name))
+
+        def pick() -> str:
+            name = draw(st.sampled_from(names))
+            return draw(st.sampled_from([name, name.upper(), name.lower(), f" {name} "]))
+
+        if kind == "code":
+            return pick() if draw(st.booleans()) else ""
+        return ";".join(pick() for _ in range(draw(st.integers(0, 3))))
+    if declared.name == "hla_match":
+        return draw(st.sampled_from(["8/10", "10/10", ""]))
+    return draw(st.sampled_from(_BY_KIND[kind]))
+
+
+@st.composite
+def _bundles(draw: st.DrawFn) -> tuple[str, str]:
+    """A small bundle whose cells are drawn from the readers' edge cases, mostly valid (a bundle with
+    a cell the reader refuses is never read straight; one that is must be read alike)."""
+    from graftkg.readers.csv_bundle import TRANSPLANT_COLUMNS as TX
+
+    columns = draw(st.lists(st.sampled_from(sorted(set(TX) - {"transplant_id"})), max_size=6, unique=True))
+    ids = [f"T{i}" for i in range(draw(st.integers(1, 3)))]
+    lines = [",".join(["transplant_id", *columns])]
+    lines += [",".join([tid, *(_cell_for(draw, c) for c in columns)]) for tid in ids]
+    obs_columns = [
+        "transplant_id",
+        "day",
+        "measure",
+        "value",
+        *sorted(draw(st.sets(st.sampled_from(["lineage", "method"])))),
+    ]
+    obs_lines = [",".join(obs_columns)]
+    values = {
+        "ANC": ["0.2", "+1.5", "0.50", "3", ".7"],
+        "PLT": ["20", "19.9", "150"],
+        "donor_chimerism_pct": ["0", "4.9", "95", "100"],
+        "infection": ["CMV", "cmv", "Adenovirus"],
+        "dsa_mfi": ["2000", "1500.0"],
+        "gvhd": ["2", ""],
+        "gcsf": [""],
+    }
+    for _ in range(draw(st.integers(0, 6))):
+        measure = draw(st.sampled_from(sorted(values)))
+        day = draw(st.sampled_from(["3", "+4", "012", "28", "" if measure == "dsa_mfi" else "5"]))
+        value = draw(st.sampled_from(values[measure])) if draw(st.integers(0, 30)) else draw(st.sampled_from(_JUNK))
+        row = [draw(st.sampled_from(ids)), day, measure, value]
+        for extra in obs_columns[4:]:
+            chimerism = measure == "donor_chimerism_pct"
+            options = {"lineage": ["", "myeloid", "Whole Blood"] if chimerism else [""], "method": ["", "STR"]}
+            row.append(draw(st.sampled_from(options[extra])))
+        obs_lines.append(",".join(row))
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    return end.join(lines) + end, end.join(obs_lines) + end
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bundle=_bundles())
+def test_a_bundle_read_straight_is_read_as_the_record_reader_reads_it(tmp_path: Path, bundle: tuple[str, str]) -> None:
+    import tempfile
+
+    from hypothesis import event
+
+    with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
+        folder = Path(tmp)
+        (folder / "transplants.csv").write_bytes(bundle[0].encode())
+        (folder / "observations.csv").write_bytes(bundle[1].encode())
+        accepted, error, straight, by_records = _read_both(folder)
+    event(f"read straight: {accepted}")
+    if accepted:
+        assert error is None, error
+        assert straight == by_records

@@ -34,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -331,6 +332,19 @@ def _impossible() -> list[Expr]:
     return out
 
 
+@lru_cache(maxsize=64)
+def _typed(table: str, header: tuple[str, ...], spaces: bool) -> str:
+    """The query of the typed rows of raw table ``raw_<table>`` (with ``unsure``), for a file with this
+    header (and spaces, or none); made once per kind of file."""
+    if table == "transplants":
+        checked = _transplant_columns(list(header))
+        cells = _cells("raw_transplants", list(header), CSV_TRANSPLANT_COLUMNS, spaces).subquery("c")
+    else:
+        checked = _observation_columns(list(header))
+        cells = _cells("raw_observations", list(header), OBSERVATION_COLUMNS, spaces).subquery("o")
+    return select(*checked.columns, alias(or_(*checked.unsure), "unsure")).from_(cells).sql("duckdb")
+
+
 def load_bundle(con: Any, transplants: Path, observations: Path) -> bool:
     """Make the tables ``transplants`` and ``observations`` of ``con`` from a CSV bundle, when the
     bundle is one this module may read (see the module docstring); False, with no table made, when it
@@ -348,14 +362,9 @@ def load_bundle(con: Any, transplants: Path, observations: Path) -> bool:
             return False
         if not _read(con, "raw_observations", observations, *obs_file):
             return False
-        tx = _transplant_columns(tx_header)
-        cells = _cells("raw_transplants", tx_header, CSV_TRANSPLANT_COLUMNS, tx_spaces).subquery("c")
-        typed = select(*tx.columns, alias(or_(*tx.unsure), "unsure")).from_(cells)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE read_transplants AS {typed.sql('duckdb')}")
-        obs = _observation_columns(obs_header)
-        cells = _cells("raw_observations", obs_header, OBSERVATION_COLUMNS, obs_spaces).subquery("o")
-        typed_obs = select(*obs.columns, alias(or_(*obs.unsure), "unsure")).from_(cells)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE read_observations AS {typed_obs.sql('duckdb')}")
+        for table, header, spaces in (("transplants", tx_header, tx_spaces), ("observations", obs_header, obs_spaces)):
+            query = _typed(table, tuple(header), spaces)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE read_{table} AS {query}")
         if not _sure(con):
             return False
         # ``seq``: the row's place in its file, which orders transplants and each one's observations as
