@@ -331,3 +331,31 @@ def test_a_bundle_read_straight_is_read_as_the_record_reader_reads_it(tmp_path: 
     if accepted:
         assert error is None, error
         assert straight == by_records
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
+def test_the_command_line_writes_the_same_on_both_backends(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    """The same bytes on stdout and stderr, and the same exit code, whichever backend classifies:
+    a clean synthetic bundle (read straight), and a submission with refused records (read by the
+    record reader, then classified in SQL)."""
+    from graftkg.cli import main
+    from graftkg.synthetic import write_bundle
+
+    bundle = write_bundle(tmp_path / "b", n=200, seed=5)
+    for source in (bundle, EXAMPLES / "invalid-submission"):
+        seen = []
+        for backend in ("record", "sql"):
+            code = main(["classify", str(source), "--format", fmt, "--backend", backend])
+            out, err = capsys.readouterr()
+            seen.append((code, out, err))
+        assert seen[0] == seen[1], source
+        assert seen[0][1].count("\n") > 5
+
+
+def test_chunks_of_nothing_are_an_empty_list() -> None:
+    from graftkg.semantics.classify import render_chunks, to_csv, to_json
+
+    assert "".join(render_chunks([], "json")) == to_json([]) == "[]"
+    assert "".join(render_chunks([], "csv")) == to_csv([])

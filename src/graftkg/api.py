@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -179,6 +179,27 @@ class Engine:
         return classify_records(
             records, definitions=self._definitions, reasoner=self.reasoner, workers=self.workers, progress=progress
         )
+
+    def iter_classify(
+        self,
+        source: str | Path | Sequence[str | Path] | Sequence[TransplantRecord],
+        *,
+        refusals: Refusals | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Iterator[Classification]:
+        """:meth:`classify`, one classification at a time: on the SQL backend, a large input's
+        classifications are made as they are read (the memory they take stays that of a batch).
+
+        Example:
+            >>> [c.outcome for c in Engine(backend="sql").iter_classify("examples/paper-patients/csv")][:2]
+            ['primary_graft_failure', 'engrafted']
+        """
+        paths = _paths(source)
+        if paths is not None and self._backend_for(paths) == "sql":
+            columnar = self._columnar
+            columnar.load(paths, refusals=refusals)
+            return columnar.iter_classifications()
+        return iter(self.classify(source, refusals=refusals, progress=progress))
 
     def _backend_for(self, paths: Sequence[str | Path]) -> str:
         """The backend that classifies the inputs at ``paths`` (see the class docstring)."""
@@ -381,6 +402,21 @@ class Engine:
         if format not in renderers:
             raise GraftkgError(f"unknown format '{format}' (choose from: {', '.join(FORMATS)})")
         return renderers[format](results)
+
+    @staticmethod
+    def render_chunks(results: Iterable[Classification], format: str) -> Iterator[str]:
+        """Classifications as ``csv`` or ``json`` text, a chunk at a time as they come (from
+        :meth:`iter_classify`): the chunks joined are :meth:`render`'s text for the same format.
+
+        Example:
+            >>> engine = Engine()
+            >>> results = engine.classify("examples/paper-patients/csv")
+            >>> "".join(engine.render_chunks(iter(results), "csv")) == engine.render(results, "csv")
+            True
+        """
+        from graftkg.semantics.classify import render_chunks
+
+        return render_chunks(results, format)
 
     def report(self, paths: str | Path | Sequence[str | Path], transplant_id: str) -> Report:
         """The per-transplant report: classification and why, the series, risk factors, the

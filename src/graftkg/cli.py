@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
 from graftkg import GraftkgError, InputNote, __version__
@@ -28,27 +28,39 @@ def _progress(done: int, total: int) -> None:
 
 
 def _cmd_classify(args: argparse.Namespace) -> int:
-    from graftkg import Engine, Refusals, read
+    from graftkg import Classification, Engine, Refusals, read
 
     engine = Engine(profile=args.definitions, reasoner=args.reasoner, backend=args.backend)
     refusals = None if args.fail_fast else Refusals()
     progress = _progress if args.progress else None
-    if args.format in ("turtle", "fhir"):  # the records themselves are written too
+    if args.format in ("csv", "json"):  # written as they come
+        classified = 0
+
+        def counted() -> Iterator[Classification]:
+            nonlocal classified
+            for result in engine.iter_classify(args.paths, refusals=refusals, progress=progress):
+                classified += 1
+                yield result
+
+        for chunk in engine.render_chunks(counted(), args.format):
+            sys.stdout.write(chunk)
+        if args.format == "json":
+            sys.stdout.write("\n")
+    elif args.format in ("turtle", "fhir"):  # the records themselves are written too
         records = read(args.paths, refusals=refusals)
         results = engine.classify(records, progress=progress)
+        classified = len(results)
+        print(engine.render(results, args.format, records=records), end="")
     else:
         results = engine.classify(args.paths, refusals=refusals, progress=progress)
-        records = []
-    print(
-        engine.render(results, args.format, records=records),
-        end="" if args.format in ("csv", "turtle", "fhir") else "\n",
-    )
+        classified = len(results)
+        print(engine.render(results, args.format))
     if refusals:
         sys.stdout.flush()
         for line in refusals.lines():
             print(f"graftkg: refused: {line}", file=sys.stderr)
         print(
-            f"graftkg: {len(refusals.refused)} transplant(s) refused, {len(results)} classified; "
+            f"graftkg: {len(refusals.refused)} transplant(s) refused, {classified} classified; "
             f"{len(refusals.errors)} error(s) listed above",
             file=sys.stderr,
         )

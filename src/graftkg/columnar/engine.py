@@ -18,9 +18,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 from rdflib import URIRef
 from sqlglot import exp, select
@@ -58,6 +57,10 @@ from graftkg.semantics.vocabulary import vocabulary
 DIALECT = "duckdb"
 #: the derived facts, in :class:`~graftkg.semantics.derive.Derived`'s order
 DERIVED_COLUMNS = list(Derived.__dataclass_fields__)
+#: a transplant's classification, its graft source, and its classifications under each graft source
+_Pending = tuple[Classification, str | None, list[Classification]]
+#: the rows fetched from DuckDB at a time
+BATCH = 20_000
 #: the position a record's highest DSA MFI takes among its observations (after all of them, as in the facts)
 _LAST = 1 << 62
 
@@ -268,11 +271,6 @@ class ColumnarEngine:
         for name, _ in self._stages:
             self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {self.query(name)}')
 
-    def run(self, *, explain: bool = True) -> list[tuple[Any, ...]]:
-        """Derive and classify the loaded tables: one row per case (see :meth:`classify`)."""
-        self._derive()
-        return self.con.execute(self.query("explained" if explain else "classes")).fetchall()
-
     def _final(self, *, explain: bool) -> exp.Select:
         """The query of the results of every case, in the order of the records (see :meth:`run`)."""
         facts = self.facts_query(explain)
@@ -326,40 +324,47 @@ class ColumnarEngine:
 
     def classifications(self, *, explain: bool = True) -> list[Classification]:
         """The classifications of the records loaded in the engine's tables, in their order."""
-        rows = self.run(explain=explain)
+        return list(self.iter_classifications(explain=explain))
+
+    def iter_classifications(self, *, explain: bool = True, batch: int = BATCH) -> Iterator[Classification]:
+        """:meth:`classifications` one at a time, fetched from DuckDB ``batch`` rows at a time: the
+        memory they take stays that of a batch, however many records there are."""
+        self._derive()
         calculations = self.calculations() if explain else {}
+        cursor = self.con.execute(self.query("explained" if explain else "classes"))
         classes = [c.iri for layer in self.layers for c in layer]
         first_class = 5 + len(DERIVED_COLUMNS)
-        results: list[Classification] = []
-        pending: tuple[Classification, str | None, list[Classification]] | None = None
-
-        def settle() -> None:
-            if pending is not None:
-                result, source, cases = pending
-                results.append(combine_cases(source, result, cases, self.sources, explain) if cases else result)
-
-        for row in rows:
-            _, tid, variant, infusion_date, source = row[:5]
-            derived = Derived(*row[5:first_class])
-            found = {
-                iri for iri, holds in zip(classes, row[first_class : first_class + len(classes)], strict=True) if holds
-            }
-            explanation: list[str] = []
-            if explain:
-                seen: set[str] = set()
-                explanation = [s for s in row[-1] if not (s in seen or seen.add(s))]  # type: ignore[func-returns-value]
-                by_method = calculations.get(tid)
-                if by_method:
-                    explanation.extend(calculation_sentences(by_method, self.defs))
-            result = assemble(tid, found, derived, explanation, infusion_date, self.defs)
-            if variant is None:
-                settle()
+        pending: _Pending | None = None
+        while rows := cursor.fetchmany(batch):
+            for row in rows:
+                _, tid, variant, infusion_date, source = row[:5]
+                derived = Derived(*row[5:first_class])
+                holds = row[first_class : first_class + len(classes)]
+                found = {iri for iri, held in zip(classes, holds, strict=True) if held}
+                explanation: list[str] = []
+                if explain:
+                    seen: set[str] = set()
+                    explanation = [s for s in row[-1] if not (s in seen or seen.add(s))]  # type: ignore[func-returns-value]
+                    by_method = calculations.get(tid)
+                    if by_method:
+                        explanation.extend(calculation_sentences(by_method, self.defs))
+                result = assemble(tid, found, derived, explanation, infusion_date, self.defs)
+                if variant is not None:
+                    assert pending is not None
+                    pending[2].append(result)
+                    continue
+                if pending is not None:
+                    yield self._settled(pending, explain)
                 pending = (result, source, [])
-            else:
-                assert pending is not None
-                pending[2].append(result)
-        settle()
-        return results
+        if pending is not None:
+            yield self._settled(pending, explain)
+
+    def _settled(
+        self, pending: tuple[Classification, str | None, list[Classification]], explain: bool
+    ) -> Classification:
+        """A transplant's classification, from its cases under each graft source when it has them."""
+        result, source, cases = pending
+        return combine_cases(source, result, cases, self.sources, explain) if cases else result
 
     def derived(self, records: Sequence[TransplantRecord]) -> list[Derived]:
         """The derived facts of ``records`` (of each as it is: no case under another graft source)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -363,6 +363,70 @@ def combine_cases(
     )
 
 
+def render_chunks(results: Iterable[Classification], format: str, batch: int = 10_000) -> Iterator[str]:
+    """``results`` as ``csv`` or ``json`` (see :func:`to_csv`, :func:`to_json`), a chunk of text per
+    ``batch`` of them, read as they come: the text of a million classifications is never held whole.
+    The chunks joined are the text :func:`to_csv` or :func:`to_json` gives.
+
+    Example:
+        >>> rs = classify_records([TransplantRecord("T", graft_source="PB", reported_neutrophil_recovery_day=15)])
+        >>> "".join(render_chunks(rs, "json")) == to_json(rs), "".join(render_chunks(rs, "csv")) == to_csv(rs)
+        (True, True)
+    """
+    from itertools import islice
+
+    items = iter(results)
+    if format == "csv":
+        from graftkg.findings import spreadsheet_csv
+
+        yield spreadsheet_csv(_CSV_HEADER, [])
+        while chunk := list(islice(items, batch)):
+            yield spreadsheet_csv(_CSV_HEADER, (_csv_row(r) for r in chunk)).partition("\n")[2]
+        return
+    if format != "json":
+        raise ValueError(f"no chunked rendering of format {format!r}")
+    first = True
+    while chunk := list(islice(items, batch)):
+        text = ",\n".join(_indented(json.dumps(r.as_json(), indent=2, ensure_ascii=False)) for r in chunk)
+        yield ("[\n" if first else ",\n") + text
+        first = False
+    yield "[]" if first else "\n]"
+
+
+def _indented(text: str) -> str:
+    """``text`` (an object as JSON) as an item of a JSON list written with ``indent=2``."""
+    return "  " + text.replace("\n", "\n  ")
+
+
+_CSV_HEADER = [
+    "transplant_id",
+    "outcome",
+    "findings",
+    "chimerism",
+    "neutrophil_recovery_day",
+    "platelet_recovery_day",
+    "neutrophil_recovery_date",
+    "platelet_recovery_date",
+    "risk_factors",
+    "explanation",
+]
+
+
+def _csv_row(r: Classification) -> list[object]:
+    return [
+        r.transplant_id,
+        r.outcome,
+        "; ".join(r.findings),
+        r.chimerism,
+        r.neutrophil_recovery_day,
+        r.platelet_recovery_day,
+        r.neutrophil_recovery_date,
+        r.platelet_recovery_date,
+        "; ".join(r.risk_factors),
+        " | ".join(r.explanation),
+    ]
+
+
 def to_csv(results: Sequence[Classification]) -> str:
     """Render results as CSV for a spreadsheet: one row per transplant; lists joined by ``; ``, the
     explanation's sentences by `` | ``.
@@ -374,34 +438,7 @@ def to_csv(results: Sequence[Classification]) -> str:
     """
     from graftkg.findings import spreadsheet_csv
 
-    header = [
-        "transplant_id",
-        "outcome",
-        "findings",
-        "chimerism",
-        "neutrophil_recovery_day",
-        "platelet_recovery_day",
-        "neutrophil_recovery_date",
-        "platelet_recovery_date",
-        "risk_factors",
-        "explanation",
-    ]
-    rows = (
-        [
-            r.transplant_id,
-            r.outcome,
-            "; ".join(r.findings),
-            r.chimerism,
-            r.neutrophil_recovery_day,
-            r.platelet_recovery_day,
-            r.neutrophil_recovery_date,
-            r.platelet_recovery_date,
-            "; ".join(r.risk_factors),
-            " | ".join(r.explanation),
-        ]
-        for r in results
-    )
-    return spreadsheet_csv(header, rows)
+    return spreadsheet_csv(_CSV_HEADER, (_csv_row(r) for r in results))
 
 
 def to_json(results: Sequence[Classification]) -> str:
