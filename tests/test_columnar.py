@@ -359,3 +359,18 @@ def test_chunks_of_nothing_are_an_empty_list() -> None:
 
     assert "".join(render_chunks([], "json")) == to_json([]) == "[]"
     assert "".join(render_chunks([], "csv")) == to_csv([])
+
+
+def test_one_engine_classifies_in_two_threads_at_once(tmp_path: Path) -> None:
+    """Each call has a database of its own: two threads sharing an engine do not see each other's data."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import graftkg
+    from graftkg.synthetic import write_bundle
+
+    engine = graftkg.Engine(backend="sql")
+    bundles = [write_bundle(tmp_path / str(seed), n=300, seed=seed) for seed in (1, 2)]
+    want = [[c.as_json() for c in graftkg.Engine(backend="record").classify(b)] for b in bundles]
+    with ThreadPoolExecutor(2) as pool:
+        got = list(pool.map(lambda b: [c.as_json() for c in engine.classify(b)], bundles * 2))
+    assert got == want * 2

@@ -170,12 +170,12 @@ class Engine:
 
         paths = _paths(source)
         if paths is not None and self._backend_for(paths) == "sql":
-            columnar = self._columnar
+            columnar = self._columnar.fresh()  # a database of this call's own
             columnar.load(paths, refusals=refusals)
             return columnar.classifications()
         records = _records(source) if paths is None else read(paths, refusals=refusals)
         if self.backend == "sql":
-            return self._columnar.classify(records)
+            return self._columnar.fresh().classify(records)
         return classify_records(
             records, definitions=self._definitions, reasoner=self.reasoner, workers=self.workers, progress=progress
         )
@@ -196,7 +196,7 @@ class Engine:
         """
         paths = _paths(source)
         if paths is not None and self._backend_for(paths) == "sql":
-            columnar = self._columnar
+            columnar = self._columnar.fresh()
             columnar.load(paths, refusals=refusals)
             return columnar.iter_classifications()
         return iter(self.classify(source, refusals=refusals, progress=progress))

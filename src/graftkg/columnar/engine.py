@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from rdflib import URIRef
 from sqlglot import exp, select
@@ -87,16 +88,10 @@ class ColumnarEngine:
     def __init__(
         self, definitions: Definitions, *, memory_limit: str | None = None, temp_directory: str | None = None
     ) -> None:
-        import duckdb
-
         self.defs = definitions
         self.sql = ClassCompiler(definitions)
-        self.con = duckdb.connect()
-        if memory_limit is not None:
-            self.con.execute("SET memory_limit = ?", [memory_limit])
-        if temp_directory is not None:
-            self.con.execute("SET temp_directory = ?", [temp_directory])
-        self.con.execute("SET preserve_insertion_order = false")
+        self.memory_limit, self.temp_directory = memory_limit, temp_directory
+        self.con = self._connect()
         self.sources = vocabulary().codes("graft_source")
         missing = [s for s in self.sources if s not in definitions.window_last_day]
         if missing:
@@ -104,6 +99,36 @@ class ColumnarEngine:
         self.layers = self._layers()
         self._queries: dict[str, str] = {}  # the SQL text of each query, printed once
         self._stages = DeriveSQL(definitions, self.sql).stages()
+
+    def _connect(self) -> Any:
+        """A new in-process DuckDB database, with this engine's limits."""
+        import duckdb
+
+        con = duckdb.connect()
+        if self.memory_limit is not None:
+            con.execute("SET memory_limit = ?", [self.memory_limit])
+        if self.temp_directory is not None:
+            con.execute("SET temp_directory = ?", [self.temp_directory])
+        con.execute("SET preserve_insertion_order = false")
+        return con
+
+    def fresh(self) -> ColumnarEngine:
+        """An engine with the same compiled queries and a database of its own: what one run loads
+        and classifies, which no other run sees (an :class:`~graftkg.api.Engine` makes one a call).
+
+        Example:
+            >>> engine = ColumnarEngine(Definitions())
+            >>> other = engine.fresh()
+            >>> other.con is not engine.con, other.query("derived") is engine.query("derived")
+            (True, True)
+        """
+        import copy
+
+        for name in (*dict(self._stages), "classes", "explained"):
+            self.query(name)  # every query printed before they are shared
+        other = copy.copy(self)
+        other.con = self._connect()
+        return other
 
     def query(self, name: str) -> str:
         """The SQL text (DuckDB's dialect) of one of the engine's queries: ``derived``, ``classes``

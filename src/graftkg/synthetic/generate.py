@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -313,18 +314,26 @@ def generate(
         >>> len(rows), rows[0]["transplant_id"]
         (5, 'S000000')
     """
+    transplants: list[dict[str, object]] = []
+    observations: list[tuple[str, int, str, object, str, str]] = []
+    for t, obs in _generated(n, seed, profile):
+        transplants.append(t)
+        observations.extend(obs)
+    return transplants, observations
+
+
+def _generated(
+    n: int, seed: int, profile: str
+) -> Iterator[tuple[dict[str, object], list[tuple[str, int, str, object, str, str]]]]:
+    """Each of :func:`generate`'s transplants with its observation rows, made one at a time."""
     defs = Definitions(profile)
     lv = _levels(defs)
     rng = random.Random(seed)
     names, weights = list(SCENARIOS), list(SCENARIOS.values())
-    transplants: list[dict[str, object]] = []
-    observations: list[tuple[str, int, str, object, str, str]] = []
     for i in range(n):
         scenario = names[i % len(names)] if i < len(names) else rng.choices(names, weights)[0]
         t, obs = _transplant(rng, i, scenario, defs, lv)
-        transplants.append(t)
-        observations.extend((str(t["transplant_id"]), *o) for o in sorted(obs, key=lambda o: (o[0], o[1])))
-    return transplants, observations
+        yield t, [(str(t["transplant_id"]), *o) for o in sorted(obs, key=lambda o: (o[0], o[1]))]
 
 
 def write_bundle(outdir: str | Path, *, n: int, seed: int = 1, profile: str = DEFAULT_PROFILE) -> Path:
@@ -337,14 +346,15 @@ def write_bundle(outdir: str | Path, *, n: int, seed: int = 1, profile: str = DE
     """
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    transplants, observations = generate(n, seed=seed, profile=profile)
-    with (out / "transplants.csv").open("w", newline="", encoding="utf-8") as f:
+    with (
+        (out / "transplants.csv").open("w", newline="", encoding="utf-8") as f,
+        (out / "observations.csv").open("w", newline="", encoding="utf-8") as g,
+    ):  # written as made: a million transplants are never held in memory
         writer = csv.DictWriter(f, TRANSPLANT_FIELDS)
         writer.writeheader()
-        for row in transplants:
-            writer.writerow({k: row.get(k, "") for k in TRANSPLANT_FIELDS})
-    with (out / "observations.csv").open("w", newline="", encoding="utf-8") as f:
-        writer2 = csv.writer(f)
+        writer2 = csv.writer(g)
         writer2.writerow(["transplant_id", "day", "measure", "value", "lineage", "method"])
-        writer2.writerows(observations)
+        for row, observations in _generated(n, seed, profile):
+            writer.writerow({k: row.get(k, "") for k in TRANSPLANT_FIELDS})
+            writer2.writerows(observations)
     return out
