@@ -62,8 +62,9 @@ setup(name="graftkg-compiled", ext_modules=mypycify(paths, opt_level="3", target
 """
 
 
-#: what a compiled build needs besides hatchling (the compiled modules import rdflib and pyoxigraph)
-COMPILE_REQUIRES = ["mypy>=1.10", "setuptools>=65", "rdflib>=7.0", "pyoxigraph>=0.5"]
+#: what a compiled build needs besides hatchling (the compiled modules import rdflib and pyoxigraph; mypy
+#: follows the API's typing imports into the SQL backend, whose types are sqlglot's)
+COMPILE_REQUIRES = ["mypy>=1.10", "setuptools>=65", "rdflib>=7.0", "pyoxigraph>=0.5", "sqlglot>=30,<31"]
 
 
 def build_mode() -> str:
