@@ -374,3 +374,33 @@ def test_one_engine_classifies_in_two_threads_at_once(tmp_path: Path) -> None:
     with ThreadPoolExecutor(2) as pool:
         got = list(pool.map(lambda b: [c.as_json() for c in engine.classify(b)], bundles * 2))
     assert got == want * 2
+
+
+def test_a_memory_limit_that_is_no_size_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from graftkg.cli import main
+
+    assert (
+        main(["classify", str(EXAMPLES / "paper-patients" / "csv"), "--backend", "sql", "--memory-limit", "lots"]) == 2
+    )
+    err = capsys.readouterr().err
+    assert err == "graftkg: error: memory limit 'lots': not a size such as 4GB or 500MB\n"
+
+
+def test_a_bundle_read_straight_keeps_the_files_order(tmp_path: Path) -> None:
+    """The order of the rows (which orders the output, and a record's observations) is the files':
+    in files large enough for DuckDB to read in parts, each part with its own thread. (A typed read
+    of a parallel scan was once seen to put a later part first, in one run of two.)"""
+    import duckdb
+
+    from graftkg.columnar.bundle import load_bundle
+    from graftkg.synthetic import write_bundle
+
+    bundle = write_bundle(tmp_path / "b", n=30_000, seed=11)
+    ids = [line.split(",", 1)[0] for line in (bundle / "transplants.csv").read_text().splitlines()[1:]]
+    obs_lines = (bundle / "observations.csv").read_text().splitlines()[1:]
+    for _ in range(3):
+        con = duckdb.connect()
+        assert load_bundle(con, bundle / "transplants.csv", bundle / "observations.csv")
+        assert [r[0] for r in con.execute("SELECT transplant_id FROM transplants ORDER BY seq").fetchall()] == ids
+        read = con.execute("SELECT transplant_id, day, measure FROM observations ORDER BY seq").fetchall()
+        assert [f"{t},{d},{m}" for t, d, m in read[::997]] == [",".join(x.split(",")[:3]) for x in obs_lines[::997]]

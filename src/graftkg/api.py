@@ -103,7 +103,8 @@ class Engine:
     path classifies: ``record`` (one record at a time, in Python), ``sql`` (the definitions compiled to
     SQL, run on whole tables by DuckDB: :mod:`graftkg.columnar`), or ``auto`` (``sql`` for a CSV
     bundle of more than :data:`SQL_FROM_BYTES` bytes of observations, else ``record``). Both give the
-    same classifications.
+    same classifications. ``memory_limit`` (such as ``"4GB"``) is the most memory the SQL backend's
+    database takes (by default DuckDB's, 80 % of the machine's); beyond it, it spills to disk.
 
     Example:
         >>> Engine(profile="astct-2021").profile
@@ -117,6 +118,7 @@ class Engine:
     workers: int | None = None
     reasoner: str = "fast"
     backend: str = "auto"
+    memory_limit: str | None = None
     _definitions: Definitions = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -132,14 +134,14 @@ class Engine:
         # an unknown profile, or a profile file that is not one, fails here
         object.__setattr__(self, "_definitions", Definitions(self.profile))
 
-    def __reduce__(self) -> tuple[type[Engine], tuple[str, int | None, str, str]]:
-        return (Engine, (self.profile, self.workers, self.reasoner, self.backend))
+    def __reduce__(self) -> tuple[type[Engine], tuple[str, int | None, str, str, str | None]]:
+        return (Engine, (self.profile, self.workers, self.reasoner, self.backend, self.memory_limit))
 
     @cached_property
     def _columnar(self) -> ColumnarEngine:
         from graftkg.columnar import ColumnarEngine
 
-        return ColumnarEngine(self._definitions)
+        return ColumnarEngine(self._definitions, memory_limit=self.memory_limit)
 
     @cached_property
     def _shapes(self) -> ShapeSet:

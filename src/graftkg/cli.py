@@ -30,7 +30,9 @@ def _progress(done: int, total: int) -> None:
 def _cmd_classify(args: argparse.Namespace) -> int:
     from graftkg import Classification, Engine, Refusals, read
 
-    engine = Engine(profile=args.definitions, reasoner=args.reasoner, backend=args.backend)
+    engine = Engine(
+        profile=args.definitions, reasoner=args.reasoner, backend=args.backend, memory_limit=args.memory_limit
+    )
     refusals = None if args.fail_fast else Refusals()
     progress = _progress if args.progress else None
     if args.format in ("csv", "json"):  # written as they come
@@ -439,6 +441,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="record: one record at a time; sql: the definitions compiled to SQL on DuckDB (the same answers); "
         "auto: sql for a large CSV bundle. Default: %(default)s",
+    )
+    p.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="the most memory the sql backend takes, such as 4GB (beyond it, it spills to a temporary folder)",
     )
     p.add_argument("--progress", action="store_true", help="report progress on stderr")
     p.add_argument(

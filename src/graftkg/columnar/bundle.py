@@ -115,13 +115,11 @@ def _plain_header(path: Path, known: list[str], required: list[str]) -> tuple[li
     return header, lines - 1, b" " in data
 
 
-def _read(con: Any, table: str, path: Path, header: list[str], rows: int, spaces: bool = True) -> bool:
-    """Read a plain CSV file of ``rows`` lines after its header into ``table``, every cell text (NULL
-    when empty); False if DuckDB cannot, or reads another number of rows (a blank line, say)."""
-    import duckdb
-
+def _scan(header: list[str]) -> Expr:
+    """DuckDB's reading of a plain CSV file with this header (its path bound as the parameter), every
+    cell text, NULL when empty; a row of another width stops it."""
     columns = exp.Struct(expressions=[exp.PropertyEQ(this=text(c), expression=text("VARCHAR")) for c in header])
-    scan = exp.func(
+    return exp.func(
         "read_csv",
         exp.Placeholder(),
         *(
@@ -135,26 +133,23 @@ def _read(con: Any, table: str, path: Path, header: list[str], rows: int, spaces
                 ("escape", text('"')),
                 ("strict_mode", TRUE),
                 ("null_padding", FALSE),
+                # one thread reads the file, so that the table's rows are in the file's order: a parallel
+                # scan, then typed, has been seen to put a later part of the file first
+                ("parallel", FALSE),
             )
         ),
     )
-    query = f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT * FROM {scan.sql("duckdb")}'
-    try:
-        con.execute(query, [str(path)])
-    except duckdb.Error:
-        return False
-    read = con.execute(select(fn("count", exp.Star())).from_(table).sql("duckdb")).fetchone()
-    return read is not None and read[0] == rows
 
 
 def _cells(raw: str, header: list[str], known: list[str], spaces: bool) -> exp.Select:
-    """The rows of a raw table as the reader splits them: each cell stripped, NULL when empty, a column
-    the file does not have NULL throughout; ``seq`` the row's place in the file; blank rows left out.
-    (DuckDB reads an empty cell as NULL: without a space in the file, there is nothing to strip.)"""
+    """The rows of a file (read into table ``raw``) as the reader splits them: ``seq``, the row's place
+    in the file; each cell stripped, NULL when empty, a column the file does not have NULL throughout;
+    and ``blank``, true for a row of empty cells (the reader passes over it). (DuckDB reads an empty cell
+    as NULL: without a space in the file, there is nothing to strip.)"""
     cells = {c: fn("nullif", fn("trim", col(c)), text("")) if spaces else col(c) for c in header}
     columns = [alias(cells.get(c, cast(null(), "VARCHAR")), c) for c in known]
     blank = and_(*(is_null(cell) for cell in cells.values()))
-    return select(alias(col("rowid"), "seq"), *columns).from_(raw).where(not_(blank))
+    return select(alias(col("rowid"), "seq"), *columns, alias(blank, "blank")).from_(raw)
 
 
 def _cell(column: str, header: list[str], table: str | None = None) -> Expr:
@@ -201,7 +196,6 @@ def _number(cell: Expr, pattern: str, sql_type: str) -> tuple[Expr, Expr]:
 
 def _transplant_columns(header: list[str]) -> _Checked:
     out = _Checked()
-    out.add(col("seq"), "seq")
     by_field = {f.name: f for f in RECORD_FIELDS}
     column_of = {declared.name: column for column, declared in FIELD_OF_COLUMN.items()}
     for declared in RECORD_FIELDS:
@@ -276,7 +270,6 @@ def _observation_columns(header: list[str]) -> _Checked:
     tid, measure = _cell("transplant_id", header, "o"), _cell("measure", header, "o")
     value_cell, day_cell = _cell("value", header, "o"), _cell("day", header, "o")
     out.add(tid, "transplant_id", is_null(tid))
-    out.add(col("seq", "o"), "seq")
     day, bad_day = _number(day_cell, _INT, "BIGINT")
     out.add(day, "day", bad_day, and_(is_null(day_cell), not_(eq(measure, text("dsa_mfi")))))
     out.add(measure, "measure", coalesce(not_(in_(measure, [text(m) for m in sorted(OBSERVATION_MEASURES)])), TRUE))
@@ -334,15 +327,17 @@ def _impossible() -> list[Expr]:
 
 @lru_cache(maxsize=64)
 def _typed(table: str, header: tuple[str, ...], spaces: bool) -> str:
-    """The query of the typed rows of raw table ``raw_<table>`` (with ``unsure``), for a file with this
-    header (and spaces, or none); made once per kind of file."""
+    """The query of the typed rows of a file of ``table`` with this header (and spaces, or none), read
+    by DuckDB (its path the parameter): each row's values, ``unsure`` (a row not read as the record
+    reader reads it) and ``blank``; made once per kind of file."""
     if table == "transplants":
         checked = _transplant_columns(list(header))
-        cells = _cells("raw_transplants", list(header), CSV_TRANSPLANT_COLUMNS, spaces).subquery("c")
+        cells = _cells(f"raw_{table}", list(header), CSV_TRANSPLANT_COLUMNS, spaces).subquery("c")
     else:
         checked = _observation_columns(list(header))
-        cells = _cells("raw_observations", list(header), OBSERVATION_COLUMNS, spaces).subquery("o")
-    return select(*checked.columns, alias(or_(*checked.unsure), "unsure")).from_(cells).sql("duckdb")
+        cells = _cells(f"raw_{table}", list(header), OBSERVATION_COLUMNS, spaces).subquery("o")
+    unsure = and_(not_(col("blank")), or_(*checked.unsure))
+    return select(col("seq"), *checked.columns, alias(unsure, "unsure"), col("blank")).from_(cells).sql("duckdb")
 
 
 def load_bundle(con: Any, transplants: Path, observations: Path) -> bool:
@@ -353,32 +348,39 @@ def load_bundle(con: Any, transplants: Path, observations: Path) -> bool:
     obs_file = _plain_header(observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS)
     if tx_file is None or obs_file is None or "day" not in obs_file[0] or "date" in obs_file[0]:
         return False
-    tx_header, obs_header = tx_file[0], obs_file[0]
-    tx_spaces, obs_spaces = tx_file[2], obs_file[2]
+    import duckdb
+
     con.execute("SET preserve_insertion_order = true")
     loaded = False
     try:
-        if not _read(con, "raw_transplants", transplants, *tx_file):
-            return False
-        if not _read(con, "raw_observations", observations, *obs_file):
-            return False
-        for table, header, spaces in (("transplants", tx_header, tx_spaces), ("observations", obs_header, obs_spaces)):
-            query = _typed(table, tuple(header), spaces)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE read_{table} AS {query}")
-        if not _sure(con):
-            return False
-        # ``seq``: the row's place in its file, which orders transplants and each one's observations as
-        # the records do
+        files = (("transplants", transplants, tx_file), ("observations", observations, obs_file))
+        for table, path, (header, rows, spaces) in files:
+            raw = f"CREATE OR REPLACE TEMP TABLE raw_{table} AS SELECT * FROM {_scan(header).sql('duckdb')}"
+            try:
+                con.execute(raw, [str(path)])
+            except duckdb.Error:  # a row of another width, say
+                return False
+            read = con.execute(select(fn("count", exp.Star())).from_(f"raw_{table}").sql("duckdb")).fetchone()
+            if read is None or read[0] != rows:  # DuckDB passed over a line (a blank one, say)
+                return False
+            con.execute(f"CREATE OR REPLACE TEMP TABLE read_{table} AS {_typed(table, tuple(header), spaces)}")
+            con.execute(f"DROP TABLE raw_{table}")
+        # ``seq``, the row's place in its file, orders transplants and each one's observations as the
+        # records do
         for table, columns in (("transplants", TABLE_TRANSPLANT_COLUMNS), ("observations", TABLE_OBSERVATION_COLUMNS)):
             drop_table(con, table)
-            view = select(*(col(c) for c in columns)).from_(f"read_{table}")
+            view = select(*(col(c) for c in columns)).from_(f"read_{table}").where(not_(col("blank")))
             con.execute(f'CREATE VIEW "{table}" AS {view.sql("duckdb")}')
+        if not _sure(con):
+            return False
         loaded = True
         return True
     finally:
         for table in ("raw_transplants", "raw_observations"):
             con.execute(f'DROP TABLE IF EXISTS "{table}"')
         if not loaded:
+            for table in ("transplants", "observations"):
+                drop_table(con, table)
             for table in ("read_transplants", "read_observations"):
                 con.execute(f'DROP TABLE IF EXISTS "{table}"')
         con.execute("SET preserve_insertion_order = false")
@@ -386,7 +388,7 @@ def load_bundle(con: Any, transplants: Path, observations: Path) -> bool:
 
 def _sure(con: Any) -> bool:
     """Whether every row was read as the record reader reads it and every record keeps the rules."""
-    unsure = select(fn("count", exp.Star())).from_("read_transplants").where(col("unsure"))
+    unsure = select(fn("count", exp.Star())).from_("read_transplants").where(col("unsure"))  # blank rows never are
     if con.execute(unsure.sql("duckdb")).fetchone()[0]:
         return False
     unsure = select(fn("count", exp.Star())).from_("read_observations").where(col("unsure"))
@@ -394,17 +396,17 @@ def _sure(con: Any) -> bool:
         return False
     orphans = (
         select(fn("count", exp.Star()))
-        .from_("read_observations AS o")
-        .join("read_transplants AS t", on=eq(col("transplant_id", "o"), col("transplant_id", "t")), join_type="anti")
+        .from_("observations AS o")
+        .join("transplants AS t", on=eq(col("transplant_id", "o"), col("transplant_id", "t")), join_type="anti")
     )
     if con.execute(orphans.sql("duckdb")).fetchone()[0]:
         return False
     duplicates = select(fn("count", exp.Star()), fn("count", exp.Distinct(expressions=[col("transplant_id")])))
-    total, distinct = con.execute(duplicates.from_("read_transplants").sql("duckdb")).fetchone()
+    total, distinct = con.execute(duplicates.from_("transplants").sql("duckdb")).fetchone()
     if total != distinct:
         return False
     most = select(fn("max", col("n"))).from_(
-        select(alias(fn("count", exp.Star()), "n")).from_("read_observations").group_by(col("transplant_id")).subquery()
+        select(alias(fn("count", exp.Star()), "n")).from_("observations").group_by(col("transplant_id")).subquery()
     )
     found = con.execute(most.sql("duckdb")).fetchone()[0]
     if found is not None and found > MAX_OBSERVATIONS:
@@ -413,10 +415,8 @@ def _sure(con: Any) -> bool:
     if impossible:
         query = (
             select(fn("count", exp.Star()))
-            .from_("read_transplants AS t")
-            .join(
-                "read_observations AS o", on=eq(col("transplant_id", "o"), col("transplant_id", "t")), join_type="left"
-            )
+            .from_("transplants AS t")
+            .join("observations AS o", on=eq(col("transplant_id", "o"), col("transplant_id", "t")), join_type="left")
             .where(or_(*impossible))
         )
         if con.execute(query.sql("duckdb")).fetchone()[0]:

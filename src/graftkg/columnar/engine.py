@@ -45,7 +45,7 @@ from graftkg.columnar.sql import (
     text,
 )
 from graftkg.columnar.tables import load_records
-from graftkg.errors import OntologyError
+from graftkg.errors import GraftkgError, OntologyError
 from graftkg.model import RECORD_FIELDS, TransplantRecord
 from graftkg.readers.refusals import Refusals
 from graftkg.semantics.classify import Classification, assemble, calculation_sentences, combine_cases
@@ -106,7 +106,10 @@ class ColumnarEngine:
 
         con = duckdb.connect()
         if self.memory_limit is not None:
-            con.execute("SET memory_limit = ?", [self.memory_limit])
+            try:
+                con.execute("SET memory_limit = ?", [self.memory_limit])
+            except duckdb.Error:
+                raise GraftkgError(f"memory limit '{self.memory_limit}': not a size such as 4GB or 500MB") from None
         if self.temp_directory is not None:
             con.execute("SET temp_directory = ?", [self.temp_directory])
         con.execute("SET preserve_insertion_order = false")
