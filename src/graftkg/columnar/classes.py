@@ -78,8 +78,9 @@ from graftkg.semantics.owlexpr import (
 from graftkg.semantics.vocabulary import vocabulary
 
 #: the kinds of value a property holds in SQL: a number, an integer, a boolean, a string literal, a
-#: value-set code (its member's IRI in the facts), a list of codes, a part of the transplant, its observations
-KINDS = ("num", "int", "bool", "str", "code", "codes", "part", "observations")
+#: value-set code (its member's IRI in the facts), a list of codes, an IRI as text (a support event's
+#: kind), another transplant, a date, a part of the transplant, its observations
+KINDS = ("num", "int", "bool", "str", "code", "codes", "iri", "ref", "date", "part", "observations")
 
 #: the SQL type of each kind of derived property (by :class:`~graftkg.semantics.derive.Derived` field)
 DERIVED_KINDS: dict[str, str] = {
