@@ -404,3 +404,46 @@ def test_a_bundle_read_straight_keeps_the_files_order(tmp_path: Path) -> None:
         assert [r[0] for r in con.execute("SELECT transplant_id FROM transplants ORDER BY seq").fetchall()] == ids
         read = con.execute("SELECT transplant_id, day, measure FROM observations ORDER BY seq").fetchall()
         assert [f"{t},{d},{m}" for t, d, m in read[::997]] == [",".join(x.split(",")[:3]) for x in obs_lines[::997]]
+
+
+def test_auto_classifies_a_large_bundle_the_record_reader_reads_on_the_record_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large enough for the SQL backend, but with a row only the record reader may judge: ``auto`` reads
+    it with the record reader and classifies the records where they are, with the same output."""
+    from graftkg.api import SQL_FROM_BYTES
+    from graftkg.cli import main
+    from graftkg.columnar.engine import ColumnarEngine
+    from graftkg.synthetic import write_bundle
+
+    bundle = write_bundle(tmp_path / "b", n=4_000, seed=2)
+    with (bundle / "observations.csv").open("a") as f:
+        f.write("S000001,3,ANC,x,,\r\n")  # not a number: refused
+    assert (bundle / "observations.csv").stat().st_size > SQL_FROM_BYTES
+    assert main(["classify", str(bundle), "--format", "csv", "--backend", "record"]) == 1
+    want = capsys.readouterr()
+
+    def not_here(*args: object, **kwargs: object) -> None:
+        raise AssertionError("classified on the SQL backend")
+
+    monkeypatch.setattr(ColumnarEngine, "iter_classifications", not_here)
+    monkeypatch.setattr(ColumnarEngine, "classifications", not_here)
+    assert main(["classify", str(bundle), "--format", "csv"]) == 1
+    assert capsys.readouterr() == want
+    assert "S000001" in want.err
+
+
+@pytest.mark.parametrize("backend", ["record", "sql"])
+def test_an_unreadable_bundle_writes_nothing_but_its_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], backend: str
+) -> None:
+    from graftkg.cli import main
+
+    folder = tmp_path / "b"
+    folder.mkdir()
+    (folder / "transplants.csv").write_text("transplant_id\nT1\n")
+    (folder / "observations.csv").write_text("transplant_id,day,measure,value\nT1,3,ANC\n")
+    assert main(["classify", str(folder), "--format", "csv", "--backend", backend]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"graftkg: error: {folder / 'observations.csv'}:2: row has 3 cells, header has 4\n"

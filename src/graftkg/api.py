@@ -102,8 +102,9 @@ class Engine:
     ``hermit`` (the OWL 2 DL reasoner; Java, far slower, the same answers). ``backend`` is how the fast
     path classifies: ``record`` (one record at a time, in Python), ``sql`` (the definitions compiled to
     SQL, run on whole tables by DuckDB: :mod:`graftkg.columnar`), or ``auto`` (``sql`` for a CSV
-    bundle of more than :data:`SQL_FROM_BYTES` bytes of observations, else ``record``). Both give the
-    same classifications. ``memory_limit`` (such as ``"4GB"``) is the most memory the SQL backend's
+    bundle of more than :data:`SQL_FROM_BYTES` bytes of observations that DuckDB may read itself, else
+    ``record``: a bundle the record reader must read is classified where its records then are). Both
+    give the same classifications. ``memory_limit`` (such as ``"4GB"``) is the most memory the SQL backend's
     database takes (by default DuckDB's, 80 % of the machine's); beyond it, it spills to disk.
 
     Example:
@@ -173,8 +174,14 @@ class Engine:
         paths = _paths(source)
         if paths is not None and self._backend_for(paths) == "sql":
             columnar = self._columnar.fresh()  # a database of this call's own
-            columnar.load(paths, refusals=refusals)
-            return columnar.classifications()
+            records_read = columnar.load(paths, refusals=refusals)
+            if records_read is None or self.backend == "sql":
+                return columnar.classifications()
+            # auto, and the bundle was one for the record reader: its records are in hand, where the
+            # record path classifies them faster than loading them into the database would
+            return classify_records(
+                records_read, definitions=self._definitions, workers=self.workers, progress=progress
+            )
         records = _records(source) if paths is None else read(paths, refusals=refusals)
         if self.backend == "sql":
             return self._columnar.fresh().classify(records)
@@ -199,8 +206,10 @@ class Engine:
         paths = _paths(source)
         if paths is not None and self._backend_for(paths) == "sql":
             columnar = self._columnar.fresh()
-            columnar.load(paths, refusals=refusals)
-            return columnar.iter_classifications()
+            records_read = columnar.load(paths, refusals=refusals)
+            if records_read is None or self.backend == "sql":
+                return columnar.iter_classifications()
+            return iter(self.classify(records_read, progress=progress))  # see classify
         return iter(self.classify(source, refusals=refusals, progress=progress))
 
     def _backend_for(self, paths: Sequence[str | Path]) -> str:

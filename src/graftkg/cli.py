@@ -37,10 +37,12 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     progress = _progress if args.progress else None
     if args.format in ("csv", "json"):  # written as they come
         classified = 0
+        # read (and, on the record path, classified) before anything is written: bad input writes nothing
+        results_ = engine.iter_classify(args.paths, refusals=refusals, progress=progress)
 
         def counted() -> Iterator[Classification]:
             nonlocal classified
-            for result in engine.iter_classify(args.paths, refusals=refusals, progress=progress):
+            for result in results_:
                 classified += 1
                 yield result
 
