@@ -67,28 +67,30 @@ from graftkg.columnar.tables import OBSERVATION_COLUMNS as TABLE_OBSERVATION_COL
 from graftkg.columnar.tables import TRANSPLANT_COLUMNS as TABLE_TRANSPLANT_COLUMNS
 from graftkg.columnar.tables import drop_table
 from graftkg.model import RECORD_FIELDS
+from graftkg.readers.csv_bundle import _DATE as DATE
 from graftkg.readers.csv_bundle import (
+    _DIGITS,
     FIELD_OF_COLUMN,
     MAX_OBSERVATIONS,
     OBSERVATION_COLUMNS,
     REQUIRED_OBSERVATION_COLUMNS,
 )
+from graftkg.readers.csv_bundle import _INT as INT
+from graftkg.readers.csv_bundle import _NUMBER as NUMBER
 from graftkg.readers.csv_bundle import (
     TRANSPLANT_COLUMNS as CSV_TRANSPLANT_COLUMNS,
 )
 from graftkg.readers.limits import limits
+from graftkg.readers.rules import _HLA as HLA
 from graftkg.readers.rules import WITHOUT_VALUE
 from graftkg.semantics.facts import OBSERVATION_MEASURES
 from graftkg.semantics.vocabulary import vocabulary
 
 #: the bytes of a plain file (see the module docstring): printable ASCII but the quote, and line ends
 _PLAIN_BYTES = bytes(b for b in range(0x20, 0x7F) if b != ord('"')) + b"\n\r"
-_INT = "[+-]?[0-9]+"
-_NUMBER = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
-_DATE = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_HLA = "[0-9]{1,2}/[0-9]{1,2}"
-#: the longest number cell the record reader reads
-_DIGITS = 64
+#: the record reader's patterns of a cell (Python's, anchored), as the whole-cell patterns DuckDB's
+#: regexp_full_match takes: one definition of what a number, a day, a date or an HLA match looks like
+_INT, _NUMBER, _DATE, _HLA = (p.pattern.removeprefix("^").removesuffix("$") for p in (INT, NUMBER, DATE, HLA))
 
 
 def _plain_header(path: Path, known: list[str], required: list[str]) -> tuple[list[str], int, bool] | None:
@@ -196,7 +198,6 @@ def _number(cell: Expr, pattern: str, sql_type: str) -> tuple[Expr, Expr]:
 
 def _transplant_columns(header: list[str]) -> _Checked:
     out = _Checked()
-    by_field = {f.name: f for f in RECORD_FIELDS}
     column_of = {declared.name: column for column, declared in FIELD_OF_COLUMN.items()}
     for declared in RECORD_FIELDS:
         name, spec = declared.name, declared.spec
@@ -252,7 +253,6 @@ def _transplant_columns(header: list[str]) -> _Checked:
             out.add(cell, name, and_(not_null(cell), not_(_matches(cell, _HLA))))
         else:  # text, ref, a patient's identifier
             out.add(cell, name)
-        assert by_field[name] is declared
     return out
 
 

@@ -51,6 +51,7 @@ from graftkg.errors import OntologyError
 from graftkg.model import ENTITIES, RECORD_FIELDS
 from graftkg.rdf import GK, XSD
 from graftkg.semantics.definitions import Definitions
+from graftkg.semantics.derive import Derived
 from graftkg.semantics.facts import DERIVED_PROPERTIES, SUPPORT_MEASURES
 from graftkg.semantics.owlexpr import (
     INTEGERS,
@@ -84,7 +85,7 @@ KINDS = ("num", "int", "bool", "str", "code", "codes", "iri", "ref", "date", "pa
 
 #: the SQL type of each kind of derived property (by :class:`~graftkg.semantics.derive.Derived` field)
 DERIVED_KINDS: dict[str, str] = {
-    name: ("bool" if name == "neutrophils_never_below" else "num" if name.endswith(("_pct", "_mfi")) else "int")
+    name: {"bool | None": "bool", "float | None": "num", "int | None": "int"}[str(Derived.__annotations__[name])]
     for name in DERIVED_PROPERTIES
 }
 
