@@ -51,7 +51,6 @@ from graftkg.errors import OntologyError
 from graftkg.model import ENTITIES, RECORD_FIELDS
 from graftkg.rdf import GK, XSD
 from graftkg.semantics.definitions import Definitions
-from graftkg.semantics.derive import Derived
 from graftkg.semantics.facts import DERIVED_PROPERTIES, SUPPORT_MEASURES
 from graftkg.semantics.owlexpr import (
     INTEGERS,
@@ -85,7 +84,7 @@ KINDS = ("num", "int", "bool", "str", "code", "codes", "iri", "ref", "date", "pa
 
 #: the SQL type of each kind of derived property (by :class:`~graftkg.semantics.derive.Derived` field)
 DERIVED_KINDS: dict[str, str] = {
-    name: {"bool | None": "bool", "float | None": "num", "int | None": "int"}[str(Derived.__annotations__[name])]
+    name: ("bool" if name == "neutrophils_never_below" else "num" if name.endswith(("_pct", "_mfi")) else "int")
     for name in DERIVED_PROPERTIES
 }
 
