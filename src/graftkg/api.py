@@ -239,21 +239,36 @@ class Engine:
         ``acknowledgements`` file (CSV or Turtle, read before anything else), the findings it
         acknowledges are marked and do not count against ``conforms``.
 
+        On the ``sql`` backend (and on ``auto``, for a large bundle), a CSV bundle DuckDB may read
+        itself is checked by the shapes compiled to SQL (:mod:`graftkg.columnar.shapes`); the report is
+        the record path's. Any other input (records, RDF, FHIR, a bundle with a cell the record
+        reader must read) is validated on the record path.
+
         Example:
             >>> report = Engine().validate("examples/invalid-submission")
             >>> report.conforms(), report.counts()["violation"] > 0
             (False, True)
+            >>> Engine(backend="sql").validate("examples/paper-patients/csv").counts()
+            {'violation': 0, 'warning': 0, 'info': 5}
         """
         from graftkg.reporting.acknowledgements import read_acknowledgements
         from graftkg.validation.validate import validate_paths, validate_records
 
         acks = read_acknowledgements(acknowledgements) if acknowledgements is not None else None
         paths, defs, shapes = _paths(source), self._definitions, self._shapes
-        if paths is None:
+        report: ValidationReport | None = None
+        if paths is not None and self._backend_for(paths) == "sql":
+            # a bundle DuckDB reads straight is validated in SQL; any other input on the record path,
+            # whose lenient reader makes a finding of every cell it cannot read
+            report = self._columnar.fresh().validate(paths, shapes)
+            if report is not None and progress is not None:
+                progress(report.transplants, report.transplants)
+        if report is None and paths is None:
             report = validate_records(
                 _records(source), definitions=defs, shapes=shapes, workers=self.workers, progress=progress
             )
-        else:
+        elif report is None:
+            assert paths is not None
             report = validate_paths(paths, definitions=defs, shapes=shapes, workers=self.workers, progress=progress)
         if acks is None:
             return report

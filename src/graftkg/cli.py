@@ -98,7 +98,8 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from graftkg import Engine
 
-    report = Engine(profile=args.definitions).validate(args.paths, acknowledgements=args.acknowledgements)
+    engine = Engine(profile=args.definitions, backend=args.backend, memory_limit=args.memory_limit)
+    report = engine.validate(args.paths, acknowledgements=args.acknowledgements)
     print(report.render(args.format, args.fail_on))
     return EXIT_OK if report.conforms(args.fail_on) else EXIT_FINDINGS
 
@@ -490,6 +491,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--acknowledgements",
         metavar="FILE",
         help="findings a reviewer accepted (CSV or Turtle, see 'graftkg acknowledge'): shown, not counted by --fail-on",
+    )
+    p.add_argument(
+        "--backend",
+        choices=["auto", "record", "sql"],
+        default="auto",
+        help="record: one record at a time; sql: the shapes and definitions compiled to SQL on DuckDB, for a CSV "
+        "bundle DuckDB can read itself (the same report; other input is checked record by record); "
+        "auto: sql for a large CSV bundle. Default: %(default)s",
+    )
+    p.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="the most memory the sql backend takes, such as 4GB (beyond it, it spills to a temporary folder)",
     )
     p.set_defaults(func=_cmd_validate)
 

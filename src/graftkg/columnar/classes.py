@@ -319,13 +319,13 @@ class ClassCompiler:
                     filler, case([(is_null(self._code_iri(prop.value_set or "", prop.value)), prop.value)]), "str"
                 )
             return FALSE
+        # a value that is not there is no member: FALSE, not SQL's unknown (which NOT would keep unknown)
         if prop.kind == "code":
-            return in_(
-                prop.value, [text(c) for c, iri in self._individuals(prop) if self.individual_holds(filler, iri)]
-            )
+            members = [text(c) for c, iri in self._individuals(prop) if self.individual_holds(filler, iri)]
+            return and_(not_null(prop.value), in_(prop.value, members))
         if prop.kind == "iri":
-            members = [m for m in SUPPORT_MEASURES.values() if self.individual_holds(filler, m)]
-            return in_(prop.value, [text(str(m)) for m in members])
+            supports = [m for m in SUPPORT_MEASURES.values() if self.individual_holds(filler, m)]
+            return and_(not_null(prop.value), in_(prop.value, [text(str(m)) for m in supports]))
         if prop.kind == "part":
             assert prop.part is not None
             return and_(prop.value, self.holds(filler, prop.part))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdflib import URIRef
 from sqlglot import exp, select
@@ -55,11 +55,16 @@ from graftkg.semantics.facts import LAB_MEASURES
 from graftkg.semantics.owlexpr import And, ClassExpr, Labels, Named, Not, Or
 from graftkg.semantics.vocabulary import vocabulary
 
+if TYPE_CHECKING:
+    from graftkg.columnar.shapes import ShapeCompiler
+    from graftkg.validation.shacl import ShapeSet
+    from graftkg.validation.validate import ValidationReport
+
 DIALECT = "duckdb"
 #: the derived facts, in :class:`~graftkg.semantics.derive.Derived`'s order
 DERIVED_COLUMNS = list(Derived.__dataclass_fields__)
 #: a transplant's classification, its graft source, and its classifications under each graft source
-_Pending = tuple[Classification, str | None, list[Classification]]
+_Pending = tuple[int, Classification, str | None, list[Classification]]
 #: the rows fetched from DuckDB at a time
 BATCH = 20_000
 #: the position a record's highest DSA MFI takes among its observations (after all of them, as in the facts)
@@ -99,6 +104,7 @@ class ColumnarEngine:
         self.layers = self._layers()
         self._queries: dict[str, str] = {}  # the SQL text of each query, printed once
         self._stages = DeriveSQL(definitions, self.sql).stages()
+        self._shape_sql: dict[int, ShapeCompiler] = {}  # the shape sets compiled, shared with fresh() engines
 
     def _connect(self) -> Any:
         """A new in-process DuckDB database, with this engine's limits."""
@@ -293,7 +299,7 @@ class ColumnarEngine:
         facts = kept.union(highest, distinct=False)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {self.sql.facts_table} AS {facts.sql(DIALECT)}")
 
-    def _derive(self) -> None:
+    def derive_tables(self) -> None:
         """Make the table ``derived`` from the loaded tables, stage by stage (each stage a table)."""
         self._prepare()
         for name, _ in self._stages:
@@ -350,6 +356,36 @@ class ColumnarEngine:
         load_records(self.con, records)
         return records
 
+    def shape_compiler(self, shapes: ShapeSet) -> ShapeCompiler:
+        """The shapes ``shapes`` compiled to SQL (:mod:`graftkg.columnar.shapes`), every query printed
+        once, and shared by the engines :meth:`fresh` makes."""
+        from graftkg.columnar.shapes import ShapeCompiler
+
+        found = self._shape_sql.get(id(shapes))
+        if found is None or found.shapes is not shapes:
+            found = self._shape_sql[id(shapes)] = ShapeCompiler(shapes, [c.iri for layer in self.layers for c in layer])
+        return found
+
+    def validate(self, paths: Sequence[str | Path], shapes: ShapeSet) -> ValidationReport | None:
+        """Validate the CSV bundle at ``paths`` against ``shapes`` in SQL: the report the record path
+        gives. None, with nothing read, when the input is not a bundle DuckDB may read straight (see
+        :mod:`graftkg.columnar.bundle`): the record path's lenient reader is then the one to read it,
+        so that every cell it cannot read is a finding.
+
+        Example:
+            >>> from graftkg.validation.shacl import load_shapes
+            >>> report = ColumnarEngine(Definitions()).validate(["examples/paper-patients/csv"], load_shapes())
+            >>> report.transplants, report.conforms()
+            (8, True)
+        """
+        from graftkg.columnar.shapes import validate_loaded
+        from graftkg.readers import bundle_files
+
+        files = bundle_files(paths)
+        if files is None or not load_bundle(self.con, *files):
+            return None
+        return validate_loaded(self, self.shape_compiler(shapes), (str(files[0]), str(files[1])))
+
     def classifications(self, *, explain: bool = True) -> list[Classification]:
         """The classifications of the records loaded in the engine's tables, in their order."""
         return list(self.iter_classifications(explain=explain))
@@ -357,15 +393,33 @@ class ColumnarEngine:
     def iter_classifications(self, *, explain: bool = True, batch: int = BATCH) -> Iterator[Classification]:
         """:meth:`classifications` one at a time, fetched from DuckDB ``batch`` rows at a time: the
         memory they take stays that of a batch, however many records there are."""
-        self._derive()
+        self.derive_tables()
+        for _, result in self.classified(explain=explain, batch=batch):
+            yield result
+
+    def classified(
+        self, *, explain: bool = True, batch: int = BATCH, only: str | None = None
+    ) -> Iterator[tuple[int, Classification]]:
+        """``(seq, classification)`` of each transplant of the derived tables (see :meth:`derive_tables`), in
+        order; with ``only``, of the transplants whose ``seq`` is in that table's column ``seq``."""
         calculations = self.calculations() if explain else {}
-        cursor = self.con.execute(self.query("explained" if explain else "classes"))
+        name = "explained" if explain else "classes"
+        query = self.query(name)
+        if only is not None:
+            query = (
+                select("*")
+                .from_(self._final(explain=explain).subquery("q"))
+                .where(exp.In(this=col("seq"), query=select(col("seq")).from_(only).subquery()))
+                .order_by(col("seq"), exp.Ordered(this=col("variant"), nulls_first=True))
+                .sql(DIALECT)
+            )
+        cursor = self.con.execute(query)
         classes = [c.iri for layer in self.layers for c in layer]
         first_class = 5 + len(DERIVED_COLUMNS)
         pending: _Pending | None = None
         while rows := cursor.fetchmany(batch):
             for row in rows:
-                _, tid, variant, infusion_date, source = row[:5]
+                seq, tid, variant, infusion_date, source = row[:5]
                 derived = Derived(*row[5:first_class])
                 holds = row[first_class : first_class + len(classes)]
                 found = {iri for iri, held in zip(classes, holds, strict=True) if held}
@@ -379,25 +433,23 @@ class ColumnarEngine:
                 result = assemble(tid, found, derived, explanation, infusion_date, self.defs)
                 if variant is not None:
                     assert pending is not None
-                    pending[2].append(result)
+                    pending[3].append(result)
                     continue
                 if pending is not None:
                     yield self._settled(pending, explain)
-                pending = (result, source, [])
+                pending = (seq, result, source, [])
         if pending is not None:
             yield self._settled(pending, explain)
 
-    def _settled(
-        self, pending: tuple[Classification, str | None, list[Classification]], explain: bool
-    ) -> Classification:
+    def _settled(self, pending: _Pending, explain: bool) -> tuple[int, Classification]:
         """A transplant's classification, from its cases under each graft source when it has them."""
-        result, source, cases = pending
-        return combine_cases(source, result, cases, self.sources, explain) if cases else result
+        seq, result, source, cases = pending
+        return seq, combine_cases(source, result, cases, self.sources, explain) if cases else result
 
     def derived(self, records: Sequence[TransplantRecord]) -> list[Derived]:
         """The derived facts of ``records`` (of each as it is: no case under another graft source)."""
         load_records(self.con, records)
-        self._derive()
+        self.derive_tables()
         query = (
             select(*(col(n, "d") for n in DERIVED_COLUMNS))
             .from_("derived AS d")
