@@ -113,6 +113,16 @@ def test_the_generated_sql_transpiles_to_spark() -> None:
         spark = query.sql("spark")
         assert "ROW_NUMBER() OVER" in spark or "EXISTS" in spark
         assert sqlglot.parse_one(spark, read="spark") is not None
+    # the shapes' checks and the relations they read (a list's values as Spark's POSEXPLODE)
+    from conftest import shapes
+
+    compiler = e.shape_compiler(shapes())
+    trees = [tree for _, tree in compiler.relations()] + [compiler.tree(s) for s in compiler.shapes]
+    printed = [tree.sql("spark") for tree in trees]
+    assert sum("POSEXPLODE" in p for p in printed) >= 5
+    for spark in printed:
+        assert "UNNEST" not in spark and "GENERATE_SUBSCRIPTS" not in spark, spark
+        assert sqlglot.parse_one(spark, read="spark") is not None
 
 
 # ---------------------------------------------------------------------------- reading a bundle straight

@@ -516,6 +516,10 @@ class ShapeCompiler:
             found = self._checks[shape.iri] = (tree.sql(DIALECT), checks)
         return found
 
+    def tree(self, shape: Shape) -> exp.Expression:
+        """The query of ``shape``'s failures as a sqlglot tree (to print in another dialect)."""
+        return self._compile(shape)[0]
+
     def query(self, shape: Shape) -> str:
         """The SQL of ``shape``'s failures (see :meth:`checks`)."""
         return self.checks(shape)[0]
@@ -597,15 +601,22 @@ class ShapeCompiler:
         return select(*columns).from_(relation).where(where)
 
     def _unnested(self, kind: NodeKind, values: Values, where: Expr) -> exp.Subquery:
-        """The rows of ``kind`` that ``where`` keeps, once per value of the list ``values`` (``v``, at ``pos``)."""
-        n = "n"
+        """The rows of ``kind`` that ``where`` keeps, once per value of the list ``values`` (``v``, at
+        ``pos``): ``UNNEST ... WITH ORDINALITY``, which is Spark's ``LATERAL VIEW POSEXPLODE``."""
+        n, x = "n", "x"
+        unnest = exp.Unnest(
+            expressions=[values.expr],
+            alias=exp.TableAlias(this=exp.to_identifier(x), columns=[exp.to_identifier("v")]),
+            offset=exp.to_identifier("pos"),
+        )
         inner = (
             select(
                 exp.Column(this=exp.Star(), table=exp.to_identifier(n)),
-                alias(fn("unnest", values.expr), "v"),
-                alias(exp.Anonymous(this="generate_subscripts", expressions=[values.expr, integer(1)]), "pos"),
+                alias(col("v", x), "v"),
+                alias(col("pos", x), "pos"),
             )
             .from_(exp.to_table(kind.relation).as_(n))
+            .join(unnest, join_type="cross")
             .where(where)
         )
         return inner.subquery(n)
