@@ -252,17 +252,29 @@ class Engine:
             {'violation': 0, 'warning': 0, 'info': 5}
         """
         from graftkg.reporting.acknowledgements import read_acknowledgements
-        from graftkg.validation.validate import validate_paths, validate_records
+        from graftkg.validation.validate import read_findings, validate_paths, validate_records
 
         acks = read_acknowledgements(acknowledgements) if acknowledgements is not None else None
         paths, defs, shapes = _paths(source), self._definitions, self._shapes
         report: ValidationReport | None = None
         if paths is not None and self._backend_for(paths) == "sql":
-            # a bundle DuckDB reads straight is validated in SQL; any other input on the record path,
-            # whose lenient reader makes a finding of every cell it cannot read
-            report = self._columnar.fresh().validate(paths, shapes)
-            if report is not None and progress is not None:
-                progress(report.transplants, report.transplants)
+            # a bundle DuckDB reads straight is validated in SQL; with backend "sql", any other input
+            # is read leniently (every cell it cannot read a finding) and its records validated in SQL
+            columnar = self._columnar.fresh()
+            report = columnar.validate(paths, shapes)
+            if report is None and self.backend == "sql":
+                from graftkg.readers import read_inputs
+
+                refusals = Refusals(keep_records=True)
+                records = read_inputs(paths, lenient=True, refusals=refusals)
+                report = columnar.validate_records(records, shapes, refusals.sorted())
+                if report is None:
+                    report = validate_records(records, definitions=defs, shapes=shapes, workers=self.workers)
+                    report.findings[:0] = read_findings(refusals.sorted())
+        elif paths is None and self.backend == "sql":
+            report = self._columnar.fresh().validate_records(_records(source), shapes)
+        if report is not None and progress is not None:
+            progress(report.transplants, report.transplants)
         if report is None and paths is None:
             report = validate_records(
                 _records(source), definitions=defs, shapes=shapes, workers=self.workers, progress=progress

@@ -45,7 +45,7 @@ from graftkg.columnar.sql import (
     text,
 )
 from graftkg.columnar.tables import load_records
-from graftkg.errors import GraftkgError, OntologyError
+from graftkg.errors import GraftkgError, InputError, OntologyError
 from graftkg.model import RECORD_FIELDS, TransplantRecord
 from graftkg.readers.refusals import Refusals
 from graftkg.semantics.classify import Classification, assemble, calculation_sentences, combine_cases
@@ -384,7 +384,37 @@ class ColumnarEngine:
         files = bundle_files(paths)
         if files is None or not load_bundle(self.con, *files):
             return None
-        return validate_loaded(self, self.shape_compiler(shapes), (str(files[0]), str(files[1])))
+        return validate_loaded(self, self.shape_compiler(shapes), sources=(str(files[0]), str(files[1])))
+
+    def validate_records(
+        self,
+        records: Sequence[TransplantRecord],
+        shapes: ShapeSet,
+        unreadable: Sequence[tuple[str | None, InputError]] = (),
+    ) -> ValidationReport | None:
+        """Validate ``records`` (read leniently) against ``shapes`` in SQL, with ``unreadable`` (the
+        cells and rows the read could not read: ``Refusals.sorted()``) as findings first: the report
+        the record path gives. None when the tables cannot keep the records exactly (see
+        :func:`~graftkg.columnar.tables.kept_as_they_are`): the record path is then the one to check them.
+
+        Example:
+            >>> from graftkg.readers import read_inputs
+            >>> from graftkg.validation.shacl import load_shapes
+            >>> records = read_inputs(["examples/invalid-submission"], lenient=True)
+            >>> report = ColumnarEngine(Definitions()).validate_records(records, load_shapes())
+            >>> report.transplants, report.conforms()
+            (8, False)
+        """
+        from graftkg.columnar.shapes import validate_loaded
+        from graftkg.columnar.tables import kept_as_they_are
+        from graftkg.validation.validate import read_findings
+
+        if not kept_as_they_are(records):
+            return None
+        load_records(self.con, records)
+        report = validate_loaded(self, self.shape_compiler(shapes), records=records)
+        report.findings[:0] = read_findings(unreadable)
+        return report
 
     def classifications(self, *, explain: bool = True) -> list[Classification]:
         """The classifications of the records loaded in the engine's tables, in their order."""

@@ -25,7 +25,7 @@ and each row's line is its place in the file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -846,12 +846,32 @@ def _component(key: str) -> str:
     return _COMPONENTS.get(key) or key[0].upper() + key[1:] + "ConstraintComponent"
 
 
-def validate_loaded(engine: ColumnarEngine, compiler: ShapeCompiler, sources: tuple[str, str]) -> ValidationReport:
-    """Validate the bundle loaded in ``engine``'s tables (read straight by DuckDB, see
-    :func:`graftkg.columnar.bundle.load_bundle`) against ``compiler``'s shapes: the report the
-    record path gives for the same files. ``sources`` are the paths of ``transplants.csv`` and
-    ``observations.csv`` as the locations name them."""
-    from graftkg.validation.validate import ValidationReport, _key_of, _rule
+def validate_loaded(
+    engine: ColumnarEngine,
+    compiler: ShapeCompiler,
+    *,
+    sources: tuple[str, str] | None = None,
+    records: Sequence[TransplantRecord] | None = None,
+) -> ValidationReport:
+    """Validate what is loaded in ``engine``'s tables against ``compiler``'s shapes: the report the
+    record path gives for the same input.
+
+    Either a bundle DuckDB read straight (:func:`graftkg.columnar.bundle.load_bundle`), whose
+    ``sources`` are the paths of ``transplants.csv`` and ``observations.csv`` as the locations name
+    them; or ``records`` (read leniently, and loaded by :func:`graftkg.columnar.tables.load_records`),
+    whose locations are the records' own, and whose content problems the readers refuse are findings
+    too (as :func:`graftkg.validation.validate.validate_records` reports them)."""
+    from collections import Counter
+
+    from graftkg.validation.validate import (
+        Checked,
+        ValidationReport,
+        _content_findings,
+        _key_of,
+        _location,
+        _merge,
+        _Part,
+    )
 
     con = engine.con
     engine.derive_tables()
@@ -908,23 +928,30 @@ def validate_loaded(engine: ColumnarEngine, compiler: ShapeCompiler, sources: tu
 
     cross = sorted({t for _, shape, t, _, _ in located if shape.category == "cross-check"})
     explained: dict[int, Classification] = {}
-    records: dict[int, TransplantRecord] = {}
+    reported: dict[int, TransplantRecord] = {}
     if cross:
         _table(con, "wanted", {"seq": ("BIGINT", cross)})
         explained = dict(engine.classified(explain=True, only="wanted"))
-        records = _reported(con, cross)
-    findings = [
-        _finding(result, shape, tid, _where(sources, t, loc), records.get(t), explained.get(t))
-        for result, shape, t, tid, loc in located
-    ]
-    applicable: dict[URIRef, int] = {}
+        reported = _reported(con, cross) if records is None else {t: records[t] for t in cross}
+    checked: list[Checked] = []
+    for failure, shape, t, tid, loc in located:
+        if records is None:
+            assert sources is not None
+            where: str | None = _where(sources, t, loc)
+        else:
+            where = _location(records[t], failure.focus, shape, failure.value)
+        finding = _finding(failure, shape, tid, where, reported.get(t), explained.get(t))
+        checked.append(((failure.focus, shape.iri, failure.component, _key_of(failure.value)), finding, failure))
+    if records is not None:
+        checked += _content_findings(records)
+    applicable: Counter[URIRef] = Counter()
     for query, targeted in compiler.applicable_sql:
         row = con.execute(query).fetchone()
         for shape, n in zip(targeted, row or (), strict=True):
             if n:
-                applicable[shape.iri] = applicable.get(shape.iri, 0) + int(n)
-    applies = {_rule(iri): n for iri, n in sorted(applicable.items())}
-    return ValidationReport(findings, [r for r, *_ in located], total, engine.defs.profile, applies)
+                applicable[shape.iri] += int(n)
+    findings, results, applies = _merge([_Part(checked, applicable)])
+    return ValidationReport(findings, results, total, engine.defs.profile, applies)
 
 
 def _table(con: Any, name: str, columns: dict[str, tuple[str, list[Any]]]) -> None:
@@ -998,7 +1025,7 @@ def _finding(
     result: Result,
     shape: Shape,
     tid: str,
-    location: str,
+    location: str | None,
     record: TransplantRecord | None,
     classification: Classification | None,
 ) -> Finding:

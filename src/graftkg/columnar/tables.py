@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from graftkg.model import RECORD_FIELDS, TransplantRecord
+from graftkg.semantics.facts import LAB_MEASURES
 
 #: the SQL type of each kind of record field
 SQL_TYPES = {
@@ -105,6 +106,64 @@ def load_records(con: Any, records: Iterable[TransplantRecord]) -> None:
                 f"columns = {spec})",
                 [str(path)],
             )
+
+
+#: the Python type a value of each kind of record field has (what the tables keep of it)
+_PYTHON_TYPES: dict[str, type] = {
+    "id": str,
+    "text": str,
+    "code": str,
+    "ref": str,
+    "int": int,
+    "day_or_never": int,
+    "float": float,
+    "bool": bool,
+    "never": bool,
+    "date": date,
+}
+
+
+#: the measures whose value the facts state as it is (see graftkg.semantics.facts.build_facts)
+_AS_STATED = LAB_MEASURES | {"donor_chimerism_pct", "dsa_mfi"}
+
+
+def kept_as_they_are(records: Iterable[TransplantRecord]) -> bool:
+    """Whether the tables keep ``records`` exactly: every value of the type its field declares (an
+    RDF input may give a whole number where a decimal is declared, which a shape's sh:datatype tells
+    apart and a DOUBLE column does not), and each transplant once.
+
+    Example:
+        >>> kept_as_they_are([TransplantRecord("T1", recipient_age_years=12.0)])
+        True
+        >>> kept_as_they_are([TransplantRecord("T1", recipient_age_years=12)])
+        False
+    """
+    fields = [(f.name, f.spec.kind) for f in RECORD_FIELDS]
+    seen: set[str] = set()
+    for record in records:
+        if record.transplant_id in seen:
+            return False
+        seen.add(record.transplant_id)
+        for name, kind in fields:
+            value = getattr(record, name)
+            if value is None:
+                continue
+            if kind == "codes":
+                if type(value) not in (list, tuple) or any(type(item) is not str for item in value):
+                    return False
+            elif type(value) is not _PYTHON_TYPES[kind]:
+                return False
+        for o in record.observations:
+            if o.day is not None and type(o.day) is not int:
+                return False
+            # a value the facts state as it is must be a decimal; a GvHD grade is stated as a whole
+            # number whichever it is, and the other measures' values are not stated at all
+            stated = o.measure in _AS_STATED
+            if o.value is not None and type(o.value) is not float and (stated or type(o.value) is not int):
+                return False
+            if any(v is not None and type(v) is not str for v in (o.measure, o.code, o.lineage, o.method, o.unit)):
+                return False
+    return True
 
 
 def drop_table(con: Any, name: str) -> None:
