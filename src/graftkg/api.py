@@ -241,8 +241,10 @@ class Engine:
 
         On the ``sql`` backend (and on ``auto``, for a large bundle), a CSV bundle DuckDB may read
         itself is checked by the shapes compiled to SQL (:mod:`graftkg.columnar.shapes`); the report is
-        the record path's. Any other input (records, RDF, FHIR, a bundle with a cell the record
-        reader must read) is validated on the record path.
+        the record path's. On ``sql``, any other input (records, RDF, FHIR, a bundle with a cell the
+        record reader must read) is read leniently and its records checked in SQL too, unless the
+        tables cannot keep them exactly (then on the record path); ``auto`` validates those on the
+        record path.
 
         Example:
             >>> report = Engine().validate("examples/invalid-submission")
@@ -260,7 +262,7 @@ class Engine:
         if paths is not None and self._backend_for(paths) == "sql":
             # a bundle DuckDB reads straight is validated in SQL; with backend "sql", any other input
             # is read leniently (every cell it cannot read a finding) and its records validated in SQL
-            columnar = self._columnar.fresh()
+            columnar = self._columnar.fresh(shapes)
             report = columnar.validate(paths, shapes)
             if report is None and self.backend == "sql":
                 from graftkg.readers import read_inputs
@@ -272,7 +274,7 @@ class Engine:
                     report = validate_records(records, definitions=defs, shapes=shapes, workers=self.workers)
                     report.findings[:0] = read_findings(refusals.sorted())
         elif paths is None and self.backend == "sql":
-            report = self._columnar.fresh().validate_records(_records(source), shapes)
+            report = self._columnar.fresh(shapes).validate_records(_records(source), shapes)
         if report is not None and progress is not None:
             progress(report.transplants, report.transplants)
         if report is None and paths is None:

@@ -496,9 +496,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--backend",
         choices=["auto", "record", "sql"],
         default="auto",
-        help="record: one record at a time; sql: the shapes and definitions compiled to SQL on DuckDB, for a CSV "
-        "bundle DuckDB can read itself (the same report; other input is checked record by record); "
-        "auto: sql for a large CSV bundle. Default: %(default)s",
+        help="record: one record at a time; sql: the shapes and definitions compiled to SQL on DuckDB (the same "
+        "report); auto: sql for a large CSV bundle DuckDB reads itself. Default: %(default)s",
     )
     p.add_argument(
         "--memory-limit",

@@ -104,7 +104,7 @@ class ColumnarEngine:
         self.layers = self._layers()
         self._queries: dict[str, str] = {}  # the SQL text of each query, printed once
         self._stages = DeriveSQL(definitions, self.sql).stages()
-        self._shape_sql: dict[int, ShapeCompiler] = {}  # the shape sets compiled, shared with fresh() engines
+        self._shape_sql: ShapeCompiler | None = None  # the shapes last compiled (an Engine has one set)
 
     def _connect(self) -> Any:
         """A new in-process DuckDB database, with this engine's limits."""
@@ -121,9 +121,10 @@ class ColumnarEngine:
         con.execute("SET preserve_insertion_order = false")
         return con
 
-    def fresh(self) -> ColumnarEngine:
+    def fresh(self, shapes: ShapeSet | None = None) -> ColumnarEngine:
         """An engine with the same compiled queries and a database of its own: what one run loads
-        and classifies, which no other run sees (an :class:`~graftkg.api.Engine` makes one a call).
+        and classifies, which no other run sees (an :class:`~graftkg.api.Engine` makes one a call);
+        with ``shapes``, compiled here first (see :meth:`shape_compiler`) and so shared too.
 
         Example:
             >>> engine = ColumnarEngine(Definitions())
@@ -135,6 +136,8 @@ class ColumnarEngine:
 
         for name in (*dict(self._stages), "classes", "explained"):
             self.query(name)  # every query printed before they are shared
+        if shapes is not None:
+            self.shape_compiler(shapes)
         other = copy.copy(self)
         other.con = self._connect()
         return other
@@ -358,12 +361,13 @@ class ColumnarEngine:
 
     def shape_compiler(self, shapes: ShapeSet) -> ShapeCompiler:
         """The shapes ``shapes`` compiled to SQL (:mod:`graftkg.columnar.shapes`), every query printed
-        once, and shared by the engines :meth:`fresh` makes."""
+        once. An engine keeps the set it compiled last; :meth:`fresh` engines compile their own unless
+        it was compiled before they were made."""
         from graftkg.columnar.shapes import ShapeCompiler
 
-        found = self._shape_sql.get(id(shapes))
+        found = self._shape_sql
         if found is None or found.shapes is not shapes:
-            found = self._shape_sql[id(shapes)] = ShapeCompiler(shapes, [c.iri for layer in self.layers for c in layer])
+            found = self._shape_sql = ShapeCompiler(shapes, [c.iri for layer in self.layers for c in layer])
         return found
 
     def validate(self, paths: Sequence[str | Path], shapes: ShapeSet) -> ValidationReport | None:
