@@ -12,11 +12,6 @@ command -v virtuoso-t >/dev/null 2>&1 || MISSING="$MISSING virtuoso-opensource-7
 # headless Chromium and its WebDriver, for the browser test of the dashboard and reports (test_browser.py)
 command -v chromium >/dev/null 2>&1 || MISSING="$MISSING chromium"
 command -v chromedriver >/dev/null 2>&1 || MISSING="$MISSING chromium-driver"
-# a C compiler for the compiled wheel (scripts/test-compiled.sh, mypyc)
-command -v gcc >/dev/null 2>&1 || MISSING="$MISSING gcc"
-# and the Python headers it compiles against
-"${PYTHON:-python3}" -c 'import os, sys, sysconfig; sys.exit(not os.path.isfile(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
-  || MISSING="$MISSING python3-dev"
 if [ -n "$MISSING" ]; then
   echo "installing:$MISSING"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
@@ -61,20 +56,7 @@ if [ -z "${GRAFTKG_TEST_VIRTUOSO:-}" ]; then
 fi
 export GRAFTKG_REQUIRE_SERVERS=1
 
-echo "== ruff"; .venv/bin/ruff check src tests benchmarks hatch_build.py
+echo "== ruff"; .venv/bin/ruff check src tests benchmarks
 echo "== mypy"; .venv/bin/mypy
-# the compiled wheel builds on the second core while the tests run on the first (its log is printed
-# after them); then the same tests (but the HermiT runs) run on it, compared with the source's too
-BUILD_LOG=$(mktemp)
-GRAFTKG_COMPILED_STEP=build bash scripts/test-compiled.sh > "$BUILD_LOG" 2>&1 &
-BUILD_PID=$!
 echo "== pytest"
-status=0
-.venv/bin/python -m pytest --doctest-modules src tests "$@" || status=$?
-echo "== compiled"
-build_status=0
-wait "$BUILD_PID" || build_status=$?
-cat "$BUILD_LOG"
-if [ "$status" -ne 0 ]; then exit "$status"; fi
-if [ "$build_status" -ne 0 ]; then echo "the compiled wheel did not build"; exit "$build_status"; fi
-GRAFTKG_COMPILED_STEP=test bash scripts/test-compiled.sh
+.venv/bin/python -m pytest --doctest-modules src tests "$@"

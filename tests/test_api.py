@@ -166,7 +166,6 @@ def test_what_modules_cache_is_read_from_the_shipped_files_and_depends_on_no_pro
         "store/query.py:named_queries": [],
         # interning: equal lab counts share one read-only dict of facts (a pure function of its
         # arguments; what a shape set learns of one is kept by the shape set, under the count's key)
-        "semantics/facts.py:lab_count_props": ["measure", "day", "value", "unit", "method"],
     }
 
 

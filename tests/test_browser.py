@@ -34,7 +34,7 @@ from graftkg.validation.validate import refused_rules
 
 from conftest import EXAMPLES, ROOT
 
-pytestmark = [pytest.mark.browser, pytest.mark.uncompiled]
+pytestmark = pytest.mark.browser
 
 ARTEFACTS = Path(os.environ.get("GRAFTKG_ARTEFACTS") or ROOT / "tests" / "artefacts")
 

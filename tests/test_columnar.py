@@ -22,10 +22,6 @@ from test_reference import records as edge_records
 
 from conftest import EXAMPLES, SHARED, classify_cases, definitions, record_from_case
 
-#: the SQL backend is not compiled; it is held to the record path here, which the compiled build's
-#: own run holds to the pure one (so these are not run again on the compiled build)
-pytestmark = pytest.mark.uncompiled
-
 PROFILES = ["paper", "astct-2021"]
 
 

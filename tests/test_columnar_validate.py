@@ -28,8 +28,6 @@ from test_columnar import batches
 
 from conftest import EXAMPLES, SHARED, classify_cases, definitions, record_from_case, shapes
 
-pytestmark = pytest.mark.uncompiled
-
 PROFILES = ["paper", "astct-2021"]
 
 

@@ -1,8 +1,5 @@
-"""The per-record classes: dataclasses with their ``__init__`` written out (see :mod:`graftkg.model`).
-
-They must behave as the generated ones did, in the pure and the compiled build alike: defaults,
-fresh mutable defaults, equality, ``repr``, ``dataclasses.fields``/``replace`` and pickling.
-"""
+"""The per-record classes (see :mod:`graftkg.model`): defaults, fresh mutable defaults, equality,
+``repr``, ``dataclasses.fields``/``replace`` and pickling (a record crosses to worker processes)."""
 
 from __future__ import annotations
 
@@ -18,7 +15,7 @@ from graftkg.model import ENTITIES, RECORD_FIELDS, Observation, RecordField, Tra
 from graftkg.rdf import GK, node_id
 from graftkg.semantics.classify import Classification, classify_records
 from graftkg.semantics.derive import Derived
-from graftkg.semantics.facts import TransplantFacts, lab_count_props
+from graftkg.semantics.facts import TransplantFacts
 
 
 def _record() -> TransplantRecord:
@@ -82,16 +79,6 @@ def test_defaults_are_the_declared_ones_and_mutable_ones_are_fresh() -> None:
 def test_unknown_keyword_arguments_are_refused() -> None:
     with pytest.raises(TypeError):
         TransplantRecord("T", no_such_field=1)  # type: ignore[call-arg]
-
-
-def test_shared_lab_count_facts_do_not_depend_on_what_was_seen_first() -> None:
-    # 1 == 1.0 in Python: the shared facts of a count of 1 must be what they are made of alone, not
-    # those of a count of 1.0 seen before (a compiled build holds both as floats, the pure one not)
-    for first, second in ((1.0, 1), (2, 2.0)):
-        lab_count_props("ANC", 41, first, None)
-        shared = lab_count_props("ANC", 41, second, None)[GK.value][0]
-        alone = lab_count_props.__wrapped__("ANC", 41, second, None)[GK.value][0]
-        assert type(shared) is type(alone)
 
 
 @settings(max_examples=500, deadline=None)

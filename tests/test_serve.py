@@ -35,9 +35,6 @@ from graftkg.store.serve import ServeError, Server, Settings, free_port, read_to
 
 from conftest import EXAMPLES
 
-#: the endpoint is Python the compiled build leaves as it is: not rerun on the compiled build
-pytestmark = pytest.mark.uncompiled
-
 PAPER = EXAMPLES / "paper-patients" / "csv"
 TOKEN = "s3cret-token-for-tests"
 SANDBOX_ARCH = platform.machine() in ("x86_64", "aarch64") and sys.platform.startswith("linux")

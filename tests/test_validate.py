@@ -9,8 +9,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from rdflib import Graph, URIRef
 
 from graftkg.cli import main
@@ -22,7 +20,6 @@ from graftkg.semantics.classify import classify_records
 from graftkg.semantics.facts import add_to_graph
 from graftkg.synthetic.generate import write_bundle
 from graftkg.synthetic.mutate import MUTATIONS
-from graftkg.validation.labcounts import LabCountChecker
 from graftkg.validation.shacl import load_shapes
 from graftkg.validation.validate import (
     TransplantIndex,
@@ -368,15 +365,13 @@ def test_a_failing_worker_is_an_error_not_a_hang(mutated_bundle: Path, monkeypat
     def broken(*args: object) -> object:
         raise ZeroDivisionError("a bug in a worker")
 
-    # a name the workers look up as they run, in the compiled build too: a call from one compiled
-    # function or class to another is bound when compiled (replacing _validate_range or LabCounts would
-    # not reach it), but vocabulary is a cached function object, looked up in the module at each call
+    # a name the workers look up as they run
     monkeypatch.setattr(validate, "vocabulary", broken)
     with pytest.raises(RuntimeError, match="ZeroDivisionError: a bug in a worker"):
         validate_paths([mutated_bundle], workers=2)
 
 
-# --------------------------------------------------------------- lab counts kept as rows
+# --------------------------------------------------------------- odd lab counts
 
 
 def _odd_counts(records: list[TransplantRecord]) -> list[TransplantRecord]:
@@ -407,11 +402,12 @@ def _odd_counts(records: list[TransplantRecord]) -> list[TransplantRecord]:
     return out
 
 
-def test_lab_counts_as_rows_give_the_results_of_the_full_facts(
+def test_validation_gives_the_evaluator_s_results_on_the_full_facts(
     mutated: tuple[list[TransplantRecord], dict[str, str]],
 ) -> None:
-    """Validation keeps lab counts as rows (graftkg.validation.labcounts): its results, and their order, are the
-    evaluator's on the full facts, with a node per count (which the pySHACL test holds to pySHACL)."""
+    """A validation's results, and their order, are the evaluator's on each transplant's whole facts
+    (``validation_facts``, a node per lab count, which the pySHACL test holds to pySHACL), with odd
+    lab counts too."""
     records, _ = mutated
     records = records + _odd_counts(records) + read_inputs([EXAMPLES / "paper-patients" / "csv"], lenient=True)
     partitions = [validation_facts(r, c).facts for r, c in zip(records, classify_records(records), strict=True)]
@@ -423,91 +419,3 @@ def test_lab_counts_as_rows_give_the_results_of_the_full_facts(
     assert {"ObservationsBeforeDeath", "ChimerismRequiredForGraftFailure"} <= {
         str(r.shape).rsplit("/", 1)[1] for r in got
     }
-
-
-def test_shared_lab_count_facts_give_the_results_of_their_own_copies(
-    mutated: tuple[list[TransplantRecord], dict[str, str]],
-) -> None:
-    """Equal lab counts share one read-only dict of facts (``facts.SharedProps``), and a shape set
-    keeps its shapes' results on one under the count's key: the results, in order, are those of the
-    same facts with each count's dict its own plain copy, which the evaluator checks afresh."""
-    from graftkg.semantics.facts import SharedProps
-    from graftkg.validation.shacl import load_shapes
-
-    records, _ = mutated
-    records = records + _odd_counts(records)
-    shared = [validation_facts(r, c).facts for r, c in zip(records, classify_records(records), strict=True)]
-    copies = [{n: dict(p) if type(p) is SharedProps else p for n, p in f.items()} for f in shared]
-    assert sum(type(p) is SharedProps for f in shared for p in f.values()) > 1000
-    assert not any(type(p) is SharedProps for f in copies for p in f.values())
-    index, shapes = transplant_index(records), load_shapes()
-    twice = check_partitions(shared, index, shapes=shapes) + check_partitions(shared, index, shapes=shapes)
-    assert len(shapes.shared) > 100  # the shape set kept results by count
-    alone = check_partitions(copies, index, shapes=load_shapes())
-    assert twice == alone + alone
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(["ANC", "PLT", "HB", "WBC"]),
-            # equal days and values of other types (1 and True; 0 and 0.0) must not share what is learnt
-            # (a day is an int, as every reader gives it; the compiled Observation refuses a float)
-            st.one_of(st.none(), st.integers(-40, 3700), st.sampled_from([1, 14, True])),
-            st.one_of(st.none(), st.sampled_from([0.0, 0.5, 20.0, 99.5, 250.0, -1.0, 2500.0, 0, 1.0, 1, True])),
-            st.sampled_from([None, "10*9/L", "g/L", "mmol/L"]),
-        ),
-        max_size=12,
-    )
-)
-def test_lab_count_shortcut_gives_each_node_s_results(rows: list[tuple[str, int | None, object, str | None]]) -> None:
-    """A count taken as clean by the checker's per-property memory has no results as a node; any other
-    count gets the node's results. One checker across all examples, as in a validation run."""
-    from graftkg.model import Observation
-    from graftkg.rdf import node_id
-    from graftkg.validation.labcounts import LabCounts
-    from graftkg.validation.shacl import evaluate
-
-    record = TransplantRecord("T", observations=[Observation(d, m, v, unit=u) for m, d, v, u in rows])  # type: ignore[arg-type]
-    counts = LabCounts(node_id("transplant", "T"), record)
-    shapes = load_shapes()
-    expected = [r for k in range(len(rows)) for r in evaluate(shapes, {counts.iri(k): counts.props(k)})]
-    assert list(_CHECKER.results(counts, lambda node: {})) == expected
-
-
-_CHECKER = LabCountChecker(load_shapes())
-
-
-def test_lab_count_memory_keeps_equal_values_of_other_types_apart() -> None:
-    """A day of True is not a day of 1, nor a value of 0 a value of 0.0 (each learnt clean first)."""
-    from graftkg.model import Observation
-    from graftkg.rdf import node_id
-    from graftkg.validation.labcounts import LabCounts
-    from graftkg.validation.shacl import evaluate
-
-    checker = LabCountChecker(load_shapes())
-    for day, value in ((1, 0.5), (True, 0.5), (2, 0.0), (2, 0)):
-        record = TransplantRecord("T", observations=[Observation(day, "ANC", value)])  # type: ignore[arg-type]
-        counts = LabCounts(node_id("transplant", "T"), record)
-        expected = list(evaluate(load_shapes(), {counts.iri(0): counts.props(0)}))
-        assert list(checker.results(counts, lambda node: {})) == expected, (day, value)
-
-
-def test_a_checker_that_forgets_gives_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past its limit a checker forgets what it learnt; the results do not change."""
-    import graftkg.validation.labcounts
-    from graftkg.model import Observation
-    from graftkg.rdf import node_id
-    from graftkg.validation.labcounts import LabCounts
-    from graftkg.validation.shacl import evaluate
-
-    monkeypatch.setattr(graftkg.validation.labcounts, "LEARNED_LIMIT", 3)
-    checker = LabCountChecker(load_shapes())
-    obs = [Observation(d, m, v) for d in (1, 2, 4000) for m, v in (("ANC", 0.5), ("HB", 300.0), ("PLT", 40.0))]
-    counts = LabCounts(node_id("transplant", "T"), TransplantRecord("T", observations=obs))
-    expected = [r for k in range(len(obs)) for r in evaluate(load_shapes(), {counts.iri(k): counts.props(k)})]
-    for _ in range(2):
-        assert list(checker.results(counts, lambda node: {})) == expected
-        assert len(checker._own) + len(checker._read) <= 3 + 1
-    assert expected

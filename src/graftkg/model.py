@@ -3,12 +3,6 @@
 A :class:`TransplantRecord` field is declared once, with its :class:`FieldSpec`: the CSV and RDF
 readers, the facts (:mod:`graftkg.semantics.facts`) and the code tables
 (:mod:`graftkg.semantics.vocabulary`) follow from :data:`RECORD_FIELDS`.
-
-:class:`Observation`, built millions of times, and the per-record dataclasses of
-:mod:`graftkg.semantics.derive`, :mod:`graftkg.semantics.facts` and :mod:`graftkg.semantics.classify`
-write their ``__init__`` out (``@dataclass(init=False)``): the compiled build (see ``hatch_build.py``)
-then constructs them natively, about four times faster than through the generated one, which stays
-interpreted. ``__reduce__`` (:func:`by_fields`) pickles them by their fields, compiled or not.
 """
 
 from __future__ import annotations
@@ -16,25 +10,10 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from dataclasses import dataclass, field, fields
-from typing import Any, TypeVar
-
-_T = TypeVar("_T")
+from typing import Any
 
 
-def by_fields(obj: _T) -> tuple[type[_T], tuple[object, ...]]:
-    """``__reduce__`` of a dataclass whose ``__init__`` takes its fields in order: pickle by value.
-
-    A compiled class cannot be unpickled the default way (its constructor needs the arguments).
-
-    Example:
-        >>> by_fields(Observation(3, "ANC", 0.2))[1][:3]
-        (3, 'ANC', 0.2)
-    """
-    target: Any = obj
-    return type(obj), tuple(getattr(obj, f.name) for f in fields(target))
-
-
-@dataclass(slots=True, init=False)
+@dataclass(slots=True)
 class Observation:
     """One dated observation: a count, a chimerism assay, a support event, a DSA test, an infection or GvHD.
 
@@ -48,38 +27,13 @@ class Observation:
 
     day: int | None
     measure: str
-    value: float | None
-    code: str | None
-    lineage: str | None
-    method: str | None
-    unit: str | None
-    line: int | None
-    source: str | None
-
-    def __init__(
-        self,
-        day: int | None,
-        measure: str,
-        value: float | None = None,
-        code: str | None = None,
-        lineage: str | None = None,
-        method: str | None = None,
-        unit: str | None = None,
-        line: int | None = None,
-        source: str | None = None,
-    ) -> None:
-        self.day = day
-        self.measure = measure
-        self.value = value
-        self.code = code
-        self.lineage = lineage
-        self.method = method
-        self.unit = unit
-        self.line = line
-        self.source = source
-
-    def __reduce__(self) -> tuple[type[Observation], tuple[object, ...]]:
-        return by_fields(self)
+    value: float | None = None
+    code: str | None = None
+    lineage: str | None = None
+    method: str | None = None
+    unit: str | None = None
+    line: int | None = None
+    source: str | None = None
 
 
 #: how a record field is read from a cell and stated in RDF (see :class:`FieldSpec`)
@@ -199,9 +153,6 @@ class TransplantRecord:
     observations: list[Observation] = field(default_factory=list)
     source: str | None = None
     line: int | None = None
-
-    def __reduce__(self) -> tuple[type[TransplantRecord], tuple[object, ...]]:
-        return by_fields(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from graftkg.collector import paused
 from graftkg.errors import InputError, excerpt, read_input_bytes
 from graftkg.model import RECORD_FIELDS, Observation, TransplantRecord
 from graftkg.readers.refusals import Refusals
@@ -525,7 +524,6 @@ def _problem(errors: list[InputError] | None, error: InputError) -> None:
     errors.append(error)
 
 
-@paused()
 def read_bundle(
     transplants: Path,
     observations: Path,
@@ -605,7 +603,6 @@ def read_transplants(
     return records
 
 
-@paused()
 def read_observations(
     observations: Path,
     records: dict[str, TransplantRecord],

@@ -47,7 +47,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from graftkg.collector import paused
 from graftkg.errors import InputError, InputNote, excerpt, read_input_bytes
 from graftkg.model import Observation, TransplantRecord
 from graftkg.readers.csv_bundle import FIELD_OF_COLUMN, OBSERVATION_COLUMNS, cell_reader, observation_parser
@@ -289,7 +288,6 @@ def _add(data: Any, path: str, line: int | None, pointer: str, out: _Read) -> No
     out.resources.append(_Resource(data, path, line, here, kind))
 
 
-@paused()  # a JSON export is millions of small objects, none in a cycle (see graftkg.collector)
 def read_fhir(
     paths: list[Path], *, refusals: Refusals | None = None, notes: list[str] | None = None
 ) -> list[TransplantRecord]:

@@ -10,9 +10,8 @@ from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 
-from graftkg.collector import paused
 from graftkg.errors import ReasonerError
-from graftkg.model import TransplantRecord, by_fields
+from graftkg.model import TransplantRecord
 from graftkg.parallel import ranges, run, worker_count
 from graftkg.rdf import GK, RDF
 from graftkg.semantics.definitions import CodedClass, Definitions
@@ -25,7 +24,7 @@ from graftkg.semantics.vocabulary import vocabulary
 FORMATS = ("json", "table", "turtle", "csv", "fhir")
 
 
-@dataclass(init=False)
+@dataclass
 class Classification:
     """The classification of one transplant. Its days count from the infusion (day 0); where the
     record gives the infusion's date, the recovery days are dates too.
@@ -49,38 +48,9 @@ class Classification:
     platelet_recovery_day: int | None
     risk_factors: list[str]
     explanation: list[str]
-    classes: set[URIRef] = field(repr=False)
-    derived: Derived = field(repr=False)
-    infusion_date: date | None = field(repr=False)
-
-    def __init__(
-        self,
-        transplant_id: str,
-        outcome: str,
-        findings: list[str],
-        chimerism: str | None,
-        neutrophil_recovery_day: int | None,
-        platelet_recovery_day: int | None,
-        risk_factors: list[str],
-        explanation: list[str],
-        classes: set[URIRef] | None = None,
-        derived: Derived | None = None,
-        infusion_date: date | None = None,
-    ) -> None:
-        self.transplant_id = transplant_id
-        self.outcome = outcome
-        self.findings = findings
-        self.chimerism = chimerism
-        self.neutrophil_recovery_day = neutrophil_recovery_day
-        self.platelet_recovery_day = platelet_recovery_day
-        self.risk_factors = risk_factors
-        self.explanation = explanation
-        self.classes = set() if classes is None else classes
-        self.derived = Derived() if derived is None else derived
-        self.infusion_date = infusion_date
-
-    def __reduce__(self) -> tuple[type[Classification], tuple[object, ...]]:
-        return by_fields(self)
+    classes: set[URIRef] = field(repr=False, default_factory=set)
+    derived: Derived = field(repr=False, default_factory=Derived)
+    infusion_date: date | None = field(repr=False, default=None)
 
     @property
     def neutrophil_recovery_date(self) -> str | None:
@@ -255,7 +225,6 @@ def _classify_range(
     return classify_records(records[bounds[0] : bounds[1]], definitions=defs, workers=1, explain=explain)
 
 
-@paused()
 def classify_records(
     records: Sequence[TransplantRecord],
     *,

@@ -12,65 +12,30 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from graftkg.model import Observation, TransplantRecord, by_fields
+from graftkg.model import Observation, TransplantRecord
 from graftkg.semantics.definitions import CountingRule, Definitions
 
 Series = list[tuple[int, float]]
 
 
-@dataclass(slots=True, init=False)
+@dataclass(slots=True)
 class Derived:
     """The derived facts of one transplant; None means "cannot be derived" (stated as max 0 in OWL)."""
 
-    neutrophil_recovery_day: int | None
-    neutrophil_recovery_not_before_day: int | None
-    neutrophils_never_below: bool | None
-    platelet_recovery_day: int | None
-    platelet_recovery_not_before_day: int | None
-    graft_function_loss_day: int | None
-    neutrophil_recovery_after_loss_day: int | None
-    window_donor_chimerism_pct: float | None
-    latest_donor_chimerism_pct: float | None
-    peak_donor_chimerism_pct: float | None
-    severe_cytopenia_lineage_count: int | None
-    highest_dsa_mfi: float | None
-    derived_neutrophil_day: int | None
-    derived_platelet_day: int | None
-
-    def __init__(
-        self,
-        neutrophil_recovery_day: int | None = None,
-        neutrophil_recovery_not_before_day: int | None = None,
-        neutrophils_never_below: bool | None = None,
-        platelet_recovery_day: int | None = None,
-        platelet_recovery_not_before_day: int | None = None,
-        graft_function_loss_day: int | None = None,
-        neutrophil_recovery_after_loss_day: int | None = None,
-        window_donor_chimerism_pct: float | None = None,
-        latest_donor_chimerism_pct: float | None = None,
-        peak_donor_chimerism_pct: float | None = None,
-        severe_cytopenia_lineage_count: int | None = None,
-        highest_dsa_mfi: float | None = None,
-        derived_neutrophil_day: int | None = None,
-        derived_platelet_day: int | None = None,
-    ) -> None:
-        self.neutrophil_recovery_day = neutrophil_recovery_day
-        self.neutrophil_recovery_not_before_day = neutrophil_recovery_not_before_day
-        self.neutrophils_never_below = neutrophils_never_below
-        self.platelet_recovery_day = platelet_recovery_day
-        self.platelet_recovery_not_before_day = platelet_recovery_not_before_day
-        self.graft_function_loss_day = graft_function_loss_day
-        self.neutrophil_recovery_after_loss_day = neutrophil_recovery_after_loss_day
-        self.window_donor_chimerism_pct = window_donor_chimerism_pct
-        self.latest_donor_chimerism_pct = latest_donor_chimerism_pct
-        self.peak_donor_chimerism_pct = peak_donor_chimerism_pct
-        self.severe_cytopenia_lineage_count = severe_cytopenia_lineage_count
-        self.highest_dsa_mfi = highest_dsa_mfi
-        self.derived_neutrophil_day = derived_neutrophil_day
-        self.derived_platelet_day = derived_platelet_day
-
-    def __reduce__(self) -> tuple[type[Derived], tuple[object, ...]]:
-        return by_fields(self)
+    neutrophil_recovery_day: int | None = None
+    neutrophil_recovery_not_before_day: int | None = None
+    neutrophils_never_below: bool | None = None
+    platelet_recovery_day: int | None = None
+    platelet_recovery_not_before_day: int | None = None
+    graft_function_loss_day: int | None = None
+    neutrophil_recovery_after_loss_day: int | None = None
+    window_donor_chimerism_pct: float | None = None
+    latest_donor_chimerism_pct: float | None = None
+    peak_donor_chimerism_pct: float | None = None
+    severe_cytopenia_lineage_count: int | None = None
+    highest_dsa_mfi: float | None = None
+    derived_neutrophil_day: int | None = None
+    derived_platelet_day: int | None = None
 
 
 def daily_series(record: TransplantRecord, measure: str, *, pick: Callable[[Sequence[float]], float] = min) -> Series:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Final
 
 from rdflib import BNode, Graph, Literal, URIRef
 
-from graftkg.model import ENTITIES, RECORD_FIELDS, Observation, TransplantRecord, by_fields
+from graftkg.model import ENTITIES, RECORD_FIELDS, Observation, TransplantRecord
 from graftkg.rdf import GK, OWL, RDF, XSD, canonical, decimal_lexical, node_id, to_literal, trusted_iri
 from graftkg.semantics.derive import Derived
 from graftkg.semantics.owlexpr import Facts, Item
@@ -46,19 +45,12 @@ SUPPORT_MEASURES = {
 OBSERVATION_MEASURES = LAB_MEASURES | set(SUPPORT_MEASURES) | {"donor_chimerism_pct", "dsa_mfi", "infection", "gvhd"}
 
 
-@dataclass(init=False)
+@dataclass
 class TransplantFacts:
     """The facts of one transplant: its node, the facts, and the nodes' asserted types."""
 
     node: URIRef
     facts: Facts
-
-    def __init__(self, node: URIRef, facts: Facts) -> None:
-        self.node = node
-        self.facts = facts
-
-    def __reduce__(self) -> tuple[type[TransplantFacts], tuple[object, ...]]:
-        return by_fields(self)
 
 
 def _put(props: dict[URIRef, list[Item]], prop: URIRef, value: Item | None) -> None:
@@ -67,8 +59,7 @@ def _put(props: dict[URIRef, list[Item]], prop: URIRef, value: Item | None) -> N
         props[prop] = [value]
 
 
-# The terms build_facts writes, looked up once: compiled, a Final is a C static, where ``GK.x`` is a
-# module dictionary lookup and then a Python-level attribute lookup on the namespace.
+# The terms build_facts writes.
 _TYPE: Final = RDF.type
 _IDENTIFIER: Final = GK.identifier
 _TRANSPLANT: Final = GK.Transplant
@@ -225,73 +216,28 @@ def build_facts(
     return tf
 
 
-class SharedProps(dict):  # type: ignore[type-arg]
-    """The facts of a lab count, shared by every count with the same measure, day, value and unit.
-
-    A count's facts depend on nothing else, so equal counts share one read-only dict (interned by
-    :func:`lab_count_props`: a pure function of those values, the one cache of record values
-    outside an engine). ``key`` is the values (with a calculated count's method) and the types of
-    day and value (a count of 1 and one of 1.0 are not one count): a shape set keeps the results of
-    its shapes that read only the node itself under that key (see
-    :func:`graftkg.validation.shacl.evaluate`), so that 4 million counts cost one check per distinct
-    count. Never mutate one.
-
-    Example:
-        >>> import pickle
-        >>> props = lab_count_props("ANC", 14, 0.6, None)
-        >>> props is lab_count_props("ANC", 14, 0.6, None), pickle.loads(pickle.dumps(props)) == props
-        (True, True)
-        >>> props.key
-        ('ANC', 14, 0.6, None, 'int', 'float', None)
-    """
-
-    __slots__ = ("key",)
-
-    def __init__(self, props: dict[URIRef, list[Item]], key: tuple[object, ...]) -> None:
-        super().__init__(props)
-        self.key = key
-
-    def __reduce__(self) -> tuple[type, tuple[dict[URIRef, list[Item]], tuple[object, ...]]]:
-        # pickle (e.g. to a worker process) as a plain copy: unpickling a dict subclass item by item
-        # would go through the read-only __setitem__ and kill the worker
-        return (SharedProps, (dict(self), self.key))
-
-    def _read_only(self, *args: object, **kwargs: object) -> None:
-        raise TypeError("the facts of a lab count are shared and read-only: copy them with dict(...) to change them")
-
-    # one name a line: mypyc compiles no multiple assignment in a class body
-    __setitem__ = _read_only
-    __delitem__ = _read_only
-    setdefault = _read_only
-    update = _read_only
-    pop = _read_only
-    popitem = _read_only  # type: ignore[assignment]
-    clear = _read_only
-
-
-# the other terms of a lab count, looked up once too
-_LAB_OBSERVATION: Final = GK.LabObservation
-_MEASURED_PROP: Final = GK.measured
-_VALUE: Final = GK.value
-
-
-@lru_cache(maxsize=1 << 18, typed=True)  # typed: a count of 1 and one of 1.0 are not one count
 def lab_count_props(
     measure: str, day: int | None, value: float | None, unit: str | None, method: str | None = None
-) -> SharedProps:
+) -> dict[URIRef, list[Item]]:
+    """The facts of a lab count's node.
+
+    Example:
+        >>> lab_count_props("ANC", 14, 0.6, None)[GK.value]
+        [0.6]
+    """
     props: dict[URIRef, list[Item]] = {
-        _TYPE: [_LAB_OBSERVATION, MEASURE_TYPES[measure]],
-        _MEASURED_PROP: [_MEASURED[measure]],
+        RDF.type: [GK.LabObservation, MEASURE_TYPES[measure]],
+        GK.measured: [_MEASURED[measure]],
     }
     if day is not None:
         props[_DAY] = [day]
     if unit is not None:
         props[_UNIT] = [unit]
     if value is not None:
-        props[_VALUE] = [value]
+        props[GK.value] = [value]
     if method is not None:  # a calculated count: how (the readers accept only the ontology's calculations)
         props[_CALCULATED_BY] = [vocabulary().iri("calculation", method) or method]
-    return SharedProps(props, (measure, day, value, unit, type(day).__name__, type(value).__name__, method))
+    return props
 
 
 def add_lab_observations(tf: TransplantFacts, record: TransplantRecord) -> None:

@@ -2,7 +2,5 @@
 
 * :mod:`~graftkg.validation.shacl` - the shapes compiled to checks over one record's facts (held to
   pySHACL's answers by ``tests/reference_shacl.py``);
-* :mod:`~graftkg.validation.validate` - a whole submission: records, bundle-wide checks, the report;
-* :mod:`~graftkg.validation.labcounts` - speed only: a transplant's lab counts checked as rows, with
-  the results the shapes give on their nodes.
+* :mod:`~graftkg.validation.validate` - a whole submission: records, bundle-wide checks, the report.
 """

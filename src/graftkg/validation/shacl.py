@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import NamedTuple
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
@@ -23,11 +23,7 @@ from rdflib.collection import Collection
 from graftkg.assets import asset_dir
 from graftkg.errors import OntologyError
 from graftkg.rdf import DCTERMS, GK, RDF, RDFS, XSD, canonical, to_python
-from graftkg.semantics.facts import SharedProps
 from graftkg.semantics.owlexpr import Facts, Item
-
-if TYPE_CHECKING:
-    from graftkg.validation.labcounts import LabCountChecker
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 SEVERITIES = ("Violation", "Warning", "Info")
@@ -111,10 +107,6 @@ class Shape:
     checkers: tuple[Checker, ...] = field(default=(), repr=False, compare=False)
     #: whether a focus node without values can fail (set with ``checkers``)
     check_empty: bool = field(default=False, repr=False, compare=False)
-    #: whether the shape reads nothing but its focus node's own values (set with ``checkers``)
-    local: bool = field(default=False, repr=False, compare=False)
-    #: the properties of the focus node a local shape reads: its path, and those it compares with
-    reads: tuple[URIRef, ...] = field(default=(), repr=False, compare=False)
 
     def __hash__(self) -> int:
         return hash(self.iri)
@@ -240,9 +232,6 @@ def load_shapes() -> ShapeSet:
             raise OntologyError(f"shape {iri} has no target")
         shape.checkers = tuple(c for c in (_checker(k, a, shape) for k, a in shape.constraints) if c is not None)
         shape.check_empty = shape.needs_check_when_empty
-        shape.local = _is_local(shape)
-        compared = tuple(a for k, a in shape.constraints if k in ("equals", "lessThan", "lessThanOrEquals"))
-        shape.reads = (path[0], *compared) if shape.local else ()  # type: ignore[arg-type]
         out.append(shape)
     defaults: dict[str, float] = {}
     for level in SEVERITIES:
@@ -301,77 +290,31 @@ def _types(facts: Facts, lookup: Lookup, node: Item) -> list[Item]:
     return (props if props is not None else lookup(node)).get(RDF.type, _EMPTY)  # read only
 
 
-def evaluate(
-    shapes: Iterable[Shape],
-    facts: Facts,
-    lookup: Lookup | None = None,
-    known: Mapping[tuple[Item, tuple[URIRef, ...]], list[Item]] | None = None,
-) -> Iterator[Result]:
+def evaluate(shapes: Iterable[Shape], facts: Facts, lookup: Lookup | None = None) -> Iterator[Result]:
     """Evaluate ``shapes`` on one partition of facts (node -> property -> values).
 
     ``lookup`` resolves nodes outside the partition that a path reaches (e.g. a prior transplant).
-    ``known`` gives the values of sequence paths by ``(focus, path)`` where the caller has them
-    already (the values :func:`path_values` would find, in its order).
 
     Example:
         >>> f = {URIRef("urn:t"): {RDF.type: [GK.Transplant]}}
         >>> [r.shape.rsplit("/", 1)[1] for r in evaluate(load_shapes(), f) if r.severity == "Violation"][:2]
         ['ConditioningIntensityRequired', 'DonorTypeRequired']
     """
-    resolve: Lookup = lookup or (lambda n: {})
+    resolve: Lookup = lookup or _no_lookup
     index = shapes if isinstance(shapes, ShapeSet) else ShapeSet(shapes)
-    by_class, by_subject, plans, shared = index.by_class, index.by_subject, index.plans, index.shared
-    reached = dict(known) if known else {}  # sequence paths, once per focus
     for focus, props in facts.items():
-        if type(props) is SharedProps:
-            # the facts of a count are shared by all equal counts: shapes that read only the node
-            # itself give the same results for each of them, so they are evaluated once per dict
-            memo = shared.get(props.key)
-            if memo is None:
-                if len(shared) >= SHARED_LIMIT:
-                    shared.clear()  # bounded: a long-lived engine meets ever more distinct counts
-                memo = shared[props.key] = _shared_results(by_class, by_subject, props, plans)
-            local: list[tuple[Shape, Item | None, str]]
-            other: list[Shape]
-            local, other = memo
-            for shape, value, component in local:
-                yield _result(shape, focus, value, component)
-            if not other:
-                continue
-            todo: list[Shape] = other
-        else:
-            todo = _plan(props, by_class, by_subject, plans)[2]
-        for shape in todo:
+        for shape in _plan(props, index.by_class, index.by_subject, index.plans):
             path = shape.path
-            if len(path) == 1:
-                values = props.get(path[0], _EMPTY)
-            else:
-                reach = reached.get((focus, path))
-                if reach is None:
-                    reach = reached[focus, path] = _values(facts, resolve, focus, path)
-                values = reach
+            values = props.get(path[0], _EMPTY) if len(path) == 1 else _values(facts, resolve, focus, path)
             if values or shape.check_empty:
                 for checker in shape.checkers:
-                    failed = checker(facts, resolve, focus, values)
-                    if failed:
-                        for value, component in failed:
-                            yield Result(focus, path, value, shape.severity, shape.iri, component, shape.message)
+                    for value, component in checker(facts, resolve, focus, values):
+                        yield Result(focus, path, value, shape.severity, shape.iri, component, shape.message)
 
 
 _EMPTY: list[Item] = []
-#: the shapes to run on a node, by its types and properties: (local shapes, the others, all)
-Plans = dict[tuple[tuple[Item, ...], tuple[URIRef, ...]], tuple[list[Shape], list[Shape], list[Shape]]]
-
-
-def _applicable(
-    props: dict[URIRef, list[Item]], by_class: dict[URIRef, list[Shape]], by_subject: dict[URIRef, list[Shape]]
-) -> list[Shape]:
-    todo: list[Shape] = []
-    for cls in props.get(RDF.type, ()):
-        todo.extend(by_class.get(cls, ()))  # type: ignore[arg-type]
-    for prop in props:
-        todo.extend(by_subject.get(prop, ()))
-    return todo
+#: the shapes to run on a node, by its types and properties
+Plans = dict[tuple[tuple[Item, ...], tuple[URIRef, ...]], list[Shape]]
 
 
 def _plan(
@@ -379,80 +322,20 @@ def _plan(
     by_class: dict[URIRef, list[Shape]],
     by_subject: dict[URIRef, list[Shape]],
     plans: Plans,
-) -> tuple[list[Shape], list[Shape], list[Shape]]:
-    """The shapes that apply to a node with these types and properties: (local, the others, all in order).
-
-    Planned once per layout (the node's types and property keys, in order) and kept in ``plans``.
-    """
+) -> list[Shape]:
+    """The shapes that apply to a node with these types and properties, in order: those of its types,
+    then those of its properties. Planned once per layout (the node's types and property keys, in
+    order) and kept in ``plans``."""
     layout = (tuple(props.get(RDF.type, _EMPTY)), tuple(props))
     plan = plans.get(layout)
     if plan is None:
-        todo = _applicable(props, by_class, by_subject)
-        plan = plans[layout] = ([s for s in todo if s.local], [s for s in todo if not s.local], todo)
+        plan = []
+        for cls in props.get(RDF.type, ()):
+            plan.extend(by_class.get(cls, ()))  # type: ignore[arg-type]
+        for prop in props:
+            plan.extend(by_subject.get(prop, ()))
+        plans[layout] = plan
     return plan
-
-
-_LOCAL_FOCUS = URIRef("urn:graftkg:shared-node")
-
-
-def _is_local(shape: Shape) -> bool:
-    """Whether ``shape`` reads nothing but its focus node's own values (so equal nodes give equal results)."""
-    return len(shape.path) == 1 and not any(kind in ("class", "qualifiedClass") for kind, _ in shape.constraints)
-
-
-#: at most this many shared lab counts' results are kept by a shape set (as many as are interned)
-SHARED_LIMIT: Final = 1 << 18
-
-
-def _shared_results(
-    by_class: dict[URIRef, list[Shape]],
-    by_subject: dict[URIRef, list[Shape]],
-    props: dict[URIRef, list[Item]],
-    plans: Plans,
-) -> tuple[list[tuple[Shape, Item | None, str]], list[Shape]]:
-    """The results of the local shapes on a shared node, and the shapes that read beyond it.
-
-    The local shapes' checks are cheap comparisons, so they are run directly: keeping their results
-    by the typed values each shape reads cost more to key than it saved (0.42 against 0.34 ms a
-    record for the shapes of 6,000 synthetic transplants, results identical).
-    """
-    local, other, _ = _plan(props, by_class, by_subject, plans)
-    return local_failures(local, props), other
-
-
-def local_failures(shapes: Iterable[Shape], props: dict[URIRef, list[Item]]) -> list[tuple[Shape, Item | None, str]]:
-    """The ``(shape, value, component)`` failures of local shapes (see :func:`node_shapes`) on a node with ``props``.
-
-    Example:
-        >>> day = next(s for s in load_shapes() if s.iri.endswith("/LabObservationDayPlausible"))
-        >>> [(str(s.iri).rsplit("/", 1)[1], v, c) for s, v, c in local_failures([day], {GK.day: [4000]})]
-        [('LabObservationDayPlausible', 4000, 'MaxInclusiveConstraintComponent')]
-    """
-    results: list[tuple[Shape, Item | None, str]] = []
-    facts = {_LOCAL_FOCUS: props}
-    for shape in shapes:
-        values = props.get(shape.path[0], _EMPTY)
-        if values or shape.check_empty:
-            for checker in shape.checkers:
-                for value, component in checker(facts, _NO_LOOKUP, _LOCAL_FOCUS, values):
-                    results.append((shape, value, component))
-    return results
-
-
-def node_shapes(shapes: ShapeSet | Iterable[Shape], props: dict[URIRef, list[Item]]) -> tuple[list[Shape], list[Shape]]:
-    """The shapes of ``shapes`` that apply to a node with ``props``: (local ones, the others).
-
-    A local shape reads nothing but the node's own values (``Shape.local``), so nodes with equal
-    values give equal results.
-
-    Example:
-        >>> local, other = node_shapes(load_shapes(), {RDF.type: [GK.LabObservation], GK.day: [3]})
-        >>> sorted(str(s.iri).rsplit("/", 1)[1] for s in local)[:2], other
-        (['LabMeasureValueSet', 'LabObservationDayPlausible'], [])
-    """
-    index = shapes if isinstance(shapes, ShapeSet) else ShapeSet(shapes)
-    local, other, _ = _plan(props, index.by_class, index.by_subject, index.plans)
-    return local, other
 
 
 def path_values(facts: Facts, lookup: Lookup, node: Item, path: tuple[URIRef, ...]) -> list[Item]:
@@ -470,16 +353,12 @@ def _no_lookup(node: Item) -> dict[URIRef, list[Item]]:
     return {}
 
 
-_NO_LOOKUP: Lookup = _no_lookup
-
-
 class ShapeSet:
     """Compiled shapes, indexed by target, with the plans made for the node layouts seen so far.
 
-    Iterates as its shapes. The evaluators find the shapes of a node through it; ``plans`` (which
-    shapes apply to a node with given types and properties) fills as nodes are checked, and so does
-    ``shared`` (the results on the shared facts of a lab count, by its key), so one set's work is
-    reused by every evaluation that is given it, and by nothing else.
+    Iterates as its shapes. The evaluator finds the shapes of a node through it; ``plans`` (which
+    shapes apply to a node with given types and properties) fills as nodes are checked, so one set's
+    work is reused by every evaluation that is given it, and by nothing else.
 
     Example:
         >>> shapes = ShapeSet(s for s in load_shapes() if s.iri.endswith("Required"))
@@ -499,9 +378,6 @@ class ShapeSet:
             elif shape.target_subjects_of is not None:
                 self.by_subject.setdefault(shape.target_subjects_of, []).append(shape)
         self.plans: Plans = {}
-        #: the results of the shapes that read only a shared lab count's node, by the count's key
-        self.shared: dict[tuple[object, ...], tuple[list[tuple[Shape, Item | None, str]], list[Shape]]] = {}
-        self._counts_checker: LabCountChecker | None = None  # made when first asked for
 
     def __iter__(self) -> Iterator[Shape]:
         return iter(self.shapes)
@@ -510,21 +386,6 @@ class ShapeSet:
         # a shape's checks are closures, which do not pickle: a set pickles as its shapes' IRIs and is
         # compiled again from the shipped shapes where it is unpickled (a spawned worker process)
         return (_shipped_shapes, (tuple(str(s.iri) for s in self.shapes),))
-
-    @property
-    def counts_checker(self) -> LabCountChecker:
-        """The checker of lab counts kept as rows (:mod:`graftkg.validation.labcounts`) for these shapes:
-        one a set, so that what it learns of clean counts serves every check made with the set.
-
-        Example:
-            >>> shapes = load_shapes(); shapes.counts_checker is shapes.counts_checker
-            True
-        """
-        if self._counts_checker is None:
-            from graftkg.validation.labcounts import LabCountChecker
-
-            self._counts_checker = LabCountChecker(self)
-        return self._counts_checker
 
     def __len__(self) -> int:
         return len(self.shapes)
@@ -542,7 +403,7 @@ class ShapeSet:
         """
         out: set[URIRef] = set()
         for props in facts.values():
-            out.update(s.iri for s in _plan(props, self.by_class, self.by_subject, self.plans)[2])
+            out.update(s.iri for s in _plan(props, self.by_class, self.by_subject, self.plans))
         return out
 
 

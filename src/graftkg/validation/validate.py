@@ -9,19 +9,16 @@ rules that depend on the definitions (e.g. the engraftment window has closed).
 
 from __future__ import annotations
 
-import gc
 import json
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote
 
 from rdflib import BNode, Graph, Literal, URIRef
 
-from graftkg.collector import paused
 from graftkg.errors import InputError
 from graftkg.findings import SEVERITY_ORDER, Finding
 from graftkg.model import TransplantRecord
@@ -33,11 +30,10 @@ from graftkg.reporting.acknowledgements import Acknowledgement, Acknowledgements
 from graftkg.semantics.classify import Classification, prepare, summarise
 from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.derive import derive
-from graftkg.semantics.facts import TransplantFacts, add_to_graph, build_facts
+from graftkg.semantics.facts import TransplantFacts, add_lab_observations, add_to_graph, build_facts
 from graftkg.semantics.ontology import DEFAULT_PROFILE
 from graftkg.semantics.owlexpr import Facts, Item
 from graftkg.semantics.vocabulary import vocabulary
-from graftkg.validation.labcounts import LabCounts
 from graftkg.validation.shacl import SH, Result, Shape, ShapeSet, evaluate, load_shapes
 
 FORMATS = ("text", "json", "turtle", "csv", "fhir")
@@ -263,30 +259,19 @@ def check_partitions(
     known = index or {}
     if patients is None:
         patients = patient_nodes(known)
-    # map, not a generator expression: compiled, that would build every partition before checking one
-    return _check(map(_whole, partitions), known.get, patients, load_shapes() if shapes is None else shapes)
-
-
-def _whole(facts: Facts) -> Partition:
-    """A partition whose lab counts are in its facts."""
-    return facts, None, None
-
-
-#: one transplant's facts for :func:`_check`; with its lab counts as rows, and the values of the paths
-#: through them (see :mod:`graftkg.validation.labcounts`), or None and None when the counts are in the facts
-Partition = tuple[Facts, LabCounts | None, dict[tuple[Item, tuple[URIRef, ...]], list[Item]] | None]
+    return _check(partitions, known.get, patients, load_shapes() if shapes is None else shapes)
 
 
 def _check(
-    partitions: Iterable[Partition],
+    partitions: Iterable[Facts],
     known: Callable[[Item], dict[URIRef, list[Item]] | None],
     patients: frozenset[Item],
     shapes: ShapeSet,
     applicable: Counter[URIRef] | None = None,
 ) -> list[tuple[int, Result]]:
-    """:func:`check_partitions` on partitions that may keep their lab counts as rows; ``known`` gives the
-    facts of a node outside them (None for none), ``patients`` the patient nodes among them. With
-    ``applicable``, count in it, for each shape, the partitions with a node it targets."""
+    """:func:`check_partitions`, where ``known`` gives the facts of a node outside the partitions (None
+    for none) and ``patients`` the patient nodes among them. With ``applicable``, count in it, for each
+    shape, the partitions with a node it targets."""
     out: list[tuple[int, Result]] = []
     seen: set[tuple[object, ...]] = set()
 
@@ -294,7 +279,7 @@ def _check(
         props = known(node)
         return _NO_FACTS if props is None else props
 
-    for n, (partition, counts, paths) in enumerate(partitions):
+    for n, partition in enumerate(partitions):
         # nodes shared by partitions (patients) are checked with their facts merged over all partitions
         facts = partition
         shared = patients.intersection(partition)  # by the partition's few keys, not all patients
@@ -305,36 +290,13 @@ def _check(
                 if merged is not None and GK.Patient in partition[node].get(RDF.type, ()):  # type: ignore[index]
                     facts[node] = merged  # type: ignore[index]
         if applicable is not None:
-            targeted = shapes.applicable(partition)
-            if counts is not None:
-                targeted |= shapes.counts_checker.applicable(counts)
-            applicable.update(targeted)
-        results: Iterable[Result]
-        if counts is None:
-            results = evaluate(shapes, facts, lookup)
-        else:
-            resolve = _resolver(counts, known)
-            results = chain(evaluate(shapes, facts, resolve, paths), shapes.counts_checker.results(counts, resolve))
-        for r in results:
+            applicable.update(shapes.applicable(partition))
+        for r in evaluate(shapes, facts, lookup):
             key = (r.focus, r.shape, r.component, _key_of(r.value))
             if key not in seen:
                 seen.add(key)
                 out.append((n, r))
     return out
-
-
-def _resolver(
-    counts: LabCounts, known: Callable[[Item], dict[URIRef, list[Item]] | None]
-) -> Callable[[Item], dict[URIRef, list[Item]]]:
-    """The lookup of a partition whose lab counts are rows: a count's node, else the index's facts."""
-
-    def resolve(node: Item) -> dict[URIRef, list[Item]]:
-        props = counts.resolve(node)
-        if props is None:
-            props = known(node)
-        return _NO_FACTS if props is None else props
-
-    return resolve
 
 
 def patient_nodes(index: dict[Item, dict[URIRef, list[Item]]]) -> frozenset[Item]:
@@ -385,7 +347,6 @@ class _Rules(NamedTuple):
     shapes: ShapeSet
 
 
-@paused()
 def _validate(
     records: Sequence[TransplantRecord],
     rules: _Rules,
@@ -395,13 +356,7 @@ def _validate(
     workers = worker_count(len(records), workers)
     bounds = ranges(len(records), workers)
     state: _State = (TransplantIndex(records), records, rules)
-    if workers > 1:
-        gc.freeze()  # the records are read-only in the workers: keep the collector off their pages
-    try:
-        parts = list(_progressing(run(_validate_range, state, bounds, workers=workers), bounds, progress))
-    finally:
-        if workers > 1:
-            gc.unfreeze()
+    parts = list(_progressing(run(_validate_range, state, bounds, workers=workers), bounds, progress))
     findings, results, applicable = _merge(parts)
     return ValidationReport(findings, results, len(records), rules.definitions.profile, applicable)
 
@@ -472,26 +427,21 @@ def _validate_range(state: _State, bounds: tuple[int, int]) -> _Part:
     fast = defs.fast_reasoner
     classifications: list[Classification] = []
     vocab = vocabulary()
-    counts_checker = rules.shapes.counts_checker
-
-    index = index_.lookup
     # the patient nodes of these partitions: each is checked with its facts merged over all its transplants
     patients = frozenset(node_id("patient", r.patient_id) for r in records if r.patient_id is not None)
 
-    def partitions() -> Iterator[Partition]:
+    def partitions() -> Iterator[Facts]:
         # the facts are built once: classified without the lab counts (the definitions read only the
-        # derived facts), then completed with the counts (as rows, see graftkg.validation.labcounts) and the
-        # inferred classes for the shapes. One transplant's facts at a time, checked and dropped:
-        # memory stays flat however long the range
+        # derived facts), then completed with the counts and the inferred classes for the shapes. One
+        # transplant's facts at a time, checked and dropped: memory stays flat however long the range
         for record in records:
             derived = derive(record, defs)
             tf = build_facts(record, derived, vocab, observations=False)
             result = summarise(record, tf, derived, fast.classify(tf), defs, fast, explain=False)
             classifications.append(result)
-            counts = LabCounts(tf.node, record)
-            paths = counts_checker.link(tf.facts, counts, index)
+            add_lab_observations(tf, record)
             _add_types(tf.facts[tf.node][RDF.type], result.classes)
-            yield tf.facts, counts, paths
+            yield tf.facts
 
     shapes = {s.iri: s for s in rules.shapes}
     explained: dict[int, Classification] = {}
@@ -621,7 +571,6 @@ def read_findings(errors: Iterable[tuple[str | None, InputError]]) -> list[Findi
     return out
 
 
-@paused()
 def _validate_bundle(
     transplants: Path,
     observations: Path,
@@ -647,15 +596,11 @@ def _validate_bundle(
     state = (TransplantIndex(records), records, rules, observations)  # the index's by_id: the records by id
     outcomes: list[_ShareOutcome] = []
     checked = 0
-    gc.freeze()  # the records are read-only in the workers: keep the collector off their pages
-    try:
-        for (start, end), outcome in zip(shares, run(_validate_share, state, shares, workers=workers), strict=True):
-            outcomes.append(outcome)
-            checked += end - start
-            if progress is not None:
-                progress(checked, len(records))
-    finally:
-        gc.unfreeze()
+    for (start, end), outcome in zip(shares, run(_validate_share, state, shares, workers=workers), strict=True):
+        outcomes.append(outcome)
+        checked += end - start
+        if progress is not None:
+            progress(checked, len(records))
     fatal = [error for error, _, _ in outcomes if error is not None]
     if fatal:  # a file that cannot be read at all: the first error by line
         message, path, line, field_ = min(fatal, key=lambda e: e[2] or 0)
