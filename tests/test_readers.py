@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graftkg.cli import main
@@ -211,184 +210,8 @@ def test_fifty_megabyte_file_with_an_error_on_its_last_line(tmp_path: Path) -> N
     assert f"observations.csv:{len(rows)}: field 'value': 'twelve' is not a number" in str(info.value)
 
 
-# ------------------------------------------------------------------ the plain-text row splitter
-
-
-def _rows_both_ways(text: str, width: int) -> tuple[object, object]:
-    """The rows (or the error) of ``text`` after a header, by the csv module and by the plain splitter."""
-    import csv
-    import io
-
-    from graftkg.readers.csv_bundle import _cells
-    from graftkg.readers.splitter import split_cells as _split_cells
-
-    def collect(rows: object) -> object:
-        try:
-            return list(rows)  # type: ignore[call-overload]
-        except InputError as exc:
-            return str(exc)
-
-    reader = csv.reader(io.StringIO("header\n" + text, newline=""), strict=True)
-    next(reader)
-    return collect(_cells(reader, "o.csv", width)), collect(_split_cells(text, "o.csv", width))
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    st.lists(st.sampled_from([*"ab1.,, \t\n\n\x0b\xa0\u2003-\x1c", "\r\n"]), max_size=60).map("".join),
-    st.integers(min_value=1, max_value=4),
-)
-def test_plain_splitter_reads_as_the_csv_module(text: str, width: int) -> None:
-    """Without quotes or lone carriage returns, splitting lines on commas gives exactly the csv module's
-    rows, line numbers and errors (whitespace of every kind stripped, blank rows skipped)."""
-    from graftkg.readers.splitter import plain_text as _plain_text
-
-    assume(_plain_text(text))
-    by_csv, by_split = _rows_both_ways(text, width)
-    assert by_split == by_csv
-
-
-_ROWS = st.lists(
-    st.sampled_from(
-        [*"ab,, \t\n\n\x1c", "a,", "\r\n", "ab,", "a,1\n", "ab,,\n", "b,2,\r\n", "a,1\na,2\n", "b,1,\nb,2,\nb,,3\n"]
-    ),
-    max_size=60,
-).map("".join)  # the last two: runs of rows with one first cell, as a transplant's rows come
-
-
-def _split_or_error(text: str, width: int, skip: Callable[[str], bool] | None, chunk: int) -> object:
-    from graftkg.readers.splitter import split_cells as _split_cells
-
-    try:
-        return list(_split_cells(text, "o.csv", width, skip, chunk))
-    except InputError as exc:
-        return str(exc)
-
-
-def _passed_over(line: str, width: int, skipped: set[str]) -> bool:
-    """Whether a worker skipping ``skipped`` passes over ``line`` unread: its first cell, the text before
-    its first comma (the whole line, less a carriage return, for one column), needs no stripping and is
-    skipped."""
-    first = line.removesuffix("\r") if width == 1 else line[: max(line.find(","), 0)]
-    return bool(first) and first.strip() == first and first in skipped
-
-
-@settings(max_examples=500, deadline=None)
-@given(
-    _ROWS,
-    st.integers(min_value=1, max_value=4),
-    st.sets(st.sampled_from(["a", "ab", "b", " a"])),
-    st.integers(min_value=1, max_value=12),
-)
-def test_plain_splitter_skips_only_what_it_would_have_read_and_dropped(
-    text: str, width: int, skipped: set[str], chunk: int
-) -> None:
-    """Skipping rows by their first cell (a worker passing over the other workers' rows, a run of one
-    transplant's rows at a time) reads the text as if the rows passed over were blank, less the rows
-    it reads whose first cell is skipped: the rows without skipping less the skipped ones, and the
-    first error of the rows left in, at its line, however the text is cut into blocks."""
-    from graftkg.readers.splitter import plain_text as _plain_text
-
-    assume(_plain_text(text))
-    whole = _split_or_error(text, width, None, chunk)
-    assert whole == _split_or_error(text, width, None, 1 << 30)
-    blanked = "\n".join("" if _passed_over(line, width, skipped) else line for line in text.split("\n"))
-    expected = _split_or_error(blanked, width, None, chunk)
-    got = _split_or_error(text, width, skipped.__contains__, chunk)
-    if isinstance(expected, str):
-        assert got == expected
-    else:
-        assert got == [row for row in expected if row[1][0] not in skipped]
-        if not isinstance(whole, str):  # a text without errors: exactly its rows less the skipped ones
-            assert got == [row for row in whole if row[1][0] not in skipped]
-
-
-@st.composite
-def _runs(draw: st.DrawFn) -> tuple[str, int]:
-    """A text of rows that mostly have the width and come in runs of one first cell, as a transplant's
-    rows do, with now and then a row of another width, a blank one or a first cell needing stripping."""
-    width = draw(st.integers(min_value=1, max_value=4))
-    lines: list[str] = []
-    for first, length, cr in draw(
-        st.lists(
-            st.tuples(
-                st.sampled_from(["a", "a", "b", "b", "ab", " a", ""]),
-                st.integers(min_value=1, max_value=12),
-                st.booleans(),
-            ),
-            max_size=8,
-        )
-    ):
-        for _ in range(length):
-            cells = width - 1 + draw(st.sampled_from([0, 0, 0, 0, 0, 0, -1, 1]))
-            row = first + "".join("," + draw(st.sampled_from(["1", "", "x"])) for _ in range(max(0, cells)))
-            lines.append(row + ("\r" if cr else ""))
-    return "\n".join(lines) + draw(st.sampled_from(["", "\n"])), width
-
-
-@settings(max_examples=500, deadline=None)
-@given(_runs(), st.sets(st.sampled_from(["a", "ab", "b", " a"])), st.integers(min_value=1, max_value=40))
-def test_skipping_runs_reads_the_rows_left_in(text_width: tuple[str, int], skipped: set[str], chunk: int) -> None:
-    """As above, on rows in runs: every row of a run that is read is read, at its line."""
-    text, width = text_width
-    test_plain_splitter_skips_only_what_it_would_have_read_and_dropped.hypothesis.inner_test(  # type: ignore[attr-defined]
-        text, width, skipped, chunk
-    )
-
-
-def test_rows_passed_over_are_left_to_their_reader() -> None:
-    """A bad row of a transplant another worker reads is that worker's to report: passing over it
-    raises nothing, while a bad row read here (its own, an unknown one, or one needing stripping)
-    raises at its line."""
-
-    def read(text: str, *skipped: str) -> object:
-        return _split_or_error(text, 2, set(skipped).__contains__, 1 << 20)
-
-    text = "a,1\na,1,2\nb,2\nb\n"  # lines 2 to 5; line 3 has a cell too many, line 5 one too few
-    assert read(text, "b") == "o.csv:3: row has 3 cells, header has 2"  # a's rows: read
-    assert read(text, "a") == read(text, "a", "b") == "o.csv:5: row has 1 cells, header has 2"  # no comma: read
-    assert read("a,1\na,1,2\nb,2\n", "a") == [(4, ["b", "2"])]  # a's rows: passed over
-    assert read("a,1\n c,3,4\n", "c") == "o.csv:3: row has 3 cells, header has 2"  # needs stripping: read
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["a", "bb", "\n", "\r\n", ","]), max_size=40).map("".join), st.integers(1, 6))
-def test_blocks_of_a_text_hold_its_lines(text: str, chunk: int) -> None:
-    """Cutting a file's text into blocks of whole lines keeps its lines (less, at most, an empty last one)."""
-    from graftkg.readers.splitter import blocks as _blocks
-
-    got, whole = [line for block in _blocks(text, chunk) for line in block.split("\n")], text.split("\n")
-    assert got == whole or (got == whole[:-1] and whole[-1] == "")
-
-
-def test_a_field_over_the_limit_raises_where_it_is_read() -> None:
-    """The csv field limit holds for the rows read: a row passed over is its owner's to check."""
-    import csv
-
-    before = csv.field_size_limit()
-    try:
-        csv.field_size_limit(8)
-        text = "a,1\na,123456789\nb,4\n"
-        assert "o.csv:3: malformed CSV: field larger than field limit" in str(
-            _split_or_error(text, 2, {"b"}.__contains__, 64)
-        )
-        assert _split_or_error(text, 2, {"a"}.__contains__, 64) == [(4, ["b", "4"])]
-    finally:
-        csv.field_size_limit(before)
-
-
-def test_plain_splitter_keeps_the_csv_field_limit() -> None:
-    import csv
-
-    long = "x" * (csv.field_size_limit() + 1)
-    for text in (f"a,b\n{long},c\n", f"a,b\n{long}\n"):
-        by_csv, by_split = _rows_both_ways(text, 2)
-        assert isinstance(by_csv, str) and "field larger than field limit" in by_csv
-        assert by_split == by_csv
-
-
 def test_quoted_and_plain_files_read_alike(tmp_path: Path) -> None:
-    """A bundle read through the csv module (a quoted cell) and through the splitter gives the same records."""
+    """A bundle with a quoted cell gives the records of the same bundle without quotes."""
     text = (BUNDLE / "observations.csv").read_text()
     quoted = _bundle(tmp_path, observations=text.replace("P1-T1,", '"P1-T1",'))
     assert '"' in (quoted / "observations.csv").read_text()
@@ -498,3 +321,15 @@ def test_registry_abbreviations_read_as_the_codes_they_stand_for(tmp_path: Path)
     path = _bundle(tmp_path / "again", "\n".join(lines) + "\n")
     with pytest.raises(InputError, match=r"transplants\.csv:2: field 'gvhd_prophylaxis': unknown code 'aspirin'"):
         read_inputs([path])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", ",", " ", "\r", "\n", "\r\n", '"']), max_size=40).map("".join))
+def test_a_file_s_lines_are_read_as_a_text_file_gives_them(text: str) -> None:
+    """The csv module reads a file's text one line at a time, split where ``io.StringIO(text,
+    newline="")`` would split it (which would copy the whole text, at four bytes a character)."""
+    import io
+
+    from graftkg.readers.csv_bundle import _lines
+
+    assert list(_lines(text)) == list(io.StringIO(text, newline=""))

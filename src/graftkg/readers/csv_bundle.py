@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import math
 import re
 from collections.abc import Callable, Container, Iterable, Iterator
@@ -14,7 +13,6 @@ from typing import Any
 from graftkg.errors import InputError, excerpt, read_input_bytes
 from graftkg.model import RECORD_FIELDS, Observation, TransplantRecord
 from graftkg.readers.refusals import Refusals
-from graftkg.readers.splitter import plain_text, split_cells
 from graftkg.readers.units import units as measure_units
 from graftkg.semantics.facts import OBSERVATION_MEASURES
 from graftkg.semantics.vocabulary import vocabulary
@@ -42,8 +40,7 @@ def _table(
     """Check a CSV file's encoding, delimiter and header; return the header and ``(line, stripped cells)`` rows.
 
     ``skip`` leaves out the rows whose ``transplant_id`` cell it accepts (after the rows before them
-    are checked); in a plain file with ``transplant_id`` first, without splitting them (see
-    :func:`~graftkg.readers.splitter.split_cells`).
+    are checked).
     """
     name = str(path)
     data = read_input_bytes(name)
@@ -58,12 +55,7 @@ def _table(
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise InputError("contains a NUL byte: not a text CSV file", path=name, line=line)
-    plain = plain_text(text)
-    if plain:
-        first, _, rest = text.partition("\n")
-        reader = csv.reader([first.removesuffix("\r")], strict=True)
-    else:
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(_lines(text), strict=True)
     try:
         header = [h.strip() for h in next(reader, [])]
     except csv.Error as exc:
@@ -82,19 +74,33 @@ def _table(
     for column in required:
         if column not in header:
             raise InputError("required column missing", path=name, line=1, field=column)
-    if plain and skip is not None and header[0] == "transplant_id":
-        return header, split_cells(rest, name, len(header), skip)
-    rows = split_cells(rest, name, len(header)) if plain else _cells(reader, name, len(header))
+    rows = _cells(reader, name, len(header))
     if skip is not None:
         rows = _unskipped(rows, header.index("transplant_id"), skip)
     return header, rows
 
 
+#: a line and its break, as a text file opened with ``newline=""`` gives it (``\r\n``, ``\r`` or ``\n``)
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time, as ``io.StringIO(text, newline="")`` gives them, without
+    its copy of the whole text (four bytes a character: a large file would take four times its size).
+
+    Example:
+        >>> list(_lines("a,b\r\nc\rd\n\ne"))
+        ['a,b\r\n', 'c\r', 'd\n', '\n', 'e']
+    """
+    for match in _LINE.finditer(text):
+        yield match.group()
+
+
 def _unskipped(
     rows: Iterator[tuple[int, list[str]]], at: int, skip: Callable[[str], bool]
 ) -> Iterator[tuple[int, list[str]]]:
-    """The ``rows`` whose cell ``at`` ``skip`` does not accept, read one at a time (a generator function:
-    compiled, a generator expression would be read whole at once, and a later row's error come first)."""
+    """The ``rows`` whose cell ``at`` ``skip`` does not accept, read one at a time (so that a later
+    row's error never comes first)."""
     for line, cells in rows:
         if not skip(cells[at]):
             yield line, cells
