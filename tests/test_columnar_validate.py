@@ -299,10 +299,10 @@ def test_auto_validates_a_large_bundle_in_sql(tmp_path: Path, monkeypatch: pytes
 
     monkeypatch.setattr(ColumnarEngine, "validate", spy)
     folder = write_bundle_records(_mutated(_base(tmp_path), "no_follow_up", (1,)), tmp_path / "b")
-    monkeypatch.setattr(graftkg.api, "SQL_FROM_BYTES", 0)
+    monkeypatch.setattr(graftkg.api, "SQL_VALIDATE_FROM_BYTES", 0)
     report = Engine().validate(folder)
     assert len(calls) == 1 and calls[0] is report
     assert "LastFollowUpRequired" in {f.rule for f in report.findings}
-    monkeypatch.setattr(graftkg.api, "SQL_FROM_BYTES", 1 << 40)
+    monkeypatch.setattr(graftkg.api, "SQL_VALIDATE_FROM_BYTES", 1 << 40)
     Engine().validate(folder)
     assert len(calls) == 1  # a small bundle: the record path

@@ -26,11 +26,13 @@ from graftkg.errors import GraftkgError
 from graftkg.model import TransplantRecord
 from graftkg.readers.refusals import Refusals
 
-#: how the fast path may classify (see :class:`Engine`)
+#: how the fast path may classify and validate (see :class:`Engine`)
 BACKENDS = ("auto", "record", "sql")
 #: the size of ``observations.csv`` from which ``auto`` classifies a CSV bundle on the SQL backend,
-#: where it is measured faster than the record path (benchmarks/columnar_bench.py)
+#: where it is measured faster than the record path (about 3,700 synthetic transplants)
 SQL_FROM_BYTES = 4_000_000
+#: the size from which ``auto`` validates a CSV bundle on the SQL backend (about 1,900 transplants)
+SQL_VALIDATE_FROM_BYTES = 2_000_000
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -100,11 +102,11 @@ class Engine:
     file of one's own; ``workers`` the processes large inputs are split over (default: all cores above
     5,000 records); ``reasoner`` ``fast`` (the ontology's definitions evaluated directly) or
     ``hermit`` (the OWL 2 DL reasoner; Java, far slower, the same answers). ``backend`` is how the fast
-    path classifies: ``record`` (one record at a time, in Python), ``sql`` (the definitions compiled to
-    SQL, run on whole tables by DuckDB: :mod:`graftkg.columnar`), or ``auto`` (``sql`` for a CSV
-    bundle of more than :data:`SQL_FROM_BYTES` bytes of observations that DuckDB may read itself, else
-    ``record``: a bundle the record reader must read is classified where its records then are). Both
-    give the same classifications. ``memory_limit`` (such as ``"4GB"``) is the most memory the SQL backend's
+    path classifies and validates: ``record`` (one record at a time, in Python), ``sql`` (the
+    definitions and shapes compiled to SQL, run on whole tables by DuckDB: :mod:`graftkg.columnar`), or
+    ``auto`` (``sql`` for a CSV bundle of more than :data:`SQL_FROM_BYTES` bytes of observations, to
+    validate :data:`SQL_VALIDATE_FROM_BYTES`, that DuckDB may read itself, else ``record``: a bundle
+    the record reader must read is checked where its records then are). Both give the same answers. ``memory_limit`` (such as ``"4GB"``) is the most memory the SQL backend's
     database takes (by default DuckDB's, 80 % of the machine's); beyond it, it spills to disk.
 
     Example:
@@ -212,8 +214,9 @@ class Engine:
             return iter(self.classify(records_read, progress=progress))  # see classify
         return iter(self.classify(source, refusals=refusals, progress=progress))
 
-    def _backend_for(self, paths: Sequence[str | Path]) -> str:
-        """The backend that classifies the inputs at ``paths`` (see the class docstring)."""
+    def _backend_for(self, paths: Sequence[str | Path], from_bytes: int | None = None) -> str:
+        """The backend that classifies (or, with ``from_bytes`` :data:`SQL_VALIDATE_FROM_BYTES`,
+        validates) the inputs at ``paths`` (see the class docstring)."""
         if self.backend != "auto":
             return self.backend
         if self.reasoner != "fast":
@@ -222,7 +225,8 @@ class Engine:
 
         files = bundle_files(paths)
         try:
-            big = files is not None and files[1].stat().st_size > SQL_FROM_BYTES
+            threshold = SQL_FROM_BYTES if from_bytes is None else from_bytes
+            big = files is not None and files[1].stat().st_size > threshold
         except OSError:
             big = False
         return "sql" if big else "record"
@@ -259,7 +263,7 @@ class Engine:
         acks = read_acknowledgements(acknowledgements) if acknowledgements is not None else None
         paths, defs, shapes = _paths(source), self._definitions, self._shapes
         report: ValidationReport | None = None
-        if paths is not None and self._backend_for(paths) == "sql":
+        if paths is not None and self._backend_for(paths, SQL_VALIDATE_FROM_BYTES) == "sql":
             # a bundle DuckDB reads straight is validated in SQL; with backend "sql", any other input
             # is read leniently (every cell it cannot read a finding) and its records validated in SQL
             columnar = self._columnar.fresh(shapes)

@@ -31,21 +31,6 @@ __all__ = [
 Value = int | float | bool | str | date
 
 
-def canonical(iri: URIRef) -> URIRef:
-    """The shared term object of a graftkg, RDF, RDFS, OWL or XSD IRI (dict lookups then skip ``__eq__``).
-
-    Example:
-        >>> canonical(URIRef(str(GK) + "Transplant")) is GK.Transplant
-        True
-    """
-    for ns in (GK, RDF, RDFS, OWL, XSD):
-        if iri.startswith(ns):
-            local = iri[len(ns) :]
-            if local.isidentifier():
-                return getattr(ns, local)  # type: ignore[no-any-return]
-    return iri
-
-
 def decimal_lexical(value: float) -> str:
     """The ``xsd:decimal`` lexical form graftkg writes for a float: exact, with a fraction part.
 

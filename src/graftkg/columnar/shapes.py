@@ -64,7 +64,7 @@ from graftkg.columnar.sql import (
 from graftkg.errors import OntologyError
 from graftkg.findings import Finding
 from graftkg.model import ENTITIES, RECORD_FIELDS, TransplantRecord
-from graftkg.rdf import GK, RDF, XSD, canonical, node_id, trusted_iri
+from graftkg.rdf import GK, RDF, XSD, node_id, trusted_iri
 from graftkg.semantics.facts import DERIVED_PROPERTIES, LAB_MEASURES, MEASURE_TYPES, SUPPORT_MEASURES
 from graftkg.semantics.owlexpr import Item
 from graftkg.semantics.vocabulary import vocabulary
@@ -360,7 +360,7 @@ class ShapeCompiler:
         kind.paths[(GK.pathogen,)] = Values(case([(of(infection), col("code", n))]), "code", field="infection")
         grade = exp.cast(fn("trunc", value), "BIGINT")  # int(value): toward zero
         kind.paths[(GK.gvhdGrade,)] = Values(case([(of(gvhd), grade)]), "int")
-        measured = case([(eq(measure, text(m)), text(str(canonical(GK[m])))) for m in sorted(LAB_MEASURES)])
+        measured = case([(eq(measure, text(m)), text(str(GK[m]))) for m in sorted(LAB_MEASURES)])
         kind.paths[(GK.measured,)] = Values(measured, "iri")
         kind.paths[(GK.value,)] = Values(case([(lab, value)]), "float")
         kind.paths[(GK.calculatedBy,)] = Values(case([(lab, col("method", n))]), "code", field="calculation")
@@ -982,7 +982,7 @@ def _item(values: Values, v: Any, tid: str, vocab: Any) -> Item:
         iri: URIRef | None = vocab.iri(values.field, v)
         return iri if iri is not None else str(v)
     if values.kind == "iri":
-        return canonical(URIRef(v))
+        return URIRef(v)
     if values.kind == "ref":
         return node_id("transplant", v)
     if values.kind == "node":

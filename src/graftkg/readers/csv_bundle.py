@@ -85,7 +85,7 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
 
 def _lines(text: str) -> Iterator[str]:
-    """The lines of ``text`` one at a time, as ``io.StringIO(text, newline="")`` gives them, without
+    r"""The lines of ``text`` one at a time, as ``io.StringIO(text, newline="")`` gives them, without
     its copy of the whole text (four bytes a character: a large file would take four times its size).
 
     Example:

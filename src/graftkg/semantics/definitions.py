@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from rdflib import Graph, Literal, URIRef
 
 from graftkg.errors import OntologyError
-from graftkg.rdf import GK, OWL, RDF, RDFS, XSD, canonical
+from graftkg.rdf import GK, OWL, RDF, RDFS, XSD
 from graftkg.semantics.ontology import DEFAULT_PROFILE, load_ontology
 from graftkg.semantics.owlexpr import Compiler, DataRange, Labels, Named, NamedDatatype, Restricted
 from graftkg.semantics.vocabulary import vocabulary
@@ -155,7 +155,7 @@ class Definitions:
         for c in sorted(classes):
             code = self.graph.value(c, GK.code)
             if c != parent and isinstance(code, Literal):
-                out.append(CodedClass(canonical(c), str(code), self.compiler.named(c)))
+                out.append(CodedClass(c, str(code), self.compiler.named(c)))
         return out
 
     def _int(self, subject: URIRef, prop: URIRef) -> int | None:

@@ -14,7 +14,7 @@ from typing import Final
 from rdflib import BNode, Graph, Literal, URIRef
 
 from graftkg.model import ENTITIES, RECORD_FIELDS, Observation, TransplantRecord
-from graftkg.rdf import GK, OWL, RDF, XSD, canonical, decimal_lexical, node_id, to_literal, trusted_iri
+from graftkg.rdf import GK, OWL, RDF, XSD, decimal_lexical, node_id, to_literal, trusted_iri
 from graftkg.semantics.derive import Derived
 from graftkg.semantics.owlexpr import Facts, Item
 from graftkg.semantics.vocabulary import Vocabulary, vocabulary
@@ -35,8 +35,8 @@ DERIVED_PROPERTIES: dict[str, URIRef] = {
 }
 
 LAB_MEASURES = {"ANC", "PLT", "HB", "WBC"}
-MEASURE_TYPES = {m: canonical(GK[f"{m}Observation"]) for m in LAB_MEASURES}
-_MEASURED = {m: canonical(GK[m]) for m in LAB_MEASURES}  # the measure terms, made once
+MEASURE_TYPES = {m: GK[f"{m}Observation"] for m in LAB_MEASURES}
+_MEASURED = {m: GK[m] for m in LAB_MEASURES}  # the measure terms, made once
 SUPPORT_MEASURES = {
     "platelet_transfusion": GK.PlateletTransfusion,
     "rbc_transfusion": GK.RBCTransfusion,

@@ -21,7 +21,7 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from graftkg.errors import OntologyError
-from graftkg.rdf import GK, OWL, RDF, RDFS, XSD, Value, canonical, to_python
+from graftkg.rdf import GK, OWL, RDF, RDFS, XSD, Value, to_python
 
 Item = Value | URIRef
 #: node -> property -> values. ``rdf:type`` holds the asserted (named) types of a node.
@@ -485,7 +485,7 @@ class Compiler:
     # --- classes
     def named(self, iri: URIRef) -> Named:
         """Return the compiled named class ``iri`` (its definition, if it has one, compiled too)."""
-        iri = canonical(iri)
+        iri = iri
         if iri in self._classes:
             return self._classes[iri]
         named = Named(iri)
@@ -511,18 +511,18 @@ class Compiler:
             return Not(self._class(comp))
         one = g.value(node, OWL.oneOf)
         if one is not None:
-            return OneOf(frozenset(canonical(i) for i in Collection(g, one) if isinstance(i, URIRef)))
+            return OneOf(frozenset(i for i in Collection(g, one) if isinstance(i, URIRef)))
         prop = g.value(node, OWL.onProperty)
         if not isinstance(prop, URIRef):
             raise OntologyError(f"unsupported class expression {node}")
-        prop = canonical(prop)
+        prop = prop
         some = g.value(node, OWL.someValuesFrom)
         if some is not None:
             filler: ClassExpr | DataRange = self._data_range(some) if prop in self._data_props else self._class(some)
             return Some(prop, filler)
         value = g.value(node, OWL.hasValue)
         if value is not None:
-            return HasValue(prop, to_python(value) if isinstance(value, Literal) else canonical(value))  # type: ignore[arg-type]
+            return HasValue(prop, to_python(value) if isinstance(value, Literal) else value)  # type: ignore[arg-type]
         max_card = g.value(node, OWL.maxCardinality)
         if isinstance(max_card, Literal) and int(max_card) == 0:
             return NoValue(prop)

@@ -18,7 +18,7 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 
 from graftkg.errors import ReasonerError
-from graftkg.rdf import GK, OWL, RDF, RDFS, canonical
+from graftkg.rdf import GK, OWL, RDF, RDFS
 from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.facts import TransplantFacts, add_to_graph
 from graftkg.semantics.owlexpr import Context, Facts
@@ -46,16 +46,15 @@ class FastReasoner:
         self.defs = defs
         g = defs.graph
         self._supers: dict[URIRef, frozenset[URIRef]] = {}
-        # canonical term objects: the facts hold them too, so set and dict lookups skip rdflib's __eq__
         for cls in set(g.subjects(RDF.type, OWL.Class)):
             if isinstance(cls, URIRef):
-                ups = {canonical(c) for c in g.transitive_objects(cls, RDFS.subClassOf) if isinstance(c, URIRef)}
-                self._supers[canonical(cls)] = frozenset(ups)
+                ups = {c for c in g.transitive_objects(cls, RDFS.subClassOf) if isinstance(c, URIRef)}
+                self._supers[cls] = frozenset(ups)
         self._individual_types: dict[URIRef, frozenset[URIRef]] = {}
         for ind in set(g.subjects(RDF.type, OWL.NamedIndividual)):
             if isinstance(ind, URIRef):
-                asserted = {canonical(c) for c in g.objects(ind, RDF.type) if isinstance(c, URIRef)}
-                self._individual_types[canonical(ind)] = self._close(asserted)
+                asserted = {c for c in g.objects(ind, RDF.type) if isinstance(c, URIRef)}
+                self._individual_types[ind] = self._close(asserted)
 
     def _close(self, classes: Iterable[URIRef]) -> frozenset[URIRef]:
         out: set[URIRef] = set()

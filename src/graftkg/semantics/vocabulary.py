@@ -7,7 +7,7 @@ from functools import lru_cache
 from rdflib import Graph, Literal, URIRef
 
 from graftkg.model import RECORD_FIELDS
-from graftkg.rdf import GK, RDF, RDFS, SKOS, canonical
+from graftkg.rdf import GK, RDF, RDFS, SKOS
 from graftkg.semantics.ontology import DEFAULT_PROFILE, load_ontology
 
 #: coded field of a transplant record or an observation -> the ontology class whose members' gk:code it takes.
@@ -42,23 +42,21 @@ class Vocabulary:
     """
 
     def __init__(self, graph: Graph) -> None:
-        # the IRIs are the shared term objects (rdf.canonical): the facts hold them, and the sets and
-        # lists they are looked up in then answer by identity, without rdflib's Python-level __eq__
         self._codes: dict[URIRef, dict[str, URIRef]] = {}
         self._code_of: dict[URIRef, str] = {}
         for subject, code in graph.subject_objects(GK.code):
             if isinstance(subject, URIRef) and isinstance(code, Literal):
-                self._code_of[canonical(subject)] = str(code)
+                self._code_of[subject] = str(code)
         for cls in set(FIELD_VALUE_SETS.values()):
             members: dict[str, URIRef] = {}
             classes = set(graph.transitive_subjects(RDFS.subClassOf, cls))
             for c in classes:
                 for member in graph.subjects(RDF.type, c):
                     if isinstance(member, URIRef) and member in self._code_of:
-                        members[self._code_of[member]] = canonical(member)
+                        members[self._code_of[member]] = member
                     # classes (outcomes) carry codes too
                 if c != cls and isinstance(c, URIRef) and c in self._code_of and cls == GK.Outcome:
-                    members[self._code_of[c]] = canonical(c)
+                    members[self._code_of[c]] = c
             self._codes[cls] = members
         #: each calculation's code -> the code of the measure it gives (see gk:Calculation)
         self.calculates: dict[str, str] = {}

@@ -22,7 +22,7 @@ from rdflib.collection import Collection
 
 from graftkg.assets import asset_dir
 from graftkg.errors import OntologyError
-from graftkg.rdf import DCTERMS, GK, RDF, RDFS, XSD, canonical, to_python
+from graftkg.rdf import DCTERMS, GK, RDF, RDFS, XSD, to_python
 from graftkg.semantics.owlexpr import Facts, Item
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -174,12 +174,12 @@ def load_shapes() -> ShapeSet:
                 raise OntologyError(f"shape {iri}: {prop} is not supported by the fast evaluator")
         path_node = g.value(iri, SH.path)
         if isinstance(path_node, URIRef):
-            path: tuple[URIRef, ...] = (canonical(path_node),)
+            path: tuple[URIRef, ...] = (path_node,)
         elif isinstance(path_node, BNode):
             items = list(Collection(g, path_node))
             if not items or not all(isinstance(i, URIRef) for i in items):
                 raise OntologyError(f"shape {iri}: only predicate and sequence paths are supported")
-            path = tuple(canonical(i) for i in items)  # type: ignore[arg-type]
+            path = tuple(i for i in items if isinstance(i, URIRef))
         else:
             raise OntologyError(f"shape {iri} has no sh:path")
         severity = g.value(iri, SH.severity)
@@ -251,7 +251,7 @@ def _flag(node: object, shape: URIRef) -> bool:
 
 
 def _canon(node: object) -> URIRef | None:
-    return canonical(node) if isinstance(node, URIRef) else None
+    return node if isinstance(node, URIRef) else None
 
 
 def _key(value: Item) -> tuple[str, object]:
@@ -451,9 +451,8 @@ def _checker(kind: str, arg: object, shape: Shape) -> Checker | None:
         return lambda f, lk, n, vs: [(v, "DatatypeConstraintComponent") for v in vs if type(v) not in wanted]
     if kind == "in":
         members = arg
-        # an IRI is in the list when it is one of the list's IRIs: a set of the (canonical) terms answers
-        # that by identity, where its comparison key would be a new string to hash for every value
-        iris = frozenset(canonical(URIRef(v)) for tag, v in members if tag == "iri")  # type: ignore[attr-defined]
+        # an IRI is in the list when it is one of the list's IRIs
+        iris = frozenset(URIRef(v) for tag, v in members if tag == "iri")  # type: ignore[attr-defined]
         return lambda f, lk, n, vs: [
             (v, "InConstraintComponent")
             for v in vs
