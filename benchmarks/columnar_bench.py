@@ -76,9 +76,6 @@ def main() -> int:
     )
     parser.add_argument("--memory-limit", metavar="SIZE", help="the SQL backend's memory limit, such as 4GB")
     args = parser.parse_args()
-    import graftkg.validation.validate as validate
-
-    build = "compiled" if not str(validate.__file__).endswith(".py") else "pure Python"
     with tempfile.TemporaryDirectory(prefix="graftkg-columnar-bench-") as tmp:
         bundle = write_bundle(Path(tmp) / "bundle", n=args.n, seed=args.seed)
         mb = sum(p.stat().st_size for p in bundle.iterdir()) / 1e6
@@ -127,7 +124,7 @@ def main() -> int:
         + ("" if args.sql_only else " Both backends wrote the same bytes."),
         "",
         f"{transplants:,} synthetic transplants (seed {args.seed}), {observations:,} observations, {mb:.0f} MB of CSV; "
-        f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores; graftkg {build}",
+        f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} cores",
         "",
         "| step | s | ratio to the read | peak memory (MB) |",
         "|---|---|---|---|",

@@ -106,8 +106,9 @@ class Engine:
     definitions and shapes compiled to SQL, run on whole tables by DuckDB: :mod:`graftkg.columnar`), or
     ``auto`` (``sql`` for a CSV bundle of more than :data:`SQL_FROM_BYTES` bytes of observations, to
     validate :data:`SQL_VALIDATE_FROM_BYTES`, that DuckDB may read itself, else ``record``: a bundle
-    the record reader must read is checked where its records then are). Both give the same answers. ``memory_limit`` (such as ``"4GB"``) is the most memory the SQL backend's
-    database takes (by default DuckDB's, 80 % of the machine's); beyond it, it spills to disk.
+    the record reader must read is checked where its records then are). Both give the same answers.
+    ``memory_limit`` (such as ``"4GB"``) is the most memory the SQL backend's database takes (by
+    default DuckDB's, 80 % of the machine's); beyond it, it spills to disk.
 
     Example:
         >>> Engine(profile="astct-2021").profile
