@@ -23,6 +23,22 @@ from graftkg import GraftkgError, InputNote, __version__
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
+def _backend_options(p: argparse.ArgumentParser, sql: str) -> None:
+    """The options choosing the backend (``sql`` doing what ``sql`` says) and its memory limit."""
+    p.add_argument(
+        "--backend",
+        choices=["auto", "record", "sql"],
+        default="auto",
+        help=f"record: one record at a time; sql: {sql}; auto: sql for a large CSV bundle DuckDB reads itself. "
+        "Default: %(default)s",
+    )
+    p.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="the most memory the sql backend takes, such as 4GB (beyond it, it spills to a temporary folder)",
+    )
+
+
 def _progress(done: int, total: int) -> None:
     print(f"classified {done:,} of {total:,} transplants", file=sys.stderr, flush=True)
 
@@ -438,18 +454,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="fast",
         help="fast: compiled ontology definitions; hermit: OWL 2 DL reasoner (slow). Default: %(default)s",
     )
-    p.add_argument(
-        "--backend",
-        choices=["auto", "record", "sql"],
-        default="auto",
-        help="record: one record at a time; sql: the definitions compiled to SQL on DuckDB (the same answers); "
-        "auto: sql for a large CSV bundle. Default: %(default)s",
-    )
-    p.add_argument(
-        "--memory-limit",
-        metavar="SIZE",
-        help="the most memory the sql backend takes, such as 4GB (beyond it, it spills to a temporary folder)",
-    )
+    _backend_options(p, "the definitions compiled to SQL on DuckDB (the same answers)")
     p.add_argument("--progress", action="store_true", help="report progress on stderr")
     p.add_argument(
         "--fail-fast",
@@ -492,18 +497,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="findings a reviewer accepted (CSV or Turtle, see 'graftkg acknowledge'): shown, not counted by --fail-on",
     )
-    p.add_argument(
-        "--backend",
-        choices=["auto", "record", "sql"],
-        default="auto",
-        help="record: one record at a time; sql: the shapes and definitions compiled to SQL on DuckDB (the same "
-        "report); auto: sql for a large CSV bundle DuckDB reads itself. Default: %(default)s",
-    )
-    p.add_argument(
-        "--memory-limit",
-        metavar="SIZE",
-        help="the most memory the sql backend takes, such as 4GB (beyond it, it spills to a temporary folder)",
-    )
+    _backend_options(p, "the shapes and definitions compiled to SQL on DuckDB (the same report)")
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser(

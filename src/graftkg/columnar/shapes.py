@@ -62,7 +62,6 @@ from graftkg.columnar.sql import (
     text,
 )
 from graftkg.errors import OntologyError
-from graftkg.findings import Finding
 from graftkg.model import ENTITIES, RECORD_FIELDS, TransplantRecord
 from graftkg.rdf import GK, RDF, XSD, node_id, trusted_iri
 from graftkg.semantics.facts import DERIVED_PROPERTIES, LAB_MEASURES, MEASURE_TYPES, SUPPORT_MEASURES
@@ -871,6 +870,7 @@ def validate_loaded(
         _location,
         _merge,
         _Part,
+        finding_at,
     )
 
     con = engine.con
@@ -940,7 +940,7 @@ def validate_loaded(
             where: str | None = _where(sources, t, loc)
         else:
             where = _location(records[t], failure.focus, shape, failure.value)
-        finding = _finding(failure, shape, tid, where, reported.get(t), explained.get(t))
+        finding = finding_at(failure, shape, tid, where, reported.get(t), explained.get(t))
         checked.append(((failure.focus, shape.iri, failure.component, _key_of(failure.value)), finding, failure))
     if records is not None:
         checked += _content_findings(records)
@@ -1019,37 +1019,6 @@ def _reported(con: Any, seqs: list[int]) -> dict[int, TransplantRecord]:
     for seq, tid, *reported in con.execute(query.sql(DIALECT)).fetchall():
         out[seq] = TransplantRecord(tid, **dict(zip(_REPORTED, reported, strict=True)))
     return out
-
-
-def _finding(
-    result: Result,
-    shape: Shape,
-    tid: str,
-    location: str | None,
-    record: TransplantRecord | None,
-    classification: Classification | None,
-) -> Finding:
-    """The finding of a failure, as :func:`graftkg.validation.validate._finding` makes it."""
-    from graftkg.validation.validate import _cross_check_message, _plain, _rule
-
-    value = _plain(result.value)
-    message = shape.message
-    if shape.category == "cross-check":
-        assert record is not None and classification is not None
-        message = _cross_check_message(record, classification, shape, value)
-    elif value is not None:
-        shown = int(value) if isinstance(value, float) and value.is_integer() else value
-        message = f"{message}: {shown!s}"
-    return Finding(
-        severity=result.severity.lower(),
-        transplant_id=tid,
-        field=shape.column,
-        value=value,  # type: ignore[arg-type]
-        message=message,
-        rule=_rule(shape.iri),
-        category=shape.category,
-        location=location,
-    )
 
 
 def _qualified_class(shape: Shape) -> URIRef:

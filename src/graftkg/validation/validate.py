@@ -698,22 +698,38 @@ def _plain(value: Item | None) -> object:
 
 
 def _finding(record: TransplantRecord, result: Classification, r: Result, shape: Shape) -> Finding:
+    location = _location(record, r.focus, shape, r.value)
+    return finding_at(r, shape, record.transplant_id, location, record, result)
+
+
+def finding_at(
+    r: Result,
+    shape: Shape,
+    transplant_id: str,
+    location: str | None,
+    record: TransplantRecord | None,
+    result: Classification | None,
+) -> Finding:
+    """The finding of SHACL result ``r`` of ``shape``, on transplant ``transplant_id`` at ``location``;
+    a cross-check's message names what ``record`` reports and what its classification ``result`` gives
+    (the other shapes' messages need neither)."""
     value = _plain(r.value)
     message = shape.message
     if shape.category == "cross-check":
+        assert record is not None and result is not None
         message = _cross_check_message(record, result, shape, value)
     elif value is not None:
         shown = int(value) if isinstance(value, float) and value.is_integer() else value
         message = f"{message}: {shown!s}"
     return Finding(
         severity=r.severity.lower(),
-        transplant_id=record.transplant_id,
+        transplant_id=transplant_id,
         field=shape.column,
         value=value,  # type: ignore[arg-type]
         message=message,
         rule=_rule(shape.iri),
         category=shape.category,
-        location=_location(record, r.focus, shape, r.value),
+        location=location,
     )
 
 
