@@ -10,11 +10,12 @@ from rdflib.namespace import SKOS as _SKOS
 from rdflib.namespace import XSD as _XSD
 
 GK = Namespace("https://w3id.org/graftkg/")
-RDF = _RDF
-RDFS = _RDFS
-OWL = _OWL
-XSD = _XSD
-SKOS = _SKOS
+# open namespaces of the same IRIs as rdflib's closed ones (which warn at any other name looked up)
+RDF = Namespace(str(_RDF))
+RDFS = Namespace(str(_RDFS))
+OWL = Namespace(str(_OWL))
+XSD = Namespace(str(_XSD))
+SKOS = Namespace(str(_SKOS))
 ID = Namespace("https://w3id.org/graftkg/id/")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 
