@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from rdflib import Namespace
-from rdflib.namespace import OWL as _OWL
-from rdflib.namespace import RDF as _RDF
-from rdflib.namespace import RDFS as _RDFS
-from rdflib.namespace import SKOS as _SKOS
-from rdflib.namespace import XSD as _XSD
+from rdflib import namespace as _rdflib
 
 GK = Namespace("https://w3id.org/graftkg/")
 # open namespaces of the same IRIs as rdflib's closed ones (which warn at any other name looked up)
-RDF = Namespace(str(_RDF))
-RDFS = Namespace(str(_RDFS))
-OWL = Namespace(str(_OWL))
-XSD = Namespace(str(_XSD))
-SKOS = Namespace(str(_SKOS))
+RDF = Namespace(str(_rdflib.RDF))
+RDFS = Namespace(str(_rdflib.RDFS))
+OWL = Namespace(str(_rdflib.OWL))
+XSD = Namespace(str(_rdflib.XSD))
+SKOS = Namespace(str(_rdflib.SKOS))
 ID = Namespace("https://w3id.org/graftkg/id/")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 
