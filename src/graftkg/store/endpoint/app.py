@@ -132,7 +132,7 @@ def _one(params: dict[str, list[str]], name: str) -> str | None:
 
 
 def _media(request: Request) -> str:
-    header: str = request.headers.get("content-type", "")  # Any where starlette is not installed (mypyc)
+    header: str = request.headers.get("content-type", "")  # Any to mypy (starlette is typed as missing)
     return header.split(";", 1)[0].strip().lower()
 
 
