@@ -51,6 +51,7 @@ from graftkg.errors import OntologyError
 from graftkg.model import ENTITIES, RECORD_FIELDS
 from graftkg.rdf import GK, XSD
 from graftkg.semantics.definitions import Definitions
+from graftkg.semantics.derive import Derived
 from graftkg.semantics.facts import DERIVED_PROPERTIES, SUPPORT_MEASURES
 from graftkg.semantics.owlexpr import (
     INTEGERS,
@@ -82,11 +83,28 @@ from graftkg.semantics.vocabulary import vocabulary
 #: kind), another transplant, a date, a part of the transplant, its observations
 KINDS = ("num", "int", "bool", "str", "code", "codes", "iri", "ref", "date", "part", "observations")
 
-#: the SQL type of each kind of derived property (by :class:`~graftkg.semantics.derive.Derived` field)
-DERIVED_KINDS: dict[str, str] = {
-    name: ("bool" if name == "neutrophils_never_below" else "num" if name.endswith(("_pct", "_mfi")) else "int")
-    for name in DERIVED_PROPERTIES
-}
+
+def _derived_kinds() -> dict[str, str]:
+    """The kind of each derived property, read from its :class:`~graftkg.semantics.derive.Derived`
+    field's type (``int | None`` is ``int``, ``float | None`` ``num``, ``bool | None`` ``bool``).
+
+    Example:
+        >>> _derived_kinds()["peak_donor_chimerism_pct"], _derived_kinds()["neutrophil_recovery_day"]
+        ('num', 'int')
+    """
+    from typing import get_args, get_type_hints
+
+    hints = get_type_hints(Derived)
+    kinds = {bool: "bool", int: "int", float: "num"}
+    out = {}
+    for name in DERIVED_PROPERTIES:
+        (declared,) = set(get_args(hints[name])) - {type(None)}
+        out[name] = kinds[declared]
+    return out
+
+
+#: the SQL kind of each derived property (by its :class:`~graftkg.semantics.derive.Derived` field)
+DERIVED_KINDS: dict[str, str] = _derived_kinds()
 
 _FIELD_KINDS = {
     "float": "num",

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from rdflib import URIRef
 from sqlglot import exp, select
 
+from graftkg.columnar.classes import DERIVED_KINDS
 from graftkg.columnar.sql import (
     FALSE,
     TRUE,
@@ -106,11 +107,8 @@ _FIELD_VALUES = {
     "codes": "code",
     "ref": "ref",
 }
-#: the derived facts that are not whole days (``Derived``'s numbers; the one flag)
-_DERIVED_VALUES = {
-    name: "bool" if name == "neutrophils_never_below" else "float" if name.endswith(("_pct", "_mfi")) else "int"
-    for name in DERIVED_PROPERTIES
-}
+#: the kind of value each derived fact has in the facts (a number is a decimal)
+_DERIVED_VALUES = {name: "float" if kind == "num" else kind for name, kind in DERIVED_KINDS.items()}
 #: the marker of a patient named by no identifier of its own (its node is the transplant's, see build_facts)
 _UNNAMED = "U"
 _NAMED = "P"
