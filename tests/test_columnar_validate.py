@@ -59,10 +59,9 @@ def _validated(folder: Path, profile: str) -> ValidationReport | None:
 def _validated_records(paths: list[Path], profile: str) -> ValidationReport:
     """The SQL backend's report on the records read leniently from ``paths`` (and the cells the read
     could not read), held to the record path's."""
-    from graftkg.readers.refusals import Refusals
+    from graftkg.validation.validate import read_leniently
 
-    refusals = Refusals(keep_records=True)
-    records = read_inputs(paths, lenient=True, refusals=refusals)
+    records, refusals = read_leniently(paths)
     got = engine(profile).fresh().validate_records(records, shapes(), refusals.sorted())
     assert got is not None, paths
     want = validate_paths(paths, definitions=definitions(profile), shapes=shapes(), workers=1)

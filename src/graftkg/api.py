@@ -259,7 +259,7 @@ class Engine:
             {'violation': 0, 'warning': 0, 'info': 5}
         """
         from graftkg.reporting.acknowledgements import read_acknowledgements
-        from graftkg.validation.validate import read_findings, validate_paths, validate_records
+        from graftkg.validation.validate import read_leniently, validate_paths, validate_records
 
         acks = read_acknowledgements(acknowledgements) if acknowledgements is not None else None
         paths, defs, shapes = _paths(source), self._definitions, self._shapes
@@ -270,14 +270,11 @@ class Engine:
             columnar = self._columnar.fresh(shapes)
             report = columnar.validate(paths, shapes)
             if report is None and self.backend == "sql":
-                from graftkg.readers import read_inputs
-
-                refusals = Refusals(keep_records=True)
-                records = read_inputs(paths, lenient=True, refusals=refusals)
-                report = columnar.validate_records(records, shapes, refusals.sorted())
-                if report is None:
-                    report = validate_records(records, definitions=defs, shapes=shapes, workers=self.workers)
-                    report.findings[:0] = read_findings(refusals.sorted())
+                records, refusals = read_leniently(paths)
+                unreadable = refusals.sorted()
+                report = columnar.validate_records(records, shapes, unreadable) or validate_records(
+                    records, definitions=defs, shapes=shapes, workers=self.workers, unreadable=unreadable
+                )
         elif paths is None and self.backend == "sql":
             report = self._columnar.fresh(shapes).validate_records(_records(source), shapes)
         if report is not None and progress is not None:

@@ -321,8 +321,11 @@ def validate_records(
     shapes: ShapeSet | None = None,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    unreadable: Iterable[tuple[str | None, InputError]] = (),
 ) -> ValidationReport:
-    """Validate ``records`` (read with ``lenient=True``) against ``shapes``, under ``definitions``.
+    """Validate ``records`` (read with ``lenient=True``) against ``shapes``, under ``definitions``;
+    the cells and rows the read could not read (``unreadable``, see :func:`read_leniently`) are the
+    report's first findings.
 
     Without ``definitions``, those of ``profile`` are read for this call; without ``shapes``, the
     shipped shapes (an :class:`~graftkg.api.Engine` keeps both, and passes them). Records are
@@ -336,7 +339,25 @@ def validate_records(
         (True, 0)
     """
     rules = _Rules(definitions or Definitions(profile), load_shapes() if shapes is None else shapes)
-    return _validate(records, rules, workers, progress)
+    report = _validate(records, rules, workers, progress)
+    report.findings[:0] = read_findings(unreadable)
+    return report
+
+
+def read_leniently(paths: Sequence[str | Path]) -> tuple[list[TransplantRecord], Refusals]:
+    """The records at ``paths``, read as validation reads them (leniently: a cell that cannot be read
+    is left out), and the refusals of the cells and rows that could not be read (``sorted()``: by
+    transplant, in file order).
+
+    Example:
+        >>> records, refusals = read_leniently(["examples/invalid-submission"])
+        >>> len(records), refusals.sorted()
+        (8, [])
+    """
+    from graftkg.readers import read_inputs
+
+    refusals = Refusals(keep_records=True)
+    return read_inputs(paths, lenient=True, refusals=refusals), refusals
 
 
 class _Rules(NamedTuple):
@@ -534,10 +555,7 @@ def read_and_validate(
 def _read_and_validate(
     paths: Sequence[str | Path], rules: _Rules, workers: int | None, progress: Callable[[int, int], None] | None
 ) -> tuple[list[TransplantRecord], Refusals, ValidationReport]:
-    from graftkg.readers import read_inputs
-
-    refusals = Refusals(keep_records=True)
-    records = read_inputs(paths, lenient=True, refusals=refusals)
+    records, refusals = read_leniently(paths)
     report = _validate(records, rules, workers, progress)
     report.findings[:0] = read_findings(refusals.sorted())
     return records, refusals, report
