@@ -101,10 +101,10 @@ def _plain_header(path: Path, known: list[str], required: list[str]) -> tuple[li
         data = path.read_bytes()
     except OSError:
         return None
-    if not data.strip() or not data.isascii() or data.translate(None, _PLAIN_BYTES):
+    if not data.isascii() or data.translate(None, _PLAIN_BYTES):
         return None
-    returns = data.count(b"\r")
-    if returns and (returns != data.count(b"\r\n") or returns != data.count(b"\n")):
+    lines = data.count(b"\n")
+    if b"\r" in data and not data.count(b"\r") == data.count(b"\r\n") == lines:
         return None  # a carriage return that does not end every line
     end = data.find(b"\n")
     first = (data if end < 0 else data[:end]).removesuffix(b"\r").decode("ascii")
@@ -113,13 +113,17 @@ def _plain_header(path: Path, known: list[str], required: list[str]) -> tuple[li
         return None
     if any(c not in header for c in required):
         return None
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    lines += 0 if data.endswith(b"\n") else 1
     return header, lines - 1, b" " in data
 
 
 def _scan(header: list[str]) -> Expr:
     """DuckDB's reading of a plain CSV file with this header (its path bound as the parameter), every
-    cell text, NULL when empty; a row of another width stops it."""
+    cell text, NULL when empty; a row of another width stops it. The scan is parallel; a table made
+    from it alone keeps the file's order while ``preserve_insertion_order`` is on, as DuckDB documents
+    (https://duckdb.org/docs/stable/sql/dialect/order_preservation), and :func:`load_bundle` sees to
+    that. (A scan typed in the same statement was once seen to put a later part of a file first: the
+    typing reads the table, never the scan.)"""
     columns = exp.Struct(expressions=[exp.PropertyEQ(this=text(c), expression=text("VARCHAR")) for c in header])
     return exp.func(
         "read_csv",
@@ -135,9 +139,6 @@ def _scan(header: list[str]) -> Expr:
                 ("escape", text('"')),
                 ("strict_mode", TRUE),
                 ("null_padding", FALSE),
-                # one thread reads the file, so that the table's rows are in the file's order: a parallel
-                # scan, then typed, has been seen to put a later part of the file first
-                ("parallel", FALSE),
             )
         ),
     )

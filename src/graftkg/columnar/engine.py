@@ -18,7 +18,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,16 +29,22 @@ from graftkg.columnar.bundle import load_bundle
 from graftkg.columnar.classes import ClassCompiler
 from graftkg.columnar.derive import DeriveSQL
 from graftkg.columnar.sql import (
+    FALSE,
     Expr,
     alias,
     and_,
     array,
     case,
+    coalesce,
     col,
     concat_lists,
     eq,
+    filtered,
+    fn,
     in_,
     integer,
+    is_null,
+    not_,
     not_null,
     null,
     or_,
@@ -48,7 +54,13 @@ from graftkg.columnar.tables import load_records
 from graftkg.errors import GraftkgError, InputError, OntologyError
 from graftkg.model import RECORD_FIELDS, TransplantRecord
 from graftkg.readers.refusals import Refusals
-from graftkg.semantics.classify import Classification, assemble, calculation_sentences, combine_cases
+from graftkg.semantics.classify import (
+    NOT_EVALUABLE,
+    Classification,
+    assemble,
+    calculation_sentences,
+    combine_cases,
+)
 from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.derive import Derived
 from graftkg.semantics.facts import LAB_MEASURES
@@ -227,7 +239,7 @@ class ColumnarEngine:
                 assert named.definition is not None
                 holds = compiler.holds(named.definition, node)
                 columns.append(alias(holds, self.column(named.iri)))
-            query = select(*columns).from_(query.subquery("f"))
+            query = select(*columns).from_(query.subquery("f", copy=False))
             for named in layer:
                 compiler.class_columns[named.iri] = self.column(named.iri)
             why = [n for n in layer if n.iri in explained]
@@ -237,7 +249,7 @@ class ColumnarEngine:
                     assert named.definition is not None
                     body = compiler.explain(named.definition, node)
                     reasons.append(alias(case([(col(self.column(named.iri)), body)]), self.column(named.iri, "e")))
-                query = select(*reasons).from_(query.subquery("f"))
+                query = select(*reasons).from_(query.subquery("f", copy=False))
                 for named in why:
                     compiler.explain_columns[named.iri] = self.column(named.iri, "e")
         return query
@@ -323,8 +335,50 @@ class ColumnarEngine:
         ]
         if explain:
             columns.append(alias(self._explanation(), "explanation"))
-        final = select(*columns).from_(facts.subquery("f"))
+        final = select(*columns).from_(facts.subquery("f", copy=False))
         return final.order_by(col("seq"), exp.Ordered(this=col("variant"), nulls_first=True))
+
+    def held_query(self, columns: Mapping[str, URIRef]) -> str:
+        """The query of whether each class of ``columns`` (column name -> class) is among the classes of
+        each transplant's classification (``seq``, one row a transplant): the classes of the transplant
+        as it is, or, when it has cases under every graft source that agree on an outcome that is not
+        *not evaluable*, those its cases share, as :func:`~graftkg.semantics.classify.combine_cases`
+        keeps them. ``one_outcome`` is false for a transplant one of whose cases the definitions give
+        not exactly one outcome (the classification then raises
+        :class:`~graftkg.errors.ReasonerError`: see :meth:`classified`). Over the derived tables."""
+        facts = self.facts_query(explain=False)
+        outcomes = [(self.column(c.iri), c.code) for c in self.defs.outcomes]
+
+        def held(name: str) -> Expr:
+            return coalesce(col(name), FALSE)
+
+        per_case = select(
+            col("seq"),
+            col("variant"),
+            alias(case([(held(c), text(code)) for c, code in outcomes]), "outcome"),
+            alias(_count_true([held(c) for c, _ in outcomes]), "n"),
+            *(alias(held(self.column(iri)), name) for name, iri in columns.items()),
+        ).from_(facts.subquery("f", copy=False))
+        as_is, a_case = is_null(col("variant")), not_null(col("variant"))
+        agree = and_(
+            eq(filtered(exp.Count(this=exp.Distinct(expressions=[col("outcome")])), a_case), integer(1)),
+            not_(coalesce(filtered(fn("bool_or", eq(col("outcome"), text(NOT_EVALUABLE))), a_case), FALSE)),
+        )
+        grouped = select(
+            col("seq"),
+            alias(fn("bool_and", eq(col("n"), integer(1))), "one_outcome"),
+            *(
+                alias(
+                    case(
+                        [(agree, filtered(fn("bool_and", col(name)), a_case))],
+                        filtered(fn("bool_or", col(name)), as_is),
+                    ),
+                    name,
+                )
+                for name in columns
+            ),
+        )
+        return grouped.from_(per_case.subquery("c", copy=False)).group_by(col("seq")).sql(DIALECT)
 
     def calculations(self) -> dict[str, dict[tuple[str, str], list[int]]]:
         """transplant -> (measure, method) -> days of the counts calculated from others (-1: undated)."""
@@ -367,7 +421,9 @@ class ColumnarEngine:
 
         found = self._shape_sql
         if found is None or found.shapes is not shapes:
-            found = self._shape_sql = ShapeCompiler(shapes, [c.iri for layer in self.layers for c in layer])
+            found = ShapeCompiler(shapes, [c.iri for layer in self.layers for c in layer])
+            found.inferred_sql = self.held_query(found.flags())
+            self._shape_sql = found
         return found
 
     def validate(self, paths: Sequence[str | Path], shapes: ShapeSet) -> ValidationReport | None:
@@ -494,6 +550,14 @@ class ColumnarEngine:
             .order_by(col("seq", "c"))
         )
         return [Derived(*row) for row in self.con.execute(query.sql(DIALECT)).fetchall()]
+
+
+def _count_true(items: Sequence[Expr]) -> Expr:
+    """How many of the conditions ``items`` hold (NULL counts as false)."""
+    out: Expr = integer(0)
+    for item in items:
+        out = exp.Add(this=out, expression=case([(item, integer(1))], integer(0)))
+    return out
 
 
 def _same_variant(a: str, b: str) -> Expr:

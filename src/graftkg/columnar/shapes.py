@@ -200,6 +200,9 @@ class ShapeCompiler:
             key=str,
         )
         self.kinds = self._kinds()
+        #: the query of the table ``inferred`` (see :meth:`relations`), which the engine that compiled
+        #: these shapes writes (:meth:`~graftkg.columnar.engine.ColumnarEngine.held_query`)
+        self.inferred_sql: str | None = None
         self._checks: dict[URIRef, tuple[str, list[Check]]] = {}
         #: the SQL text of the relations, of what applies and of each pattern's values, printed once
         self.relation_sql = [(name, tree.sql(DIALECT)) for name, tree in self.relations()]
@@ -365,11 +368,16 @@ class ShapeCompiler:
         kind.order = [GK.day, GK.unitCode, RDF.type, GK.measured, GK.value, GK.calculatedBy]
         return kind
 
+    def flags(self) -> dict[str, URIRef]:
+        """The columns of table ``inferred`` (see :meth:`relations`): name -> inferred class."""
+        return {_flag(iri): iri for iri in self.inferred}
+
     def relations(self) -> list[tuple[str, exp.Query]]:
         """The relations the checks read, in the order they are made (each a temp table).
 
         They read ``transplants``, ``observations``, ``derived`` (the engine's derivation) and
-        ``inferred`` (``seq``, ``cls``: the inferred classes the shapes target, by transplant).
+        ``inferred`` (by ``seq``, a column of :meth:`flags` a class: whether the transplant's
+        classification holds it).
         """
         lab = [text(m) for m in sorted(LAB_MEASURES)]
         o, t = "o", "t"
@@ -428,10 +436,6 @@ class ShapeCompiler:
             aggregates.append(alias(filtered(exp.Count(this=exp.Star()), obs_kind.types[cls][1]), _counted(cls)))
         through = select(col("t", "n"), *aggregates).from_("v_observation AS n").group_by(col("t", "n"))
 
-        flags = [alias(exp.func("bool_or", eq(col("cls"), text(str(iri)))), _flag(iri)) for iri in self.inferred] or [
-            alias(TRUE, "k_none")
-        ]
-        inferred = select(col("seq"), *flags).from_("inferred").group_by(col("seq"))
         patient_fields = [f for f in RECORD_FIELDS if f.spec.entity == "patient"]
         pid = next(f.name for f in patient_fields if f.spec.kind == "id")
         d = "d"
@@ -450,7 +454,7 @@ class ShapeCompiler:
                 on=and_(eq(col("transplant_id", d), col("transplant_id", t)), is_null(col("variant", d))),
                 join_type="left",
             )
-            .join(inferred.subquery("i"), on=eq(col("seq", "i"), col("seq", t)), join_type="left")
+            .join("inferred AS i", on=eq(col("seq", "i"), col("seq", t)), join_type="left")
             .join("transplants AS p", on=eq(col("transplant_id", "p"), col("prior_transplant_id", t)), join_type="left")
             .join(through.subquery("a"), on=eq(col("t", "a"), col("seq", t)), join_type="left")
         )
@@ -558,14 +562,14 @@ class ShapeCompiler:
                     continue  # read with qualifiedClass
                 found = self._constraint(shape, kind, values, key, arg, number, and_(kind.present, target))
                 for query, halves in found:
-                    parts.append(query.select(alias(text(kind.name), "kind")))
+                    parts.append(query.select(alias(text(kind.name), "kind"), copy=False))
                     checks.append(Check(shape, number, kind.name, halves, _component(key)))
                 number += 1
         if not parts:
             raise OntologyError(f"shape {shape.iri}: no kind of node of the SQL backend is its target")
         union: exp.Expression = parts[0]
         for part in parts[1:]:
-            union = exp.union(union, part, distinct=False)
+            union = exp.union(union, part, distinct=False, copy=False)
         return union, checks
 
     def _rows(
@@ -595,7 +599,7 @@ class ShapeCompiler:
             alias(loc if loc is not None else kind.loc, "loc"),
         ]
         relation = source if source is not None else exp.to_table(kind.relation).as_(n)
-        return select(*columns).from_(relation).where(where)
+        return select(*columns).from_(relation, copy=False).where(where, copy=False)
 
     def _unnested(self, kind: NodeKind, values: Values, where: Expr) -> exp.Subquery:
         """The rows of ``kind`` that ``where`` keeps, once per value of the list ``values`` (``v``, at
@@ -792,7 +796,7 @@ class ShapeCompiler:
                 )
         union: exp.Expression = parts[0]
         for part in parts[1:]:
-            union = exp.union(union, part, distinct=False)
+            union = exp.union(union, part, distinct=False, copy=False)
         return (
             select(col("v"))
             .distinct()
@@ -874,16 +878,13 @@ def validate_loaded(
     con = engine.con
     engine.derive_tables()
     # the inferred classes the shapes target, from the classification of every transplant
-    wanted = set(compiler.inferred)
-    seqs: list[int] = []
-    names: list[str] = []
-    total = 0
-    for seq, result in engine.classified(explain=False):
-        total += 1
-        for iri in sorted(result.classes & wanted, key=str):
-            seqs.append(seq)
-            names.append(str(iri))
-    _table(con, "inferred", {"seq": ("BIGINT", seqs), "cls": ("VARCHAR", names)})
+    inferred = compiler.inferred_sql or engine.held_query(compiler.flags())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE inferred AS {inferred}")
+    total, one_outcome = con.execute("SELECT count(*), coalesce(bool_and(one_outcome), true) FROM inferred").fetchone()
+    if not one_outcome:  # the classification's own error, naming the first such transplant
+        for _ in engine.classified(explain=False):
+            pass
+        raise AssertionError("a transplant without exactly one outcome was classified")
     for name, query in compiler.relation_sql:
         con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {query}')
     failing_shapes: list[str] = []

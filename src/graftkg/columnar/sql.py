@@ -113,7 +113,7 @@ def not_(e: Expr) -> Expr:
         return FALSE
     if e == FALSE:
         return TRUE
-    return exp.not_(paren(e))
+    return exp.not_(paren(e), copy=False)
 
 
 def is_null(e: Expr) -> Expr:
@@ -121,7 +121,7 @@ def is_null(e: Expr) -> Expr:
 
 
 def not_null(e: Expr) -> Expr:
-    return exp.not_(exp.Is(this=e, expression=exp.null()))
+    return exp.not_(exp.Is(this=e, expression=exp.null()), copy=False)
 
 
 def in_(e: Expr, values: Iterable[Expr]) -> Expr:
@@ -141,12 +141,12 @@ def case(whens: Sequence[tuple[Expr, Expr]], default: Expr | None = None) -> Exp
         return default if default is not None else null()
     out = exp.Case()
     for cond, value in whens:
-        out = out.when(cond, value)
-    return out.else_(default) if default is not None else out
+        out = out.when(cond, value, copy=False)
+    return out.else_(default, copy=False) if default is not None else out
 
 
 def cast(e: Expr, to: str) -> Expr:
-    return exp.cast(e, to)
+    return exp.cast(e, to, copy=False)
 
 
 def fn(name: str, *args: Expr) -> Expr:
@@ -194,12 +194,14 @@ def over(
 
 
 def alias(e: Expr, name: str) -> Expr:
-    return exp.alias_(e, name, quoted=True)
+    return exp.alias_(e, name, quoted=True, copy=False)
 
 
 def array(items: Sequence[Expr], element: str = "VARCHAR") -> Expr:
     """A list literal of ``element`` values (typed, so that an empty list concatenates)."""
-    listed: Expr = exp.cast(exp.Array(expressions=list(items)), exp.DataType.build(f"{element}[]", dialect="duckdb"))
+    listed: Expr = exp.cast(
+        exp.Array(expressions=list(items)), exp.DataType.build(f"{element}[]", dialect="duckdb"), copy=False
+    )
     return listed
 
 

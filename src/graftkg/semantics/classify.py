@@ -22,6 +22,8 @@ from graftkg.semantics.reason import REASONERS, FastReasoner, HermitReasoner
 from graftkg.semantics.vocabulary import vocabulary
 
 FORMATS = ("json", "table", "turtle", "csv", "fhir")
+#: the code (``gk:code``) of the outcome under which reasoning by cases over graft sources concludes nothing
+NOT_EVALUABLE = "not_evaluable"
 
 
 @dataclass
@@ -307,7 +309,7 @@ def combine_cases(
     """A transplant's classification from its classifications under each graft source of ``sources``
     (``cases``, in that order): see :func:`_by_every_graft_source`."""
     outcomes = {c.outcome for c in cases}
-    if len(outcomes) != 1 or "not_evaluable" in outcomes:
+    if len(outcomes) != 1 or NOT_EVALUABLE in outcomes:
         return result
     (outcome,) = outcomes
 
