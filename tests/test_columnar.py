@@ -412,11 +412,14 @@ def test_a_bundle_read_straight_keeps_the_files_order(tmp_path: Path) -> None:
         assert [f"{t},{d},{m}" for t, d, m in read[::997]] == [",".join(x.split(",")[:3]) for x in obs_lines[::997]]
 
 
-def test_auto_classifies_a_large_bundle_the_record_reader_reads_on_the_record_path(
+def test_auto_classifies_a_large_bundle_with_a_bad_row_in_part(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Large enough for the SQL backend, but with a row only the record reader may judge: ``auto`` reads
-    it with the record reader and classifies the records where they are, with the same output."""
+    """Large enough for the SQL backend, but with a row only the record reader may judge: ``auto``
+    leaves that transplant to the record reader (which refuses it) and classifies the rest in SQL,
+    with the same output and refusals; with more such transplants than it may leave, the record
+    reader reads the whole bundle and the record path classifies it, with the same output again."""
+    import graftkg.api
     from graftkg.api import SQL_FROM_BYTES
     from graftkg.cli import main
     from graftkg.columnar.engine import ColumnarEngine
@@ -428,15 +431,22 @@ def test_auto_classifies_a_large_bundle_the_record_reader_reads_on_the_record_pa
     assert (bundle / "observations.csv").stat().st_size > SQL_FROM_BYTES
     assert main(["classify", str(bundle), "--format", "csv", "--backend", "record"]) == 1
     want = capsys.readouterr()
+    assert "S000001" in want.err
+    in_sql: list[int] = []
+    real = ColumnarEngine.iter_classifications
 
-    def not_here(*args: object, **kwargs: object) -> None:
-        raise AssertionError("classified on the SQL backend")
+    def spy(self: ColumnarEngine, **options: Any) -> Any:
+        in_sql.append(len(self._left))
+        return real(self, **options)
 
-    monkeypatch.setattr(ColumnarEngine, "iter_classifications", not_here)
-    monkeypatch.setattr(ColumnarEngine, "classifications", not_here)
+    monkeypatch.setattr(ColumnarEngine, "iter_classifications", spy)
     assert main(["classify", str(bundle), "--format", "csv"]) == 1
     assert capsys.readouterr() == want
-    assert "S000001" in want.err
+    assert in_sql == [0]  # in part: the transplant left was refused by the record reader, the rest in SQL
+    monkeypatch.setattr(graftkg.api, "LEFT_TO_RECORD_PATH_AT_MOST", 0)
+    assert main(["classify", str(bundle), "--format", "csv"]) == 1
+    assert capsys.readouterr() == want
+    assert in_sql == [0]  # the whole bundle read by the record reader and classified on the record path
 
 
 @pytest.mark.parametrize("backend", ["record", "sql"])

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, event, given, settings
 
 from graftkg import Engine
 from graftkg.columnar.engine import ColumnarEngine
+from graftkg.errors import InputError
 from graftkg.model import TransplantRecord
 from graftkg.readers import read_inputs
 from graftkg.readers.csv_bundle import write_bundle_records
@@ -47,7 +48,9 @@ def _assert_same(got: ValidationReport, want: ValidationReport, what: object) ->
 
 def _validated(folder: Path, profile: str) -> ValidationReport | None:
     """The SQL backend's report on the bundle at ``folder``, held to the record path's; None when the
-    bundle is not one DuckDB reads straight (the record path then validates it)."""
+    bundle is not one DuckDB may read at all (the record path then validates it). The transplants
+    with a row DuckDB does not read as the record reader does are validated on the record path, in
+    the same run (see ``validate_partly``)."""
     got = engine(profile).fresh().validate([folder], shapes())
     if got is None:
         return None
@@ -85,9 +88,11 @@ def test_the_paper_patients(profile: str) -> None:
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_a_submission_with_unreadable_cells(profile: str, tmp_path: Path) -> None:
-    """Read leniently, its records validated in SQL: the cells a reader cannot read, and the content
-    the readers refuse, are findings, as on the record path."""
-    assert engine(profile).fresh().validate([EXAMPLES / "invalid-submission"], shapes()) is None
+    """Read leniently, its records validated in SQL, or, as a bundle, its transplants with a cell the
+    record reader must judge validated on the record path and the others in SQL: the cells a reader
+    cannot read, and the content the readers refuse, are findings, as on the record path."""
+    partly = _validated(EXAMPLES / "invalid-submission", profile)
+    assert partly is not None and not partly.conforms()
     assert not _validated_records([EXAMPLES / "invalid-submission"], profile).conforms()
     folder = tmp_path / "bundle"
     folder.mkdir()
@@ -98,9 +103,94 @@ def test_a_submission_with_unreadable_cells(profile: str, tmp_path: Path) -> Non
     cells[header.index("last_follow_up_day")] = "a year"
     (folder / "transplants.csv").write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
     (folder / "observations.csv").write_text((source / "observations.csv").read_text() + "P1-T1,12,ANC,lots,,\n")
-    report = _validated_records([folder], profile)
-    unreadable = [f for f in report.findings if f.rule == "ReadableInput"]
-    assert {f.field for f in unreadable} >= {"last_follow_up_day", "value"}, unreadable
+    for report in (_validated_records([folder], profile), _validated(folder, profile)):
+        assert report is not None
+        unreadable = [f for f in report.findings if f.rule == "ReadableInput"]
+        assert {f.field for f in unreadable} >= {"last_follow_up_day", "value"}, unreadable
+
+
+def test_a_bundle_is_validated_in_part_where_the_record_reader_must_read_some_rows(tmp_path: Path) -> None:
+    """A bad cell in one transplant leaves it, and every transplant linked to it by its patient or a
+    prior transplant, to the record path; rows naming no transplant (none, or one transplants.csv does
+    not have) and a repeated transplant are the record reader's to report. The rest is checked in SQL,
+    and the report is the record path's, finding by finding and in order."""
+    from graftkg.columnar.bundle import drop_loaded, load_partly
+
+    source = EXAMPLES / "paper-patients" / "csv"
+    tx = (source / "transplants.csv").read_text().splitlines()
+    obs = (source / "observations.csv").read_text().splitlines()
+    header = tx[0].split(",")
+    width = len(obs[0].split(","))
+
+    def bundle(name: str, tx_lines: list[str], obs_lines: list[str]) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "transplants.csv").write_text("\n".join(tx_lines) + "\n")
+        (folder / "observations.csv").write_text("\n".join(obs_lines) + "\n")
+        return folder
+
+    bad_day = tx[2].split(",")  # P1-T2, whose prior is P1-T1, of the same patient
+    bad_day[header.index("last_follow_up_day")] = "a year"
+    row = lambda *cells: ",".join([*cells, *[""] * (width - len(cells))])  # noqa: E731
+    cases = {
+        "bad-cell": ([tx[0], tx[1], ",".join(bad_day), *tx[3:]], obs),
+        "bad-observation": (tx, [*obs, row("P3-T2", "12", "ANC", "lots")]),
+        "unit": (tx, [obs[0] + ",unit", *(o + "," for o in obs[1:5]), obs[5] + ",10*9/L", *(o + "," for o in obs[6:])]),
+        "stray": (tx, [*obs, row("NO-SUCH", "5", "ANC", "1.0"), row("", "5", "ANC", "1.0")]),
+        "repeated": ([*tx, tx[5]], obs),
+        "no-identifier": ([*tx, "," + tx[5].split(",", 1)[1]], obs),
+    }
+    for name, (tx_lines, obs_lines) in cases.items():
+        folder = bundle(name, tx_lines, obs_lines)
+        con = ColumnarEngine(definitions()).con
+        left = load_partly(con, folder / "transplants.csv", folder / "observations.csv")
+        assert left, name
+        drop_loaded(con)
+        if name == "bad-cell":
+            assert left.transplants == {"P1-T1", "P1-T2"}
+        report = _validated(folder, "paper")
+        assert report is not None and report.transplants == 8, name
+        assert any(f.rule == "ReadableInput" for f in report.findings) or name == "unit", name
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_synthetic_bundles_with_every_kind_of_error(profile: str, tmp_path: Path) -> None:
+    """20,000 synthetic transplants, 1 % of them with a submission error of any kind: those DuckDB
+    does not read as the record reader does, and the transplants of their patients, validated (and
+    classified) on the record path, the rest in SQL; the report, the classifications and the
+    refusals the record path's."""
+    from graftkg.columnar.bundle import drop_loaded, load_partly
+    from graftkg.synthetic import write_bundle
+
+    records = read_inputs([write_bundle(tmp_path / "clean", n=20_000, seed=5, profile=profile)], lenient=True)
+    names = list(MUTATIONS)
+    rng = random.Random(4)
+    alive = [i for i, r in enumerate(records) if r.death_day is None and i > 0]
+    for k, i in enumerate(sorted(rng.sample(alive, 200))):
+        MUTATIONS[names[k % len(names)]][1](records[i], records, rng)
+    folder = write_bundle_records(records, tmp_path / "mutated")
+    con = ColumnarEngine(definitions(profile)).con
+    left = load_partly(con, folder / "transplants.csv", folder / "observations.csv")
+    assert left is not None and 50 <= len(left.transplants) <= 1_000, left and len(left.transplants)
+    drop_loaded(con)
+    report = _validated(folder, profile)
+    assert report is not None and report.transplants == 20_000
+    assert len({f.rule for f in report.findings}) >= 40
+    # classified in part too: the transplants left read with the record reader's refusals, and
+    # classified on the record path, each in its place
+    from graftkg import Refusals
+    from graftkg.semantics.classify import classify_records
+
+    want_refusals, got_refusals = Refusals(), Refusals()
+    want = classify_records(read_inputs([folder], refusals=want_refusals), definitions=definitions(profile))
+    got = Engine(profile=profile, backend="sql").classify(folder, refusals=got_refusals)
+    assert [g.as_json() for g in got] == [w.as_json() for w in want]
+    assert got_refusals.lines() == want_refusals.lines() and want_refusals.refused
+    with pytest.raises(InputError) as raised:
+        read_inputs([folder])
+    with pytest.raises(InputError) as sql_raised:
+        Engine(profile=profile, backend="sql").classify(folder)
+    assert str(sql_raised.value) == str(raised.value)
 
 
 def test_records_the_tables_cannot_keep_exactly_are_checked_on_the_record_path() -> None:
@@ -155,8 +245,8 @@ def test_every_submission_error_the_shapes_catch(tmp_path: Path) -> None:
             # (a mutation may miss on a record: one that never recovered has no platelet day to move)
             missed = {MUTATIONS[name][0] for name in names} - {f.rule for f in report.findings}
             assert len(missed) <= 3, missed
-        else:  # read leniently, its records validated in SQL
-            assert report is None
+        else:  # the transplants with such an error (and those of their patients) on the record path
+            assert report is not None and report.findings
             assert _validated_records([folder], "paper").findings
             want = validate_paths([folder], definitions=definitions("paper"), shapes=shapes(), workers=1)
             _assert_same(_sql_engine().validate(folder), want, names)
@@ -291,8 +381,8 @@ def test_auto_validates_a_large_bundle_in_sql(tmp_path: Path, monkeypatch: pytes
     calls: list[object] = []
     real = ColumnarEngine.validate
 
-    def spy(self: ColumnarEngine, paths: object, shapes_: object) -> object:
-        report = real(self, paths, shapes_)  # type: ignore[arg-type]
+    def spy(self: ColumnarEngine, paths: object, shapes_: object, **options: object) -> object:
+        report = real(self, paths, shapes_, **options)  # type: ignore[arg-type]
         calls.append(report)
         return report
 
@@ -305,3 +395,13 @@ def test_auto_validates_a_large_bundle_in_sql(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setattr(graftkg.api, "SQL_VALIDATE_FROM_BYTES", 1 << 40)
     Engine().validate(folder)
     assert len(calls) == 1  # a small bundle: the record path
+    # a bundle with more transplants the record reader must read than auto leaves to it: the record path
+    monkeypatch.setattr(graftkg.api, "SQL_VALIDATE_FROM_BYTES", 0)
+    dirty = write_bundle_records(_mutated(_base(tmp_path / "d"), "bad_graft_source", (1, 2, 3)), tmp_path / "dirty")
+    want = validate_paths([dirty], definitions=definitions(), shapes=shapes(), workers=1)
+    for most, validated_in_sql in ((3, True), (2, False)):
+        monkeypatch.setattr(graftkg.api, "LEFT_TO_RECORD_PATH_AT_MOST", most)
+        _assert_same(Engine().validate(dirty), want, most)
+        assert (calls[-1] is not None) is validated_in_sql, most
+    _assert_same(Engine(backend="sql").validate(dirty), want, "sql")
+    assert calls[-1] is not None  # on sql, however many

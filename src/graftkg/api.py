@@ -33,6 +33,11 @@ BACKENDS = ("auto", "record", "sql")
 SQL_FROM_BYTES = 4_000_000
 #: the size from which ``auto`` validates a CSV bundle on the SQL backend (about 1,900 transplants)
 SQL_VALIDATE_FROM_BYTES = 2_000_000
+#: on ``auto``, the most transplants of a bundle classified or validated in SQL that may be left to the
+#: record path (those with a cell the record reader must judge, and those linked to them by a patient
+#: or a prior transplant), which holds their records whole; with more, the record path reads the
+#: whole bundle (for validation, in workers that each hold a share): docs/guide/sql-backend.md
+LEFT_TO_RECORD_PATH_AT_MOST = 20_000
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -177,7 +182,7 @@ class Engine:
         paths = _paths(source)
         if paths is not None and self._backend_for(paths) == "sql":
             columnar = self._columnar.fresh()  # a database of this call's own
-            records_read = columnar.load(paths, refusals=refusals)
+            records_read = columnar.load(paths, refusals=refusals, most_left=self._most_left())
             if records_read is None or self.backend == "sql":
                 return columnar.classifications()
             # auto, and the bundle was one for the record reader: its records are in hand, where the
@@ -209,11 +214,16 @@ class Engine:
         paths = _paths(source)
         if paths is not None and self._backend_for(paths) == "sql":
             columnar = self._columnar.fresh()
-            records_read = columnar.load(paths, refusals=refusals)
+            records_read = columnar.load(paths, refusals=refusals, most_left=self._most_left())
             if records_read is None or self.backend == "sql":
                 return columnar.iter_classifications()
             return iter(self.classify(records_read, progress=progress))  # see classify
         return iter(self.classify(source, refusals=refusals, progress=progress))
+
+    def _most_left(self) -> int | None:
+        """The most transplants of a bundle read in part that may be left to the record path (see
+        :data:`LEFT_TO_RECORD_PATH_AT_MOST`): on ``sql``, however many."""
+        return None if self.backend == "sql" else LEFT_TO_RECORD_PATH_AT_MOST
 
     def _backend_for(self, paths: Sequence[str | Path], from_bytes: int | None = None) -> str:
         """The backend that classifies (or, with ``from_bytes`` :data:`SQL_VALIDATE_FROM_BYTES`,
@@ -246,10 +256,13 @@ class Engine:
 
         On the ``sql`` backend (and on ``auto``, for a large bundle), a CSV bundle DuckDB may read
         itself is checked by the shapes compiled to SQL (:mod:`graftkg.columnar.shapes`); the report is
-        the record path's. On ``sql``, any other input (records, RDF, FHIR, a bundle with a cell the
-        record reader must read) is read leniently and its records checked in SQL too, unless the
-        tables cannot keep them exactly (then on the record path); ``auto`` validates those on the
-        record path.
+        the record path's. Its transplants with a cell the record reader must judge (and those linked
+        to them by a patient or a prior transplant) are read by the record reader and checked on the
+        record path in the same run; on ``auto``, a bundle with more of them than
+        :data:`LEFT_TO_RECORD_PATH_AT_MOST` is validated on the record path. On ``sql``, any other input
+        (records, RDF, FHIR, a bundle DuckDB cannot read at all) is read leniently and its records
+        checked in SQL too, unless the tables cannot keep them exactly (then on the record path);
+        ``auto`` validates those on the record path.
 
         Example:
             >>> report = Engine().validate("examples/invalid-submission")
@@ -268,7 +281,7 @@ class Engine:
             # a bundle DuckDB reads straight is validated in SQL; with backend "sql", any other input
             # is read leniently (every cell it cannot read a finding) and its records validated in SQL
             columnar = self._columnar.fresh(shapes)
-            report = columnar.validate(paths, shapes)
+            report = columnar.validate(paths, shapes, most_left=self._most_left(), workers=self.workers)
             if report is None and self.backend == "sql":
                 records, refusals = read_leniently(paths)
                 unreadable = refusals.sorted()

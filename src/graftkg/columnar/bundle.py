@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlglot import exp, select
 
@@ -345,10 +345,44 @@ def load_bundle(con: Any, transplants: Path, observations: Path) -> bool:
     """Make the tables ``transplants`` and ``observations`` of ``con`` from a CSV bundle, when the
     bundle is one this module may read (see the module docstring); False, with no table made, when it
     is not: the record reader is then the one to read it."""
+    left = load_partly(con, transplants, observations)
+    if left is None:
+        return False
+    if left:
+        drop_loaded(con)
+        return False
+    return True
+
+
+class Left(NamedTuple):
+    """What :func:`load_partly` leaves to the record reader: the transplants it does not load (a set
+    closed over patients and prior transplants: no transplant loaded shares a patient with one left,
+    or names one left as its prior, or is named so by one), and the number of rows of the files
+    that name no transplant it knows (rows without an identifier, or with one ``transplants.csv``
+    does not have), which the record reader reports. Each file as ``(path, header)``."""
+
+    transplants: frozenset[str]
+    stray: int
+    files: tuple[tuple[str, list[str]], tuple[str, list[str]]]
+    #: the rows of each file left, ``(line, stripped cells)`` (see :func:`graftkg.readers.csv_bundle.read_rows`)
+    rows: tuple[list[tuple[int, list[str]]], list[tuple[int, list[str]]]] = ([], [])
+
+    def __bool__(self) -> bool:
+        return bool(self.transplants or self.stray)
+
+
+def load_partly(con: Any, transplants: Path, observations: Path) -> Left | None:
+    """Make the tables ``transplants`` and ``observations`` of ``con`` from the rows of a CSV bundle
+    that DuckDB reads as the record reader reads them (see the module docstring), and say what is
+    left (:class:`Left`: nothing when the whole bundle is loaded). A transplant any of whose rows is
+    not read so, or that breaks a rule a record must keep, is left, and so is every transplant linked
+    to it by a patient or a prior transplant: what is loaded is checked alone as it would be checked
+    with the rest. None, with no table made, when the files themselves are not ones DuckDB may read
+    (not plain text, or a row of another width, say). Call :func:`drop_loaded` when done."""
     tx_file = _plain_header(transplants, CSV_TRANSPLANT_COLUMNS, ["transplant_id"])
     obs_file = _plain_header(observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS)
     if tx_file is None or obs_file is None or "day" not in obs_file[0] or "date" in obs_file[0]:
-        return False
+        return None
     import duckdb
 
     con.execute("SET preserve_insertion_order = true")
@@ -360,66 +394,175 @@ def load_bundle(con: Any, transplants: Path, observations: Path) -> bool:
             try:
                 con.execute(raw, [str(path)])
             except duckdb.Error:  # a row of another width, say
-                return False
+                return None
             read = con.execute(select(fn("count", exp.Star())).from_(f"raw_{table}").sql("duckdb")).fetchone()
             if read is None or read[0] != rows:  # DuckDB passed over a line (a blank one, say)
-                return False
+                return None
             con.execute(f"CREATE OR REPLACE TEMP TABLE read_{table} AS {_typed(table, tuple(header), spaces)}")
-            con.execute(f"DROP TABLE raw_{table}")
         # ``seq``, the row's place in its file, orders transplants and each one's observations as the
-        # records do
-        for table, columns in (("transplants", TABLE_TRANSPLANT_COLUMNS), ("observations", TABLE_OBSERVATION_COLUMNS)):
-            drop_table(con, table)
-            view = select(*(col(c) for c in columns)).from_(f"read_{table}").where(not_(col("blank")))
-            con.execute(f'CREATE VIEW "{table}" AS {view.sql("duckdb")}')
-        if not _sure(con):
-            return False
+        # records do; the tables hold the rows read (blank ones left out), then the transplants loaded
+        _views(con, None)
+        left, stray = _left(con), _stray(con)
+        left_rows: tuple[list[tuple[int, list[str]]], list[tuple[int, list[str]]]] = ([], [])
+        if left or stray:
+            _table_of_ids(con, "left_ids", sorted(left))
+            left_rows = _left_rows(con, bool(left))
+            _views(con, "left_ids")
+        for table in ("raw_transplants", "raw_observations"):  # the rows as text are of no more use
+            con.execute(f'DROP TABLE "{table}"')
         loaded = True
-        return True
+        paths = (str(transplants), tx_file[0]), (str(observations), obs_file[0])
+        return Left(frozenset(left), stray, paths, left_rows)
     finally:
-        for table in ("raw_transplants", "raw_observations"):
-            con.execute(f'DROP TABLE IF EXISTS "{table}"')
         if not loaded:
-            for table in ("transplants", "observations"):
-                drop_table(con, table)
-            for table in ("read_transplants", "read_observations"):
-                con.execute(f'DROP TABLE IF EXISTS "{table}"')
+            drop_loaded(con)
         con.execute("SET preserve_insertion_order = false")
 
 
-def _sure(con: Any) -> bool:
-    """Whether every row was read as the record reader reads it and every record keeps the rules."""
-    unsure = select(fn("count", exp.Star())).from_("read_transplants").where(col("unsure"))  # blank rows never are
-    if con.execute(unsure.sql("duckdb")).fetchone()[0]:
-        return False
-    unsure = select(fn("count", exp.Star())).from_("read_observations").where(col("unsure"))
-    if con.execute(unsure.sql("duckdb")).fetchone()[0]:
-        return False
+def _views(con: Any, left: str | None) -> None:
+    """(Re)make ``transplants`` and ``observations`` from the rows read: without ``left``, views of
+    every row but the blank ones; with it (a table of ids), tables of the transplants not in it and
+    of the observations of those (made once, rather than filtered at every read), the rows read then
+    dropped."""
+    kept = not_(col("blank"))
+    if left is not None:  # (a row without an identifier is stray)
+        listed = exp.In(this=col("transplant_id"), query=select(col("id")).from_(left).subquery())
+        kept = and_(kept, not_null(col("transplant_id")), not_(listed))
+    for table, columns in (("transplants", TABLE_TRANSPLANT_COLUMNS), ("observations", TABLE_OBSERVATION_COLUMNS)):
+        drop_table(con, table)
+        query = select(*(col(c) for c in columns)).from_(f"read_{table}").where(kept)
+        if left is None:
+            con.execute(f'CREATE VIEW "{table}" AS {query.sql("duckdb")}')
+            continue
+        if table == "observations":  # rows naming no transplant loaded are not loaded
+            known = select(col("transplant_id")).from_("transplants")
+            query = query.where(exp.In(this=col("transplant_id"), query=known.subquery()))
+        con.execute(f'CREATE TABLE "{table}" AS {query.sql("duckdb")}')
+        con.execute(f'DROP TABLE "read_{table}"')
+
+
+def drop_loaded(con: Any) -> None:
+    """Drop what :func:`load_partly` made."""
+    for table in ("transplants", "observations"):
+        drop_table(con, table)
+    for table in ("raw_transplants", "raw_observations", "read_transplants", "read_observations", "left_ids"):
+        con.execute(f'DROP TABLE IF EXISTS "{table}"')
+
+
+def _left_rows(con: Any, any_left: bool) -> tuple[list[tuple[int, list[str]]], list[tuple[int, list[str]]]]:
+    """The rows of ``transplants.csv`` and ``observations.csv`` that :func:`load_partly` leaves: those of
+    the transplants left (table ``left_ids``) and the stray ones, each ``(line, stripped cells)`` as the
+    record reader's splitting gives them (see :func:`graftkg.readers.csv_bundle.read_rows`), in the
+    file's order."""
+    left_ids = select(col("id")).from_("left_ids").subquery()
+    ids = exp.In(this=col("transplant_id"), query=left_ids) if any_left else FALSE
+    known = (
+        select(col("transplant_id"))
+        .from_("read_transplants")
+        .where(and_(not_(col("blank")), not_null(col("transplant_id"))))
+    )
+    stray_obs = or_(is_null(col("transplant_id")), not_(exp.In(this=col("transplant_id"), query=known.subquery())))
+    out: list[list[tuple[int, list[str]]]] = []
+    for table, wanted in (
+        ("transplants", or_(ids, is_null(col("transplant_id")))),
+        ("observations", or_(ids, stray_obs)),
+    ):
+        seqs = select(col("seq")).from_(f"read_{table}").where(and_(not_(col("blank")), wanted))
+        query = (
+            select(alias(col("rowid"), "seq"), exp.Star())
+            .from_(f"raw_{table}")
+            .where(exp.In(this=col("rowid"), query=seqs.subquery()))
+            .order_by(col("rowid"))
+        )
+        rows = con.execute(query.sql("duckdb")).fetchall()
+        out.append([(seq + 2, ["" if c is None else c.strip() for c in cells]) for seq, *cells in rows])
+    return out[0], out[1]
+
+
+def _table_of_ids(con: Any, name: str, ids: list[str]) -> None:
+    query = select(alias(fn("unnest", exp.cast(exp.Placeholder(), "VARCHAR[]")), "id"))
+    con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {query.sql("duckdb")}', [ids])
+
+
+def _stray(con: Any) -> int:
+    """The rows that name no transplant of ``transplants.csv`` (none, or one it does not have)."""
+    no_id = (
+        select(fn("count", exp.Star()))
+        .from_("read_transplants")
+        .where(and_(not_(col("blank")), is_null(col("transplant_id"))))
+    )
+    found = con.execute(no_id.sql("duckdb")).fetchone()[0]
+    known = select(col("transplant_id")).from_("transplants")
     orphans = (
         select(fn("count", exp.Star()))
-        .from_("observations AS o")
-        .join("transplants AS t", on=eq(col("transplant_id", "o"), col("transplant_id", "t")), join_type="anti")
+        .from_("observations")
+        .where(or_(is_null(col("transplant_id")), not_(exp.In(this=col("transplant_id"), query=known.subquery()))))
     )
-    if con.execute(orphans.sql("duckdb")).fetchone()[0]:
-        return False
-    duplicates = select(fn("count", exp.Star()), fn("count", exp.Distinct(expressions=[col("transplant_id")])))
-    total, distinct = con.execute(duplicates.from_("transplants").sql("duckdb")).fetchone()
-    if total != distinct:
-        return False
-    most = select(fn("max", col("n"))).from_(
-        select(alias(fn("count", exp.Star()), "n")).from_("observations").group_by(col("transplant_id")).subquery()
-    )
-    found = con.execute(most.sql("duckdb")).fetchone()[0]
-    if found is not None and found > MAX_OBSERVATIONS:
-        return False
+    return int(found) + int(con.execute(orphans.sql("duckdb")).fetchone()[0])
+
+
+def _left(con: Any) -> set[str]:
+    """The transplants the record reader is to read (see :func:`load_partly`), over the views
+    ``transplants`` and ``observations`` of the rows read (blank ones left out)."""
+    queries = [
+        select(col("transplant_id"))
+        .from_("read_transplants")
+        .where(and_(col("unsure"), not_null(col("transplant_id")))),
+        select(col("transplant_id"))
+        .from_("read_observations")
+        .where(and_(col("unsure"), not_null(col("transplant_id")))),
+        select(col("transplant_id"))
+        .from_("transplants")
+        .group_by(col("transplant_id"))
+        .having(gt(fn("count", exp.Star()), num(1))),
+        select(col("transplant_id"))
+        .from_("observations")
+        .group_by(col("transplant_id"))
+        .having(gt(fn("count", exp.Star()), num(MAX_OBSERVATIONS))),
+    ]
     impossible = _impossible()
     if impossible:
-        query = (
-            select(fn("count", exp.Star()))
+        queries.append(
+            select(col("transplant_id", "t"))
             .from_("transplants AS t")
             .join("observations AS o", on=eq(col("transplant_id", "o"), col("transplant_id", "t")), join_type="left")
             .where(or_(*impossible))
         )
-        if con.execute(query.sql("duckdb")).fetchone()[0]:
-            return False
-    return True
+    left: set[str] = set()
+    for query in queries:
+        left.update(tid for (tid,) in con.execute(query.sql("duckdb")).fetchall())
+    if left:
+        _close(con, left)
+    return left
+
+
+def _close(con: Any, left: set[str]) -> None:
+    """Add to ``left`` every transplant linked to one in it, through a patient or a prior transplant,
+    until none is (so that the facts of what is loaded never reach what is left, nor the other way)."""
+    pid = next(f.name for f in RECORD_FIELDS if f.spec.entity == "patient" and f.spec.kind == "id")
+    prior = next(f.name for f in RECORD_FIELDS if f.spec.kind == "ref")
+    rows = con.execute(
+        select(col("transplant_id"), col(pid), col(prior))
+        .from_("transplants")
+        .where(not_null(col("transplant_id")))
+        .sql("duckdb")
+    ).fetchall()
+    linked: dict[tuple[str, str], set[tuple[str, str]]] = {}
+
+    def link(a: tuple[str, str], b: tuple[str, str]) -> None:
+        linked.setdefault(a, set()).add(b)
+        linked.setdefault(b, set()).add(a)
+
+    for tid, patient, before in rows:
+        if patient is not None:
+            link(("transplant", tid), ("patient", patient))
+        if before is not None:
+            link(("transplant", tid), ("transplant", before))
+    todo = [("transplant", tid) for tid in left]
+    seen = set(todo)
+    while todo:
+        for other in linked.get(todo.pop(), ()):
+            if other not in seen:
+                seen.add(other)
+                todo.append(other)
+    left.update(name for kind, name in seen if kind == "transplant")

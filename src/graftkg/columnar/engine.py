@@ -68,6 +68,7 @@ from graftkg.semantics.owlexpr import And, ClassExpr, Labels, Named, Not, Or
 from graftkg.semantics.vocabulary import vocabulary
 
 if TYPE_CHECKING:
+    from graftkg.columnar.bundle import Left
     from graftkg.columnar.shapes import ShapeCompiler
     from graftkg.validation.shacl import ShapeSet
     from graftkg.validation.validate import ValidationReport
@@ -117,6 +118,8 @@ class ColumnarEngine:
         self._queries: dict[str, str] = {}  # the SQL text of each query, printed once
         self._stages = DeriveSQL(definitions, self.sql).stages()
         self._shape_sql: ShapeCompiler | None = None  # the shapes last compiled (an Engine has one set)
+        #: the records of a bundle read in part that the record path classifies, by place (see :meth:`load`)
+        self._left: list[tuple[int, TransplantRecord]] = []
 
     def _connect(self) -> Any:
         """A new in-process DuckDB database, with this engine's limits."""
@@ -396,19 +399,35 @@ class ColumnarEngine:
 
     def classify(self, records: Sequence[TransplantRecord], *, explain: bool = True) -> list[Classification]:
         """Classify ``records``: the same classifications as :func:`~graftkg.semantics.classify.classify_records`."""
+        self._left = []
         load_records(self.con, records)
         return self.classifications(explain=explain)
 
-    def load(self, paths: Sequence[str | Path], *, refusals: Refusals | None = None) -> list[TransplantRecord] | None:
+    def load(
+        self, paths: Sequence[str | Path], *, refusals: Refusals | None = None, most_left: int | None = None
+    ) -> list[TransplantRecord] | None:
         """Load the inputs at ``paths`` into the engine's tables. A single CSV bundle that DuckDB may
-        read straight (see :mod:`graftkg.columnar.bundle`) is read so, and None is returned; any
-        other input is read by the record reader (with its errors, and its refusals into
-        ``refusals``), loaded, and its records returned."""
+        read (see :mod:`graftkg.columnar.bundle`) is read so, and None is returned. With
+        ``refusals``, a bundle some of whose transplants DuckDB does not read as the record reader
+        does is read in part: those transplants (at most ``most_left`` of them) are read from their
+        rows by the record reader, with its errors and refusals, and :meth:`iter_classifications`
+        classifies them on the record path, each in its place. Any other input is read by the record
+        reader (with its errors, and its refusals into ``refusals``), loaded, and its records
+        returned."""
+        from graftkg.columnar.bundle import drop_loaded, load_partly
         from graftkg.readers import bundle_files, read_inputs
 
+        self._left = []
         files = bundle_files(paths)
-        if files is not None and load_bundle(self.con, *files):
+        if files is not None and refusals is None and load_bundle(self.con, *files):
             return None
+        if files is not None and refusals is not None:
+            left = load_partly(self.con, *files)
+            if left is not None and (most_left is None or len(left.transplants) <= most_left):
+                self._left = [((r.line or 2) - 2, r) for r in _read_left(left, refusals)]
+                return None
+            if left is not None:
+                drop_loaded(self.con)
         records = read_inputs(list(paths), refusals=refusals)
         load_records(self.con, records)
         return records
@@ -426,25 +445,48 @@ class ColumnarEngine:
             self._shape_sql = found
         return found
 
-    def validate(self, paths: Sequence[str | Path], shapes: ShapeSet) -> ValidationReport | None:
-        """Validate the CSV bundle at ``paths`` against ``shapes`` in SQL: the report the record path
-        gives. None, with nothing read, when the input is not a bundle DuckDB may read straight (see
-        :mod:`graftkg.columnar.bundle`): the record path's lenient reader is then the one to read it,
-        so that every cell it cannot read is a finding.
+    def validate(
+        self,
+        paths: Sequence[str | Path],
+        shapes: ShapeSet,
+        *,
+        most_left: int | None = None,
+        workers: int | None = None,
+    ) -> ValidationReport | None:
+        """Validate the CSV bundle at ``paths`` against ``shapes``: the report the record path gives.
+        What DuckDB reads as the record reader reads it is checked in SQL; the transplants with a row
+        it does not (a cell the record reader must judge, say) are left to the record path, which
+        reads their rows leniently, every cell it cannot read a finding (see
+        :func:`~graftkg.columnar.bundle.load_partly` and
+        :func:`~graftkg.columnar.shapes.validate_partly`; ``workers`` its processes). None, with
+        nothing read, when the input is not a bundle, or not one DuckDB may read at all (see
+        :mod:`graftkg.columnar.bundle`), or when it leaves more than ``most_left`` transplants: the
+        record path is then the one to validate it.
 
         Example:
             >>> from graftkg.validation.shacl import load_shapes
             >>> report = ColumnarEngine(Definitions()).validate(["examples/paper-patients/csv"], load_shapes())
             >>> report.transplants, report.conforms()
             (8, True)
+            >>> report = ColumnarEngine(Definitions()).validate(["examples/invalid-submission"], load_shapes())
+            >>> report.transplants, report.conforms(), report.findings[0].rule
+            (8, False, 'CD34DosePlausible')
         """
-        from graftkg.columnar.shapes import validate_loaded
+        from graftkg.columnar.bundle import drop_loaded, load_partly
+        from graftkg.columnar.shapes import validate_loaded, validate_partly
         from graftkg.readers import bundle_files
 
         files = bundle_files(paths)
-        if files is None or not load_bundle(self.con, *files):
+        left = None if files is None else load_partly(self.con, *files)
+        if files is None or left is None:
             return None
-        return validate_loaded(self, self.shape_compiler(shapes), sources=(str(files[0]), str(files[1])))
+        if most_left is not None and len(left.transplants) > most_left:
+            drop_loaded(self.con)
+            return None
+        compiler = self.shape_compiler(shapes)
+        if left:
+            return validate_partly(self, compiler, left, workers)
+        return validate_loaded(self, compiler, sources=(str(files[0]), str(files[1])))
 
     def validate_records(
         self,
@@ -482,9 +524,20 @@ class ColumnarEngine:
 
     def iter_classifications(self, *, explain: bool = True, batch: int = BATCH) -> Iterator[Classification]:
         """:meth:`classifications` one at a time, fetched from DuckDB ``batch`` rows at a time: the
-        memory they take stays that of a batch, however many records there are."""
+        memory they take stays that of a batch, however many records there are. The records a bundle
+        read in part left to the record reader (see :meth:`load`) are classified on the record path,
+        each in its place in the bundle."""
+        import heapq
+
+        from graftkg.semantics.classify import classify_records
+
         self.derive_tables()
-        for _, result in self.classified(explain=explain, batch=batch):
+        found: Iterator[tuple[int, Classification]] = self.classified(explain=explain, batch=batch)
+        if self._left:
+            places = [seq for seq, _ in self._left]
+            left = classify_records([r for _, r in self._left], definitions=self.defs, explain=explain)
+            found = heapq.merge(found, zip(places, left, strict=True), key=lambda item: item[0])
+        for _, result in found:
             yield result
 
     def classified(
@@ -550,6 +603,21 @@ class ColumnarEngine:
             .order_by(col("seq", "c"))
         )
         return [Derived(*row) for row in self.con.execute(query.sql(DIALECT)).fetchall()]
+
+
+def _read_left(left: Left, refusals: Refusals) -> list[TransplantRecord]:
+    """The records of the rows a bundle read in part left (see
+    :func:`~graftkg.columnar.bundle.load_partly`), read as :func:`~graftkg.readers.read_inputs` reads
+    a bundle for classification: the reader's errors and the content rules refuse transplants into
+    ``refusals``."""
+    from graftkg.readers.csv_bundle import read_rows
+    from graftkg.readers.rules import refuse_content
+
+    (tpath, t_header), (opath, o_header) = left.files
+    t_rows, o_rows = left.rows
+    by_id = read_rows((tpath, t_header, t_rows), (opath, o_header, o_rows), refusals)
+    kept = refuse_content([r for tid, r in by_id.items() if tid not in refusals.refused], refusals)
+    return [r for r in kept if r.transplant_id not in refusals.refused]
 
 
 def _count_true(items: Sequence[Expr]) -> Expr:

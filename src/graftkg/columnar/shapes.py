@@ -25,6 +25,7 @@ and each row's line is its place in the file.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -71,9 +72,10 @@ from graftkg.semantics.vocabulary import vocabulary
 from graftkg.validation.shacl import Result, Shape, ShapeSet
 
 if TYPE_CHECKING:
+    from graftkg.columnar.bundle import Left
     from graftkg.columnar.engine import ColumnarEngine
     from graftkg.semantics.classify import Classification
-    from graftkg.validation.validate import ValidationReport
+    from graftkg.validation.validate import Checked, ValidationReport
 
 DIALECT = "duckdb"
 #: the table of the values failing each shape's sh:pattern (``shape``, ``v``), filled before the checks run
@@ -862,18 +864,60 @@ def validate_loaded(
     them; or ``records`` (read leniently, and loaded by :func:`graftkg.columnar.tables.load_records`),
     whose locations are the records' own, and whose content problems the readers refuse are findings
     too (as :func:`graftkg.validation.validate.validate_records` reports them)."""
-    from collections import Counter
+    from graftkg.validation.validate import ValidationReport, _merge, _Part
 
-    from graftkg.validation.validate import (
-        Checked,
-        ValidationReport,
-        _content_findings,
-        _key_of,
-        _location,
-        _merge,
-        _Part,
-        finding_at,
-    )
+    checked, applicable, total = _checked(engine, compiler, sources=sources, records=records)
+    findings, results, applies = _merge([_Part([c for _, c in checked], applicable)])
+    return ValidationReport(findings, results, total, engine.defs.profile, applies)
+
+
+def validate_partly(
+    engine: ColumnarEngine, compiler: ShapeCompiler, left: Left, workers: int | None = None
+) -> ValidationReport:
+    """Validate a bundle :func:`~graftkg.columnar.bundle.load_partly` loaded in part: what it loaded in
+    SQL, what it left on the record path (read by the record reader from the rows DuckDB split, as
+    :func:`~graftkg.validation.validate.validate_paths` reads the files: every cell it cannot read a
+    finding), the two merged in the files' order. The report is the record path's for the whole
+    bundle: no fact of a transplant loaded reaches one left, nor the other way (``left`` is closed
+    over patients and prior transplants), and each transplant's findings come together, in its place.
+    """
+    from graftkg.columnar.bundle import drop_loaded
+    from graftkg.readers.csv_bundle import read_rows
+    from graftkg.readers.refusals import Refusals
+    from graftkg.validation.validate import ValidationReport, _merge, _Part, _parts, _Rules, read_findings
+
+    (tpath, t_header), (opath, o_header) = left.files
+    t_rows, o_rows = left.rows
+    refusals = Refusals(keep_records=True)
+    by_id = read_rows((tpath, t_header, t_rows), (opath, o_header, o_rows), refusals)
+    records = list(by_id.values())
+    checked, applicable, total = _checked(engine, compiler, sources=(tpath, opath))
+    drop_loaded(engine.con)
+    # a record's place: the row of transplants.csv it was read from, as seq counts them
+    place = {r.transplant_id: (r.line or 2) - 2 for r in records}
+    for part in _parts(records, _Rules(engine.defs, compiler.shapes), workers, None):
+        applicable.update(part.applicable)
+        checked.extend(
+            (place[finding.transplant_id or ""], (key, finding, result)) for key, finding, result in part.checked
+        )
+    checked.sort(key=lambda item: item[0])  # stable: each transplant's findings keep their order
+    findings, results, applies = _merge([_Part([c for _, c in checked], applicable)])
+    unreadable = read_findings(refusals.sorted())
+    return ValidationReport(unreadable + findings, results, total + len(records), engine.defs.profile, applies)
+
+
+def _checked(
+    engine: ColumnarEngine,
+    compiler: ShapeCompiler,
+    *,
+    sources: tuple[str, str] | None = None,
+    records: Sequence[TransplantRecord] | None = None,
+) -> tuple[list[tuple[int, Checked]], Counter[URIRef], int]:
+    """What :func:`validate_loaded` checks, before :func:`~graftkg.validation.validate._merge`: each
+    checked finding with its transplant's place (``seq``; content problems after every transplant),
+    in the record path's order; the number of transplants each shape applies to; the transplants."""
+
+    from graftkg.validation.validate import _content_findings, _key_of, _location, finding_at
 
     con = engine.con
     engine.derive_tables()
@@ -932,7 +976,7 @@ def validate_loaded(
         _table(con, "wanted", {"seq": ("BIGINT", cross)})
         explained = dict(engine.classified(explain=True, only="wanted"))
         reported = _reported(con, cross) if records is None else {t: records[t] for t in cross}
-    checked: list[Checked] = []
+    checked: list[tuple[int, Checked]] = []
     for failure, shape, t, tid, loc in located:
         if records is None:
             assert sources is not None
@@ -940,17 +984,16 @@ def validate_loaded(
         else:
             where = _location(records[t], failure.focus, shape, failure.value)
         finding = finding_at(failure, shape, tid, where, reported.get(t), explained.get(t))
-        checked.append(((failure.focus, shape.iri, failure.component, _key_of(failure.value)), finding, failure))
+        checked.append((t, ((failure.focus, shape.iri, failure.component, _key_of(failure.value)), finding, failure)))
     if records is not None:
-        checked += _content_findings(records)
+        checked += [(len(records), c) for c in _content_findings(records)]
     applicable: Counter[URIRef] = Counter()
     for query, targeted in compiler.applicable_sql:
         row = con.execute(query).fetchone()
         for shape, n in zip(targeted, row or (), strict=True):
             if n:
                 applicable[shape.iri] += int(n)
-    findings, results, applies = _merge([_Part(checked, applicable)])
-    return ValidationReport(findings, results, total, engine.defs.profile, applies)
+    return checked, applicable, int(total)
 
 
 def _table(con: Any, name: str, columns: dict[str, tuple[str, list[Any]]]) -> None:

@@ -577,8 +577,15 @@ def read_transplants(
         raise InputError(
             "observations.csv not found (a bundle needs both files; it may hold only a header)", path=opath
         )
-    records: dict[str, TransplantRecord] = {}
     header, rows = _table(transplants, TRANSPLANT_COLUMNS, ["transplant_id"])
+    return _transplant_records(header, rows, tpath, refusals)
+
+
+def _transplant_records(
+    header: list[str], rows: Iterable[tuple[int, list[str]]], tpath: str, refusals: Refusals | None
+) -> dict[str, TransplantRecord]:
+    """The records of the rows of ``transplants.csv`` (``(line, stripped cells)``), by identifier."""
+    records: dict[str, TransplantRecord] = {}
     parse = _transplant_parser(header, tpath)
     if refusals is None:
         for line, cells in rows:
@@ -664,6 +671,35 @@ def read_observations(
             raise _too_many(tid, opath, line)
         if progress is not None and n % 500_000 == 0 and n:
             progress(n)
+
+
+def read_rows(
+    transplants: tuple[str, list[str], Iterable[tuple[int, list[str]]]],
+    observations: tuple[str, list[str], Iterable[tuple[int, list[str]]]],
+    refusals: Refusals,
+) -> dict[str, TransplantRecord]:
+    """The records of rows of a bundle already split into cells, read as :func:`read_bundle` reads
+    the rows of its files (with ``refusals``): each file as ``(path, header, rows)``, its rows
+    ``(line, stripped cells)`` in the file's order, the rows of no use (blank ones) left out. A
+    reader of the bundle that splits the files itself gives the record reader only the rows it
+    cannot read alike (:mod:`graftkg.columnar.bundle`); the checks of the files themselves (their
+    encoding, header and row widths) are then the caller's.
+
+    Example:
+        >>> from graftkg.readers.refusals import Refusals
+        >>> refusals = Refusals(keep_records=True)
+        >>> records = read_rows(("t.csv", ["transplant_id", "graft_source"], [(2, ["T1", "PB"])]),
+        ...                     ("o.csv", ["transplant_id", "day", "measure", "value"], [(2, ["T1", "x", "ANC", "1"])]),
+        ...                     refusals)
+        >>> records["T1"].graft_source, records["T1"].observations, refusals.lines()
+        ('PB', [], ["transplant T1: o.csv:2: field 'day': 'x' is not a whole number"])
+    """
+    tpath, t_header, t_rows = transplants
+    opath, o_header, o_rows = observations
+    records = _transplant_records(t_header, t_rows, tpath, refusals)
+    parse = observation_parser(o_header, opath, records)
+    _read_observations_past_errors(o_rows, parse, records, opath, o_header.index("transplant_id"), refusals, None)
+    return records
 
 
 def _duplicate(tid: str, first: int | None, path: str, line: int) -> InputError:

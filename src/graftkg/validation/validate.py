@@ -374,12 +374,21 @@ def _validate(
     workers: int | None,
     progress: Callable[[int, int], None] | None,
 ) -> ValidationReport:
+    findings, results, applicable = _merge(_parts(records, rules, workers, progress))
+    return ValidationReport(findings, results, len(records), rules.definitions.profile, applicable)
+
+
+def _parts(
+    records: Sequence[TransplantRecord],
+    rules: _Rules,
+    workers: int | None,
+    progress: Callable[[int, int], None] | None,
+) -> list[_Part]:
+    """The parts of :func:`_validate`, each a range of ``records``, in order (see :func:`_merge`)."""
     workers = worker_count(len(records), workers)
     bounds = ranges(len(records), workers)
     state: _State = (TransplantIndex(records), records, rules)
-    parts = list(_progressing(run(_validate_range, state, bounds, workers=workers), bounds, progress))
-    findings, results, applicable = _merge(parts)
-    return ValidationReport(findings, results, len(records), rules.definitions.profile, applicable)
+    return list(_progressing(run(_validate_range, state, bounds, workers=workers), bounds, progress))
 
 
 class _Part(NamedTuple):
