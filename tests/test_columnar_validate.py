@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 from graftkg import Engine
 from graftkg.columnar.engine import ColumnarEngine
@@ -25,7 +26,7 @@ from graftkg.readers import read_inputs
 from graftkg.readers.csv_bundle import write_bundle_records
 from graftkg.synthetic.mutate import MUTATIONS
 from graftkg.validation.validate import ValidationReport, render, validate_paths
-from test_columnar import batches
+from test_columnar import _bundles, batches
 
 from conftest import EXAMPLES, SHARED, classify_cases, definitions, record_from_case, shapes
 
@@ -160,15 +161,8 @@ def test_synthetic_bundles_with_every_kind_of_error(profile: str, tmp_path: Path
     classified) on the record path, the rest in SQL; the report, the classifications and the
     refusals the record path's."""
     from graftkg.columnar.bundle import drop_loaded, load_partly
-    from graftkg.synthetic import write_bundle
 
-    records = read_inputs([write_bundle(tmp_path / "clean", n=20_000, seed=5, profile=profile)], lenient=True)
-    names = list(MUTATIONS)
-    rng = random.Random(4)
-    alive = [i for i, r in enumerate(records) if r.death_day is None and i > 0]
-    for k, i in enumerate(sorted(rng.sample(alive, 200))):
-        MUTATIONS[names[k % len(names)]][1](records[i], records, rng)
-    folder = write_bundle_records(records, tmp_path / "mutated")
+    folder = _synthetic_with_errors(tmp_path, profile, list(MUTATIONS), seed=5)
     con = ColumnarEngine(definitions(profile)).con
     left = load_partly(con, folder / "transplants.csv", folder / "observations.csv")
     assert left is not None and 50 <= len(left.transplants) <= 1_000, left and len(left.transplants)
@@ -191,6 +185,57 @@ def test_synthetic_bundles_with_every_kind_of_error(profile: str, tmp_path: Path
     with pytest.raises(InputError) as sql_raised:
         Engine(profile=profile, backend="sql").classify(folder)
     assert str(sql_raised.value) == str(raised.value)
+
+
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(bundle=_bundles(), stray=st.sampled_from(["", "orphan", "no-id", "repeated"]))
+def test_a_bundle_read_in_part_gives_the_record_paths_answers(
+    tmp_path: Path, bundle: tuple[str, str], stray: str
+) -> None:
+    """Small bundles whose cells are drawn from the readers' edge cases (some the record reader
+    refuses or must convert), with a row naming no transplant or a repeated transplant now and then:
+    validated and classified in part, the same report, classifications, refusals and errors as the
+    record path's."""
+    import tempfile
+
+    from graftkg import Refusals
+    from graftkg.columnar.bundle import drop_loaded, load_partly
+    from graftkg.semantics.classify import classify_records
+
+    transplants, observations = bundle
+    end = "\r\n" if transplants.endswith("\r\n") else "\n"
+    width = observations.split(end)[0].count(",") + 1
+    if stray in ("orphan", "no-id"):
+        tid = "NO-SUCH" if stray == "orphan" else ""
+        observations += ",".join([tid, "3", "ANC", "0.2", *[""] * (width - 4)]) + end
+    elif stray == "repeated":
+        transplants += transplants.split(end)[1] + end
+    with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
+        folder = Path(tmp)
+        (folder / "transplants.csv").write_bytes(transplants.encode())
+        (folder / "observations.csv").write_bytes(observations.encode())
+        con = ColumnarEngine(definitions()).con
+        left = load_partly(con, folder / "transplants.csv", folder / "observations.csv")
+        event(f"read in part: {left is not None and bool(left)}")
+        if left is None:
+            return
+        drop_loaded(con)
+        try:
+            want = validate_paths([folder], definitions=definitions(), shapes=shapes(), workers=1)
+        except InputError as error:  # the files themselves: DuckDB raises nothing, the record path must not
+            raise AssertionError(f"the record path refused files DuckDB split: {error}") from None
+        got = engine("paper").fresh().validate([folder], shapes())
+        assert got is not None
+        _assert_same(got, want, bundle)
+        want_refusals, got_refusals = Refusals(), Refusals()
+        want_results = classify_records(read_inputs([folder], refusals=want_refusals), definitions=definitions())
+        got_results = Engine(backend="sql").classify(folder, refusals=got_refusals)
+        assert [g.as_json() for g in got_results] == [w.as_json() for w in want_results]
+        assert got_refusals.lines() == want_refusals.lines()
 
 
 def test_records_the_tables_cannot_keep_exactly_are_checked_on_the_record_path() -> None:
@@ -325,18 +370,22 @@ def _probe(tmp_path: Path) -> list[str]:
     return names
 
 
-@pytest.mark.parametrize("profile", PROFILES)
-def test_synthetic_bundles_with_errors(profile: str, tmp_path: Path) -> None:
-    """20,000 synthetic transplants, 1 % of them with a submission error of a kind DuckDB reads."""
+def _synthetic_with_errors(tmp_path: Path, profile: str, names: list[str], *, seed: int) -> Path:
+    """A bundle of 20,000 synthetic transplants, 200 of them (1 %) with an error of the kinds ``names``."""
     from graftkg.synthetic import write_bundle
 
-    records = read_inputs([write_bundle(tmp_path / "clean", n=20_000, seed=7, profile=profile)], lenient=True)
-    names = _readable_errors(tmp_path)
-    rng = random.Random(2)
+    records = read_inputs([write_bundle(tmp_path / "clean", n=20_000, seed=seed, profile=profile)], lenient=True)
+    rng = random.Random(seed)
     alive = [i for i, r in enumerate(records) if r.death_day is None and i > 0]
     for k, i in enumerate(sorted(rng.sample(alive, 200))):
         MUTATIONS[names[k % len(names)]][1](records[i], records, rng)
-    report = _validated(write_bundle_records(records, tmp_path / "mutated"), profile)
+    return write_bundle_records(records, tmp_path / "mutated")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_synthetic_bundles_with_errors(profile: str, tmp_path: Path) -> None:
+    """20,000 synthetic transplants, 1 % of them with a submission error of a kind DuckDB reads."""
+    report = _validated(_synthetic_with_errors(tmp_path, profile, _readable_errors(tmp_path), seed=7), profile)
     assert report is not None
     assert len({f.rule for f in report.findings}) >= 30
 
@@ -399,7 +448,12 @@ def test_auto_validates_a_large_bundle_in_sql(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setattr(graftkg.api, "SQL_VALIDATE_FROM_BYTES", 0)
     dirty = write_bundle_records(_mutated(_base(tmp_path / "d"), "bad_graft_source", (1, 2, 3)), tmp_path / "dirty")
     want = validate_paths([dirty], definitions=definitions(), shapes=shapes(), workers=1)
-    for most, validated_in_sql in ((3, True), (2, False)):
+    from graftkg.columnar.bundle import load_partly
+
+    left = load_partly(ColumnarEngine(definitions()).con, dirty / "transplants.csv", dirty / "observations.csv")
+    assert left is not None and len(left.transplants) >= 3
+    rows = len(left.rows[0]) + len(left.rows[1])  # the rows the record reader would read
+    for most, validated_in_sql in ((rows, True), (rows - 1, False)):
         monkeypatch.setattr(graftkg.api, "LEFT_TO_RECORD_PATH_AT_MOST", most)
         _assert_same(Engine().validate(dirty), want, most)
         assert (calls[-1] is not None) is validated_in_sql, most

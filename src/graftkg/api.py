@@ -33,11 +33,12 @@ BACKENDS = ("auto", "record", "sql")
 SQL_FROM_BYTES = 4_000_000
 #: the size from which ``auto`` validates a CSV bundle on the SQL backend (about 1,900 transplants)
 SQL_VALIDATE_FROM_BYTES = 2_000_000
-#: on ``auto``, the most transplants of a bundle classified or validated in SQL that may be left to the
-#: record path (those with a cell the record reader must judge, and those linked to them by a patient
-#: or a prior transplant), which holds their records whole; with more, the record path reads the
-#: whole bundle (for validation, in workers that each hold a share): docs/guide/sql-backend.md
-LEFT_TO_RECORD_PATH_AT_MOST = 20_000
+#: on ``auto``, the most rows of a bundle classified or validated in SQL that may be left to the record
+#: path (the rows of the transplants with a cell the record reader must judge, of those linked to them
+#: by a patient or a prior transplant, and of no transplant), which holds their records whole (about
+#: 330 bytes a row, measured: docs/guide/sql-backend.md); with more, the record path reads the whole
+#: bundle (for validation, in workers that each hold a share)
+LEFT_TO_RECORD_PATH_AT_MOST = 1_000_000
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -221,7 +222,7 @@ class Engine:
         return iter(self.classify(source, refusals=refusals, progress=progress))
 
     def _most_left(self) -> int | None:
-        """The most transplants of a bundle read in part that may be left to the record path (see
+        """The most rows of a bundle read in part that may be left to the record path (see
         :data:`LEFT_TO_RECORD_PATH_AT_MOST`): on ``sql``, however many."""
         return None if self.backend == "sql" else LEFT_TO_RECORD_PATH_AT_MOST
 
@@ -258,7 +259,7 @@ class Engine:
         itself is checked by the shapes compiled to SQL (:mod:`graftkg.columnar.shapes`); the report is
         the record path's. Its transplants with a cell the record reader must judge (and those linked
         to them by a patient or a prior transplant) are read by the record reader and checked on the
-        record path in the same run; on ``auto``, a bundle with more of them than
+        record path in the same run; on ``auto``, a bundle with more rows of them than
         :data:`LEFT_TO_RECORD_PATH_AT_MOST` is validated on the record path. On ``sql``, any other input
         (records, RDF, FHIR, a bundle DuckDB cannot read at all) is read leniently and its records
         checked in SQL too, unless the tables cannot keep them exactly (then on the record path);

@@ -19,8 +19,12 @@ nothing to say, and only those:
   shapes marked ``gk:refusedOnReading`` describe (:func:`~graftkg.readers.limits.limits`).
 
 Anything else, :func:`load_bundle` leaves to the record reader (it loads nothing and says so): the
-answer is then the record reader's, errors and refusals included. ``tests/test_columnar.py`` holds
-the tables it makes to those the record reader's records make, on plain and on unusual bundles.
+answer is then the record reader's, errors and refusals included. :func:`load_partly` loads what it
+may of a plain bundle and leaves the rest, transplant by transplant, to the record reader, which
+reads those rows from the cells DuckDB split (:func:`graftkg.readers.csv_bundle.read_rows`).
+``tests/test_columnar.py`` holds the tables it makes to those the record reader's records make, on
+plain and on unusual bundles; ``tests/test_columnar_validate.py`` holds bundles read in part to the
+record path's answers.
 
 Example:
     >>> import duckdb
@@ -365,20 +369,22 @@ class Left(NamedTuple):
     stray: int
     files: tuple[tuple[str, list[str]], tuple[str, list[str]]]
     #: the rows of each file left, ``(line, stripped cells)`` (see :func:`graftkg.readers.csv_bundle.read_rows`)
-    rows: tuple[list[tuple[int, list[str]]], list[tuple[int, list[str]]]] = ([], [])
+    rows: tuple[list[tuple[int, list[str]]], list[tuple[int, list[str]]]]
 
     def __bool__(self) -> bool:
         return bool(self.transplants or self.stray)
 
 
-def load_partly(con: Any, transplants: Path, observations: Path) -> Left | None:
+def load_partly(con: Any, transplants: Path, observations: Path, *, most_left: int | None = None) -> Left | None:
     """Make the tables ``transplants`` and ``observations`` of ``con`` from the rows of a CSV bundle
     that DuckDB reads as the record reader reads them (see the module docstring), and say what is
     left (:class:`Left`: nothing when the whole bundle is loaded). A transplant any of whose rows is
     not read so, or that breaks a rule a record must keep, is left, and so is every transplant linked
     to it by a patient or a prior transplant: what is loaded is checked alone as it would be checked
     with the rest. None, with no table made, when the files themselves are not ones DuckDB may read
-    (not plain text, or a row of another width, say). Call :func:`drop_loaded` when done."""
+    (not plain text, or a row of another width, say), when a transplant has more observations than
+    the record reader takes, or when more than ``most_left`` rows of the files would be left (the
+    record reader holds the records it reads whole). Call :func:`drop_loaded` when done."""
     tx_file = _plain_header(transplants, CSV_TRANSPLANT_COLUMNS, ["transplant_id"])
     obs_file = _plain_header(observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS)
     if tx_file is None or obs_file is None or "day" not in obs_file[0] or "date" in obs_file[0]:
@@ -402,11 +408,22 @@ def load_partly(con: Any, transplants: Path, observations: Path) -> Left | None:
         # ``seq``, the row's place in its file, orders transplants and each one's observations as the
         # records do; the tables hold the rows read (blank ones left out), then the transplants loaded
         _views(con, None)
-        left, stray = _left(con), _stray(con)
+        left = _left(con)
+        if left is None:
+            return None
+        stray = _stray(con)
         left_rows: tuple[list[tuple[int, list[str]]], list[tuple[int, list[str]]]] = ([], [])
         if left or stray:
             _table_of_ids(con, "left_ids", sorted(left))
-            left_rows = _left_rows(con, bool(left))
+            queries = _left_rows(bool(left))
+            if most_left is not None:
+                counted = sum(
+                    con.execute(select(fn("count", exp.Star())).from_(q.subquery()).sql("duckdb")).fetchone()[0]
+                    for q in queries
+                )
+                if counted > most_left:
+                    return None
+            left_rows = (_split(con, queries[0]), _split(con, queries[1]))
             _views(con, "left_ids")
         for table in ("raw_transplants", "raw_observations"):  # the rows as text are of no more use
             con.execute(f'DROP TABLE "{table}"')
@@ -449,11 +466,10 @@ def drop_loaded(con: Any) -> None:
         con.execute(f'DROP TABLE IF EXISTS "{table}"')
 
 
-def _left_rows(con: Any, any_left: bool) -> tuple[list[tuple[int, list[str]]], list[tuple[int, list[str]]]]:
-    """The rows of ``transplants.csv`` and ``observations.csv`` that :func:`load_partly` leaves: those of
-    the transplants left (table ``left_ids``) and the stray ones, each ``(line, stripped cells)`` as the
-    record reader's splitting gives them (see :func:`graftkg.readers.csv_bundle.read_rows`), in the
-    file's order."""
+def _left_rows(any_left: bool) -> tuple[exp.Select, exp.Select]:
+    """The queries of the rows of ``transplants.csv`` and ``observations.csv`` that :func:`load_partly`
+    leaves: those of the transplants left (table ``left_ids``) and the stray ones, each ``seq`` and
+    its cells as DuckDB split them, in the file's order."""
     left_ids = select(col("id")).from_("left_ids").subquery()
     ids = exp.In(this=col("transplant_id"), query=left_ids) if any_left else FALSE
     known = (
@@ -462,21 +478,25 @@ def _left_rows(con: Any, any_left: bool) -> tuple[list[tuple[int, list[str]]], l
         .where(and_(not_(col("blank")), not_null(col("transplant_id"))))
     )
     stray_obs = or_(is_null(col("transplant_id")), not_(exp.In(this=col("transplant_id"), query=known.subquery())))
-    out: list[list[tuple[int, list[str]]]] = []
+    out: list[exp.Select] = []
     for table, wanted in (
         ("transplants", or_(ids, is_null(col("transplant_id")))),
         ("observations", or_(ids, stray_obs)),
     ):
         seqs = select(col("seq")).from_(f"read_{table}").where(and_(not_(col("blank")), wanted))
-        query = (
+        out.append(
             select(alias(col("rowid"), "seq"), exp.Star())
             .from_(f"raw_{table}")
             .where(exp.In(this=col("rowid"), query=seqs.subquery()))
             .order_by(col("rowid"))
         )
-        rows = con.execute(query.sql("duckdb")).fetchall()
-        out.append([(seq + 2, ["" if c is None else c.strip() for c in cells]) for seq, *cells in rows])
     return out[0], out[1]
+
+
+def _split(con: Any, query: exp.Select) -> list[tuple[int, list[str]]]:
+    """The rows of a query of :func:`_left_rows` as the record reader splits rows: ``(line, stripped cells)``."""
+    rows = con.execute(query.sql("duckdb")).fetchall()
+    return [(seq + 2, ["" if c is None else c.strip() for c in cells]) for seq, *cells in rows]
 
 
 def _table_of_ids(con: Any, name: str, ids: list[str]) -> None:
@@ -501,9 +521,17 @@ def _stray(con: Any) -> int:
     return int(found) + int(con.execute(orphans.sql("duckdb")).fetchone()[0])
 
 
-def _left(con: Any) -> set[str]:
+def _left(con: Any) -> set[str] | None:
     """The transplants the record reader is to read (see :func:`load_partly`), over the views
-    ``transplants`` and ``observations`` of the rows read (blank ones left out)."""
+    ``transplants`` and ``observations`` of the rows read (blank ones left out); None when a
+    transplant has more observations than the record reader takes (it reads such a bundle row by
+    row, and stops each such series at the bound: the whole bundle is its to read)."""
+    most = select(fn("max", col("n"))).from_(
+        select(alias(fn("count", exp.Star()), "n")).from_("observations").group_by(col("transplant_id")).subquery()
+    )
+    found = con.execute(most.sql("duckdb")).fetchone()[0]
+    if found is not None and found > MAX_OBSERVATIONS:
+        return None
     queries = [
         select(col("transplant_id"))
         .from_("read_transplants")
@@ -515,10 +543,6 @@ def _left(con: Any) -> set[str]:
         .from_("transplants")
         .group_by(col("transplant_id"))
         .having(gt(fn("count", exp.Star()), num(1))),
-        select(col("transplant_id"))
-        .from_("observations")
-        .group_by(col("transplant_id"))
-        .having(gt(fn("count", exp.Star()), num(MAX_OBSERVATIONS))),
     ]
     impossible = _impossible()
     if impossible:

@@ -409,12 +409,12 @@ class ColumnarEngine:
         """Load the inputs at ``paths`` into the engine's tables. A single CSV bundle that DuckDB may
         read (see :mod:`graftkg.columnar.bundle`) is read so, and None is returned. With
         ``refusals``, a bundle some of whose transplants DuckDB does not read as the record reader
-        does is read in part: those transplants (at most ``most_left`` of them) are read from their
+        does is read in part: those transplants (their rows at most ``most_left``) are read from their
         rows by the record reader, with its errors and refusals, and :meth:`iter_classifications`
         classifies them on the record path, each in its place. Any other input is read by the record
         reader (with its errors, and its refusals into ``refusals``), loaded, and its records
         returned."""
-        from graftkg.columnar.bundle import drop_loaded, load_partly
+        from graftkg.columnar.bundle import load_partly
         from graftkg.readers import bundle_files, read_inputs
 
         self._left = []
@@ -422,12 +422,11 @@ class ColumnarEngine:
         if files is not None and refusals is None and load_bundle(self.con, *files):
             return None
         if files is not None and refusals is not None:
-            left = load_partly(self.con, *files)
-            if left is not None and (most_left is None or len(left.transplants) <= most_left):
-                self._left = [((r.line or 2) - 2, r) for r in _read_left(left, refusals)]
-                return None
+            left = load_partly(self.con, *files, most_left=most_left)
             if left is not None:
-                drop_loaded(self.con)
+                if left:
+                    self._left = [((r.line or 2) - 2, r) for r in _read_left(left, refusals)]
+                return None
         records = read_inputs(list(paths), refusals=refusals)
         load_records(self.con, records)
         return records
@@ -460,8 +459,8 @@ class ColumnarEngine:
         :func:`~graftkg.columnar.bundle.load_partly` and
         :func:`~graftkg.columnar.shapes.validate_partly`; ``workers`` its processes). None, with
         nothing read, when the input is not a bundle, or not one DuckDB may read at all (see
-        :mod:`graftkg.columnar.bundle`), or when it leaves more than ``most_left`` transplants: the
-        record path is then the one to validate it.
+        :mod:`graftkg.columnar.bundle`), or when it would leave more than ``most_left`` rows of the
+        files to the record path: the record path is then the one to validate it.
 
         Example:
             >>> from graftkg.validation.shacl import load_shapes
@@ -472,16 +471,13 @@ class ColumnarEngine:
             >>> report.transplants, report.conforms(), report.findings[0].rule
             (8, False, 'CD34DosePlausible')
         """
-        from graftkg.columnar.bundle import drop_loaded, load_partly
+        from graftkg.columnar.bundle import load_partly
         from graftkg.columnar.shapes import validate_loaded, validate_partly
         from graftkg.readers import bundle_files
 
         files = bundle_files(paths)
-        left = None if files is None else load_partly(self.con, *files)
+        left = None if files is None else load_partly(self.con, *files, most_left=most_left)
         if files is None or left is None:
-            return None
-        if most_left is not None and len(left.transplants) > most_left:
-            drop_loaded(self.con)
             return None
         compiler = self.shape_compiler(shapes)
         if left:

@@ -916,7 +916,6 @@ def _checked(
     """What :func:`validate_loaded` checks, before :func:`~graftkg.validation.validate._merge`: each
     checked finding with its transplant's place (``seq``; content problems after every transplant),
     in the record path's order; the number of transplants each shape applies to; the transplants."""
-
     from graftkg.validation.validate import _content_findings, _key_of, _location, finding_at
 
     con = engine.con
