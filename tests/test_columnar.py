@@ -392,6 +392,19 @@ def test_a_memory_limit_that_is_no_size_is_a_one_line_error(capsys: pytest.Captu
     assert err == "graftkg: error: memory limit 'lots': not a size such as 4GB or 500MB\n"
 
 
+@pytest.mark.parametrize("verb", ["classify", "validate"])
+def test_a_database_out_of_memory_is_a_one_line_error(capsys: pytest.CaptureFixture[str], verb: str) -> None:
+    """DuckDB held to a memory limit it cannot work within (here 1 MB) stops with one line that says
+    what to do, not a traceback."""
+    from graftkg.cli import main
+
+    source = str(EXAMPLES / "paper-patients" / "csv")
+    assert main([verb, source, "--backend", "sql", "--memory-limit", "1MB"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1, err
+    assert err.startswith("graftkg: error: the SQL backend ran out of memory (") and "--memory-limit" in err, err
+
+
 def test_a_bundle_read_straight_keeps_the_files_order(tmp_path: Path) -> None:
     """The order of the rows (which orders the output, and a record's observations) is the files':
     in files large enough for DuckDB to read in parts, each part with its own thread. (A typed read

@@ -769,3 +769,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{excerpt(str(exc.filename), 200)}: " if exc.filename else ""
         print(f"graftkg: error: {where}{excerpt(exc.strerror or str(exc), 200)}", file=sys.stderr)
         return EXIT_ERROR
+    except Exception as exc:  # the SQL backend's database out of memory: one line, and what to do
+        duckdb = sys.modules.get("duckdb")
+        if duckdb is None or not isinstance(exc, duckdb.OutOfMemoryException):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "out of memory"
+        print(
+            f"graftkg: error: the SQL backend ran out of memory ({first}): let it use more with --memory-limit "
+            "(below what the machine has: what does not fit spills to disk), or use --backend record",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
