@@ -349,30 +349,24 @@ def load_bundle(con: Any, transplants: Path, observations: Path) -> bool:
     """Make the tables ``transplants`` and ``observations`` of ``con`` from a CSV bundle, when the
     bundle is one this module may read (see the module docstring); False, with no table made, when it
     is not: the record reader is then the one to read it."""
-    left = load_partly(con, transplants, observations)
-    if left is None:
-        return False
-    if left:
-        drop_loaded(con)
-        return False
-    return True
+    return load_partly(con, transplants, observations, most_left=0) is not None
 
 
 class Left(NamedTuple):
     """What :func:`load_partly` leaves to the record reader: the transplants it does not load (a set
     closed over patients and prior transplants: no transplant loaded shares a patient with one left,
-    or names one left as its prior, or is named so by one), and the number of rows of the files
-    that name no transplant it knows (rows without an identifier, or with one ``transplants.csv``
-    does not have), which the record reader reports. Each file as ``(path, header)``."""
+    or names one left as its prior, or is named so by one); each file as ``(path, header)``; and the
+    rows of each file left, ``(line, stripped cells)`` (see
+    :func:`graftkg.readers.csv_bundle.read_rows`): those of the transplants left, and those that
+    name no transplant it knows (no identifier, or one ``transplants.csv`` does not have), which
+    the record reader reports."""
 
     transplants: frozenset[str]
-    stray: int
     files: tuple[tuple[str, list[str]], tuple[str, list[str]]]
-    #: the rows of each file left, ``(line, stripped cells)`` (see :func:`graftkg.readers.csv_bundle.read_rows`)
     rows: tuple[list[tuple[int, list[str]]], list[tuple[int, list[str]]]]
 
     def __bool__(self) -> bool:
-        return bool(self.transplants or self.stray)
+        return bool(self.rows[0] or self.rows[1])
 
 
 def load_partly(con: Any, transplants: Path, observations: Path, *, most_left: int | None = None) -> Left | None:
@@ -411,25 +405,23 @@ def load_partly(con: Any, transplants: Path, observations: Path, *, most_left: i
         left = _left(con)
         if left is None:
             return None
-        stray = _stray(con)
+        _table_of_ids(con, "left_ids", sorted(left))
+        queries = _left_rows()
+        counted = sum(
+            con.execute(select(fn("count", exp.Star())).from_(q.subquery()).sql("duckdb")).fetchone()[0]
+            for q in queries
+        )
+        if most_left is not None and counted > most_left:
+            return None
         left_rows: tuple[list[tuple[int, list[str]]], list[tuple[int, list[str]]]] = ([], [])
-        if left or stray:
-            _table_of_ids(con, "left_ids", sorted(left))
-            queries = _left_rows(bool(left))
-            if most_left is not None:
-                counted = sum(
-                    con.execute(select(fn("count", exp.Star())).from_(q.subquery()).sql("duckdb")).fetchone()[0]
-                    for q in queries
-                )
-                if counted > most_left:
-                    return None
+        if counted:
             left_rows = (_split(con, queries[0]), _split(con, queries[1]))
             _views(con, "left_ids")
         for table in ("raw_transplants", "raw_observations"):  # the rows as text are of no more use
             con.execute(f'DROP TABLE "{table}"')
         loaded = True
         paths = (str(transplants), tx_file[0]), (str(observations), obs_file[0])
-        return Left(frozenset(left), stray, paths, left_rows)
+        return Left(frozenset(left), paths, left_rows)
     finally:
         if not loaded:
             drop_loaded(con)
@@ -466,12 +458,11 @@ def drop_loaded(con: Any) -> None:
         con.execute(f'DROP TABLE IF EXISTS "{table}"')
 
 
-def _left_rows(any_left: bool) -> tuple[exp.Select, exp.Select]:
+def _left_rows() -> tuple[exp.Select, exp.Select]:
     """The queries of the rows of ``transplants.csv`` and ``observations.csv`` that :func:`load_partly`
     leaves: those of the transplants left (table ``left_ids``) and the stray ones, each ``seq`` and
     its cells as DuckDB split them, in the file's order."""
-    left_ids = select(col("id")).from_("left_ids").subquery()
-    ids = exp.In(this=col("transplant_id"), query=left_ids) if any_left else FALSE
+    ids = exp.In(this=col("transplant_id"), query=select(col("id")).from_("left_ids").subquery())
     known = (
         select(col("transplant_id"))
         .from_("read_transplants")
@@ -502,23 +493,6 @@ def _split(con: Any, query: exp.Select) -> list[tuple[int, list[str]]]:
 def _table_of_ids(con: Any, name: str, ids: list[str]) -> None:
     query = select(alias(fn("unnest", exp.cast(exp.Placeholder(), "VARCHAR[]")), "id"))
     con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {query.sql("duckdb")}', [ids])
-
-
-def _stray(con: Any) -> int:
-    """The rows that name no transplant of ``transplants.csv`` (none, or one it does not have)."""
-    no_id = (
-        select(fn("count", exp.Star()))
-        .from_("read_transplants")
-        .where(and_(not_(col("blank")), is_null(col("transplant_id"))))
-    )
-    found = con.execute(no_id.sql("duckdb")).fetchone()[0]
-    known = select(col("transplant_id")).from_("transplants")
-    orphans = (
-        select(fn("count", exp.Star()))
-        .from_("observations")
-        .where(or_(is_null(col("transplant_id")), not_(exp.In(this=col("transplant_id"), query=known.subquery()))))
-    )
-    return int(found) + int(con.execute(orphans.sql("duckdb")).fetchone()[0])
 
 
 def _left(con: Any) -> set[str] | None:
