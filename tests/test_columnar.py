@@ -283,7 +283,8 @@ def _cell_for(draw: st.DrawFn, column: str) -> str:
 @st.composite
 def _bundles(draw: st.DrawFn) -> tuple[str, str]:
     """A small bundle whose cells are drawn from the readers' edge cases, mostly valid (a bundle with
-    a cell the reader refuses is never read straight; one that is must be read alike)."""
+    a cell the reader refuses is never read straight; one that is must be read alike), its lines
+    ending in ``\n``, in ``\r\n``, or some in one and some in the other."""
     from graftkg.readers.csv_bundle import TRANSPLANT_COLUMNS as TX
 
     columns = draw(st.lists(st.sampled_from(sorted(set(TX) - {"transplant_id"})), max_size=6, unique=True))
@@ -317,8 +318,14 @@ def _bundles(draw: st.DrawFn) -> tuple[str, str]:
             options = {"lineage": ["", "myeloid", "Whole Blood"] if chimerism else [""], "method": ["", "STR"]}
             row.append(draw(st.sampled_from(options[extra])))
         obs_lines.append(",".join(row))
-    end = draw(st.sampled_from(["\n", "\r\n"]))
-    return end.join(lines) + end, end.join(obs_lines) + end
+    # every line ends alike, or some in \r\n and others in \n (rows added with another tool)
+    ending = draw(st.sampled_from(["\n", "\r\n", "mixed"]))
+
+    def joined(rows: list[str]) -> str:
+        ends = [draw(st.sampled_from(["\n", "\r\n"])) if ending == "mixed" else ending for _ in rows]
+        return "".join(row + end for row, end in zip(rows, ends, strict=True))
+
+    return joined(lines), joined(obs_lines)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -423,6 +430,42 @@ def test_a_bundle_read_straight_keeps_the_files_order(tmp_path: Path) -> None:
         assert [r[0] for r in con.execute("SELECT transplant_id FROM transplants ORDER BY seq").fetchall()] == ids
         read = con.execute("SELECT transplant_id, day, measure FROM observations ORDER BY seq").fetchall()
         assert [f"{t},{d},{m}" for t, d, m in read[::997]] == [",".join(x.split(",")[:3]) for x in obs_lines[::997]]
+
+
+def test_a_bundle_with_mixed_line_ends_is_read_straight_from_a_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines ending some in CRLF and some in LF (rows added with another tool: DuckDB's strict scan
+    refuses the file itself) are read straight from a copy with LF ends only, to the tables the
+    record reader's records make, in the files' order; the copy is gone once read. A carriage return
+    that does not end a line still leaves the bundle to the record reader."""
+    import random
+    import tempfile
+
+    import duckdb
+
+    from graftkg.columnar.bundle import load_bundle
+    from graftkg.synthetic import write_bundle
+
+    bundle = write_bundle(tmp_path / "b", n=6_000, seed=5)  # CRLF throughout: 10 MB of observations
+    rng = random.Random(5)
+    for name in ("transplants.csv", "observations.csv"):
+        lines = (bundle / name).read_bytes().split(b"\r\n")
+        mixed = b"".join(line + (b"\n" if rng.random() < 0.3 else b"\r\n") for line in lines[:-1])
+        (bundle / name).write_bytes(mixed)
+    assert b"\n" in (bundle / "observations.csv").read_bytes().replace(b"\r\n", b"")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    accepted, error, straight, by_records = _read_both(bundle)
+    assert accepted and error is None
+    assert straight == by_records
+    assert list(scratch.iterdir()) == []  # the copies are deleted
+    observations = bundle / "observations.csv"
+    data = observations.read_bytes()
+    cut = data.index(b",", len(data) // 2)  # a carriage return inside a line: the csv module ends a row there
+    observations.write_bytes(data[:cut] + b"\r" + data[cut:])
+    assert not load_bundle(duckdb.connect(), bundle / "transplants.csv", observations)
 
 
 def test_auto_classifies_a_large_bundle_with_a_bad_row_in_part(

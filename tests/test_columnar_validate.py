@@ -207,13 +207,12 @@ def test_a_bundle_read_in_part_gives_the_record_paths_answers(
     from graftkg.semantics.classify import classify_records
 
     transplants, observations = bundle
-    end = "\r\n" if transplants.endswith("\r\n") else "\n"
-    width = observations.split(end)[0].count(",") + 1
+    width = observations.splitlines()[0].count(",") + 1
     if stray in ("orphan", "no-id"):
         tid = "NO-SUCH" if stray == "orphan" else ""
-        observations += ",".join([tid, "3", "ANC", "0.2", *[""] * (width - 4)]) + end
+        observations += ",".join([tid, "3", "ANC", "0.2", *[""] * (width - 4)]) + "\n"
     elif stray == "repeated":
-        transplants += transplants.split(end)[1] + end
+        transplants += transplants.splitlines()[1] + "\n"
     with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
         folder = Path(tmp)
         (folder / "transplants.csv").write_bytes(transplants.encode())

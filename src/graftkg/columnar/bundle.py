@@ -6,10 +6,13 @@ and :mod:`graftkg.readers.limits`) stays the one judge of input: it names the fi
 every problem, and refuses records one by one. This module takes the bundles where it would have
 nothing to say, and only those:
 
-- **plain files**: ASCII text with no quote, no carriage return and no control character but the
-  line feed, so that splitting lines at ``\\n`` and cells at ``,`` is the whole of parsing them (and
-  DuckDB's parallel CSV scan and Python's ``csv`` module cannot differ); a header of known columns
-  (``observations.csv`` with days, not dates);
+- **plain files**: ASCII text with no quote and no control character but the line feed, and the
+  carriage return only before a line feed, so that splitting lines at ``\\n`` (less a ``\\r``
+  before it) and cells at ``,`` is the whole of parsing them (and DuckDB's parallel CSV scan and
+  Python's ``csv`` module cannot differ); a header of known columns (``observations.csv`` with days,
+  not dates). A file whose lines end some in ``\\r\\n`` and some in ``\\n`` (rows added by another
+  tool, say), which DuckDB's strict CSV scan refuses, is read from a copy whose lines all end in
+  ``\\n``, made in a temporary folder and deleted once read;
 - **every cell read as the record reader reads it**: whole numbers, numbers, yes/no, days or
   ``never``, ISO dates, codes and their names in any letter case (each read as the code it names),
   lists of codes, exactly as the reader's patterns and the ontology's value sets say;
@@ -97,10 +100,20 @@ _PLAIN_BYTES = bytes(b for b in range(0x20, 0x7F) if b != ord('"')) + b"\n\r"
 _INT, _NUMBER, _DATE, _HLA = (p.pattern.removeprefix("^").removesuffix("$") for p in (INT, NUMBER, DATE, HLA))
 
 
-def _plain_header(path: Path, known: list[str], required: list[str]) -> tuple[list[str], int, bool] | None:
-    """The header of a plain file (see the module docstring) of known columns (every line ends in
-    ``\n``, or every one in ``\r\n``), its number of lines after the header, and whether it holds a
-    space anywhere; else None."""
+class _Plain(NamedTuple):
+    """What :func:`_plain_header` finds of a plain file."""
+
+    header: list[str]
+    #: its number of lines after the header
+    rows: int
+    #: whether it holds a space anywhere
+    spaces: bool
+    #: whether some of its lines end in ``\r\n`` and others in ``\n`` (DuckDB then reads a copy)
+    mixed: bool
+
+
+def _plain_header(path: Path, known: list[str], required: list[str]) -> _Plain | None:
+    """What a plain file (see the module docstring) of known columns is; else None."""
     try:
         data = path.read_bytes()
     except OSError:
@@ -108,8 +121,10 @@ def _plain_header(path: Path, known: list[str], required: list[str]) -> tuple[li
     if not data.isascii() or data.translate(None, _PLAIN_BYTES):
         return None
     lines = data.count(b"\n")
-    if b"\r" in data and not data.count(b"\r") == data.count(b"\r\n") == lines:
-        return None  # a carriage return that does not end every line
+    returns = data.count(b"\r")
+    if returns and returns != data.count(b"\r\n"):
+        return None  # a carriage return that does not end a line
+    mixed = 0 < returns < lines
     end = data.find(b"\n")
     first = (data if end < 0 else data[:end]).removesuffix(b"\r").decode("ascii")
     header = [c.strip() for c in first.split(",")]
@@ -118,7 +133,30 @@ def _plain_header(path: Path, known: list[str], required: list[str]) -> tuple[li
     if any(c not in header for c in required):
         return None
     lines += 0 if data.endswith(b"\n") else 1
-    return header, lines - 1, b" " in data
+    return _Plain(header, lines - 1, b" " in data, mixed)
+
+
+#: the size of the pieces :func:`_line_feeds_only` copies a file in
+_CHUNK = 1 << 24
+
+
+def _line_feeds_only(path: Path, folder: str) -> Path:
+    r"""A copy (``copy.csv``) of the plain file at ``path`` in ``folder``, every ``\r`` (each one before a ``\n``:
+    see :func:`_plain_header`) taken out, so that every line ends in ``\n``; copied a piece at a time.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     mixed = Path(folder) / "in.csv"
+        ...     _ = mixed.write_bytes(b"a,b\r\n1,2\n3,4\r\n")
+        ...     _line_feeds_only(mixed, folder).read_bytes()
+        b'a,b\n1,2\n3,4\n'
+    """
+    copy = Path(folder) / "copy.csv"
+    with path.open("rb") as source, copy.open("wb") as target:
+        while piece := source.read(_CHUNK):
+            target.write(piece.translate(None, b"\r"))
+    return copy
 
 
 def _scan(header: list[str]) -> Expr:
@@ -381,24 +419,28 @@ def load_partly(con: Any, transplants: Path, observations: Path, *, most_left: i
     record reader holds the records it reads whole). Call :func:`drop_loaded` when done."""
     tx_file = _plain_header(transplants, CSV_TRANSPLANT_COLUMNS, ["transplant_id"])
     obs_file = _plain_header(observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS)
-    if tx_file is None or obs_file is None or "day" not in obs_file[0] or "date" in obs_file[0]:
+    if tx_file is None or obs_file is None or "day" not in obs_file.header or "date" in obs_file.header:
         return None
+    import tempfile
+
     import duckdb
 
     con.execute("SET preserve_insertion_order = true")
     loaded = False
     try:
         files = (("transplants", transplants, tx_file), ("observations", observations, obs_file))
-        for table, path, (header, rows, spaces) in files:
-            raw = f"CREATE OR REPLACE TEMP TABLE raw_{table} AS SELECT * FROM {_scan(header).sql('duckdb')}"
-            try:
-                con.execute(raw, [str(path)])
-            except duckdb.Error:  # a row of another width, say
-                return None
+        for table, path, plain in files:
+            raw = f"CREATE OR REPLACE TEMP TABLE raw_{table} AS SELECT * FROM {_scan(plain.header).sql('duckdb')}"
+            with tempfile.TemporaryDirectory(prefix="graftkg-") as folder:
+                try:
+                    con.execute(raw, [str(_line_feeds_only(path, folder) if plain.mixed else path)])
+                except duckdb.Error:  # a row of another width, say
+                    return None
             read = con.execute(select(fn("count", exp.Star())).from_(f"raw_{table}").sql("duckdb")).fetchone()
-            if read is None or read[0] != rows:  # DuckDB passed over a line (a blank one, say)
+            if read is None or read[0] != plain.rows:  # DuckDB passed over a line (a blank one, say)
                 return None
-            con.execute(f"CREATE OR REPLACE TEMP TABLE read_{table} AS {_typed(table, tuple(header), spaces)}")
+            typed = _typed(table, tuple(plain.header), plain.spaces)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE read_{table} AS {typed}")
         # ``seq``, the row's place in its file, orders transplants and each one's observations as the
         # records do; the tables hold the rows read (blank ones left out), then the transplants loaded
         _views(con, None)
@@ -420,7 +462,7 @@ def load_partly(con: Any, transplants: Path, observations: Path, *, most_left: i
         for table in ("raw_transplants", "raw_observations"):  # the rows as text are of no more use
             con.execute(f'DROP TABLE "{table}"')
         loaded = True
-        paths = (str(transplants), tx_file[0]), (str(observations), obs_file[0])
+        paths = (str(transplants), tx_file.header), (str(observations), obs_file.header)
         return Left(frozenset(left), paths, left_rows)
     finally:
         if not loaded:
