@@ -106,6 +106,8 @@ def test_engines_are_independent_values() -> None:
     paper.classify(records)
     assert [c.outcome for c in astct.classify(records)] == alone
     assert pickle.loads(pickle.dumps(astct)) == astct
+    limited = graftkg.Engine(backend="sql", memory_limit="1GB", temp_directory=str(Path.cwd()))
+    assert pickle.loads(pickle.dumps(limited)) == limited
     own = graftkg.Engine(profile=str(Path("ontology/profiles/astct-2021.ttl").resolve()))
     assert [c.outcome for c in own.classify(records)] == alone
 

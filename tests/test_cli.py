@@ -101,6 +101,31 @@ def test_readme_template_validates_as_shown() -> None:
     assert run.stdout == _output_after("README.md", command)
 
 
+def test_every_command_and_option_is_in_the_docs() -> None:
+    """Each command of ``graftkg`` is shown in the docs, and each of its long options named there;
+    the synopses of ``classify`` and ``validate`` list every option they take."""
+    import argparse
+    import re
+
+    from graftkg.cli import build_parser
+
+    docs = "\n".join(p.read_text() for p in sorted((ROOT / "docs").rglob("*.md")))
+    docs += (ROOT / "README.md").read_text()
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    missing: list[str] = []
+    for name, parser in commands.choices.items():
+        options = [o for a in parser._actions for o in a.option_strings if o.startswith("--") and o != "--help"]
+        if f"graftkg {name}" not in docs:
+            missing.append(name)
+        missing += [f"{name} {o}" for o in options if o not in docs]
+        if name in ("classify", "validate"):
+            page = (ROOT / "docs" / "guide" / f"{name}.md").read_text()
+            synopsis = re.search(rf"^graftkg {name} PATH\.\.\. .*$", page, re.MULTILINE)
+            assert synopsis is not None, name
+            missing += [f"{name} {o} (synopsis)" for o in options if o not in synopsis.group()]
+    assert missing == []
+
+
 def test_docs_classify_json_example_is_current() -> None:
     page = ROOT / "docs" / "guide" / "classify.md"
     command = "graftkg classify examples/paper-patients/csv --format json"

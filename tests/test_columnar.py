@@ -412,6 +412,45 @@ def test_a_database_out_of_memory_is_a_one_line_error(capsys: pytest.CaptureFixt
     assert err.startswith("graftkg: error: the SQL backend ran out of memory (") and "--memory-limit" in err, err
 
 
+def test_the_sql_backend_spills_to_the_systems_temporary_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Held to a memory limit it works within by spilling to disk, the SQL backend spills into a
+    folder of its own in the system's temporary folder (or in ``--temp-directory``), never into the
+    current folder, writes what it writes without a limit, and leaves nothing behind; a folder it
+    cannot make there is one line that says what to do; a ``--temp-directory`` that is not a folder
+    is refused before anything is read."""
+    import secrets
+    import tempfile
+
+    from graftkg.cli import main
+    from graftkg.synthetic import write_bundle
+
+    bundle = str(write_bundle(tmp_path / "b", n=20_000, seed=3))
+    system, here, chosen = tmp_path / "system", tmp_path / "here", tmp_path / "chosen"
+    for folder in (system, here, chosen):
+        folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system))
+    monkeypatch.chdir(here)
+    verb = ["validate", bundle, "--format", "json", "--backend", "sql"]
+    assert main(verb) == 0
+    want = capsys.readouterr().out
+    monkeypatch.setattr(secrets, "token_hex", lambda n=None: "taken")
+    (system / "graftkg-taken").write_text("")  # where it would spill: a file is in the way
+    assert main([*verb, "--memory-limit", "150MB"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1, err
+    assert err.startswith("graftkg: error: the SQL backend could not use a file (") and "--temp-directory" in err
+    assert str(system / "graftkg-taken") in err  # it was to spill into the system's temporary folder
+    (system / "graftkg-taken").unlink()
+    for extra in ([], ["--temp-directory", str(chosen)]):
+        assert main([*verb, "--memory-limit", "150MB", *extra]) == 0
+        assert capsys.readouterr().out == want
+    assert [list(f.iterdir()) for f in (system, here, chosen)] == [[], [], []]
+    assert main([*verb, "--temp-directory", str(tmp_path / "no-such")]) == 2
+    assert capsys.readouterr().err == f"graftkg: error: temporary folder '{tmp_path / 'no-such'}': not a folder\n"
+
+
 def test_a_bundle_read_straight_keeps_the_files_order(tmp_path: Path) -> None:
     """The order of the rows (which orders the output, and a record's observations) is the files':
     in files large enough for DuckDB to read in parts, each part with its own thread. (A typed read

@@ -114,7 +114,9 @@ class Engine:
     validate :data:`SQL_VALIDATE_FROM_BYTES`, that DuckDB may read itself, else ``record``: a bundle
     the record reader must read is checked where its records then are). Both give the same answers.
     ``memory_limit`` (such as ``"4GB"``) is the most memory the SQL backend's database takes (by
-    default DuckDB's, 80 % of the machine's); beyond it, it spills to disk.
+    default DuckDB's, 80 % of the machine's); beyond it, it spills to disk: into ``temp_directory``
+    (an existing folder), by default into the system's temporary folder (see
+    :class:`~graftkg.columnar.engine.ColumnarEngine`).
 
     Example:
         >>> Engine(profile="astct-2021").profile
@@ -129,6 +131,7 @@ class Engine:
     reasoner: str = "fast"
     backend: str = "auto"
     memory_limit: str | None = None
+    temp_directory: str | None = None
     _definitions: Definitions = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -141,17 +144,22 @@ class Engine:
             raise GraftkgError(f"unknown backend '{self.backend}' (choose from: {', '.join(BACKENDS)})")
         if self.backend == "sql" and self.reasoner != "fast":
             raise GraftkgError("the sql backend evaluates the fast path's definitions: use it with reasoner 'fast'")
+        if self.temp_directory is not None and not Path(self.temp_directory).is_dir():
+            raise GraftkgError(f"temporary folder '{self.temp_directory}': not a folder")
         # an unknown profile, or a profile file that is not one, fails here
         object.__setattr__(self, "_definitions", Definitions(self.profile))
 
-    def __reduce__(self) -> tuple[type[Engine], tuple[str, int | None, str, str, str | None]]:
-        return (Engine, (self.profile, self.workers, self.reasoner, self.backend, self.memory_limit))
+    def __reduce__(self) -> tuple[type[Engine], tuple[str, int | None, str, str, str | None, str | None]]:
+        return (
+            Engine,
+            (self.profile, self.workers, self.reasoner, self.backend, self.memory_limit, self.temp_directory),
+        )
 
     @cached_property
     def _columnar(self) -> ColumnarEngine:
         from graftkg.columnar import ColumnarEngine
 
-        return ColumnarEngine(self._definitions, memory_limit=self.memory_limit)
+        return ColumnarEngine(self._definitions, memory_limit=self.memory_limit, temp_directory=self.temp_directory)
 
     @cached_property
     def _shapes(self) -> ShapeSet:

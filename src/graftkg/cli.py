@@ -37,6 +37,12 @@ def _backend_options(p: argparse.ArgumentParser, sql: str) -> None:
         metavar="SIZE",
         help="the most memory the sql backend takes, such as 4GB (beyond it, it spills to a temporary folder)",
     )
+    p.add_argument(
+        "--temp-directory",
+        metavar="DIR",
+        help="the existing folder the sql backend spills to (in a folder of its own, deleted when done). "
+        "Default: the system's temporary folder",
+    )
 
 
 def _progress(done: int, total: int) -> None:
@@ -47,7 +53,11 @@ def _cmd_classify(args: argparse.Namespace) -> int:
     from graftkg import Classification, Engine, Refusals, read
 
     engine = Engine(
-        profile=args.definitions, reasoner=args.reasoner, backend=args.backend, memory_limit=args.memory_limit
+        profile=args.definitions,
+        reasoner=args.reasoner,
+        backend=args.backend,
+        memory_limit=args.memory_limit,
+        temp_directory=args.temp_directory,
     )
     refusals = None if args.fail_fast else Refusals()
     progress = _progress if args.progress else None
@@ -114,7 +124,12 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from graftkg import Engine
 
-    engine = Engine(profile=args.definitions, backend=args.backend, memory_limit=args.memory_limit)
+    engine = Engine(
+        profile=args.definitions,
+        backend=args.backend,
+        memory_limit=args.memory_limit,
+        temp_directory=args.temp_directory,
+    )
     report = engine.validate(args.paths, acknowledgements=args.acknowledgements)
     print(report.render(args.format, args.fail_on))
     return EXIT_OK if report.conforms(args.fail_on) else EXIT_FINDINGS
@@ -769,14 +784,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{excerpt(str(exc.filename), 200)}: " if exc.filename else ""
         print(f"graftkg: error: {where}{excerpt(exc.strerror or str(exc), 200)}", file=sys.stderr)
         return EXIT_ERROR
-    except Exception as exc:  # the SQL backend's database out of memory: one line, and what to do
+    except Exception as exc:  # the SQL backend's database out of memory or disk: one line, and what to do
         duckdb = sys.modules.get("duckdb")
-        if duckdb is None or not isinstance(exc, duckdb.OutOfMemoryException):
+        if duckdb is None or not isinstance(exc, (duckdb.OutOfMemoryException, duckdb.IOException)):
             raise
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "out of memory"
-        print(
-            f"graftkg: error: the SQL backend ran out of memory ({first}): let it use more with --memory-limit "
-            "(below what the machine has: what does not fit spills to disk), or use --backend record",
-            file=sys.stderr,
-        )
+        from graftkg.readers import excerpt
+
+        first = excerpt(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, 300)
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            what = (
+                f"ran out of memory ({first}): let it use more with --memory-limit "
+                "(below what the machine has: what does not fit spills to disk)"
+            )
+        else:
+            what = (
+                f"could not use a file ({first}): it spills what does not fit in memory to the folder "
+                "--temp-directory names (by default the system's temporary folder)"
+            )
+        print(f"graftkg: error: the SQL backend {what}, or use --backend record", file=sys.stderr)
         return EXIT_ERROR

@@ -99,8 +99,21 @@ def _refs(expr: ClassExpr, out: set[URIRef], *, explained: bool = False) -> None
 class ColumnarEngine:
     """Classifies records with the definitions of one profile, in SQL on an in-process DuckDB.
 
-    ``memory_limit`` (such as ``"4GB"``) and ``temp_directory`` bound the memory DuckDB takes; what
-    does not fit spills to that folder.
+    ``memory_limit`` (such as ``"4GB"``) bounds the memory DuckDB takes; what does not fit spills to
+    ``temp_directory`` (an existing folder), or by default to a folder of each database's own in the
+    system's temporary folder (:func:`tempfile.gettempdir`), which DuckDB makes when it first spills
+    and deletes when the database closes: never, as DuckDB would by default, to ``.tmp`` in the
+    current folder, where records of patients have no business.
+
+    Example:
+        >>> import tempfile
+        >>> engine = ColumnarEngine(Definitions())
+        >>> spill = engine.con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+        >>> Path(spill).parent == Path(tempfile.gettempdir()), Path(spill).name.startswith("graftkg-")
+        (True, True)
+        >>> ColumnarEngine(Definitions(), temp_directory="no/such/folder")
+        Traceback (most recent call last):
+        graftkg.errors.GraftkgError: temporary folder 'no/such/folder': not a folder
     """
 
     def __init__(
@@ -108,6 +121,8 @@ class ColumnarEngine:
     ) -> None:
         self.defs = definitions
         self.sql = ClassCompiler(definitions)
+        if temp_directory is not None and not Path(temp_directory).is_dir():
+            raise GraftkgError(f"temporary folder '{temp_directory}': not a folder")
         self.memory_limit, self.temp_directory = memory_limit, temp_directory
         self.con = self._connect()
         self.sources = vocabulary().codes("graft_source")
@@ -131,8 +146,13 @@ class ColumnarEngine:
                 con.execute("SET memory_limit = ?", [self.memory_limit])
             except duckdb.Error:
                 raise GraftkgError(f"memory limit '{self.memory_limit}': not a size such as 4GB or 500MB") from None
-        if self.temp_directory is not None:
-            con.execute("SET temp_directory = ?", [self.temp_directory])
+        import secrets
+        import tempfile
+
+        # the folder DuckDB spills to: within the one given, or a new one in the system's temporary
+        # folder (a name no one can guess ahead: DuckDB makes it only if it spills, and deletes it)
+        within = self.temp_directory if self.temp_directory is not None else tempfile.gettempdir()
+        con.execute("SET temp_directory = ?", [str(Path(within) / f"graftkg-{secrets.token_hex(8)}")])
         con.execute("SET preserve_insertion_order = false")
         return con
 
