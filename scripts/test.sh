@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages: a JDK for the OWL reasoner HermiT and the OWL 2 DL profile check (compiled against
-# the OWL API in HermiT.jar); Virtuoso Open Source for the tests that push to a second SPARQL server.
+# the OWL API in HermiT.jar), and for Apache Spark (PyPI pyspark, local mode: tests/test_spark.py); Virtuoso Open Source for the tests that push to a second SPARQL server.
 MISSING=""
 command -v javac >/dev/null 2>&1 || MISSING="$MISSING default-jdk-headless"
 command -v virtuoso-t >/dev/null 2>&1 || MISSING="$MISSING virtuoso-opensource-7"

@@ -99,14 +99,16 @@ def test_synthetic_bundles(profile: str, tmp_path: Path) -> None:
 
 
 def test_the_generated_sql_transpiles_to_spark() -> None:
-    """The same query trees print as Spark SQL, which sqlglot's Spark parser reads back."""
+    """The same query trees print as Spark SQL, which sqlglot's Spark parser reads back (and which
+    ``tests/test_spark.py`` runs on Spark)."""
     import sqlglot
 
     from graftkg.columnar.derive import derive_query
+    from graftkg.columnar.sql import SPARK
 
     e = engine("paper")
     for query in (derive_query(e.defs), e.facts_query(explain=True)):
-        spark = query.sql("spark")
+        spark = query.sql(SPARK)
         assert "ROW_NUMBER() OVER" in spark or "EXISTS" in spark
         assert sqlglot.parse_one(spark, read="spark") is not None
     # the shapes' checks and the relations they read (a list's values as Spark's POSEXPLODE)
@@ -114,7 +116,7 @@ def test_the_generated_sql_transpiles_to_spark() -> None:
 
     compiler = e.shape_compiler(shapes())
     trees = [tree for _, tree in compiler.relations()] + [compiler.tree(s) for s in compiler.shapes]
-    printed = [tree.sql("spark") for tree in trees]
+    printed = [tree.sql(SPARK) for tree in trees]
     assert sum("POSEXPLODE" in p for p in printed) >= 5
     for spark in printed:
         assert "UNNEST" not in spark and "GENERATE_SUBSCRIPTS" not in spark, spark

@@ -26,12 +26,14 @@ from graftkg.columnar.sql import (
     FALSE,
     TRUE,
     Expr,
+    ShortNumber,
     and_,
     array,
     case,
     cast,
     col,
     concat_lists,
+    contains,
     eq,
     first_of,
     fn,
@@ -45,6 +47,7 @@ from graftkg.columnar.sql import (
     not_null,
     num,
     or_,
+    size,
     text,
 )
 from graftkg.errors import OntologyError
@@ -309,7 +312,7 @@ class ClassCompiler:
                 known = set(self.vocab.codes(prop.value_set))
                 codes = [] if not isinstance(value, str) or value in known else [value]
             if prop.kind == "codes":
-                return or_(*(fn("coalesce", fn("list_contains", prop.value, text(c)), FALSE) for c in codes))
+                return or_(*(fn("coalesce", contains(prop.value, text(c)), FALSE) for c in codes))
             return or_(*(_eq_text(prop.value, text(c)) for c in codes))
         if prop.kind == "iri":
             return _eq_text(prop.value, text(str(value))) if isinstance(value, URIRef) else FALSE
@@ -452,7 +455,7 @@ def exists(query: Expr) -> Expr:
 def _present(prop: Prop) -> Expr:
     """SQL true where the node states ``prop`` (a list of codes: a non-empty one)."""
     if prop.kind == "codes":
-        return and_(not_null(prop.value), gt(fn("len", prop.value), num(0)))
+        return and_(not_null(prop.value), gt(size(prop.value), num(0)))
     if prop.kind == "part":
         return prop.value
     if prop.kind == "observations":
@@ -495,7 +498,7 @@ def _equals(value: Expr, kind: str, item: Item) -> Expr:
 def _shown(value: Expr, kind: str, unit: str | None) -> Expr:
     """A value as :meth:`~graftkg.semantics.owlexpr.Labels.value` writes it, with its unit."""
     if kind == "num":
-        shown: Expr = fn("format", text("{:g}"), value)
+        shown: Expr = ShortNumber(this=value)
     elif kind == "bool":
         shown = case([(value, text("True"))], text("False"))
     else:

@@ -29,6 +29,7 @@ from graftkg.columnar.bundle import load_bundle
 from graftkg.columnar.classes import ClassCompiler
 from graftkg.columnar.derive import DeriveSQL
 from graftkg.columnar.sql import (
+    DUCKDB,
     FALSE,
     Expr,
     alias,
@@ -73,7 +74,7 @@ if TYPE_CHECKING:
     from graftkg.validation.shacl import ShapeSet
     from graftkg.validation.validate import ValidationReport
 
-DIALECT = "duckdb"
+DIALECT = DUCKDB
 #: the derived facts, in :class:`~graftkg.semantics.derive.Derived`'s order
 DERIVED_COLUMNS = list(Derived.__dataclass_fields__)
 #: a transplant's classification, its graft source, and its classifications under each graft source

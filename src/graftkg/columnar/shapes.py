@@ -32,12 +32,16 @@ from typing import TYPE_CHECKING, Any
 
 from rdflib import URIRef
 from sqlglot import exp, select
+from sqlglot.dialects.dialect import DialectType
 
 from graftkg.columnar.classes import DERIVED_KINDS
 from graftkg.columnar.sql import (
+    DUCKDB,
     FALSE,
     TRUE,
     Expr,
+    OrderedList,
+    Ordinal,
     alias,
     and_,
     array,
@@ -60,6 +64,7 @@ from graftkg.columnar.sql import (
     null,
     num,
     or_,
+    size,
     sub,
     text,
 )
@@ -77,7 +82,7 @@ if TYPE_CHECKING:
     from graftkg.semantics.classify import Classification
     from graftkg.validation.validate import Checked, ValidationReport
 
-DIALECT = "duckdb"
+DIALECT = DUCKDB
 #: the table of the values failing each shape's sh:pattern (``shape``, ``v``), filled before the checks run
 PATTERN_FAILURES = "pattern_failures"
 #: the SQL type of each kind of value a path gives
@@ -429,11 +434,11 @@ class ShapeCompiler:
         kinds = {k.name: k for k in self.kinds}
         obs_kind = kinds["observation"]
         aggregates: list[Expr] = []
-        order = exp.Order(expressions=[exp.Ordered(this=col("lab", "n")), exp.Ordered(this=col("idx", "n"))])
+        order = [col("lab", "n"), col("idx", "n")]
         for path in self.through:
             element = obs_kind.paths[path[1:]].expr
-            ordered = exp.ArrayAgg(this=exp.Order(this=element, expressions=order.expressions))
-            aggregates.append(alias(filtered(ordered, not_null(element)), _through(path)))
+            ordered = OrderedList(this=element, expressions=order, where=not_null(element))
+            aggregates.append(alias(ordered, _through(path)))
         for _, cls in self.qualified:
             aggregates.append(alias(filtered(exp.Count(this=exp.Star()), obs_kind.types[cls][1]), _counted(cls)))
         through = select(col("t", "n"), *aggregates).from_("v_observation AS n").group_by(col("t", "n"))
@@ -489,9 +494,8 @@ class ShapeCompiler:
                 .where(and_(not_null(col(pid)), not_null(col(name))))
                 .group_by(col(pid), col(name))
             )
-            order = [exp.Ordered(this=col("first"))]
             listed = (
-                select(col(pid), alias(exp.ArrayAgg(this=exp.Order(this=col("v"), expressions=order)), name))
+                select(col(pid), alias(OrderedList(this=col("v"), expressions=[col("first")]), name))
                 .from_(firsts.subquery("x"))
                 .group_by(col(pid))
             )
@@ -605,7 +609,7 @@ class ShapeCompiler:
 
     def _unnested(self, kind: NodeKind, values: Values, where: Expr) -> exp.Subquery:
         """The rows of ``kind`` that ``where`` keeps, once per value of the list ``values`` (``v``, at
-        ``pos``): ``UNNEST ... WITH ORDINALITY``, which is Spark's ``LATERAL VIEW POSEXPLODE``."""
+        ``pos``, from 1): ``UNNEST ... WITH ORDINALITY``, which is Spark's ``LATERAL VIEW POSEXPLODE``."""
         n, x = "n", "x"
         unnest = exp.Unnest(
             expressions=[values.expr],
@@ -616,7 +620,7 @@ class ShapeCompiler:
             select(
                 exp.Column(this=exp.Star(), table=exp.to_identifier(n)),
                 alias(col("v", x), "v"),
-                alias(col("pos", x), "pos"),
+                alias(Ordinal(this=col("pos", x)), "pos"),
             )
             .from_(exp.to_table(kind.relation).as_(n))
             .join(unnest, join_type="cross")
@@ -778,9 +782,9 @@ class ShapeCompiler:
 
     # ------------------------------------------------------------------ what applies
 
-    def pattern_values(self, shape: Shape) -> str:
-        """The SQL of the distinct values ``shape``'s path gives on the nodes it targets (those its
-        sh:pattern is tested on)."""
+    def pattern_values(self, shape: Shape, dialect: DialectType = DIALECT) -> str:
+        """The SQL (in ``dialect``) of the distinct values ``shape``'s path gives on the nodes it
+        targets (those its sh:pattern is tested on)."""
         parts: list[exp.Select] = []
         for kind in self.kinds:
             target = self.targets(shape, kind)
@@ -803,12 +807,12 @@ class ShapeCompiler:
             select(col("v"))
             .distinct()
             .from_(exp.Subquery(this=union, alias=exp.TableAlias(this=exp.to_identifier("x"))))
-            .sql(DIALECT)
+            .sql(dialect)
         )
 
-    def applicable_queries(self) -> list[tuple[str, list[Shape]]]:
-        """For each relation, a query of how many transplants have a node each shape targets (one
-        column a shape, in the order of the shapes listed with it)."""
+    def applicable_queries(self, dialect: DialectType = DIALECT) -> list[tuple[str, list[Shape]]]:
+        """For each relation, a query (in ``dialect``) of how many transplants have a node each shape
+        targets (one column a shape, in the order of the shapes listed with it)."""
         out: list[tuple[str, list[Shape]]] = []
         by_relation: dict[str, list[tuple[Shape, Expr]]] = {}
         for shape in self.shapes:
@@ -833,7 +837,7 @@ class ShapeCompiler:
             totals = select(
                 *(alias(exp.Sum(this=exp.cast(col(f"s{k}"), "BIGINT")), f"s{k}") for k in range(len(items)))
             ).from_(per.subquery("x"))
-            out.append((totals.sql(DIALECT), [s for s, _ in items]))
+            out.append((totals.sql(dialect), [s for s, _ in items]))
         return out
 
     def _patient_present(self) -> Expr:
@@ -1072,7 +1076,7 @@ def _qualified_class(shape: Shape) -> URIRef:
 def _stated(kind: str, column: Expr) -> Expr:
     """Whether build_facts states a record field of ``kind`` (an empty list and a false ``never`` are not)."""
     if kind == "codes":
-        return and_(not_null(column), gt(fn("len", column), integer(0)))
+        return and_(not_null(column), gt(size(column), integer(0)))
     if kind == "never":
         return coalesce(column, FALSE)
     return not_null(column)
@@ -1093,7 +1097,7 @@ def _counted(cls: URIRef) -> str:
 def _count(values: Values) -> Expr:
     """How many values ``values`` gives (an expression over the node's row)."""
     if values.listed:
-        return coalesce(exp.func("len", values.expr), integer(0))
+        return coalesce(size(values.expr), integer(0))
     return case([(not_null(values.expr), integer(1))], integer(0))
 
 

@@ -1,21 +1,142 @@
 """Small builders over sqlglot's expression tree: the SQL of the columnar engine is built as a tree of
-sqlglot expressions, never by pasting text, and printed in the dialect of the engine that runs it
-(DuckDB here; Spark SQL, for instance, from the same tree).
+sqlglot expressions, never by pasting text, and printed in the dialect of the engine that runs it:
+:data:`DUCKDB` here, :data:`SPARK` (Spark SQL) from the same tree. They are sqlglot's DuckDB and Spark
+dialects, and they print graftkg's own expressions besides, where the engines differ
+(:class:`ShortNumber`, :class:`Ordinal`, :class:`OrderedList`).
 
 Example:
-    >>> print(ge(col("v"), num(0.5)).sql("duckdb"))
+    >>> print(ge(col("v"), num(0.5)).sql(DUCKDB))
     "v" >= 0.5
-    >>> print(first_of(col("day"), col("i")).sql("duckdb"), first_of(col("day"), col("i")).sql("spark"))
+    >>> print(first_of(col("day"), col("i")).sql(DUCKDB), first_of(col("day"), col("i")).sql(SPARK))
     ARG_MIN("day", "i") MIN_BY(`day`, `i`)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar
 
 from sqlglot import exp
+from sqlglot.dialects.duckdb import DuckDB
+from sqlglot.dialects.spark import Spark
+from sqlglot.generators.duckdb import DuckDBGenerator
+from sqlglot.generators.spark import SparkGenerator
 
 Expr = exp.Expr
+
+
+class ShortNumber(exp.Expression, exp.Func):
+    """A number as text, as Python's ``format(value, "g")`` writes it (the record path's explanations
+    do): six significant digits, no trailing zeros, an exponent from 1e+06 and below 1e-04.
+
+    DuckDB's ``format('{:g}', …)`` is Python's own format. Spark has Java's ``%g``, which keeps
+    the zeros (taken off here with two ``regexp_replace``) and rounds the shortest decimal form of
+    the number half up where Python rounds its exact binary value half to even: the two differ on a
+    number of seven significant digits or more whose seventh is a 5 (99999.95: ``100000``, not
+    ``99999.9``).
+
+    Example:
+        >>> print(ShortNumber(this=col("v")).sql(DUCKDB))
+        FORMAT('{:g}', "v")
+    """
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True}
+
+
+class Ordinal(exp.Expression, exp.Func):
+    """A value's place in its list, counted from 1, from the offset column of ``UNNEST ... WITH
+    ORDINALITY`` (``this``): DuckDB counts from 1 there; Spark's ``POSEXPLODE``, which sqlglot prints
+    for it, from 0.
+
+    Example:
+        >>> print(Ordinal(this=col("pos")).sql(DUCKDB), Ordinal(this=col("pos")).sql(SPARK))
+        "pos" `pos` + 1
+    """
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True}
+
+
+class OrderedList(exp.Expression, exp.Func):
+    """The values ``this`` of a group, as a list in the order of the keys ``expressions`` (ascending,
+    never NULL), of the rows ``where`` (optional) keeps: DuckDB's ``ARRAY_AGG(v ORDER BY ...)``.
+    Spark's ``collect_list`` keeps no order (and takes no ``WITHIN GROUP``), so there each value is
+    collected in a struct after its keys, the structs sorted, and the values taken out.
+
+    Example:
+        >>> listed = OrderedList(this=col("v"), expressions=[col("i")], where=not_null(col("v")))
+        >>> print(listed.sql(DUCKDB))
+        ARRAY_AGG("v" ORDER BY "i") FILTER(WHERE NOT "v" IS NULL)
+        >>> print(listed.sql(SPARK))
+        TRANSFORM(ARRAY_SORT(COLLECT_LIST(STRUCT(`i` AS k0, `v` AS v)) FILTER(WHERE NOT `v` IS NULL)), e -> e.v)
+    """
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "expressions": True, "where": False}
+
+
+def _ordered_list_duckdb(generator: Any, expression: OrderedList) -> str:
+    keys = [exp.Ordered(this=key) for key in expression.expressions]
+    listed: Expr = exp.ArrayAgg(this=exp.Order(this=expression.this, expressions=keys))
+    where = expression.args.get("where")
+    return str(generator.sql(listed if where is None else filtered(listed, where)))
+
+
+def _ordered_list_spark(generator: Any, expression: OrderedList) -> str:
+    fields = [(f"k{i}", key) for i, key in enumerate(expression.expressions)] + [("v", expression.this)]
+    packed = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(n), expression=e) for n, e in fields])
+    listed: Expr = exp.ArrayAgg(this=packed)
+    where = expression.args.get("where")
+    if where is not None:
+        listed = filtered(listed, where)
+    value = exp.Lambda(
+        this=exp.Dot(this=exp.column("e"), expression=exp.to_identifier("v")), expressions=[exp.to_identifier("e")]
+    )
+    return str(generator.sql(exp.Transform(this=exp.ArraySort(this=listed), expression=value)))
+
+
+def _short_number_duckdb(generator: Any, expression: ShortNumber) -> str:
+    return str(generator.func("FORMAT", exp.Literal.string("{:g}"), expression.this))
+
+
+def _short_number_spark(generator: Any, expression: ShortNumber) -> str:
+    printed = exp.func("FORMAT_STRING", exp.Literal.string("%g"), expression.this)
+    zeros = exp.RegexpReplace(
+        this=printed, expression=exp.Literal.string("([.][0-9]*?)0+(e|$)"), replacement=exp.Literal.string("$1$2")
+    )
+    point = exp.RegexpReplace(
+        this=zeros, expression=exp.Literal.string("[.](e|$)"), replacement=exp.Literal.string("$1")
+    )
+    return str(generator.sql(point))
+
+
+_Transforms = dict[type[Expr], Callable[..., str]]
+
+
+class GraftkgDuckDB(DuckDB):
+    """sqlglot's DuckDB dialect, printing :class:`ShortNumber` too."""
+
+    class Generator(DuckDBGenerator):
+        TRANSFORMS: ClassVar[_Transforms] = {
+            **DuckDBGenerator.TRANSFORMS,
+            ShortNumber: _short_number_duckdb,
+            OrderedList: _ordered_list_duckdb,
+            Ordinal: lambda generator, e: generator.sql(e.this),
+        }
+
+
+class GraftkgSpark(Spark):
+    """sqlglot's Spark dialect, printing :class:`ShortNumber` too."""
+
+    class Generator(SparkGenerator):
+        TRANSFORMS: ClassVar[_Transforms] = {
+            **SparkGenerator.TRANSFORMS,
+            ShortNumber: _short_number_spark,
+            OrderedList: _ordered_list_spark,
+            Ordinal: lambda generator, e: generator.sql(exp.Add(this=e.this, expression=exp.Literal.number(1))),
+        }
+
+
+#: the dialects the trees are printed in: the engine's (DuckDB), and Spark SQL's
+DUCKDB, SPARK = GraftkgDuckDB, GraftkgSpark
 
 TRUE: Expr = exp.true()
 FALSE: Expr = exp.false()
@@ -155,6 +276,16 @@ def fn(name: str, *args: Expr) -> Expr:
     return found
 
 
+def size(items: Expr) -> Expr:
+    """The number of items of a list (``len`` in DuckDB, ``size`` in Spark)."""
+    return exp.ArraySize(this=items)
+
+
+def contains(items: Expr, item: Expr) -> Expr:
+    """Whether the list ``items`` holds ``item`` (``list_contains``; ``array_contains`` in Spark)."""
+    return exp.ArrayContains(this=items, expression=item)
+
+
 def first_of(value: Expr, order: Expr) -> Expr:
     """The ``value`` of the row with the lowest ``order`` (``arg_min``; ``min_by`` in Spark)."""
     return exp.ArgMin(this=value, expression=order)
@@ -211,7 +342,7 @@ def concat_lists(items: Sequence[Expr]) -> Expr:
         return array([])
     out = items[0]
     for item in items[1:]:
-        out = fn("list_concat", out, item)
+        out = exp.ArrayConcat(this=out, expressions=[item])
     return out
 
 
