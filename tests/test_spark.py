@@ -1,14 +1,17 @@
 """The generated SQL run on Apache Spark (local mode, PyPI ``pyspark``), not only printed.
 
 The columnar engine's queries are sqlglot trees; :data:`graftkg.columnar.sql.SPARK` prints them as
-Spark SQL. Here the tables DuckDB made are handed to Spark as Parquet files, as a Spark job would read
-a registry's tables, and every query is run on both engines:
+Spark SQL. Here the two tables DuckDB loaded (``transplants``, ``observations``) are handed to Spark
+as Parquet files, as a Spark job would read a registry's tables, and from them Spark computes, with
+the same generated queries, what DuckDB computed:
 
-- the derivation (:func:`~graftkg.columnar.derive.derive_query`) over ``cases``, ``observations``,
-  ``windows`` and ``observation_facts``, then the classes and explanations
+- the tables the queries read (:meth:`~graftkg.columnar.engine.ColumnarEngine.prepared`), the
+  derivation (:func:`~graftkg.columnar.derive.derive_query`), then the classes and explanations
   (:meth:`~graftkg.columnar.engine.ColumnarEngine.facts_query`) over Spark's own derivation;
-- the validation's relations, each shape's check, the values each ``sh:pattern`` is tested on, and
+- the inferred classes the shapes target (:meth:`~graftkg.columnar.engine.ColumnarEngine.held_query`),
+  the validation's relations, each shape's check, the values each ``sh:pattern`` is tested on, and
   how many transplants each shape applies to (:class:`~graftkg.columnar.shapes.ShapeCompiler`).
+  (Which pattern values fail is Python's ``re``, as on DuckDB: that table is handed over too.)
 
 Spark must give DuckDB's rows, on the paper's patients, the invalid submission, the two real data
 sets and synthetic transplants carrying every kind of submission error, under both profiles.
@@ -126,8 +129,11 @@ def test_the_classification_runs_on_spark_with_duckdbs_answers(spark: Any, tmp_p
     facts = engine.facts_query(explain=True)
     load_records(engine.con, _records(tmp_path, profile))
     engine.derive_tables()
-    _to_spark(spark, engine.con, ["cases", "observations", "windows", "observation_facts"], tmp_path / "tables")
-    derived = spark.sql(derive.sql(SPARK))
+    _to_spark(spark, engine.con, ["transplants", "observations"], tmp_path / "tables")
+    for name, query in engine.prepared():  # windows, cases, observation facts: Spark's own
+        spark.sql(query.sql(SPARK)).localCheckpoint().createOrReplaceTempView(name)
+        assert _rows(spark.table(name).collect()) == _rows(engine.con.execute(f'SELECT * FROM "{name}"').fetchall())
+    derived = spark.sql(derive.sql(SPARK)).localCheckpoint()
     assert derived.columns == [d[0] for d in engine.con.execute("SELECT * FROM derived LIMIT 0").description]
     assert _rows(derived.collect()) == _rows(engine.con.execute("SELECT * FROM derived").fetchall())
     derived.createOrReplaceTempView("derived")  # the classes read Spark's own derivation
@@ -150,9 +156,14 @@ def test_the_validation_runs_on_spark_with_duckdbs_answers(spark: Any, tmp_path:
     report = engine.validate_records(_records(tmp_path, "paper"), shapes())
     assert report is not None and len({f.rule for f in report.findings}) > 40
     con = engine.con
-    _to_spark(spark, con, ["transplants", "observations", "derived", "inferred", PATTERN_FAILURES], tmp_path / "tables")
+    _to_spark(spark, con, ["transplants", "observations", PATTERN_FAILURES], tmp_path / "tables")
+    for name, query in engine.prepared():  # then the derivation and the inferred classes, Spark's own
+        spark.sql(query.sql(SPARK)).localCheckpoint().createOrReplaceTempView(name)
+    spark.sql(derive_query(engine.defs).sql(SPARK)).localCheckpoint().createOrReplaceTempView("derived")
+    spark.sql(engine.held_query(compiler.flags(), SPARK)).localCheckpoint().createOrReplaceTempView("inferred")
+    assert _rows(spark.table("inferred").collect()) == _rows(con.execute("SELECT * FROM inferred").fetchall())
     for relation, tree in compiler.relations():
-        spark.sql(tree.sql(SPARK)).cache().createOrReplaceTempView(relation)
+        spark.sql(tree.sql(SPARK)).localCheckpoint().createOrReplaceTempView(relation)
         assert spark.table(relation).count() == con.execute(f'SELECT count(*) FROM "{relation}"').fetchone()[0]
     failing = set()
     for shape in compiler.shapes:

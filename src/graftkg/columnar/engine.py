@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from rdflib import URIRef
 from sqlglot import exp, select
+from sqlglot.dialects.dialect import DialectType
 
 from graftkg.columnar.bundle import load_bundle
 from graftkg.columnar.classes import ClassCompiler
@@ -133,6 +134,7 @@ class ColumnarEngine:
         self.layers = self._layers()
         self._queries: dict[str, str] = {}  # the SQL text of each query, printed once
         self._stages = DeriveSQL(definitions, self.sql).stages()
+        self._prepared = [(name, tree.sql(DIALECT)) for name, tree in self.prepared()]
         self._shape_sql: ShapeCompiler | None = None  # the shapes last compiled (an Engine has one set)
         #: the records of a bundle read in part that the record path classifies, by place (see :meth:`load`)
         self._left: list[tuple[int, TransplantRecord]] = []
@@ -291,14 +293,15 @@ class ColumnarEngine:
 
     # ------------------------------------------------------------------ run
 
-    def _prepare(self) -> None:
-        """The tables every query reads besides the records: windows, cases and observation facts."""
-        con = self.con
+    def prepared(self) -> list[tuple[str, exp.Query]]:
+        """The queries of the tables every other query reads besides the loaded ``transplants`` and
+        ``observations``, each named by the table it makes, in order: the engraftment windows, the
+        cases (each transplant as it is, and under each graft source when its own is not known), and
+        the observations that are nodes of the facts."""
         windows = sorted(self.defs.window_last_day.items())
         values = exp.values(
             [exp.tuple_(text(s), integer(d)) for s, d in windows], alias="w", columns=["graft_source", "last_day"]
         )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE windows AS {select('*').from_(values).sql(DIALECT)}")
         fields = [f.name for f in RECORD_FIELDS]
         known = in_(col("graft_source", "t"), [text(s) for s, _ in windows])
         as_is = select(*(col(n, "t") for n in ["seq", *fields]), alias(exp.cast(null(), "VARCHAR"), "variant")).from_(
@@ -315,7 +318,6 @@ class ColumnarEngine:
             .where(or_(exp.Is(this=col("graft_source", "t"), expression=null()), exp.not_(known)))
         )
         cases = as_is.union(by_source, distinct=False)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE cases AS {cases.sql(DIALECT)}")
         # the observations that are nodes of the facts (not lab counts), and each record's highest DSA MFI
         obs_cols = ["transplant_id", "seq", "day", "measure", "value", "code", "lineage", "method", "unit"]
         kept = (
@@ -336,11 +338,12 @@ class ColumnarEngine:
             .where(not_null(col("dsa_max_mfi")))
         )
         facts = kept.union(highest, distinct=False)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {self.sql.facts_table} AS {facts.sql(DIALECT)}")
+        return [("windows", select("*").from_(values)), ("cases", cases), (self.sql.facts_table, facts)]
 
     def derive_tables(self) -> None:
         """Make the table ``derived`` from the loaded tables, stage by stage (each stage a table)."""
-        self._prepare()
+        for name, query in self._prepared:
+            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {query}')
         for name, _ in self._stages:
             self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {self.query(name)}')
 
@@ -362,14 +365,15 @@ class ColumnarEngine:
         final = select(*columns).from_(facts.subquery("f", copy=False))
         return final.order_by(col("seq"), exp.Ordered(this=col("variant"), nulls_first=True))
 
-    def held_query(self, columns: Mapping[str, URIRef]) -> str:
+    def held_query(self, columns: Mapping[str, URIRef], dialect: DialectType = DIALECT) -> str:
         """The query of whether each class of ``columns`` (column name -> class) is among the classes of
         each transplant's classification (``seq``, one row a transplant): the classes of the transplant
         as it is, or, when it has cases under every graft source that agree on an outcome that is not
         *not evaluable*, those its cases share, as :func:`~graftkg.semantics.classify.combine_cases`
         keeps them. ``one_outcome`` is false for a transplant one of whose cases the definitions give
         not exactly one outcome (the classification then raises
-        :class:`~graftkg.errors.ReasonerError`: see :meth:`classified`). Over the derived tables."""
+        :class:`~graftkg.errors.ReasonerError`: see :meth:`classified`). Over the derived tables;
+        printed in ``dialect``."""
         facts = self.facts_query(explain=False)
         outcomes = [(self.column(c.iri), c.code) for c in self.defs.outcomes]
 
@@ -402,7 +406,7 @@ class ColumnarEngine:
                 for name in columns
             ),
         )
-        return grouped.from_(per_case.subquery("c", copy=False)).group_by(col("seq")).sql(DIALECT)
+        return grouped.from_(per_case.subquery("c", copy=False)).group_by(col("seq")).sql(dialect)
 
     def calculations(self) -> dict[str, dict[tuple[str, str], list[int]]]:
         """transplant -> (measure, method) -> days of the counts calculated from others (-1: undated)."""
