@@ -421,14 +421,25 @@ def test_the_sql_backend_spills_to_the_systems_temporary_folder(
     folder of its own in the system's temporary folder (or in ``--temp-directory``), never into the
     current folder, writes what it writes without a limit, and leaves nothing behind; a folder it
     cannot make there is one line that says what to do; a ``--temp-directory`` that is not a folder
-    is refused before anything is read."""
+    is refused before anything is read. The copy of a file with mixed line ends goes where it spills."""
     import secrets
     import tempfile
 
+    import graftkg.columnar.bundle
     from graftkg.cli import main
     from graftkg.synthetic import write_bundle
 
     bundle = str(write_bundle(tmp_path / "b", n=20_000, seed=3))
+    with (Path(bundle) / "observations.csv").open("ab") as f:
+        f.write(b"S000001,3,ANC,0.5,,\n")  # CRLF lines, and now one LF line: DuckDB reads a copy
+    copied_into: list[Path] = []
+    copy = graftkg.columnar.bundle._line_feeds_only
+
+    def spy(path: Path, folder: str) -> Path:
+        copied_into.append(Path(folder).parent)
+        return copy(path, folder)
+
+    monkeypatch.setattr(graftkg.columnar.bundle, "_line_feeds_only", spy)
     system, here, chosen = tmp_path / "system", tmp_path / "here", tmp_path / "chosen"
     for folder in (system, here, chosen):
         folder.mkdir()
@@ -445,9 +456,11 @@ def test_the_sql_backend_spills_to_the_systems_temporary_folder(
     assert err.startswith("graftkg: error: the SQL backend could not use a file (") and "--temp-directory" in err
     assert str(system / "graftkg-taken") in err  # it was to spill into the system's temporary folder
     (system / "graftkg-taken").unlink()
+    copied_into.clear()
     for extra in ([], ["--temp-directory", str(chosen)]):
         assert main([*verb, "--memory-limit", "150MB", *extra]) == 0
         assert capsys.readouterr().out == want
+    assert copied_into == [system, chosen]
     assert [list(f.iterdir()) for f in (system, here, chosen)] == [[], [], []]
     assert main([*verb, "--temp-directory", str(tmp_path / "no-such")]) == 2
     assert capsys.readouterr().err == f"graftkg: error: temporary folder '{tmp_path / 'no-such'}': not a folder\n"

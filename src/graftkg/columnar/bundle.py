@@ -12,7 +12,8 @@ nothing to say, and only those:
   Python's ``csv`` module cannot differ); a header of known columns (``observations.csv`` with days,
   not dates). A file whose lines end some in ``\\r\\n`` and some in ``\\n`` (rows added by another
   tool, say), which DuckDB's strict CSV scan refuses, is read from a copy whose lines all end in
-  ``\\n``, made in a temporary folder and deleted once read;
+  ``\\n``, made in a temporary folder (in ``scratch``, the folder the engine spills to) and deleted
+  once read;
 - **every cell read as the record reader reads it**: whole numbers, numbers, yes/no, days or
   ``never``, ISO dates, codes and their names in any letter case (each read as the code it names),
   lists of codes, exactly as the reader's patterns and the ontology's value sets say;
@@ -383,11 +384,11 @@ def _typed(table: str, header: tuple[str, ...], spaces: bool) -> str:
     return select(col("seq"), *checked.columns, alias(unsure, "unsure"), col("blank")).from_(cells).sql("duckdb")
 
 
-def load_bundle(con: Any, transplants: Path, observations: Path) -> bool:
+def load_bundle(con: Any, transplants: Path, observations: Path, *, scratch: str | None = None) -> bool:
     """Make the tables ``transplants`` and ``observations`` of ``con`` from a CSV bundle, when the
     bundle is one this module may read (see the module docstring); False, with no table made, when it
     is not: the record reader is then the one to read it."""
-    return load_partly(con, transplants, observations, most_left=0) is not None
+    return load_partly(con, transplants, observations, most_left=0, scratch=scratch) is not None
 
 
 class Left(NamedTuple):
@@ -407,7 +408,9 @@ class Left(NamedTuple):
         return bool(self.rows[0] or self.rows[1])
 
 
-def load_partly(con: Any, transplants: Path, observations: Path, *, most_left: int | None = None) -> Left | None:
+def load_partly(
+    con: Any, transplants: Path, observations: Path, *, most_left: int | None = None, scratch: str | None = None
+) -> Left | None:
     """Make the tables ``transplants`` and ``observations`` of ``con`` from the rows of a CSV bundle
     that DuckDB reads as the record reader reads them (see the module docstring), and say what is
     left (:class:`Left`: nothing when the whole bundle is loaded). A transplant any of whose rows is
@@ -416,11 +419,14 @@ def load_partly(con: Any, transplants: Path, observations: Path, *, most_left: i
     with the rest. None, with no table made, when the files themselves are not ones DuckDB may read
     (not plain text, or a row of another width, say), when a transplant has more observations than
     the record reader takes, or when more than ``most_left`` rows of the files would be left (the
-    record reader holds the records it reads whole). Call :func:`drop_loaded` when done."""
+    record reader holds the records it reads whole). A file to be read from a copy (see the module
+    docstring) is copied into ``scratch`` (default: the system's temporary folder). Call
+    :func:`drop_loaded` when done."""
     tx_file = _plain_header(transplants, CSV_TRANSPLANT_COLUMNS, ["transplant_id"])
     obs_file = _plain_header(observations, OBSERVATION_COLUMNS, REQUIRED_OBSERVATION_COLUMNS)
     if tx_file is None or obs_file is None or "day" not in obs_file.header or "date" in obs_file.header:
         return None
+    import contextlib
     import tempfile
 
     import duckdb
@@ -431,9 +437,13 @@ def load_partly(con: Any, transplants: Path, observations: Path, *, most_left: i
         files = (("transplants", transplants, tx_file), ("observations", observations, obs_file))
         for table, path, plain in files:
             raw = f"CREATE OR REPLACE TEMP TABLE raw_{table} AS SELECT * FROM {_scan(plain.header).sql('duckdb')}"
-            with tempfile.TemporaryDirectory(prefix="graftkg-") as folder:
+            with contextlib.ExitStack() as copies:
+                source = path
+                if plain.mixed:
+                    folder = copies.enter_context(tempfile.TemporaryDirectory(prefix="graftkg-", dir=scratch))
+                    source = _line_feeds_only(path, folder)
                 try:
-                    con.execute(raw, [str(_line_feeds_only(path, folder) if plain.mixed else path)])
+                    con.execute(raw, [str(source)])
                 except duckdb.Error:  # a row of another width, say
                     return None
             read = con.execute(select(fn("count", exp.Star())).from_(f"raw_{table}").sql("duckdb")).fetchone()

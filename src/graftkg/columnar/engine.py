@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -126,6 +127,9 @@ class ColumnarEngine:
         if temp_directory is not None and not Path(temp_directory).is_dir():
             raise GraftkgError(f"temporary folder '{temp_directory}': not a folder")
         self.memory_limit, self.temp_directory = memory_limit, temp_directory
+        #: the folder this engine's databases spill into (each in a folder of its own), and where a
+        #: bundle is copied when DuckDB must read a copy (see :mod:`graftkg.columnar.bundle`)
+        self.scratch = temp_directory if temp_directory is not None else tempfile.gettempdir()
         self.con = self._connect()
         self.sources = vocabulary().codes("graft_source")
         missing = [s for s in self.sources if s not in definitions.window_last_day]
@@ -150,12 +154,10 @@ class ColumnarEngine:
             except duckdb.Error:
                 raise GraftkgError(f"memory limit '{self.memory_limit}': not a size such as 4GB or 500MB") from None
         import secrets
-        import tempfile
 
-        # the folder DuckDB spills to: within the one given, or a new one in the system's temporary
-        # folder (a name no one can guess ahead: DuckDB makes it only if it spills, and deletes it)
-        within = self.temp_directory if self.temp_directory is not None else tempfile.gettempdir()
-        con.execute("SET temp_directory = ?", [str(Path(within) / f"graftkg-{secrets.token_hex(8)}")])
+        # the folder DuckDB spills to: a new one in the scratch folder (a name no one can guess
+        # ahead: DuckDB makes it only if it spills, and deletes it when the database closes)
+        con.execute("SET temp_directory = ?", [str(Path(self.scratch) / f"graftkg-{secrets.token_hex(8)}")])
         con.execute("SET preserve_insertion_order = false")
         return con
 
@@ -444,10 +446,10 @@ class ColumnarEngine:
 
         self._left = []
         files = bundle_files(paths)
-        if files is not None and refusals is None and load_bundle(self.con, *files):
+        if files is not None and refusals is None and load_bundle(self.con, *files, scratch=self.scratch):
             return None
         if files is not None and refusals is not None:
-            left = load_partly(self.con, *files, most_left=most_left)
+            left = load_partly(self.con, *files, most_left=most_left, scratch=self.scratch)
             if left is not None:
                 if left:
                     self._left = [((r.line or 2) - 2, r) for r in _read_left(left, refusals)]
@@ -501,7 +503,7 @@ class ColumnarEngine:
         from graftkg.readers import bundle_files
 
         files = bundle_files(paths)
-        left = None if files is None else load_partly(self.con, *files, most_left=most_left)
+        left = None if files is None else load_partly(self.con, *files, most_left=most_left, scratch=self.scratch)
         if files is None or left is None:
             return None
         compiler = self.shape_compiler(shapes)
