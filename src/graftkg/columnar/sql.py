@@ -112,7 +112,7 @@ _Transforms = dict[type[Expr], Callable[..., str]]
 
 
 class GraftkgDuckDB(DuckDB):
-    """sqlglot's DuckDB dialect, printing :class:`ShortNumber` too."""
+    """sqlglot's DuckDB dialect, printing graftkg's own expressions too."""
 
     class Generator(DuckDBGenerator):
         TRANSFORMS: ClassVar[_Transforms] = {
@@ -124,7 +124,7 @@ class GraftkgDuckDB(DuckDB):
 
 
 class GraftkgSpark(Spark):
-    """sqlglot's Spark dialect, printing :class:`ShortNumber` too."""
+    """sqlglot's Spark dialect, printing graftkg's own expressions too."""
 
     class Generator(SparkGenerator):
         TRANSFORMS: ClassVar[_Transforms] = {
