@@ -40,13 +40,16 @@ PROFILES = ["paper", "astct-2021"]
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    """A Spark session on this machine (two cores, no web UI), for the module's tests."""
+    """A Spark session on this machine (two cores, no web UI, its driver on 127.0.0.1 only), for the
+    module's tests."""
     from pyspark.sql import SparkSession
 
     session = (
         SparkSession.builder.master("local[2]")
         .appName("graftkg-tests")
         .config("spark.ui.enabled", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
