@@ -22,7 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graftkg.errors import GraftkgError
+from graftkg.errors import GraftkgError, spill_folder
 from graftkg.model import TransplantRecord
 from graftkg.readers.refusals import Refusals
 
@@ -144,8 +144,7 @@ class Engine:
             raise GraftkgError(f"unknown backend '{self.backend}' (choose from: {', '.join(BACKENDS)})")
         if self.backend == "sql" and self.reasoner != "fast":
             raise GraftkgError("the sql backend evaluates the fast path's definitions: use it with reasoner 'fast'")
-        if self.temp_directory is not None and not Path(self.temp_directory).is_dir():
-            raise GraftkgError(f"temporary folder '{self.temp_directory}': not a folder")
+        spill_folder(self.temp_directory)  # refused now, not when a large input first needs it
         # an unknown profile, or a profile file that is not one, fails here
         object.__setattr__(self, "_definitions", Definitions(self.profile))
 

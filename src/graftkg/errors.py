@@ -84,6 +84,23 @@ def _one_line(text: str) -> str:
     return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
+def spill_folder(path: str | None) -> str | None:
+    """``path``, when it is an existing folder (or None: none was chosen); else a :class:`GraftkgError`.
+    The folder the SQL backend spills into (``--temp-directory``) is checked once, up front.
+
+    Example:
+        >>> spill_folder("no/such/folder")
+        Traceback (most recent call last):
+        ...
+        graftkg.errors.GraftkgError: temporary folder 'no/such/folder': not a folder
+    """
+    import os
+
+    if path is not None and not os.path.isdir(path):
+        raise GraftkgError(f"temporary folder '{path}': not a folder")
+    return path
+
+
 def read_input_bytes(path: str) -> bytes:
     """The bytes of the input file ``path``, or an :class:`InputError` saying why it cannot be read
     (missing, a folder or other non-regular file such as a FIFO, which would block, or refused by the

@@ -54,7 +54,7 @@ from graftkg.columnar.sql import (
     text,
 )
 from graftkg.columnar.tables import load_records
-from graftkg.errors import GraftkgError, InputError, OntologyError
+from graftkg.errors import GraftkgError, InputError, OntologyError, spill_folder
 from graftkg.model import RECORD_FIELDS, TransplantRecord
 from graftkg.readers.refusals import Refusals
 from graftkg.semantics.classify import (
@@ -124,9 +124,7 @@ class ColumnarEngine:
     ) -> None:
         self.defs = definitions
         self.sql = ClassCompiler(definitions)
-        if temp_directory is not None and not Path(temp_directory).is_dir():
-            raise GraftkgError(f"temporary folder '{temp_directory}': not a folder")
-        self.memory_limit, self.temp_directory = memory_limit, temp_directory
+        self.memory_limit, self.temp_directory = memory_limit, spill_folder(temp_directory)
         #: the folder this engine's databases spill into (each in a folder of its own), and where a
         #: bundle is copied when DuckDB must read a copy (see :mod:`graftkg.columnar.bundle`)
         self.scratch = temp_directory if temp_directory is not None else tempfile.gettempdir()
