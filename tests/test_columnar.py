@@ -98,6 +98,25 @@ def test_synthetic_bundles(profile: str, tmp_path: Path) -> None:
     _same(records, profile)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(alphabet=st.sampled_from(["a", " ", "|", ",", "\x1e", "\x1f", "0", "1", "é", "\n"]), max_size=6))
+)
+def test_an_explanation_fetched_as_one_text_comes_back_whole(sentences: list[str]) -> None:
+    """The sentences of an explanation, joined in DuckDB into one text (fewer objects to fetch) and
+    split again in Python, are the sentences, each once in order, whatever characters they hold:
+    the separator and its escape among them, empty sentences, repeats."""
+    import duckdb
+    from sqlglot import exp, select
+
+    from graftkg.columnar.engine import DIALECT, joined_sentences, split_sentences
+
+    listed = exp.cast(exp.Placeholder(), "VARCHAR[]")
+    row = duckdb.connect().execute(select(joined_sentences(listed)).sql(DIALECT), [sentences]).fetchone()
+    assert row is not None
+    assert split_sentences(row[0]) == list(dict.fromkeys(sentences))
+
+
 def test_the_generated_sql_transpiles_to_spark() -> None:
     """The same query trees print as Spark SQL, which sqlglot's Spark parser reads back (and which
     ``tests/test_spark.py`` runs on Spark)."""

@@ -60,9 +60,11 @@ from graftkg.readers.refusals import Refusals
 from graftkg.semantics.classify import (
     NOT_EVALUABLE,
     Classification,
+    Reported,
     assemble,
     calculation_sentences,
     combine_cases,
+    reported,
 )
 from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.derive import Derived
@@ -83,6 +85,10 @@ DERIVED_COLUMNS = list(Derived.__dataclass_fields__)
 _Pending = tuple[int, Classification, str | None, list[Classification]]
 #: the rows fetched from DuckDB at a time
 BATCH = 20_000
+#: the most combinations of classes :meth:`ColumnarEngine.classified` keeps what it read of
+MEMO = 65_536
+#: the separator of an explanation's sentences fetched as one text, and the escape of it in a sentence
+_SEP, _ESC = "\x1f", "\x1e"
 #: the position a record's highest DSA MFI takes among its observations (after all of them, as in the facts)
 _LAST = 1 << 62
 
@@ -360,8 +366,8 @@ class ColumnarEngine:
             *(col(n) for n in DERIVED_COLUMNS),
             *(col(self.column(c.iri)) for c in classes),
         ]
-        if explain:
-            columns.append(alias(self._explanation(), "explanation"))
+        if explain:  # one text, not a list: far fewer objects to fetch (see joined_sentences)
+            columns.append(alias(joined_sentences(self._explanation()), "explanation"))
         final = select(*columns).from_(facts.subquery("f", copy=False))
         return final.order_by(col("seq"), exp.Ordered(this=col("variant"), nulls_first=True))
 
@@ -580,21 +586,29 @@ class ColumnarEngine:
         cursor = self.con.execute(query)
         classes = [c.iri for layer in self.layers for c in layer]
         first_class = 5 + len(DERIVED_COLUMNS)
+        last_class = first_class + len(classes)
+        # what is read of each combination of classes held, read once: transplants share a few
+        # thousand combinations (a bounded memo: emptied when it holds MEMO of them)
+        known: dict[tuple[bool, ...], tuple[frozenset[URIRef], Reported]] = {}
         pending: _Pending | None = None
         while rows := cursor.fetchmany(batch):
             for row in rows:
                 seq, tid, variant, infusion_date, source = row[:5]
                 derived = Derived(*row[5:first_class])
-                holds = row[first_class : first_class + len(classes)]
-                found = {iri for iri, held in zip(classes, holds, strict=True) if held}
+                holds = row[first_class:last_class]
+                hit = known.get(holds)
+                if hit is None:
+                    found = frozenset(iri for iri, held in zip(classes, holds, strict=True) if held)
+                    if len(known) >= MEMO:
+                        known.clear()
+                    hit = known[holds] = (found, reported(tid, found, self.defs))
                 explanation: list[str] = []
                 if explain:
-                    seen: set[str] = set()
-                    explanation = [s for s in row[-1] if not (s in seen or seen.add(s))]  # type: ignore[func-returns-value]
+                    explanation = split_sentences(row[-1])
                     by_method = calculations.get(tid)
                     if by_method:
                         explanation.extend(calculation_sentences(by_method, self.defs))
-                result = assemble(tid, found, derived, explanation, infusion_date, self.defs)
+                result = assemble(tid, set(hit[0]), derived, explanation, infusion_date, self.defs, report=hit[1])
                 if variant is not None:
                     assert pending is not None
                     pending[3].append(result)
@@ -624,6 +638,38 @@ class ColumnarEngine:
             .order_by(col("seq", "c"))
         )
         return [Derived(*row) for row in self.con.execute(query.sql(DIALECT)).fetchall()]
+
+
+def joined_sentences(sentences: Expr) -> Expr:
+    r"""A list of texts (an explanation's sentences) as one text, which :func:`split_sentences` splits
+    again: each text escaped (``\x1e`` as ``\x1e0``, ``\x1f`` as ``\x1e1``) after a ``\x1f``.
+
+    Example:
+        >>> import duckdb
+        >>> listed = exp.Array(expressions=[text("a"), text("b\x1fc\x1e"), text("")])
+        >>> [joined] = duckdb.connect().execute(select(joined_sentences(listed)).sql(DIALECT)).fetchone()
+        >>> joined
+        '\x1fa\x1fb\x1e1c\x1e0\x1f'
+        >>> split_sentences(joined)
+        ['a', 'b\x1fc\x1e', '']
+    """
+    s = exp.to_identifier("s")
+    escaped = fn("replace", fn("replace", exp.column(s), text(_ESC), text(_ESC + "0")), text(_SEP), text(_ESC + "1"))
+    prefixed = exp.DPipe(this=text(_SEP), expression=escaped)
+    return fn("array_to_string", fn("list_transform", sentences, exp.Lambda(this=prefixed, expressions=[s])), text(""))
+
+
+def split_sentences(joined: str) -> list[str]:
+    r"""The texts :func:`joined_sentences` joined, each once, in order.
+
+    Example:
+        >>> split_sentences("\x1fa\x1fb\x1fa"), split_sentences(""), split_sentences("\x1f")
+        (['a', 'b'], [], [''])
+    """
+    parts = joined.split(_SEP)[1:]
+    if _ESC in joined:
+        parts = [p.replace(_ESC + "1", _SEP).replace(_ESC + "0", _ESC) for p in parts]
+    return list(dict.fromkeys(parts))
 
 
 def _read_left(left: Left, refusals: Refusals) -> list[TransplantRecord]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -170,7 +170,7 @@ def summarise(
     return result
 
 
-def outcome_of(transplant_id: str, classes: set[URIRef], defs: Definitions) -> CodedClass:
+def outcome_of(transplant_id: str, classes: Collection[URIRef], defs: Definitions) -> CodedClass:
     """The one outcome class among ``classes``; a :class:`ReasonerError` unless there is exactly one."""
     outcomes = [c for c in defs.outcomes if c.iri in classes]
     if len(outcomes) != 1:
@@ -181,6 +181,35 @@ def outcome_of(transplant_id: str, classes: set[URIRef], defs: Definitions) -> C
     return outcomes[0]
 
 
+@dataclass(frozen=True)
+class Reported:
+    """What a classification reports of a transplant's classes, by code: its outcome, findings,
+    chimerism status and risk factors (see :func:`reported`)."""
+
+    outcome: str
+    findings: tuple[str, ...]
+    chimerism: str | None
+    risk_factors: tuple[str, ...]
+
+
+def reported(transplant_id: str, classes: Collection[URIRef], defs: Definitions) -> Reported:
+    """What a classification reports of ``classes``, the classes of transplant ``transplant_id``: a
+    :class:`ReasonerError` unless exactly one of them is an outcome.
+
+    Example:
+        >>> defs = Definitions()
+        >>> found = {c.iri for c in defs.outcomes if c.code == "engrafted"}
+        >>> reported("T", found, defs)
+        Reported(outcome='engrafted', findings=(), chimerism=None, risk_factors=())
+    """
+    return Reported(
+        outcome=outcome_of(transplant_id, classes, defs).code,
+        findings=tuple(c.code for c in defs.findings if c.iri in classes),
+        chimerism=next((c.code for c in defs.chimerism_statuses if c.iri in classes), None),
+        risk_factors=tuple(c.code for c in defs.risk_factors if c.iri in classes),
+    )
+
+
 def assemble(
     transplant_id: str,
     classes: set[URIRef],
@@ -188,18 +217,23 @@ def assemble(
     explanation: list[str],
     infusion_date: date | None,
     defs: Definitions,
+    *,
+    report: Reported | None = None,
 ) -> Classification:
     """The classification of a transplant from its classes, derived facts and explanation (each
     backend finds those its own way; this reads the outcome, findings, chimerism status and risk
-    factors from them the same way for both)."""
+    factors from them the same way for both, with :func:`reported`; ``report`` is what that gives
+    for ``classes``, where the caller has it already)."""
+    if report is None:
+        report = reported(transplant_id, classes, defs)
     return Classification(
         transplant_id=transplant_id,
-        outcome=outcome_of(transplant_id, classes, defs).code,
-        findings=[c.code for c in defs.findings if c.iri in classes],
-        chimerism=next((c.code for c in defs.chimerism_statuses if c.iri in classes), None),
+        outcome=report.outcome,
+        findings=list(report.findings),
+        chimerism=report.chimerism,
         neutrophil_recovery_day=derived.neutrophil_recovery_day,
         platelet_recovery_day=derived.platelet_recovery_day,
-        risk_factors=[c.code for c in defs.risk_factors if c.iri in classes],
+        risk_factors=list(report.risk_factors),
         explanation=explanation,
         classes=classes,
         derived=derived,
