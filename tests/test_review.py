@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -473,3 +474,100 @@ def test_a_turtle_acknowledgement_with_an_unknown_reason_is_one_located_error(tm
     )
     with pytest.raises(InputError, match=r"acknowledgement <urn:ack:1>.*field 'reason'.*BecauseISaidSo"):
         read_acknowledgements(path)
+
+
+def _review_json(engine: Engine, path: Path | str, previous: Path | str | None = None) -> dict[str, object]:
+    doc = json.loads(engine.review(path, previous=previous, reports="none").render_json())
+    assert isinstance(doc, dict) and doc.pop("generated")
+    return doc
+
+
+@pytest.mark.parametrize("which", ["invalid", "injected", "turtle", "profiles-differ"])
+def test_a_review_a_diff_and_an_acknowledgement_are_the_same_on_both_backends(
+    which: str, injected: Path, tmp_path: Path
+) -> None:
+    """Reviewing on the SQL backend (the records read, then checked and classified by the shapes and
+    definitions compiled to SQL, under every profile) gives the record path's dashboard, history and
+    acknowledgements: a submission with unreadable cells and errors, one with an error in one
+    transplant in ten, the paper's patients as Turtle, and a synthetic one (an error in one transplant
+    in twenty) that the two profiles classify differently."""
+    if which == "profiles-differ":
+        records = read_inputs([write_bundle(tmp_path / "astct", n=300, seed=11, profile="astct-2021")], lenient=True)
+        inject(records, 0.05, seed=11)
+        path = write_bundle_records(records, tmp_path / "injected")
+    else:
+        turtle = EXAMPLES / "paper-patients" / "paper-patients.ttl"
+        path = {"invalid": INVALID, "injected": injected, "turtle": turtle}[which]
+    record, sql = Engine(backend="record"), Engine(backend="sql")
+    got = _review_json(sql, path, previous=PAPER)
+    assert got == _review_json(record, path, previous=PAPER)
+    assert sql.diff(PAPER, path).as_json() == record.diff(PAPER, path).as_json()
+    assert sql.diff(path, INVALID).as_json() == record.diff(path, INVALID).as_json()
+    if which == "profiles-differ":  # each profile's own definitions, not the first one's twice
+        beside = got["classification_findings"]
+        assert isinstance(beside, dict) and beside["paper"] != beside["astct-2021"]
+    findings = got["findings"]
+    assert isinstance(findings, list) and findings
+    first = next(f for f in findings if f["transplant_id"] and f["rule"] != "ReadableInput")
+    written = []
+    folder = Path(tempfile.mkdtemp())
+    for engine in (record, sql):
+        file = folder / f"acks-{engine.backend}.csv"
+        added = engine.acknowledge(
+            path,
+            file,
+            transplant_id=first["transplant_id"],
+            rule=first["rule"],
+            reason="verified_against_source",
+            by="A. Reviewer",
+            on="2026-01-02",
+        )
+        assert added
+        written.append(file.read_text(encoding="utf-8"))
+    assert written[0] == written[1]
+
+
+def test_auto_reviews_a_large_bundle_on_the_sql_backend(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``auto`` reads a submission whole for a review on the backend ``validate`` would take: SQL for a
+    CSV bundle of more than SQL_VALIDATE_FROM_BYTES of observations, the record path for a small one
+    and for other inputs; ``--backend`` on the command line decides it too."""
+    from graftkg.api import SQL_VALIDATE_FROM_BYTES
+
+    big = write_bundle(tmp_path / "big", n=40, seed=3)
+    observations = big / "observations.csv"
+    rows = observations.read_text(encoding="utf-8").splitlines(keepends=True)
+    with observations.open("a", encoding="utf-8") as out:  # past the threshold: the same rows again and again
+        while observations.stat().st_size <= SQL_VALIDATE_FROM_BYTES:
+            out.writelines(rows[1:])
+    auto = Engine()
+    assert auto._checkers([big]) != (None, None)
+    assert auto._checkers([PAPER]) == (None, None)
+    assert auto._checkers([EXAMPLES / "paper-patients" / "paper-patients.ttl"]) == (None, None)
+    assert Engine(backend="sql")._checkers([PAPER]) != (None, None)
+    outs = []
+    for backend in ("record", "sql"):
+        assert main(["review", str(INVALID), "--format", "json", "--reports", "none", "--backend", backend]) == 1
+        doc = json.loads(capsys.readouterr().out)
+        doc.pop("generated")
+        outs.append(doc)
+    assert outs[0] == outs[1]
+
+
+def test_records_the_tables_cannot_keep_are_checked_and_classified_on_the_record_path() -> None:
+    """The SQL backend's checkers of a submission pass records the tables cannot keep exactly (a whole
+    number where a decimal is declared, which a shape's sh:datatype tells apart) to the record path."""
+    from graftkg.columnar.tables import kept_as_they_are
+    from graftkg.model import TransplantRecord
+    from graftkg.semantics.classify import classify_records
+    from graftkg.validation.validate import validate_records
+
+    records = [TransplantRecord("T1", graft_source="PB", recipient_age_years=12, reported_neutrophil_recovery_day=15)]
+    assert not kept_as_they_are(records)
+    engine = Engine(backend="sql")
+    validate, classify = engine._checkers([PAPER])
+    assert validate is not None and classify is not None
+    defs = engine._definitions
+    assert [c.as_json() for c in classify(records, defs)] == [
+        c.as_json() for c in classify_records(records, definitions=defs)
+    ]
+    assert validate(records, []).findings == validate_records(records, definitions=defs).findings

@@ -44,9 +44,10 @@ if TYPE_CHECKING:
     from rdflib import Graph
 
     from graftkg.columnar import ColumnarEngine
+    from graftkg.errors import InputError
     from graftkg.reporting.acknowledgements import Acknowledgement
     from graftkg.reporting.report import Report
-    from graftkg.reporting.review import History, Review
+    from graftkg.reporting.review import Classifier, History, Review, Submission, Validator
     from graftkg.semantics.classify import Classification
     from graftkg.semantics.definitions import Definitions
     from graftkg.store.load import LoadReport
@@ -335,15 +336,16 @@ class Engine:
             (False, True, 'fail')
         """
         from graftkg.reporting.acknowledgements import read_acknowledgements
-        from graftkg.reporting.review import build_review, read_submission
+        from graftkg.reporting.review import build_review
         from graftkg.semantics.definitions import Definitions
 
         acks = read_acknowledgements(acknowledgements) if acknowledgements is not None else None
         defs, shapes = self._definitions, self._shapes
-        submission = read_submission(_paths(source) or [], defs, shapes, workers=self.workers, progress=progress)
+        paths = _paths(source) or []
+        submission = self._submission(paths, progress)
         before = None
         if previous is not None:
-            before = read_submission(_paths(previous) or [], defs, shapes, workers=self.workers, progress=progress)
+            before = self._submission(_paths(previous) or [], progress)
         others = [Definitions(p) for p in self.profiles() if p != defs.profile]
         return build_review(
             submission,
@@ -354,6 +356,7 @@ class Engine:
             fail_on=fail_on,
             reports=reports,
             other_profiles=others,
+            classifier=self._checkers(paths)[1],
         )
 
     def diff(self, old: str | Path | Sequence[str | Path], new: str | Path | Sequence[str | Path]) -> History:
@@ -365,12 +368,60 @@ class Engine:
             >>> len(h.resolved) > 0, h.new
             (True, [])
         """
-        from graftkg.reporting.review import diff_submissions, read_submission
+        from graftkg.reporting.review import diff_submissions
 
-        defs, shapes = self._definitions, self._shapes
-        before = read_submission(_paths(old) or [], defs, shapes, workers=self.workers)
-        after = read_submission(_paths(new) or [], defs, shapes, workers=self.workers)
-        return diff_submissions(before, after)
+        return diff_submissions(self._submission(_paths(old) or []), self._submission(_paths(new) or []))
+
+    def _submission(self, paths: Sequence[str | Path], progress: Callable[[str], None] | None = None) -> Submission:
+        """A submission read leniently, validated and classified on the backend :meth:`_checkers` picks."""
+        from graftkg.reporting.review import read_submission
+
+        validator, classifier = self._checkers(paths)
+        return read_submission(
+            paths,
+            self._definitions,
+            self._shapes,
+            workers=self.workers,
+            progress=progress,
+            validator=validator,
+            classifier=classifier,
+        )
+
+    def _checkers(self, paths: Sequence[str | Path]) -> tuple[Validator | None, Classifier | None]:
+        """What validates and classifies the records of the submission at ``paths`` (read leniently,
+        in hand) for a review, a diff or an acknowledgement: on the ``sql`` backend, or on ``auto`` for
+        a bundle large enough to be validated in SQL (:data:`SQL_VALIDATE_FROM_BYTES`), the SQL
+        backend, loaded with those records; else (None, None), the record path. Records the tables
+        cannot keep exactly (see :func:`~graftkg.columnar.tables.kept_as_they_are`) are checked and
+        classified on the record path."""
+        if self._backend_for(paths, SQL_VALIDATE_FROM_BYTES) != "sql":
+            return None, None
+        from graftkg.columnar import ColumnarEngine
+        from graftkg.columnar.tables import kept_as_they_are
+        from graftkg.semantics.classify import classify_records
+        from graftkg.validation.validate import validate_records
+
+        shapes = self._shapes
+
+        def validate(
+            records: list[TransplantRecord], unreadable: list[tuple[str | None, InputError]]
+        ) -> ValidationReport:
+            report = self._columnar.fresh(shapes).validate_records(records, shapes, unreadable)
+            if report is None:
+                report = validate_records(
+                    records, definitions=self._definitions, shapes=shapes, workers=self.workers, unreadable=unreadable
+                )
+            return report
+
+        def classify(records: Sequence[TransplantRecord], definitions: Definitions) -> list[Classification]:
+            if not kept_as_they_are(records):
+                return classify_records(records, definitions=definitions, workers=self.workers)
+            if definitions.profile == self._definitions.profile:
+                return self._columnar.fresh().classify(records)
+            other = ColumnarEngine(definitions, memory_limit=self.memory_limit, temp_directory=self.temp_directory)
+            return other.classify(records)
+
+        return validate, classify
 
     def acknowledge(
         self,
@@ -400,11 +451,11 @@ class Engine:
             ([('cd34_dose_1e6_per_kg', '630')], 'rule,transplant_id,field,value,reason,comment,by,date')
         """
         from graftkg.reporting.acknowledgements import read_acknowledgements, write_acknowledgements
-        from graftkg.reporting.review import acknowledge, read_submission
+        from graftkg.reporting.review import acknowledge
         from graftkg.validation.validate import refused_rules
 
         acks = read_acknowledgements(file)
-        submission = read_submission(_paths(source) or [], self._definitions, self._shapes, workers=self.workers)
+        submission = self._submission(_paths(source) or [])
         merged, added = acknowledge(
             submission,
             acks,

@@ -16,11 +16,16 @@ import argparse
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from graftkg import GraftkgError, InputNote, __version__
 
+if TYPE_CHECKING:
+    from graftkg import Engine
+
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+#: what ``--backend sql`` does for the commands that read a submission whole
+_SUBMISSION_SQL = "the records read, then checked and classified by the shapes and definitions compiled to SQL"
 
 
 def _backend_options(p: argparse.ArgumentParser, sql: str) -> None:
@@ -42,6 +47,18 @@ def _backend_options(p: argparse.ArgumentParser, sql: str) -> None:
         metavar="DIR",
         help="the existing folder the sql backend spills to (in a folder of its own, deleted when done). "
         "Default: the system's temporary folder",
+    )
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    """The engine of a command that reads a submission whole (review, diff, acknowledge), as its options say."""
+    from graftkg import Engine
+
+    return Engine(
+        profile=args.definitions,
+        backend=args.backend,
+        memory_limit=args.memory_limit,
+        temp_directory=args.temp_directory,
     )
 
 
@@ -136,11 +153,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
-    from graftkg import Engine
 
     if args.format == "html" and not args.output:
         raise GraftkgError("--output DIR: the folder to write the dashboard to (or --format json)")
-    review = Engine(profile=args.definitions).review(
+    review = _engine(args).review(
         args.paths,
         previous=args.previous,
         acknowledgements=args.acknowledgements,
@@ -174,16 +190,14 @@ def _cmd_review(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from graftkg import Engine
 
-    print(Engine(profile=args.definitions).diff(args.old, args.new).render(args.format))
+    print(_engine(args).diff(args.old, args.new).render(args.format))
     return EXIT_OK
 
 
 def _cmd_acknowledge(args: argparse.Namespace) -> int:
-    from graftkg import Engine
 
-    added = Engine(profile=args.definitions).acknowledge(
+    added = _engine(args).acknowledge(
         args.paths,
         args.acknowledgements,
         transplant_id=args.transplant,
@@ -539,6 +553,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--definitions", type=_profile, default=Engine.profile, metavar="PROFILE", help=profile_help)
     p.add_argument("--progress", action="store_true", help="report progress on stderr")
+    _backend_options(p, _SUBMISSION_SQL)
     p.set_defaults(func=_cmd_review)
 
     p = sub.add_parser("diff", help="what changed between two submissions: findings, outcomes, transplants")
@@ -546,6 +561,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("new", metavar="NEW", help="the later submission")
     p.add_argument("--format", choices=["text", "json"], default="text", help="default: %(default)s")
     p.add_argument("--definitions", type=_profile, default=Engine.profile, metavar="PROFILE", help=profile_help)
+    _backend_options(p, _SUBMISSION_SQL)
     p.set_defaults(func=_cmd_diff)
 
     reasons = Engine.acknowledgement_reasons()
@@ -565,6 +581,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--comment", metavar="TEXT", help="details (e.g. the source document checked)")
     p.add_argument("--date", metavar="YYYY-MM-DD", help="when (default: today)")
     p.add_argument("--definitions", type=_profile, default=Engine.profile, metavar="PROFILE", help=profile_help)
+    _backend_options(p, _SUBMISSION_SQL)
     p.set_defaults(func=_cmd_acknowledge)
 
     p = sub.add_parser("checks", help="print the validation check catalogue (a Markdown table from the shapes)")

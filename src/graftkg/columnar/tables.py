@@ -3,7 +3,8 @@
 (:data:`~graftkg.model.RECORD_FIELDS`).
 
 Records read by any reader go in through newline-delimited JSON, which DuckDB reads in bulk and which,
-unlike CSV, tells an empty text from a missing one and keeps lists and numbers as they are.
+unlike CSV, tells an empty text from a missing one and keeps lists and numbers as they are: a line
+per record in each file, its observations as a list per column.
 
 Example:
     >>> import duckdb
@@ -67,8 +68,14 @@ def _json(value: Any) -> Any:
     return value
 
 
+#: the columns of an observation as lists, one line of the JSON file per record (see :func:`load_records`)
+_LISTED = [name for name in OBSERVATION_COLUMNS if name not in ("transplant_id", "seq")]
+
+
 def load_records(con: Any, records: Iterable[TransplantRecord]) -> None:
-    """(Re)create the tables ``transplants`` and ``observations`` of DuckDB connection ``con`` from ``records``."""
+    """(Re)create the tables ``transplants`` and ``observations`` of DuckDB connection ``con`` from
+    ``records``. A record's observations go in as one JSON object of lists, a list per column, which
+    DuckDB unnests side by side: far fewer objects to write than one per observation."""
     names = [f.name for f in RECORD_FIELDS]
     with tempfile.TemporaryDirectory(prefix="graftkg-columnar-") as tmp:
         tx_path, obs_path = Path(tmp) / "transplants.ndjson", Path(tmp) / "observations.ndjson"
@@ -77,35 +84,40 @@ def load_records(con: Any, records: Iterable[TransplantRecord]) -> None:
             for seq, record in enumerate(records):
                 row = {"seq": seq, **{name: _json(getattr(record, name)) for name in names}}
                 tx.write(dumps(row) + "\n")
-                tid = record.transplant_id
-                for i, o in enumerate(record.observations):
-                    obs.write(
-                        dumps(
-                            {
-                                "transplant_id": tid,
-                                "seq": i,
-                                "day": o.day,
-                                "measure": o.measure,
-                                "value": None if o.value is None else float(o.value),
-                                "code": o.code,
-                                "lineage": o.lineage,
-                                "method": o.method,
-                                "unit": o.unit,
-                            }
-                        )
-                        + "\n"
-                    )
-        for table, path, columns in (
-            ("transplants", tx_path, TRANSPLANT_COLUMNS),
-            ("observations", obs_path, OBSERVATION_COLUMNS),
-        ):
-            drop_table(con, table)
-            spec = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
-            con.execute(
-                f"CREATE TABLE \"{table}\" AS SELECT * FROM read_json(?, format = 'newline_delimited', "
-                f"columns = {spec})",
-                [str(path)],
-            )
+                listed = record.observations
+                if not listed:
+                    continue
+                columns = {
+                    "transplant_id": record.transplant_id,
+                    "day": [o.day for o in listed],
+                    "measure": [o.measure for o in listed],
+                    "value": [None if o.value is None else float(o.value) for o in listed],
+                    "code": [o.code for o in listed],
+                    "lineage": [o.lineage for o in listed],
+                    "method": [o.method for o in listed],
+                    "unit": [o.unit for o in listed],
+                }
+                obs.write(dumps(columns) + "\n")
+        drop_table(con, "transplants")
+        con.execute(
+            f"CREATE TABLE \"transplants\" AS SELECT * FROM read_json(?, format = 'newline_delimited', "
+            f"columns = {_spec(TRANSPLANT_COLUMNS)})",
+            [str(tx_path)],
+        )
+        drop_table(con, "observations")
+        spec = _spec({"transplant_id": "VARCHAR", **{name: f"{OBSERVATION_COLUMNS[name]}[]" for name in _LISTED}})
+        unnested = ", ".join(f'unnest("{name}") AS "{name}"' for name in _LISTED)
+        con.execute(
+            'CREATE TABLE "observations" AS SELECT "transplant_id", '
+            f'unnest(range(len("measure"))) AS "seq", {unnested} '
+            f"FROM read_json(?, format = 'newline_delimited', columns = {spec})",
+            [str(obs_path)],
+        )
+
+
+def _spec(columns: dict[str, str]) -> str:
+    """``read_json``'s ``columns``: each column's name and SQL type."""
+    return "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
 
 
 #: the Python type a value of each kind of record field has (what the tables keep of it)

@@ -34,7 +34,13 @@ from graftkg.semantics.classify import Classification, classify_records
 from graftkg.semantics.definitions import Definitions
 from graftkg.semantics.derive import daily_series
 from graftkg.validation.shacl import ShapeSet
-from graftkg.validation.validate import READABLE_INPUT, ValidationReport, read_and_validate, refused_rules
+from graftkg.validation.validate import (
+    READABLE_INPUT,
+    ValidationReport,
+    read_leniently,
+    refused_rules,
+    validate_records,
+)
 
 FORMATS = ("html", "json")
 #: the outcome shown for a transplant that ``graftkg classify`` would refuse
@@ -317,6 +323,13 @@ class Submission:
     results: dict[str, Classification]
 
 
+#: what checks records read leniently against the shapes, with the cells and rows the read could not
+#: read (``Refusals.sorted()``) as the first findings: the report ``graftkg validate`` gives
+Validator = Callable[[list[TransplantRecord], list[tuple[str | None, InputError]]], ValidationReport]
+#: what classifies records under one profile's definitions, as ``graftkg classify`` does
+Classifier = Callable[[Sequence[TransplantRecord], Definitions], list[Classification]]
+
+
 def read_submission(
     paths: Sequence[str | Path],
     definitions: Definitions,
@@ -324,8 +337,13 @@ def read_submission(
     *,
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
+    validator: Validator | None = None,
+    classifier: Classifier | None = None,
 ) -> Submission:
-    """Read, validate and classify a submission (see :class:`Submission`).
+    """Read, validate and classify a submission (see :class:`Submission`): read leniently, then
+    checked by ``validator`` and classified by ``classifier`` (default: on the record path, as
+    :func:`~graftkg.validation.validate.read_and_validate` and
+    :func:`~graftkg.semantics.classify.classify_records` do).
 
     Example:
         >>> from graftkg.validation.shacl import load_shapes
@@ -334,11 +352,20 @@ def read_submission(
         (8, True)
     """
     say = progress or (lambda _: None)
-    records, refusals, report = read_and_validate(paths, definitions=definitions, shapes=shapes, workers=workers)
+    records, refusals = read_leniently(paths)
+    if validator is None:
+        report = validate_records(
+            records, definitions=definitions, shapes=shapes, workers=workers, unreadable=refusals.sorted()
+        )
+    else:
+        report = validator(records, refusals.sorted())
     say(f"validated {len(records):,} transplants: {sum(report.counts().values()):,} findings")
     refused = _refused(records, refusals)
     kept = [r for r in records if r.transplant_id not in refused]
-    results = classify_records(kept, definitions=definitions, workers=workers)
+    if classifier is None:
+        results = classify_records(kept, definitions=definitions, workers=workers)
+    else:
+        results = classifier(kept, definitions)
     say(f"classified {len(kept):,} transplants ({len(refused):,} refused)")
     return Submission(
         _name(paths), records, report, refused, {r.transplant_id: c for r, c in zip(kept, results, strict=True)}
@@ -365,10 +392,12 @@ def build_review(
     fail_on: str = "violation",
     reports: str = "all",
     other_profiles: Iterable[Definitions] = (),
+    classifier: Classifier | None = None,
 ) -> Review:
     """The review of ``submission`` (see the module's docstring): ``acknowledgements`` mark findings,
     ``previous`` (the centre's previous submission) gives the history, and the outcomes are counted
-    under ``definitions`` and under each of ``other_profiles`` too.
+    under ``definitions`` and under each of ``other_profiles`` too (classified by ``classifier``;
+    default: on the record path).
 
     Example:
         >>> from graftkg.validation.shacl import load_shapes
@@ -408,7 +437,7 @@ def build_review(
     for other in other_profiles:
         if other.profile in by_profile:
             continue
-        results = classify_records(kept, definitions=other)
+        results = classify_records(kept, definitions=other) if classifier is None else classifier(kept, other)
         counts = Counter(c.outcome for c in results)
         counts[REFUSED] += len(submission.refused)
         by_profile[other.profile] = counts
@@ -802,6 +831,7 @@ __all__ = [
     "REFUSED",
     "REPORTS",
     "CheckResult",
+    "Classifier",
     "History",
     "Incidence",
     "OutcomeChange",
@@ -809,6 +839,7 @@ __all__ = [
     "ReviewedFinding",
     "Submission",
     "TransplantRow",
+    "Validator",
     "acknowledge",
     "build_review",
     "diff_submissions",
