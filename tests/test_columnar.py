@@ -547,7 +547,8 @@ def test_auto_classifies_a_large_bundle_with_a_bad_row_in_part(
     """Large enough for the SQL backend, but with a row only the record reader may judge: ``auto``
     leaves that transplant to the record reader (which refuses it) and classifies the rest in SQL,
     with the same output and refusals; with more such transplants than it may leave, the record
-    reader reads the whole bundle and the record path classifies it, with the same output again."""
+    reader reads the whole bundle and its records are classified in SQL, with the same output again;
+    and so are those of a bundle DuckDB does not read at all (not plain text)."""
     import graftkg.api
     from graftkg.api import SQL_FROM_BYTES
     from graftkg.cli import main
@@ -575,7 +576,20 @@ def test_auto_classifies_a_large_bundle_with_a_bad_row_in_part(
     monkeypatch.setattr(graftkg.api, "LEFT_TO_RECORD_PATH_AT_MOST", 0)
     assert main(["classify", str(bundle), "--format", "csv"]) == 1
     assert capsys.readouterr() == want
-    assert in_sql == [0]  # the whole bundle read by the record reader and classified on the record path
+    assert in_sql == [0, 0]  # the whole bundle read by the record reader, its records classified in SQL
+    monkeypatch.undo()
+    transplants = bundle / "transplants.csv"
+    text = transplants.read_text(encoding="utf-8")
+    first = text.index("\n") + 1
+    comma = text.index(",", first)
+    transplants.write_text(text[:comma] + "-é" + text[comma:], encoding="utf-8")  # a transplant id, not ASCII
+    assert main(["classify", str(bundle), "--format", "csv", "--backend", "record"]) == 1
+    want = capsys.readouterr()
+    assert "-é" in want.out
+    monkeypatch.setattr(ColumnarEngine, "iter_classifications", spy)
+    assert main(["classify", str(bundle), "--format", "csv"]) == 1
+    assert capsys.readouterr() == want
+    assert in_sql == [0, 0, 0]
 
 
 @pytest.mark.parametrize("backend", ["record", "sql"])

@@ -112,8 +112,9 @@ class Engine:
     path classifies and validates: ``record`` (one record at a time, in Python), ``sql`` (the
     definitions and shapes compiled to SQL, run on whole tables by DuckDB: :mod:`graftkg.columnar`), or
     ``auto`` (``sql`` for a CSV bundle of more than :data:`SQL_FROM_BYTES` bytes of observations, to
-    validate :data:`SQL_VALIDATE_FROM_BYTES`, that DuckDB may read itself, else ``record``: a bundle
-    the record reader must read is checked where its records then are). Both give the same answers.
+    validate :data:`SQL_VALIDATE_FROM_BYTES`, else ``record``; a large bundle DuckDB does not read
+    itself, not plain text say, is read by the record reader, then classified in SQL, and validated on
+    the record path, whose workers each hold a share of it). Both give the same answers.
     ``memory_limit`` (such as ``"4GB"``) is the most memory the SQL backend's database takes (by
     default DuckDB's, 80 % of the machine's); beyond it, it spills to disk: into ``temp_directory``
     (an existing folder), by default into the system's temporary folder (see
@@ -191,14 +192,10 @@ class Engine:
         paths = _paths(source)
         if paths is not None and self._backend_for(paths) == "sql":
             columnar = self._columnar.fresh()  # a database of this call's own
-            records_read = columnar.load(paths, refusals=refusals, most_left=self._most_left())
-            if records_read is None or self.backend == "sql":
-                return columnar.classifications()
-            # auto, and the bundle was one for the record reader: its records are in hand, where the
-            # record path classifies them faster than loading them into the database would
-            return classify_records(
-                records_read, definitions=self._definitions, workers=self.workers, progress=progress
-            )
+            # a bundle DuckDB does not read itself (not plain text, say) is read by the record
+            # reader and its records loaded: classified in SQL all the same (measured faster)
+            columnar.load(paths, refusals=refusals, most_left=self._most_left())
+            return columnar.classifications()
         records = _records(source) if paths is None else read(paths, refusals=refusals)
         if self.backend == "sql":
             return self._columnar.fresh().classify(records)
@@ -223,10 +220,8 @@ class Engine:
         paths = _paths(source)
         if paths is not None and self._backend_for(paths) == "sql":
             columnar = self._columnar.fresh()
-            records_read = columnar.load(paths, refusals=refusals, most_left=self._most_left())
-            if records_read is None or self.backend == "sql":
-                return columnar.iter_classifications()
-            return iter(self.classify(records_read, progress=progress))  # see classify
+            columnar.load(paths, refusals=refusals, most_left=self._most_left())  # see classify
+            return columnar.iter_classifications()
         return iter(self.classify(source, refusals=refusals, progress=progress))
 
     def _most_left(self) -> int | None:
