@@ -553,9 +553,10 @@ def test_auto_reviews_a_large_bundle_on_the_sql_backend(tmp_path: Path, capsys: 
     assert outs[0] == outs[1]
 
 
-def test_records_the_tables_cannot_keep_are_checked_and_classified_on_the_record_path() -> None:
+def test_records_the_tables_cannot_keep_are_checked_on_the_record_path() -> None:
     """The SQL backend's checkers of a submission pass records the tables cannot keep exactly (a whole
-    number where a decimal is declared, which a shape's sh:datatype tells apart) to the record path."""
+    number where a decimal is declared, which a shape's sh:datatype tells apart) to the record path to
+    be checked; classified in SQL, they are classified alike."""
     from graftkg.columnar.tables import kept_as_they_are
     from graftkg.model import TransplantRecord
     from graftkg.semantics.classify import classify_records

@@ -387,13 +387,11 @@ class Engine:
         in hand) for a review, a diff or an acknowledgement: on the ``sql`` backend, or on ``auto`` for
         a bundle large enough to be validated in SQL (:data:`SQL_VALIDATE_FROM_BYTES`), the SQL
         backend, loaded with those records; else (None, None), the record path. Records the tables
-        cannot keep exactly (see :func:`~graftkg.columnar.tables.kept_as_they_are`) are checked and
-        classified on the record path."""
+        cannot keep exactly (see :func:`~graftkg.columnar.tables.kept_as_they_are`) are checked on the
+        record path (they are classified alike: :meth:`classify` on ``sql`` classifies them in SQL too)."""
         if self._backend_for(paths, SQL_VALIDATE_FROM_BYTES) != "sql":
             return None, None
         from graftkg.columnar import ColumnarEngine
-        from graftkg.columnar.tables import kept_as_they_are
-        from graftkg.semantics.classify import classify_records
         from graftkg.validation.validate import validate_records
 
         shapes = self._shapes
@@ -409,8 +407,6 @@ class Engine:
             return report
 
         def classify(records: Sequence[TransplantRecord], definitions: Definitions) -> list[Classification]:
-            if not kept_as_they_are(records):
-                return classify_records(records, definitions=definitions, workers=self.workers)
             if definitions.profile == self._definitions.profile:
                 return self._columnar.fresh().classify(records)
             other = ColumnarEngine(definitions, memory_limit=self.memory_limit, temp_directory=self.temp_directory)
