@@ -23,6 +23,7 @@ import json
 import tempfile
 from collections.abc import Iterable
 from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -70,38 +71,51 @@ def _json(value: Any) -> Any:
 
 #: the columns of an observation as lists, one line of the JSON file per record (see :func:`load_records`)
 _LISTED = [name for name in OBSERVATION_COLUMNS if name not in ("transplant_id", "seq")]
+#: the records a line of the transplants' JSON file holds (see :func:`load_records`)
+_CHUNK = 4096
 
 
 def load_records(con: Any, records: Iterable[TransplantRecord]) -> None:
     """(Re)create the tables ``transplants`` and ``observations`` of DuckDB connection ``con`` from
-    ``records``. A record's observations go in as one JSON object of lists, a list per column, which
-    DuckDB unnests side by side: far fewer objects to write than one per observation."""
+    ``records``. Both go in as JSON objects of lists, a list per column, which DuckDB unnests side by
+    side: a line per :data:`_CHUNK` records, and a line of observations per record: far fewer objects
+    to write than one per row."""
     names = [f.name for f in RECORD_FIELDS]
+    converted = {f.name for f in RECORD_FIELDS if f.spec.kind in ("date", "codes")}
     with tempfile.TemporaryDirectory(prefix="graftkg-columnar-") as tmp:
         tx_path, obs_path = Path(tmp) / "transplants.ndjson", Path(tmp) / "observations.ndjson"
         dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+        items = iter(records)
+        seq = 0
         with tx_path.open("w", encoding="utf-8") as tx, obs_path.open("w", encoding="utf-8") as obs:
-            for seq, record in enumerate(records):
-                row = {"seq": seq, **{name: _json(getattr(record, name)) for name in names}}
-                tx.write(dumps(row) + "\n")
-                listed = record.observations
-                if not listed:
-                    continue
-                columns = {
-                    "transplant_id": record.transplant_id,
-                    "day": [o.day for o in listed],
-                    "measure": [o.measure for o in listed],
-                    "value": [None if o.value is None else float(o.value) for o in listed],
-                    "code": [o.code for o in listed],
-                    "lineage": [o.lineage for o in listed],
-                    "method": [o.method for o in listed],
-                    "unit": [o.unit for o in listed],
-                }
-                obs.write(dumps(columns) + "\n")
+            while chunk := list(islice(items, _CHUNK)):
+                table: dict[str, list[Any]] = {"seq": list(range(seq, seq + len(chunk)))}
+                seq += len(chunk)
+                for name in names:
+                    values = [getattr(record, name) for record in chunk]
+                    table[name] = [_json(v) for v in values] if name in converted else values
+                tx.write(dumps(table) + "\n")
+                for record in chunk:
+                    listed = record.observations
+                    if not listed:
+                        continue
+                    columns = {
+                        "transplant_id": record.transplant_id,
+                        "day": [o.day for o in listed],
+                        "measure": [o.measure for o in listed],
+                        "value": [None if o.value is None else float(o.value) for o in listed],
+                        "code": [o.code for o in listed],
+                        "lineage": [o.lineage for o in listed],
+                        "method": [o.method for o in listed],
+                        "unit": [o.unit for o in listed],
+                    }
+                    obs.write(dumps(columns) + "\n")
         drop_table(con, "transplants")
+        spec = _spec({name: f"{kind}[]" for name, kind in TRANSPLANT_COLUMNS.items()})
+        unnested = ", ".join(f'unnest("{name}") AS "{name}"' for name in TRANSPLANT_COLUMNS)
         con.execute(
-            f"CREATE TABLE \"transplants\" AS SELECT * FROM read_json(?, format = 'newline_delimited', "
-            f"columns = {_spec(TRANSPLANT_COLUMNS)})",
+            f'CREATE TABLE "transplants" AS SELECT {unnested} '
+            f"FROM read_json(?, format = 'newline_delimited', columns = {spec})",
             [str(tx_path)],
         )
         drop_table(con, "observations")
