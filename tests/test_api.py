@@ -266,3 +266,17 @@ def test_importing_the_tools_subpackages_is_cheap() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("backend", ["record", "sql"])
+def test_progress_is_reported_on_both_backends(backend: str) -> None:
+    """``progress(done, total)`` ends at ``(total, total)`` whichever backend classifies, from a
+    bundle on the SQL backend too (read by DuckDB, or from records read by the record reader)."""
+    engine = graftkg.Engine(backend=backend)
+    for source in (EXAMPLES / "paper-patients" / "csv", graftkg.read(EXAMPLES / "paper-patients" / "csv")):
+        seen: list[tuple[int, int]] = []
+        assert len(engine.classify(source, progress=lambda *done, seen=seen: seen.append(done))) == 8
+        assert seen[-1] == (8, 8)
+        streamed: list[tuple[int, int]] = []
+        assert len(list(engine.iter_classify(source, progress=lambda *done, s=streamed: s.append(done)))) == 8
+        assert streamed[-1] == (8, 8)

@@ -39,6 +39,8 @@ SQL_VALIDATE_FROM_BYTES = 2_000_000
 #: 330 bytes a row, measured: docs/guide/sql-backend.md); with more, the record path reads the whole
 #: bundle (for validation, in workers that each hold a share)
 LEFT_TO_RECORD_PATH_AT_MOST = 1_000_000
+#: how often (in transplants classified) a ``progress`` callback is called
+PROGRESS_EVERY = 10_000
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -54,6 +56,23 @@ if TYPE_CHECKING:
     from graftkg.store.query import QueryResult
     from graftkg.validation.shacl import ShapeSet
     from graftkg.validation.validate import ValidationReport
+
+
+def _progressing(
+    items: Iterator[Classification], total: int, progress: Callable[[int, int], None] | None
+) -> Iterator[Classification]:
+    """``items`` (``total`` of them), ``progress(done, total)`` called every :data:`PROGRESS_EVERY` of
+    them and after the last, as the record path calls it.
+
+    Example:
+        >>> seen = []
+        >>> len(list(_progressing(iter(range(25_000)), 25_000, lambda *done: seen.append(done)))), seen
+        (25000, [(10000, 25000), (20000, 25000), (25000, 25000)])
+    """
+    for done, item in enumerate(items, 1):
+        yield item
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+            progress(done, total)
 
 
 def read(paths: str | Path | Sequence[str | Path], *, refusals: Refusals | None = None) -> list[TransplantRecord]:
@@ -195,10 +214,11 @@ class Engine:
             # a bundle DuckDB does not read itself (not plain text, say) is read by the record
             # reader and its records loaded: classified in SQL all the same (measured faster)
             columnar.load(paths, refusals=refusals, most_left=self._most_left())
-            return columnar.classifications()
+            return list(_progressing(columnar.iter_classifications(), columnar.count(), progress))
         records = _records(source) if paths is None else read(paths, refusals=refusals)
         if self.backend == "sql":
-            return self._columnar.fresh().classify(records)
+            found = self._columnar.fresh().classify(records)
+            return list(_progressing(iter(found), len(found), progress))
         return classify_records(
             records, definitions=self._definitions, reasoner=self.reasoner, workers=self.workers, progress=progress
         )
@@ -221,7 +241,7 @@ class Engine:
         if paths is not None and self._backend_for(paths) == "sql":
             columnar = self._columnar.fresh()
             columnar.load(paths, refusals=refusals, most_left=self._most_left())  # see classify
-            return columnar.iter_classifications()
+            return _progressing(columnar.iter_classifications(), columnar.count(), progress)
         return iter(self.classify(source, refusals=refusals, progress=progress))
 
     def _most_left(self) -> int | None:

@@ -545,6 +545,17 @@ class ColumnarEngine:
         report.findings[:0] = read_findings(unreadable)
         return report
 
+    def count(self) -> int:
+        """The transplants loaded: in the tables, and left to the record path (see :meth:`load`).
+
+        Example:
+            >>> engine = ColumnarEngine(Definitions())
+            >>> engine.load(["examples/paper-patients/csv"]), engine.count()
+            (None, 8)
+        """
+        found = self.con.execute(select(fn("count", exp.Star())).from_("transplants").sql(DIALECT)).fetchone()
+        return int(found[0]) + len(self._left)
+
     def classifications(self, *, explain: bool = True) -> list[Classification]:
         """The classifications of the records loaded in the engine's tables, in their order."""
         return list(self.iter_classifications(explain=explain))

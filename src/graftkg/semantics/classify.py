@@ -306,7 +306,7 @@ def classify_records(
     out = []
     for n, (record, (tf, derived), classes) in enumerate(zip(records, prepared, class_sets, strict=True)):
         out.append(summarise(record, tf, derived, classes, defs, fast, explain))
-        if progress is not None and (n + 1) % 10_000 == 0:
+        if progress is not None and ((n + 1) % 10_000 == 0 or n + 1 == len(records)):
             progress(n + 1, len(records))
     return out
 
