@@ -153,7 +153,6 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
-
     if args.format == "html" and not args.output:
         raise GraftkgError("--output DIR: the folder to write the dashboard to (or --format json)")
     review = _engine(args).review(
@@ -190,13 +189,11 @@ def _cmd_review(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-
     print(_engine(args).diff(args.old, args.new).render(args.format))
     return EXIT_OK
 
 
 def _cmd_acknowledge(args: argparse.Namespace) -> int:
-
     added = _engine(args).acknowledge(
         args.paths,
         args.acknowledgements,
