@@ -39,8 +39,6 @@ SQL_VALIDATE_FROM_BYTES = 2_000_000
 #: 330 bytes a row, measured: docs/guide/sql-backend.md); with more, the record path reads the whole
 #: bundle (for validation, in workers that each hold a share)
 LEFT_TO_RECORD_PATH_AT_MOST = 1_000_000
-#: how often (in transplants classified) a ``progress`` callback is called
-PROGRESS_EVERY = 10_000
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -61,14 +59,17 @@ if TYPE_CHECKING:
 def _progressing(
     items: Iterator[Classification], total: int, progress: Callable[[int, int], None] | None
 ) -> Iterator[Classification]:
-    """``items`` (``total`` of them), ``progress(done, total)`` called every :data:`PROGRESS_EVERY` of
-    them and after the last, as the record path calls it.
+    """``items`` (``total`` of them), ``progress(done, total)`` called every
+    :data:`~graftkg.semantics.classify.PROGRESS_EVERY` of them and after the last, as the record
+    path calls it.
 
     Example:
         >>> seen = []
         >>> len(list(_progressing(iter(range(25_000)), 25_000, lambda *done: seen.append(done)))), seen
         (25000, [(10000, 25000), (20000, 25000), (25000, 25000)])
     """
+    from graftkg.semantics.classify import PROGRESS_EVERY
+
     for done, item in enumerate(items, 1):
         yield item
         if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):

@@ -22,6 +22,8 @@ from graftkg.semantics.reason import REASONERS, FastReasoner, HermitReasoner
 from graftkg.semantics.vocabulary import vocabulary
 
 FORMATS = ("json", "table", "turtle", "csv", "fhir")
+#: how often (in records classified) a ``progress`` callback is called, and once more after the last
+PROGRESS_EVERY = 10_000
 #: the code (``gk:code``) of the outcome under which reasoning by cases over graft sources concludes nothing
 NOT_EVALUABLE = "not_evaluable"
 
@@ -306,7 +308,7 @@ def classify_records(
     out = []
     for n, (record, (tf, derived), classes) in enumerate(zip(records, prepared, class_sets, strict=True)):
         out.append(summarise(record, tf, derived, classes, defs, fast, explain))
-        if progress is not None and ((n + 1) % 10_000 == 0 or n + 1 == len(records)):
+        if progress is not None and ((n + 1) % PROGRESS_EVERY == 0 or n + 1 == len(records)):
             progress(n + 1, len(records))
     return out
 
