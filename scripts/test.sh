@@ -59,4 +59,9 @@ export GRAFTKG_REQUIRE_SERVERS=1
 echo "== ruff"; .venv/bin/ruff check src tests benchmarks
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"
-.venv/bin/python -m pytest --doctest-modules src tests "$@"
+# One test process a core, four at most (GRAFTKG_TEST_WORKERS sets how many; 0 runs the tests in this
+# process), each given whole files (--dist loadfile): a file's module fixtures are made once, and the
+# push tests, the only ones to use the two servers started above, run in one process, one at a time.
+WORKERS=${GRAFTKG_TEST_WORKERS:-$(nproc)}
+if [ "$WORKERS" -gt 4 ]; then WORKERS=4; fi
+.venv/bin/python -m pytest -n "$WORKERS" --dist loadfile --doctest-modules src tests "$@"

@@ -2,7 +2,8 @@
 plain reference: the same findings (rule, value, message, location), in the same order, the same SHACL
 results, and the same count of transplants each check applies to, on the paper's patients, every
 submission error of ``graftkg.synthetic.mutate``, the case files, the edge-heavy generated records,
-both real data sets and synthetic bundles, under both definition profiles.
+both real data sets and synthetic bundles (of 20,000 transplants: ``test_columnar_synthetic.py``),
+under both definition profiles.
 
 Both ways into the SQL tables are held to it: a bundle DuckDB reads straight, and records any reader
 gives (read leniently, with the cells it could not read as findings)."""
@@ -152,39 +153,6 @@ def test_a_bundle_is_validated_in_part_where_the_record_reader_must_read_some_ro
         report = _validated(folder, "paper")
         assert report is not None and report.transplants == 8, name
         assert any(f.rule == "ReadableInput" for f in report.findings) or name == "unit", name
-
-
-@pytest.mark.parametrize("profile", PROFILES)
-def test_synthetic_bundles_with_every_kind_of_error(profile: str, tmp_path: Path) -> None:
-    """20,000 synthetic transplants, 1 % of them with a submission error of any kind: those DuckDB
-    does not read as the record reader does, and the transplants of their patients, validated (and
-    classified) on the record path, the rest in SQL; the report, the classifications and the
-    refusals the record path's."""
-    from graftkg.columnar.bundle import drop_loaded, load_partly
-
-    folder = _synthetic_with_errors(tmp_path, profile, list(MUTATIONS), seed=5)
-    con = ColumnarEngine(definitions(profile)).con
-    left = load_partly(con, folder / "transplants.csv", folder / "observations.csv")
-    assert left is not None and 50 <= len(left.transplants) <= 1_000, left and len(left.transplants)
-    drop_loaded(con)
-    report = _validated(folder, profile)
-    assert report is not None and report.transplants == 20_000
-    assert len({f.rule for f in report.findings}) >= 40
-    # classified in part too: the transplants left read with the record reader's refusals, and
-    # classified on the record path, each in its place
-    from graftkg import Refusals
-    from graftkg.semantics.classify import classify_records
-
-    want_refusals, got_refusals = Refusals(), Refusals()
-    want = classify_records(read_inputs([folder], refusals=want_refusals), definitions=definitions(profile))
-    got = Engine(profile=profile, backend="sql").classify(folder, refusals=got_refusals)
-    assert [g.as_json() for g in got] == [w.as_json() for w in want]
-    assert got_refusals.lines() == want_refusals.lines() and want_refusals.refused
-    with pytest.raises(InputError) as raised:
-        read_inputs([folder])
-    with pytest.raises(InputError) as sql_raised:
-        Engine(profile=profile, backend="sql").classify(folder)
-    assert str(sql_raised.value) == str(raised.value)
 
 
 @settings(
@@ -367,26 +335,6 @@ def _probe(tmp_path: Path) -> list[str]:
         if load_bundle(ColumnarEngine(definitions()).con, *files):
             names.append(name)
     return names
-
-
-def _synthetic_with_errors(tmp_path: Path, profile: str, names: list[str], *, seed: int) -> Path:
-    """A bundle of 20,000 synthetic transplants, 200 of them (1 %) with an error of the kinds ``names``."""
-    from graftkg.synthetic import write_bundle
-
-    records = read_inputs([write_bundle(tmp_path / "clean", n=20_000, seed=seed, profile=profile)], lenient=True)
-    rng = random.Random(seed)
-    alive = [i for i, r in enumerate(records) if r.death_day is None and i > 0]
-    for k, i in enumerate(sorted(rng.sample(alive, 200))):
-        MUTATIONS[names[k % len(names)]][1](records[i], records, rng)
-    return write_bundle_records(records, tmp_path / "mutated")
-
-
-@pytest.mark.parametrize("profile", PROFILES)
-def test_synthetic_bundles_with_errors(profile: str, tmp_path: Path) -> None:
-    """20,000 synthetic transplants, 1 % of them with a submission error of a kind DuckDB reads."""
-    report = _validated(_synthetic_with_errors(tmp_path, profile, _readable_errors(tmp_path), seed=7), profile)
-    assert report is not None
-    assert len({f.rule for f in report.findings}) >= 30
 
 
 def test_a_graft_without_its_source_is_classified_alike(tmp_path: Path) -> None:
