@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from rdflib import Literal, URIRef
 
@@ -201,6 +201,11 @@ class ReportBuilder:
             for cls in self._read_by[_RISK_FACTORS]
         }
         self._factor_rows: dict[tuple[str, bool], dict[str, Value]] = {}
+        #: what the knowledge base states of each recommendation (by code), of the contraindications
+        #: stated on each set of recommendations, and each fact's value as shown: read once
+        self._stated: dict[str, _Stated] = {}
+        self._stated_cis: dict[tuple[URIRef, ...], list[_StatedContraindication]] = {}
+        self._shown_as: dict[tuple[str, Any], str] = {}
 
     def _answered(self, query: str, record: TransplantRecord, result: Classification) -> list[dict[str, Value]]:
         """The rows of transplant query ``query`` for ``record``, with its own id: queried once per signature."""
@@ -250,42 +255,62 @@ class ReportBuilder:
             )
         return rows
 
+    def _stated_of(self, code: str) -> _Stated:
+        """What the knowledge base states of the recommendation ``code``, read once."""
+        found = self._stated.get(code)
+        if found is None:
+            kb = self.kb
+            iri = _by_code(kb, GK.Recommendation, code)
+            found = self._stated[code] = _Stated(
+                iri=iri,
+                aspect_label=_label(kb, kb.value(iri, GK.aspect)),
+                strength_label=_label(kb, kb.value(iri, GK.strength)),
+                wording=str(kb.value(iri, GK.paperWording) or ""),
+                references=str(kb.value(iri, GK.referenceNumber) or ""),
+                parents=frozenset(p for p in kb.objects(iri, GK.refines) if isinstance(p, URIRef)),
+            )
+        return found
+
+    def _contraindications_of(self, recs: Sequence[URIRef]) -> list[_StatedContraindication]:
+        """The contraindications stated on ``recs``, read once per set of them."""
+        key = tuple(recs)
+        found = self._stated_cis.get(key)
+        if found is None:
+            found = self._stated_cis[key] = _stated_contraindications(self.kb, recs)
+        return found
+
     def report(self, record: TransplantRecord, result: Classification) -> Report:
         """The report of ``record``, classified as ``result`` under these definitions."""
-        kb, defs = self.kb, self.defs
+        defs = self.defs
         risk_factors = self._risk_factors(record, result)
         rows = self._answered("recommendations-for-transplant", record, result)
         recommendations = []
+        parents: set[URIRef] = set()
         for row in rows:
             code = str(row["recommendation"])
-            rec_iri = _by_code(kb, GK.Recommendation, code)
+            stated = self._stated_of(code)
+            parents |= stated.parents
             evidence = self._evidence_for(code)
             recommendations.append(
                 Recommendation(
                     code=code,
                     aspect=str(row["aspect"]),
-                    aspect_label=_label(kb, kb.value(rec_iri, GK.aspect)),
+                    aspect_label=stated.aspect_label,
                     strength=str(row["strength"]),
-                    strength_label=_label(kb, kb.value(rec_iri, GK.strength)),
+                    strength_label=stated.strength_label,
                     statement=str(row["statement"]),
                     applies_because=str(row["applies_because"]),
-                    wording=str(kb.value(rec_iri, GK.paperWording) or ""),
-                    references=str(kb.value(rec_iri, GK.referenceNumber) or ""),
+                    wording=stated.wording,
+                    references=stated.references,
                     evidence_for=[e for e in evidence if e["direction"] == "supports"],
                     evidence_against=[e for e in evidence if e["direction"] == "disputes"],
-                    contraindications=_contraindications(kb, [rec_iri], record, result),
+                    contraindications=_checked(self._contraindications_of([stated.iri]), record, result),
                     key=str(row["strength"]) in ("preferred", "should_be_considered")
                     or any(s.strip() not in self.general for s in str(row["applies_because"]).split(";")),
                 )
             )
         checked = {c.code: c for r in recommendations for c in r.contraindications}
-        parents = {
-            p
-            for r in recommendations
-            for p in kb.objects(_by_code(kb, GK.Recommendation, r.code), GK.refines)
-            if isinstance(p, URIRef)
-        }
-        for c in _contraindications(kb, sorted(parents), record, result):
+        for c in _checked(self._contraindications_of(sorted(parents)), record, result):
             checked.setdefault(c.code, c)
         note = None
         if not recommendations:
@@ -320,17 +345,23 @@ class ReportBuilder:
 
     def _shown(self, name: str, value: Any) -> str:
         """A fact as a report shows it: each code with its label (``MUD`` -> ``matched unrelated donor (MUD)``)."""
-        from graftkg.semantics.vocabulary import FIELD_VALUE_SETS
-
-        vocab, g = vocabulary(), self.defs.graph
-        coded = name in FIELD_VALUE_SETS
         items = value if isinstance(value, list) else [value]
-        out = []
-        for item in items:
-            iri = vocab.iri(name, item) if coded and isinstance(item, str) else None
-            label = g.value(iri, RDFS.label) if iri is not None else None
-            out.append(f"{label} ({item})" if label is not None and str(label) != item else _fmt(item))
-        return ", ".join(out)
+        return ", ".join(self._item_shown(name, item) for item in items)
+
+    def _item_shown(self, name: str, item: Any) -> str:
+        """One value of a fact as shown; a code's, read once."""
+        if not isinstance(item, str):
+            return _fmt(item)
+        found = self._shown_as.get((name, item))
+        if found is None:
+            from graftkg.semantics.vocabulary import FIELD_VALUE_SETS
+
+            iri = vocabulary().iri(name, item) if name in FIELD_VALUE_SETS else None
+            label = self.defs.graph.value(iri, RDFS.label) if iri is not None else None
+            found = f"{label} ({item})" if label is not None and str(label) != item else _fmt(item)
+            if len(self._shown_as) < _MOST_SHOWN:  # free text (an identifier, say) is seldom met twice
+                self._shown_as[name, item] = found
+        return found
 
 
 def plot_thresholds(definitions: Definitions) -> dict[str, float]:
@@ -419,15 +450,53 @@ def _unique(rows: list[dict[str, Value]]) -> list[dict[str, Value]]:
     return out
 
 
-def _contraindications(
-    kb: Any, recs: Sequence[URIRef], record: TransplantRecord, result: Classification
-) -> list[Contraindication]:
-    """The contraindications stated on ``recs`` (not inherited), each checked against the data."""
+@dataclass(frozen=True)
+class _Stated:
+    """What the knowledge base states of a recommendation: the same for every transplant."""
+
+    iri: URIRef
+    aspect_label: str
+    strength_label: str
+    wording: str
+    references: str
+    #: the recommendations it refines
+    parents: frozenset[URIRef]
+
+
+class _StatedContraindication(NamedTuple):
+    """A contraindication as the knowledge base states it: its code, label, order and the class that
+    indicates it in a submission (None: not part of one)."""
+
+    code: str
+    label: str
+    order: int
+    indicator: Any
+
+
+#: the most values of facts :class:`ReportBuilder` keeps as shown
+_MOST_SHOWN = 4096
+
+
+def _stated_contraindications(kb: Any, recs: Sequence[URIRef]) -> list[_StatedContraindication]:
+    """The contraindications stated on ``recs`` (not inherited), in their order."""
     cis = {ci for r in recs for ci in kb.objects(r, GK.contraindication)}
+    return [
+        _StatedContraindication(
+            str(kb.value(ci, GK.code)),
+            _label(kb, ci),
+            int(kb.value(ci, GK.sortOrder) or 0),
+            kb.value(ci, GK.indicatedBy),
+        )
+        for ci in sorted(cis, key=lambda c: int(kb.value(c, GK.sortOrder) or 0))
+    ]
+
+
+def _checked(
+    stated: Sequence[_StatedContraindication], record: TransplantRecord, result: Classification
+) -> list[Contraindication]:
+    """The contraindications ``stated``, each checked against the data."""
     out = []
-    for ci in sorted(cis, key=lambda c: int(kb.value(c, GK.sortOrder) or 0)):
-        code, label, order = str(kb.value(ci, GK.code)), _label(kb, ci), int(kb.value(ci, GK.sortOrder) or 0)
-        indicator = kb.value(ci, GK.indicatedBy)
+    for code, label, order, indicator in stated:
         if indicator is None:
             detail = "not part of a registry submission: check clinically"
             out.append(Contraindication(code, label, "check_clinically", detail, order))
