@@ -572,3 +572,20 @@ def test_records_the_tables_cannot_keep_are_checked_on_the_record_path() -> None
         c.as_json() for c in classify_records(records, definitions=defs)
     ]
     assert validate(records, []).findings == validate_records(records, definitions=defs).findings
+
+
+def test_the_page_of_a_refused_transplant_lists_its_own_findings_and_no_others(tmp_path: Path) -> None:
+    """A transplant ``classify`` refuses gets a page of why: each of its findings, none of another's."""
+    from html import escape
+
+    review = Engine().review(INVALID)
+    submission = review.extra["submission"]
+    assert submission.refused
+    review.write(tmp_path)
+    for tid in sorted(submission.refused):
+        page = (tmp_path / report_name(tid)).read_text(encoding="utf-8")
+        assert "Not classified" in page
+        own = [f for f in submission.report.findings if f.transplant_id == tid]
+        assert own and page.count("<li>") == len(own), tid
+        for f in own:
+            assert escape(f.message) in page and f"({escape(f.rule)}" in page, (tid, f.rule)

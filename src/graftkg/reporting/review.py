@@ -266,11 +266,17 @@ class Review:
             raise GraftkgError("this review holds no submission to write reports from: make it with build_review")
         by_id = {r.transplant_id: r for r in submission.records}
         builder = ReportBuilder(definitions)
+        # the findings of each transplant not classified (refused), gathered in one pass
+        unclassified = {tid for tid in by_id if tid not in submission.results}
+        findings_of: dict[str | None, list[Finding]] = {}
+        for f in submission.report.findings if unclassified else ():
+            if f.transplant_id in unclassified:
+                findings_of.setdefault(f.transplant_id, []).append(f)
 
         def page(tid: str) -> str:
             result = submission.results.get(tid)
             if result is None:
-                return _refused_page(by_id[tid], submission)
+                return _refused_page(by_id[tid], findings_of.get(tid, []))
             return render_report(builder.report(by_id[tid], result), "html")
 
         reports = None if self.reports == "none" else page
@@ -290,11 +296,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _refused_page(record: TransplantRecord, submission: Submission) -> str:
-    """The page of a transplant ``classify`` refuses: why, with its findings (no classification to report)."""
+def _refused_page(record: TransplantRecord, problems: Sequence[Finding]) -> str:
+    """The page of a transplant ``classify`` refuses: why, with its findings (``problems``; no
+    classification to report)."""
     from graftkg.reporting.svg import INTENDED_USE, PAGE_STYLE, esc
 
-    problems = [f for f in submission.report.findings if f.transplant_id == record.transplant_id]
     items = "".join(
         f"<li>{esc(f.severity)}: <code>{esc(f.field)}</code> {esc(f.message)} <small>({esc(f.rule)}"
         f"{', ' + esc(f.location) if f.location else ''})</small></li>"
