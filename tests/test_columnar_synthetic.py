@@ -14,12 +14,11 @@ from pathlib import Path
 import pytest
 
 from graftkg import Engine
-from graftkg.columnar.engine import ColumnarEngine
 from graftkg.errors import InputError
 from graftkg.readers import read_inputs
 from graftkg.readers.csv_bundle import write_bundle_records
 from graftkg.synthetic.mutate import MUTATIONS
-from test_columnar_validate import PROFILES, _readable_errors, _validated
+from test_columnar_validate import PROFILES, _readable_errors, _validated, engine
 
 from conftest import definitions
 
@@ -53,7 +52,7 @@ def test_synthetic_bundles_with_every_kind_of_error(profile: str, tmp_path: Path
     from graftkg.columnar.bundle import drop_loaded, load_partly
 
     folder = _synthetic_with_errors(tmp_path, profile, list(MUTATIONS), seed=5)
-    con = ColumnarEngine(definitions(profile)).con
+    con = engine(profile).fresh().con
     left = load_partly(con, folder / "transplants.csv", folder / "observations.csv")
     assert left is not None and 50 <= len(left.transplants) <= 1_000, left and len(left.transplants)
     drop_loaded(con)

@@ -36,7 +36,11 @@ PROFILES = ["paper", "astct-2021"]
 
 @cache
 def engine(profile: str) -> ColumnarEngine:
-    return ColumnarEngine(definitions(profile))
+    """The SQL backend of ``profile`` with the shapes compiled: each :meth:`~ColumnarEngine.fresh`
+    engine shares them, as an Engine's do."""
+    found = ColumnarEngine(definitions(profile))
+    found.shape_compiler(shapes())
+    return found
 
 
 def _assert_same(got: ValidationReport, want: ValidationReport, what: object) -> None:
@@ -144,7 +148,7 @@ def test_a_bundle_is_validated_in_part_where_the_record_reader_must_read_some_ro
     }
     for name, (tx_lines, obs_lines) in cases.items():
         folder = bundle(name, tx_lines, obs_lines)
-        con = ColumnarEngine(definitions()).con
+        con = engine("paper").fresh().con
         left = load_partly(con, folder / "transplants.csv", folder / "observations.csv")
         assert left, name
         drop_loaded(con)
@@ -185,7 +189,7 @@ def test_a_bundle_read_in_part_gives_the_record_paths_answers(
         folder = Path(tmp)
         (folder / "transplants.csv").write_bytes(transplants.encode())
         (folder / "observations.csv").write_bytes(observations.encode())
-        con = ColumnarEngine(definitions()).con
+        con = engine("paper").fresh().con
         left = load_partly(con, folder / "transplants.csv", folder / "observations.csv")
         event(f"read in part: {left is not None and bool(left)}")
         if left is None:
@@ -200,7 +204,7 @@ def test_a_bundle_read_in_part_gives_the_record_paths_answers(
         _assert_same(got, want, bundle)
         want_refusals, got_refusals = Refusals(), Refusals()
         want_results = classify_records(read_inputs([folder], refusals=want_refusals), definitions=definitions())
-        got_results = Engine(backend="sql").classify(folder, refusals=got_refusals)
+        got_results = _sql_engine().classify(folder, refusals=got_refusals)
         assert [g.as_json() for g in got_results] == [w.as_json() for w in want_results]
         assert got_refusals.lines() == want_refusals.lines()
 
@@ -332,7 +336,7 @@ def _probe(tmp_path: Path) -> list[str]:
         folder = write_bundle_records(_mutated(base, name, alive), tmp_path / f"probe-{name}")
         files = bundle_files([folder])
         assert files is not None
-        if load_bundle(ColumnarEngine(definitions()).con, *files):
+        if load_bundle(engine("paper").fresh().con, *files):
             names.append(name)
     return names
 
@@ -397,7 +401,7 @@ def test_auto_validates_a_large_bundle_in_sql(tmp_path: Path, monkeypatch: pytes
     want = validate_paths([dirty], definitions=definitions(), shapes=shapes(), workers=1)
     from graftkg.columnar.bundle import load_partly
 
-    left = load_partly(ColumnarEngine(definitions()).con, dirty / "transplants.csv", dirty / "observations.csv")
+    left = load_partly(engine("paper").fresh().con, dirty / "transplants.csv", dirty / "observations.csv")
     assert left is not None and len(left.transplants) >= 3
     rows = len(left.rows[0]) + len(left.rows[1])  # the rows the record reader would read
     for most, validated_in_sql in ((rows, True), (rows - 1, False)):
