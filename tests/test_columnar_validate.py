@@ -209,6 +209,23 @@ def test_a_bundle_read_in_part_gives_the_record_paths_answers(
         assert got_refusals.lines() == want_refusals.lines()
 
 
+def test_a_prior_transplant_of_a_patient_without_an_identifier(tmp_path: Path) -> None:
+    """Without a patient identifier, a transplant's patient is a node of its own: the prior
+    transplant's patient is then another node, unless the prior transplant is the transplant itself
+    (found by the hypothesis test above: the SQL backend once read the prior's patient as none)."""
+    folder = tmp_path / "priors"
+    folder.mkdir()
+    (folder / "transplants.csv").write_text(
+        "transplant_id,recipient_sex,prior_transplant_id,patient_id\n"
+        "T1,F,,\nT2,M,T1,\nT3,,T1,\nT4,F,T3,\nT5,F,T5,P9\nT6,F,T1,P1\nT7,F,T7,\nT8,,T8,\n"
+    )
+    (folder / "observations.csv").write_text("transplant_id,day,measure,value\n")
+    report = _validated(folder, "paper")
+    assert report is not None
+    flagged = {f.transplant_id for f in report.findings if f.rule == "PriorTransplantSamePatient"}
+    assert flagged == {"T2", "T4", "T6"}
+
+
 def test_records_the_tables_cannot_keep_exactly_are_checked_on_the_record_path() -> None:
     """A whole number where a decimal is declared (as an RDF input may give it) fails sh:datatype on
     the record path; a DOUBLE column would hide it, so such records are not validated in SQL."""

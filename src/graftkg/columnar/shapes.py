@@ -294,8 +294,17 @@ class ShapeCompiler:
             col(_PRIOR + "transplant_number", n), "int"
         )
         pid = next(name for name, kind, *_ in patient_fields if kind == "id")
+        # the prior's patient: named by its identifier; without one, the prior's own node, which is
+        # this transplant's recipient only when the prior is this transplant itself
+        itself = eq(col(_PRIOR + "transplant_id", n), col("transplant_id", n))
         transplant.paths[(GK.priorTransplant, GK.recipient)] = Values(
-            exp.DPipe(this=text(_NAMED), expression=col(_PRIOR + pid, n)), "node"
+            case(
+                [
+                    (not_null(col(_PRIOR + pid, n)), exp.DPipe(this=text(_NAMED), expression=col(_PRIOR + pid, n))),
+                    (itself, transplant.paths[(GK.recipient,)].expr),
+                ]
+            ),
+            "node",
         )
 
         observation = self._observation_kind()
