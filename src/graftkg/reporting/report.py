@@ -205,7 +205,7 @@ class ReportBuilder:
         #: stated on each set of recommendations, and each fact's value as shown: read once
         self._stated: dict[str, _Stated] = {}
         self._stated_cis: dict[tuple[URIRef, ...], list[_StatedContraindication]] = {}
-        self._shown_as: dict[tuple[str, Any], str] = {}
+        self._shown_as: dict[tuple[str, str], str] = {}
 
     def _answered(self, query: str, record: TransplantRecord, result: Classification) -> list[dict[str, Value]]:
         """The rows of transplant query ``query`` for ``record``, with its own id: queried once per signature."""
@@ -350,16 +350,16 @@ class ReportBuilder:
 
     def _item_shown(self, name: str, item: Any) -> str:
         """One value of a fact as shown; a code's, read once."""
-        if not isinstance(item, str):
+        from graftkg.semantics.vocabulary import FIELD_VALUE_SETS
+
+        if not isinstance(item, str) or name not in FIELD_VALUE_SETS:
             return _fmt(item)
         found = self._shown_as.get((name, item))
         if found is None:
-            from graftkg.semantics.vocabulary import FIELD_VALUE_SETS
-
-            iri = vocabulary().iri(name, item) if name in FIELD_VALUE_SETS else None
+            iri = vocabulary().iri(name, item)
             label = self.defs.graph.value(iri, RDFS.label) if iri is not None else None
             found = f"{label} ({item})" if label is not None and str(label) != item else _fmt(item)
-            if len(self._shown_as) < _MOST_SHOWN:  # free text (an identifier, say) is seldom met twice
+            if len(self._shown_as) < _MOST_SHOWN:
                 self._shown_as[name, item] = found
         return found
 
@@ -473,22 +473,23 @@ class _StatedContraindication(NamedTuple):
     indicator: Any
 
 
-#: the most values of facts :class:`ReportBuilder` keeps as shown
+#: the most codes :class:`ReportBuilder` keeps as shown (a code outside its value set is not one of a few)
 _MOST_SHOWN = 4096
 
 
 def _stated_contraindications(kb: Any, recs: Sequence[URIRef]) -> list[_StatedContraindication]:
     """The contraindications stated on ``recs`` (not inherited), in their order."""
     cis = {ci for r in recs for ci in kb.objects(r, GK.contraindication)}
-    return [
+    stated = [
         _StatedContraindication(
             str(kb.value(ci, GK.code)),
             _label(kb, ci),
             int(kb.value(ci, GK.sortOrder) or 0),
             kb.value(ci, GK.indicatedBy),
         )
-        for ci in sorted(cis, key=lambda c: int(kb.value(c, GK.sortOrder) or 0))
+        for ci in cis
     ]
+    return sorted(stated, key=lambda c: c.order)
 
 
 def _checked(
