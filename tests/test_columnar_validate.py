@@ -224,6 +224,9 @@ def test_a_prior_transplant_of_a_patient_without_an_identifier(tmp_path: Path) -
     assert report is not None
     flagged = {f.transplant_id for f in report.findings if f.rule == "PriorTransplantSamePatient"}
     assert flagged == {"T2", "T4", "T6"}
+    # a transplant that is its own prior, with no transplant number to show it
+    itself = {f.transplant_id for f in report.findings if f.rule == "PriorTransplantIsAnother"}
+    assert itself == {"T5", "T7", "T8"}
 
 
 def test_records_the_tables_cannot_keep_exactly_are_checked_on_the_record_path() -> None:

@@ -18,8 +18,14 @@ ONTO = load_ontology()
 SHAPES = shapes_graph()
 SHAPE_IRIS = sorted({s for s in SHAPES.subjects(RDF.type, SH.PropertyShape) if isinstance(s, URIRef)})
 CLASSES = set(ONTO.subjects(RDF.type, OWL.Class))
-PROPERTIES = set(ONTO.subjects(RDF.type, OWL.ObjectProperty)) | set(ONTO.subjects(RDF.type, OWL.DatatypeProperty))
 ANNOTATIONS = set(ONTO.subjects(RDF.type, OWL.AnnotationProperty))
+# the properties of the data: object and datatype properties, and an annotation property with a
+# domain (the infusion date: OWL 2 has no xsd:date datatype)
+PROPERTIES = (
+    set(ONTO.subjects(RDF.type, OWL.ObjectProperty))
+    | set(ONTO.subjects(RDF.type, OWL.DatatypeProperty))
+    | {p for p in ANNOTATIONS if (p, RDFS.domain, None) in ONTO}
+)
 
 
 def _path(shape: URIRef) -> list[URIRef]:
@@ -36,7 +42,7 @@ def test_every_term_a_shape_names_exists_in_the_ontology(shape: URIRef) -> None:
         for cls in SHAPES.objects(q, SH["class"]):
             assert cls in CLASSES
     used = [*_path(shape)]
-    for prop in (SH.targetSubjectsOf, SH.equals, SH.lessThan, SH.lessThanOrEquals):
+    for prop in (SH.targetSubjectsOf, SH.equals, SH.disjoint, SH.lessThan, SH.lessThanOrEquals):
         used += list(SHAPES.objects(shape, prop))
     for prop in used:
         assert prop in PROPERTIES, f"{shape}: property {prop} is not in the ontology"

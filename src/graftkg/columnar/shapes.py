@@ -26,7 +26,7 @@ and each row's line is its place in the file.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -293,6 +293,7 @@ class ShapeCompiler:
         transplant.paths[(GK.priorTransplant, GK.transplantNumber)] = Values(
             col(_PRIOR + "transplant_number", n), "int"
         )
+        transplant.paths[(GK.priorTransplant, GK.infusionDate)] = Values(col(_PRIOR + "infusion_date", n), "date")
         pid = next(name for name, kind, *_ in patient_fields if kind == "id")
         # the prior's patient: named by its identifier; without one, the prior's own node, which is
         # this transplant's recipient only when the prior is this transplant itself
@@ -460,7 +461,7 @@ class ShapeCompiler:
                 exp.Column(this=exp.Star(), table=exp.to_identifier(t)),
                 *(col(name, d) for name in DERIVED_PROPERTIES),
                 *(alias(coalesce(col(_flag(iri), "i"), FALSE), _flag(iri)) for iri in self.inferred),
-                *(alias(col(c, "p"), _PRIOR + c) for c in ("transplant_id", "transplant_number", pid)),
+                *(alias(col(c, "p"), _PRIOR + c) for c in ("transplant_id", "transplant_number", "infusion_date", pid)),
                 *(col(_through(path), "a") for path in self.through),
                 *(col(_counted(cls), "a") for _, cls in self.qualified),
             )
@@ -732,25 +733,44 @@ class ShapeCompiler:
                 kind, values, scope, number, lambda v: exp.In(this=v, query=failing.subquery()), shape.path
             )
             return [(query, (values,))]
-        if key in ("equals", "lessThan", "lessThanOrEquals"):
+        if key in ("equals", "disjoint", "lessThan", "lessThanOrEquals"):
             other = kind.paths.get((arg,))  # type: ignore[arg-type]
             if other is None:
                 raise OntologyError(f"shape {shape.iri}: the SQL backend has no {arg} on a {kind.name}")
-            if other.listed or (key == "equals" and values.listed):
+            if other.listed or (key in ("equals", "disjoint") and values.listed):
                 raise OntologyError(f"shape {shape.iri}: {key} with several values is not supported by the SQL backend")
             if key == "equals":
                 return self._equals(shape, kind, values, other, scope, number)
             w = other.expr
-            numeric = values.kind in _NUMERIC and other.kind in _NUMERIC
+            if key == "disjoint":  # a value the other property has too
+                same = self._same(shape, values, other)
+                return [
+                    (
+                        self._value_failures(kind, values, and_(scope, not_null(w)), number, same, shape.path),
+                        (values,),
+                    )
+                ]
+            # SPARQL's < compares numbers with numbers and dates with dates; any other pair fails
+            ordered = (values.kind in _NUMERIC and other.kind in _NUMERIC) or values.kind == other.kind == "date"
             strict = key == "lessThan"
 
             def less(v: Expr) -> Expr:
-                if not numeric:
+                if not ordered:
                     return not_null(w)
                 return and_(not_null(w), not_(lt(v, w) if strict else le(v, w)))
 
             return [(self._value_failures(kind, values, and_(scope, not_null(w)), number, less, shape.path), (values,))]
         raise OntologyError(f"shape {shape.iri}: {key} is not supported by the SQL backend")
+
+    def _same(self, shape: Shape, mine: Values, theirs: Values) -> Callable[[Expr], Expr]:
+        """A value of ``mine`` is the value of ``theirs`` (the same RDF term: numbers by value), as
+        sh:disjoint tests it."""
+        b = theirs.expr
+        if mine.kind in _NUMERIC and theirs.kind in _NUMERIC:
+            return lambda v: eq(exp.cast(v, "DOUBLE"), exp.cast(b, "DOUBLE"))
+        if mine.kind != theirs.kind or mine.kind == "code":  # (a code's term depends on its field)
+            raise OntologyError(f"shape {shape.iri}: sh:disjoint of {mine.kind} and {theirs.kind} values")
+        return lambda v: eq(v, b)
 
     def _equals(
         self, shape: Shape, kind: NodeKind, mine: Values, theirs: Values, scope: Expr, number: int

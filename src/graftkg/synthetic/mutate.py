@@ -7,6 +7,7 @@ mutation names the shape it is meant to trip; it works on records as a lenient r
 
 from __future__ import annotations
 
+import datetime
 import random
 from collections.abc import Callable, Sequence
 
@@ -54,6 +55,19 @@ def _prior_not_earlier(r: TransplantRecord, others: Sequence[TransplantRecord], 
     other.patient_id = r.patient_id
     r.prior_transplant_id = other.transplant_id
     other.transplant_number, r.transplant_number = 3, 2
+
+
+def _prior_itself(r: TransplantRecord, _: Sequence[TransplantRecord], __: random.Random) -> None:
+    # a copied identifier, and no transplant number to show it
+    r.prior_transplant_id, r.transplant_number = r.transplant_id, None
+
+
+def _prior_infused_later(r: TransplantRecord, others: Sequence[TransplantRecord], _: random.Random) -> None:
+    other = next(o for o in reversed(others) if o is not r)
+    other.patient_id = r.patient_id
+    r.prior_transplant_id = other.transplant_id
+    other.transplant_number, r.transplant_number = 1, 2
+    other.infusion_date, r.infusion_date = datetime.date(2024, 6, 3), datetime.date(2024, 3, 4)
 
 
 def _no_chimerism(r: TransplantRecord, _: Sequence[TransplantRecord], __: random.Random) -> None:
@@ -131,6 +145,8 @@ MUTATIONS: dict[str, tuple[str, Mutation]] = {
     "bad_recipient_cmv": ("PatientCMVValueSet", _set(recipient_cmv="unknown")),
     "prior_of_other_patient": ("PriorTransplantSamePatient", _prior_other_patient),
     "prior_not_earlier": ("PriorTransplantEarlier", _prior_not_earlier),
+    "prior_is_itself": ("PriorTransplantIsAnother", _prior_itself),
+    "prior_infused_later": ("PriorTransplantInfusedEarlier", _prior_infused_later),
     "no_donor_type": ("DonorTypeRequired", _set(donor_type=None)),
     "bad_donor_type": ("DonorTypeValueSet", _set(donor_type="sibling")),
     "old_donor": ("DonorAgePlausible", _set(donor_age_years=150.0)),

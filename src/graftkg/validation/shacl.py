@@ -3,9 +3,10 @@
 The fast evaluator implements the part of SHACL Core the shapes use - property shapes with
 ``sh:targetClass`` or ``sh:targetSubjectsOf``, predicate and sequence paths, ``sh:minCount``,
 ``sh:maxCount``, ``sh:datatype``, ``sh:in``, ``sh:min/maxInclusive``, ``sh:min/maxExclusive``,
-``sh:pattern``, ``sh:class``, ``sh:equals``, ``sh:lessThan``, ``sh:lessThanOrEquals`` and a
-qualified value shape of one ``sh:class`` - over one transplant's facts at a time, so it runs in
-parallel partitions without building an RDF graph. Any other construct in a shape is refused when
+``sh:pattern``, ``sh:class``, ``sh:equals``, ``sh:disjoint``, ``sh:lessThan`` and
+``sh:lessThanOrEquals`` (numbers with numbers, dates with dates) and a qualified value shape of one
+``sh:class`` - over one transplant's facts at a time, so it runs in parallel partitions without
+building an RDF graph. Any other construct in a shape is refused when
 the shapes are loaded. ``tests/test_validate.py`` checks that it reports exactly what pySHACL
 reports on the same shapes and data.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import NamedTuple
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -43,6 +45,7 @@ _SUPPORTED = {
     SH.pattern,
     SH["class"],
     SH.equals,
+    SH.disjoint,
     SH.lessThan,
     SH.lessThanOrEquals,
     SH.qualifiedValueShape,
@@ -212,7 +215,7 @@ def load_shapes() -> ShapeSet:
             v = g.value(iri, SH[key])
             if v is not None:
                 shape.constraints.append((key, float(v)))  # type: ignore[arg-type]
-        for key in ("datatype", "class", "equals", "lessThan", "lessThanOrEquals"):
+        for key in ("datatype", "class", "equals", "disjoint", "lessThan", "lessThanOrEquals"):
             v = g.value(iri, SH[key])
             if v is not None:
                 shape.constraints.append((key, _canon(v)))
@@ -438,6 +441,17 @@ def _num(value: Item) -> bool:
     return t is float or t is int
 
 
+def _ordered(a: Item, b: Item) -> bool:
+    """Whether SPARQL's ``<`` compares ``a`` and ``b``: two numbers, or two dates (``xsd:date``).
+
+    Example:
+        >>> from datetime import date
+        >>> _ordered(1, 2.5), _ordered(date(2024, 1, 1), date(2023, 1, 1)), _ordered(date(2024, 1, 1), 1)
+        (True, True, False)
+    """
+    return (_num(a) and _num(b)) or (type(a) is date and type(b) is date)
+
+
 def _checker(kind: str, arg: object, shape: Shape) -> Checker | None:
     """Compile one constraint of ``shape`` to a function (the SHACL Core semantics of that component)."""
     if kind == "minCount":
@@ -486,6 +500,17 @@ def _checker(kind: str, arg: object, shape: Shape) -> Checker | None:
             return [(v, "EqualsConstraintComponent") for v in missing]
 
         return equals
+    if kind == "disjoint":
+        prop = (arg,)
+
+        def disjoint(f: Facts, lk: Lookup, n: Item, vs: list[Item]) -> Iterable[tuple[Item | None, str]]:
+            other = _values(f, lk, n, prop)  # type: ignore[arg-type]
+            if not other:
+                return _NOTHING
+            theirs = {_key(v) for v in other}
+            return [(v, "DisjointConstraintComponent") for v in dict.fromkeys(vs) if _key(v) in theirs]
+
+        return disjoint
     if kind in ("lessThan", "lessThanOrEquals"):
         prop, strict = (arg,), kind == "lessThan"
         component = "LessThanConstraintComponent" if strict else "LessThanOrEqualsConstraintComponent"
@@ -497,7 +522,7 @@ def _checker(kind: str, arg: object, shape: Shape) -> Checker | None:
             out: list[tuple[Item | None, str]] = []
             for v in dict.fromkeys(vs):  # value nodes are a set
                 for w in other:
-                    if not (_num(v) and _num(w) and (v < w if strict else v <= w)):  # type: ignore[operator]
+                    if not (_ordered(v, w) and (v < w if strict else v <= w)):  # type: ignore[operator]
                         out.append((v, component))
                         break
             return out
@@ -549,7 +574,7 @@ def _threshold(shape: Shape) -> str:
         parts.append(f"{low} to {high}".strip())
     if "pattern" in c:
         parts.append(f"matches {c['pattern'].pattern}")  # type: ignore[attr-defined]
-    for key, word in (("equals", "="), ("lessThan", "<"), ("lessThanOrEquals", "<=")):
+    for key, word in (("equals", "="), ("disjoint", "not"), ("lessThan", "<"), ("lessThanOrEquals", "<=")):
         if key in c:
             parts.append(f"{word} {str(c[key]).rsplit('/', 1)[1]}")
     if "qualifiedClass" in c:

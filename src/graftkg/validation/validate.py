@@ -13,6 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote
@@ -230,12 +231,15 @@ def _patient_props(pid: str, records: list[TransplantRecord]) -> dict[URIRef, li
 
 
 def _transplant_props(r: TransplantRecord) -> dict[URIRef, list[Item]]:
-    """A transplant node's own facts, as a path from another transplant reads them."""
+    """A transplant node's own facts, as a path from another transplant reads them (those the shapes'
+    ``gk:priorTransplant`` paths reach: ``tests/test_validate.py`` checks each against pySHACL)."""
     props: dict[URIRef, list[Item]] = {RDF.type: [GK.Transplant], GK.identifier: [r.transplant_id]}
     if r.patient_id is not None:
         props[GK.recipient] = [node_id("patient", r.patient_id)]
     if r.transplant_number is not None:
         props[GK.transplantNumber] = [r.transplant_number]
+    if r.infusion_date is not None:
+        props[GK.infusionDate] = [r.infusion_date]
     return props
 
 
@@ -716,6 +720,10 @@ def _location(record: TransplantRecord, focus: Item, shape: Shape, value: Item |
 
 
 def _plain(value: Item | None) -> object:
+    """A result's value as a finding states it: a code, a node's local name, a date as its CSV cell
+    (ISO 8601), any other value as it is."""
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, URIRef):
         code = vocabulary().code(value)
         if code is not None:
