@@ -270,10 +270,10 @@ _BY_KIND = {
     "float": ["5.", ".5", "7", "0.25", "+1.5", "", "12.0"],
     "bool": ["yes", "No", "TRUE", "false", ""],
     "day_or_never": ["never", "Never", "12", "+3", "", "0"],
-    "date": ["2024-02-29", "1999-12-31", ""],
+    "date": ["2024-02-29", "1999-12-31", "2024-03-01", ""],
     "text": ["x", "half sibling", "", "8/10"],
     "id": ["P1", "P2", ""],
-    "ref": ["T0", ""],
+    "ref": ["T0", "T1", ""],
 }
 
 
@@ -309,6 +309,8 @@ def _bundles(draw: st.DrawFn) -> tuple[str, str]:
     from graftkg.readers.csv_bundle import TRANSPLANT_COLUMNS as TX
 
     columns = draw(st.lists(st.sampled_from(sorted(set(TX) - {"transplant_id"})), max_size=6, unique=True))
+    if draw(st.booleans()):  # transplants linked by patient and prior, with dates to put in order (or not)
+        columns += [c for c in ("patient_id", "prior_transplant_id", "infusion_date") if c not in columns]
     ids = [f"T{i}" for i in range(draw(st.integers(1, 3)))]
     lines = [",".join(["transplant_id", *columns])]
     lines += [",".join([tid, *(_cell_for(draw, c) for c in columns)]) for tid in ids]

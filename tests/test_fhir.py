@@ -17,7 +17,7 @@ import pytest
 from graftkg import Engine
 from graftkg.cli import main
 from graftkg.errors import InputError
-from graftkg.model import TransplantRecord
+from graftkg.model import Observation, TransplantRecord
 from graftkg.readers import read_inputs
 from graftkg.readers.fhir import CODE_SYSTEM, ICD10PCS, LOINC, SNOMED, procedure_codes
 from graftkg.readers.units import units
@@ -32,11 +32,11 @@ IG = ROOT / "tests" / "fhir" / "cibmtr-ig"
 
 
 def _comparable(records: list[TransplantRecord]) -> list[dict[str, Any]]:
-    """The records' fields, without where they were read and the infusion date FHIR had to give."""
+    """The records' fields, without where they were read."""
     out = []
     for r in records:
         fields = dataclasses.asdict(r)
-        for key in ("source", "line", "infusion_date"):
+        for key in ("source", "line"):
             fields.pop(key, None)
         for obs in fields["observations"]:
             obs.pop("source", None)
@@ -56,7 +56,12 @@ def test_the_example_bundle_is_what_convert_writes() -> None:
 def test_the_paper_patients_round_trip_through_fhir_and_reproduce_table_4() -> None:
     from_csv, from_fhir = read_inputs([CSV]), read_inputs([FHIR])
     assert _comparable(from_fhir) == _comparable(from_csv)
-    assert {r.infusion_date for r in from_fhir} == {DEFAULT_DAY0}
+    # FHIR states dates: the Procedures are placed at a day 0 marked as a placeholder, read back as none
+    assert {r.infusion_date for r in from_fhir} == {None}
+    procedures = [e["resource"] for e in json.loads(FHIR.read_text(encoding="utf-8"))["entry"]]
+    procedures = [p for p in procedures if p["resourceType"] == "Procedure"]
+    assert {p["performedDateTime"] for p in procedures} == {DEFAULT_DAY0.isoformat()}
+    assert all(p["_performedDateTime"]["extension"][0]["valueBoolean"] is True for p in procedures)
     engine = Engine()
     plain = [(c.transplant_id, c.outcome, c.findings, c.chimerism, c.risk_factors) for c in engine.classify(from_csv)]
     assert [
@@ -237,6 +242,38 @@ def test_a_procedure_of_another_kind_is_left_out_and_counted(tmp_path: Path) -> 
 def test_validate_reads_fhir_and_reports_as_for_csv() -> None:
     fhir, csv = Engine().validate(FHIR), Engine().validate(CSV)
     assert fhir.counts() == csv.counts() and fhir.conforms() == csv.conforms()
+    assert [(f.transplant_id, f.rule, f.value) for f in fhir.findings] == [
+        (f.transplant_id, f.rule, f.value) for f in csv.findings
+    ]
+
+
+def test_a_placeholder_day_0_is_no_infusion_date_and_a_real_one_is_kept(tmp_path: Path) -> None:
+    """A record without an infusion date is written at a placeholder day 0 (marked so) and read back
+    without one: no made-up date reaches the recovery dates, nor puts a second transplant on its
+    prior's day. A dated record keeps its date, unmarked; a bad mark is an error naming the element."""
+    records = [
+        TransplantRecord(
+            "A", patient_id="P", graft_source="PB", transplant_number=1, observations=[Observation(14, "ANC", 0.6)]
+        ),
+        TransplantRecord("B", patient_id="P", graft_source="PB", transplant_number=2, prior_transplant_id="A"),
+        TransplantRecord("C", patient_id="Q", graft_source="PB", infusion_date=date(2021, 3, 1)),
+    ]
+    bundle = records_to_fhir(records)
+    procedures = {
+        e["resource"]["id"]: e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Procedure"
+    }
+    assert "_performedDateTime" in procedures["A"] and "_performedDateTime" not in procedures["C"]
+    path = tmp_path / "three.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    read = {r.transplant_id: r for r in read_inputs([path])}
+    assert [read[t].infusion_date for t in "ABC"] == [None, None, date(2021, 3, 1)]
+    assert [o.day for o in read["A"].observations] == [14]
+    report = Engine().validate(path)
+    assert "PriorTransplantInfusedEarlier" not in {f.rule for f in report.findings}
+    procedures["A"]["_performedDateTime"]["extension"][0]["valueBoolean"] = "yes"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    with pytest.raises(InputError, match=r"three\.json.*Procedure\._performedDateTime\.extension\[0\].*valueBoolean"):
+        read_inputs([path])
 
 
 def test_a_second_transplant_follows_from_the_order_of_the_procedures(tmp_path: Path) -> None:

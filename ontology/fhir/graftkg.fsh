@@ -265,6 +265,14 @@ Context: Procedure
 * ^url = "https://w3id.org/graftkg/fhir/StructureDefinition/transplant_number"
 * value[x] only integer
 
+Extension: GraftkgDay0Placeholder
+Id: graftkg-day0-placeholder
+Title: "graftkg day 0 placeholder"
+Description: "The infusion date of the transplant was not reported: the date this extension qualifies is a placeholder day 0, from which the transplant's other dates count its days."
+Context: Procedure.performed[x]
+* ^url = "https://w3id.org/graftkg/fhir/StructureDefinition/day0-placeholder"
+* value[x] only boolean
+
 Extension: GraftkgLineage
 Id: graftkg-lineage
 Title: "graftkg lineage"

@@ -651,7 +651,8 @@ class Engine:
         """The records, the data only (nothing derived or inferred), as ``graftkg convert`` prints
         them: RDF in the ontology's terms, ``turtle`` or ``json-ld`` (with the published context), or
         ``fhir``, a FHIR R4 Bundle (JSON) that graftkg reads back to the same records (a record
-        without an infusion date is placed at day 0 = 2000-01-01: FHIR states dates).
+        without an infusion date is placed at day 0 = 2000-01-01, marked as a placeholder: FHIR states
+        dates).
 
         Example:
             >>> print(Engine.convert(read("examples/paper-patients/csv")[:1]).splitlines()[0])

@@ -57,6 +57,7 @@ from graftkg.semantics.vocabulary import vocabulary
 
 __all__ = [
     "CODE_SYSTEM",
+    "DAY0_PLACEHOLDER",
     "EXTENSION",
     "FHIR_SUFFIXES",
     "LOINC",
@@ -69,6 +70,10 @@ __all__ = [
 
 #: the base of graftkg's FHIR extensions: one a ``transplants.csv`` column, named after it
 EXTENSION = "https://w3id.org/graftkg/fhir/StructureDefinition/"
+#: graftkg's extension of a Procedure's ``performedDateTime`` (``_performedDateTime``), ``valueBoolean``
+#: true: the infusion date was not reported, and the date is a placeholder day 0 the transplant's
+#: other dates count its days from (a record read so has no infusion date)
+DAY0_PLACEHOLDER = EXTENSION + "day0-placeholder"
 #: graftkg's code systems: ``measure`` (the observation codes of ``observations.csv``) and ``procedure``
 CODE_SYSTEM = "https://w3id.org/graftkg/fhir/CodeSystem/"
 LOINC = "http://loinc.org"
@@ -349,7 +354,7 @@ def read_fhir(
                 observations.append(res)
         else:
             read.ignored[res.kind] += 1
-    records, by_patient, by_id = _transplants(procedures, patients, products, read, refusals)
+    records, by_patient, by_id, placeholders = _transplants(procedures, patients, products, read, refusals)
     unused = sum(1 for pid in products if pid not in read.used)
     if unused:
         read.ignored["BiologicallyDerivedProduct (named by no transplant Procedure)"] += unused
@@ -361,6 +366,8 @@ def read_fhir(
         read.ignored["Patient.deceasedBoolean (no date, so no day of death)"] += dead
     _observations(observations, codes, site, records, by_patient, by_id, read, refusals)
     named = _medication_uses(uses, medications, by_patient, by_id, read, refusals)
+    for record in placeholders:  # the days are counted: a placeholder day 0 is no infusion date
+        record.infusion_date = None
     unnamed = sum(1 for mid in medications if mid not in named)
     if unnamed:
         read.ignored["Medication (named by no medication use graftkg reads)"] += unnamed
@@ -508,8 +515,15 @@ def _transplants(
     products: dict[str, _Resource],
     read: _Read,
     refusals: Refusals | None,
-) -> tuple[list[TransplantRecord], dict[str, list[tuple[date, TransplantRecord]]], dict[str, TransplantRecord]]:
-    """The records of the transplant procedures, with each patient's transplants by date."""
+) -> tuple[
+    list[TransplantRecord],
+    dict[str, list[tuple[date, TransplantRecord]]],
+    dict[str, TransplantRecord],
+    list[TransplantRecord],
+]:
+    """The records of the transplant procedures, with each patient's transplants by date, and those
+    whose date is a placeholder day 0 (:data:`DAY0_PLACEHOLDER`): their infusion date, day 0 while
+    their other dates are read, is to be none."""
     dated: list[tuple[str, date, _Resource]] = []
     for res in procedures:
         try:
@@ -522,12 +536,15 @@ def _transplants(
     records: list[TransplantRecord] = []
     by_patient: dict[str, list[tuple[date, TransplantRecord]]] = {}
     by_id: dict[str, TransplantRecord] = {}
+    placeholders: list[TransplantRecord] = []
     readers: dict[tuple[str, str], Any] = {}
     for patient_ref, day0, res in sorted(dated, key=lambda d: (d[0], d[1])):
         tid = None
         try:
             tid = _id(res)
             record = _record(res, tid, day0, patients.get(patient_ref), patient_ref, readers, products, read)
+            if _placeholder(res):
+                placeholders.append(record)
         except InputError as exc:
             _fail(exc, tid, refusals)
             continue
@@ -539,7 +556,7 @@ def _transplants(
         by_id[res.data.get("id", tid)] = record
         records.append(record)
     records.sort(key=lambda r: (r.source or "", r.transplant_id))
-    return records, by_patient, by_id
+    return records, by_patient, by_id, placeholders
 
 
 def _record(
@@ -584,10 +601,27 @@ def _record(
     for name, value in values.items():
         setattr(record, name, value)
     record.patient_id = _id(patient) if patient is not None else patient_ref
-    record.infusion_date = day0
+    record.infusion_date = day0  # a placeholder too, until the transplant's other dates are read
     if patient is not None:
         _patient_fields(record, patient, day0, columns)
     return record
+
+
+def _placeholder(res: _Resource) -> bool:
+    """Whether a transplant Procedure's date is a placeholder day 0 (:data:`DAY0_PLACEHOLDER`)."""
+    element = res.data.get("_performedDateTime")
+    if not isinstance(element, dict):
+        return False
+    for n, ext in enumerate(element.get("extension", []) or []):
+        if isinstance(ext, dict) and ext.get("url") == DAY0_PLACEHOLDER:
+            value = ext.get("valueBoolean")
+            if not isinstance(value, bool):
+                raise res.error(
+                    "the day-0 placeholder extension holds a valueBoolean",
+                    f"Procedure._performedDateTime.extension[{n}]",
+                )
+            return value
+    return False
 
 
 def _graft(res: _Resource, products: dict[str, _Resource], read: _Read) -> dict[str, list[tuple[str, str]]]:

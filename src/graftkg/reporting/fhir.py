@@ -6,7 +6,9 @@ Each patient is a Patient, each transplant a Procedure (coded with graftkg's cod
 extensions, one per column of ``transplants.csv``, and each observation an Observation: a laboratory
 count with its LOINC code (:data:`WRITTEN_LOINC`) and graftkg's measure code, any other observation
 with graftkg's measure code, ``partOf`` its Procedure, ``effectiveDateTime`` the infusion date plus
-its day. FHIR states dates: a record without an ``infusion_date`` is placed at ``day0``.
+its day. FHIR states dates: a record without an ``infusion_date`` is placed at ``day0``, the date
+marked as a placeholder (:data:`~graftkg.readers.fhir.DAY0_PLACEHOLDER`), which the reader reads back
+as no infusion date.
 
 Example:
     >>> from graftkg.model import Observation, TransplantRecord
@@ -34,6 +36,7 @@ from graftkg.readers.csv_bundle import FIELD_OF_COLUMN, TRANSPLANT_COLUMNS, cell
 from graftkg.readers.fhir import (
     CODE_SYSTEM,
     CONDITION_DUE_TO,
+    DAY0_PLACEHOLDER,
     EXTENSION,
     GRAFTKG_PROCEDURE,
     GVHD_GRADE,
@@ -52,7 +55,8 @@ __all__ = ["WRITTEN_LOINC", "extensions_fsh", "records_to_fhir"]
 #: the LOINC code each laboratory measure is written with (each is one of the verified codes the
 #: reader accepts for it, ``tests/test_fhir.py`` checks): the property in blood, method unspecified
 WRITTEN_LOINC = {"ANC": "26499-4", "PLT": "26515-7", "HB": "718-7", "WBC": "26464-8"}
-#: the day 0 of a record without an infusion date (FHIR states dates; the days are kept)
+#: the day 0 of a record without an infusion date (FHIR states dates; the days are kept, the date
+#: marked as a placeholder)
 DEFAULT_DAY0 = date(2000, 1, 1)
 _FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 #: the columns the resources state themselves, not as extensions
@@ -127,6 +131,12 @@ def _procedure(record: TransplantRecord, fid: str, patient: str, start: date) ->
         },
         "subject": {"reference": f"Patient/{patient}"},
         "performedDateTime": start.isoformat(),
+        # a record without an infusion date: the date is a placeholder, read back as none
+        **(
+            {"_performedDateTime": {"extension": [{"url": DAY0_PLACEHOLDER, "valueBoolean": True}]}}
+            if record.infusion_date is None
+            else {}
+        ),
         **({"extension": extensions} if extensions else {}),
     }
 
@@ -258,6 +268,20 @@ def extensions_fsh() -> str:
                 ]
             )
         )
+    parts.append(
+        "\n".join(
+            [
+                "Extension: GraftkgDay0Placeholder",
+                "Id: graftkg-day0-placeholder",
+                'Title: "graftkg day 0 placeholder"',
+                'Description: "The infusion date of the transplant was not reported: the date this extension '
+                "qualifies is a placeholder day 0, from which the transplant's other dates count its days.\"",
+                "Context: Procedure.performed[x]",
+                f'* ^url = "{DAY0_PLACEHOLDER}"',
+                "* value[x] only boolean",
+            ]
+        )
+    )
     parts.append(
         "\n".join(
             [
