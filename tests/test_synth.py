@@ -50,3 +50,22 @@ def test_synth_output_passes_validation(seed: int, tmp_path: Path) -> None:
     serious = [(f.transplant_id, f.rule, f.message) for f in report.findings if f.at_least("warning")]
     assert not serious, serious[:5]
     assert report.transplants == 800
+
+
+def test_a_graft_failure_is_often_followed_by_the_patient_s_second_transplant(tmp_path: Path) -> None:
+    """The review's main salvage: some transplants are second transplants, each of a patient whose
+    first transplant (just before it) failed, numbered 2, with the patient's own facts."""
+    records = read_inputs([write_bundle(tmp_path, n=1500, seed=5)])
+    by_id = {r.transplant_id: r for r in records}
+    second = [r for r in records if r.prior_transplant_id is not None]
+    assert 0.05 < len(second) / len(records) < 0.25
+    failures = ("primary_graft_failure", "secondary_graft_failure")
+    for r in second:
+        first = by_id[r.prior_transplant_id]  # type: ignore[index]
+        assert (first.transplant_number, r.transplant_number) == (1, 2)
+        assert first.reported_outcome in failures and first.prior_transplant_id is None
+        same = ("patient_id", "recipient_sex", "recipient_cmv", "diagnosis", "disease_status", "centre")
+        assert [getattr(r, f) for f in same] == [getattr(first, f) for f in same]
+        assert r.recipient_age_years > first.recipient_age_years  # type: ignore[operator]
+    patients = Counter(r.patient_id for r in records)
+    assert max(patients.values()) == 2 and sum(1 for n in patients.values() if n == 2) == len(second)

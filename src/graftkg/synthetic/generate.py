@@ -4,6 +4,11 @@ Each transplant is generated from a scenario (engrafted, primary or secondary gr
 without autologous recovery, poor graft function, not evaluable) and the ``reported_outcome`` column
 holds the outcome the scenario was built to have. Windows and thresholds come from the ontology
 (:mod:`graftkg.semantics.definitions`); the generator only places values clearly on the intended side of them.
+
+A graft failure is often followed by a second transplant, the review's main salvage (its patients 1
+to 3): after one, the next transplant generated is, at :data:`SALVAGE` odds, that patient's second
+(transplant number 2, naming the first as its prior, with the patient's own facts), its scenario
+drawn as any other's.
 """
 
 from __future__ import annotations
@@ -49,6 +54,12 @@ OUTCOME = {
     "reported_only_engrafted": "engrafted",
     "reported_only_never": "primary_graft_failure",
 }
+
+#: the share of graft failures the next transplant generated is a second transplant of (drawn from a
+#: random stream of its own, so that the transplants' other values are those of the seed either way)
+SALVAGE = 0.5
+#: what a patient's transplants share: the patient's own facts, its disease and its centre
+_PATIENT_COLUMNS = ("patient_id", "recipient_sex", "recipient_cmv", "diagnosis", "disease_status", "centre")
 
 #: the columns of the transplants.csv written: every declared column, in declaration order
 TRANSPLANT_FIELDS = [f.column for f in RECORD_FIELDS if f.column]
@@ -329,10 +340,18 @@ def _generated(
     defs = Definitions(profile)
     lv = _levels(defs)
     rng = random.Random(seed)
+    salvage = random.Random(f"salvage-{seed}")
     names, weights = list(SCENARIOS), list(SCENARIOS.values())
+    failed: dict[str, object] | None = None  # a first transplant whose graft failed, to follow
     for i in range(n):
         scenario = names[i % len(names)] if i < len(names) else rng.choices(names, weights)[0]
         t, obs = _transplant(rng, i, scenario, defs, lv)
+        if failed is not None and salvage.random() < SALVAGE:
+            t.update({c: failed[c] for c in _PATIENT_COLUMNS})
+            t["recipient_age_years"] = round(float(failed["recipient_age_years"]) + salvage.uniform(0.1, 0.5), 2)  # type: ignore[arg-type]
+            t["transplant_number"], t["prior_transplant_id"] = 2, failed["transplant_id"]
+        first = t["transplant_number"] == 1
+        failed = t if first and OUTCOME[scenario] in ("primary_graft_failure", "secondary_graft_failure") else None
         yield t, [(str(t["transplant_id"]), *o) for o in sorted(obs, key=lambda o: (o[0], o[1]))]
 
 
