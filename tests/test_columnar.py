@@ -5,6 +5,7 @@ data sets and synthetic bundles, under both definition profiles."""
 
 from __future__ import annotations
 
+import csv
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -574,11 +575,19 @@ def test_auto_classifies_a_large_bundle_with_a_bad_row_in_part(
     monkeypatch.setattr(ColumnarEngine, "iter_classifications", spy)
     assert main(["classify", str(bundle), "--format", "csv"]) == 1
     assert capsys.readouterr() == want
-    assert in_sql == [0]  # in part: the transplant left was refused by the record reader, the rest in SQL
+    # in part: the transplant left was refused by the record reader; the transplants linked to it (its
+    # patient's other transplants: synth makes second transplants) were classified on the record
+    # path, the rest in SQL
+    with (bundle / "transplants.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    patient = next(r["patient_id"] for r in rows if r["transplant_id"] == "S000001")
+    linked = [r["transplant_id"] for r in rows if r["transplant_id"] != "S000001" and r["patient_id"] == patient]
+    assert linked == ["S000002"]  # S000001's graft failed; S000002 is the patient's second transplant
+    assert in_sql == [len(linked)]
     monkeypatch.setattr(graftkg.api, "LEFT_TO_RECORD_PATH_AT_MOST", 0)
     assert main(["classify", str(bundle), "--format", "csv"]) == 1
     assert capsys.readouterr() == want
-    assert in_sql == [0, 0]  # the whole bundle read by the record reader, its records classified in SQL
+    assert in_sql == [len(linked), 0]  # the whole bundle read by the record reader, its records classified in SQL
     monkeypatch.undo()
     transplants = bundle / "transplants.csv"
     text = transplants.read_text(encoding="utf-8")
@@ -591,7 +600,7 @@ def test_auto_classifies_a_large_bundle_with_a_bad_row_in_part(
     monkeypatch.setattr(ColumnarEngine, "iter_classifications", spy)
     assert main(["classify", str(bundle), "--format", "csv"]) == 1
     assert capsys.readouterr() == want
-    assert in_sql == [0, 0, 0]
+    assert in_sql == [len(linked), 0, 0]
 
 
 @pytest.mark.parametrize("backend", ["record", "sql"])
