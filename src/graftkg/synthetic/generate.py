@@ -306,7 +306,8 @@ def _transplant(
             )
         )
     if recovered_from is not None and rng.random() < 0.25:
-        obs.append((rng.randint(recovered_from, recovered_from + 60), "gvhd", rng.randint(1, 4), "", ""))
+        onset = rng.randint(recovered_from, recovered_from + 60)  # (drawn so: the seed's draws stay the same)
+        obs.append((min(onset, end), "gvhd", rng.randint(1, 4), "", ""))  # within follow-up
     if scenario.startswith("secondary") or (scenario in ("primary_gf_ar",) and rng.random() < 0.5):
         obs.extend((d, "gcsf", "", "", "") for d in grid[-4:-1])
     neut = recovered_from if scenario not in ("died_before_window", "lost_before_window") else None
