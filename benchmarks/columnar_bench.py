@@ -9,6 +9,11 @@ a fresh process as the command line runs them (their outputs must be the same by
 ``graftkg validate --format json`` (the same bytes too), and both again on a copy of the bundle with one
 unreadable cell (which the SQL backend reads in part). The figures a target is set on are the
 ratios to DuckDB's read time; ``--sql-only`` (for 1,000,000 transplants) runs the SQL backend only.
+
+DuckDB's read is timed before and after the rest and the better time kept; so are the SQL backend's
+classify and validate on the clean bundle (the two runs targets are set on), so that both sides of
+each ratio are taken alike: a short read timed once in a busy moment, or a long run timed once, would
+move the ratio by more than the code does.
 """
 
 from __future__ import annotations
@@ -125,7 +130,7 @@ def main() -> int:
                 check_mb,
             )
         )
-        steps.append(("classify and validate, both on the SQL backend", sql_s + check_s, max(sql_mb, check_mb)))
+        clean = len(steps)  # the clean bundle's SQL runs are timed again at the end
         # a submission with one cell the record reader cannot read: read in part
         dirty = _with_a_bad_cell(bundle, Path(tmp) / "dirty")
         same = "the same bundle with one unreadable cell:"
@@ -140,6 +145,19 @@ def main() -> int:
             steps.append((f"{same} `{verb} --backend sql` (in part)", part_s, part_mb))
         read_again_s = _duckdb_read(bundle)[0]
         print(f"DuckDB read again: {read_again_s:.2f} s")
+        for verb, fmt, first_s, first_out in (
+            ("classify", "csv", sql_s, sql_out),
+            ("validate", "json", check_s, check_out),
+        ):
+            again_s, again_out, _ = _graftkg(verb, str(bundle), "--format", fmt, "--backend", "sql", *limit)
+            print(f"graftkg {verb} --backend sql again: {again_s:.1f} s")
+            assert again_out == first_out, f"{verb} on the SQL backend wrote different output the second time"
+            best = min(first_s, again_s)
+            at = next(i for i, (name, *_) in enumerate(steps[:clean]) if f"{verb} --format {fmt} --backend sql" in name)
+            name, _, mb_ = steps[at]
+            steps[at] = (f"{name} (best of two, before and after)", best, mb_)
+        both = [s_ for name, s_, _ in steps[:clean] if "--backend sql" in name]
+        steps.insert(clean, ("classify and validate, both on the SQL backend", sum(both), max(sql_mb, check_mb)))
     read = min(read_s, read_again_s)
     lines = [
         "# The columnar engine beside the record path, measured",
