@@ -50,11 +50,15 @@ def _prior_other_patient(r: TransplantRecord, others: Sequence[TransplantRecord]
     r.prior_transplant_id, r.transplant_number = other.transplant_id, (other.transplant_number or 1) + 1
 
 
-def _prior_not_earlier(r: TransplantRecord, others: Sequence[TransplantRecord], _: random.Random) -> None:
-    other = next(o for o in others if o is not r)
+def _follows(r: TransplantRecord, other: TransplantRecord, numbers: tuple[int, int]) -> None:
+    """Make ``r`` the subsequent transplant of ``other``'s patient, numbered ``numbers`` (other's, r's)."""
     other.patient_id = r.patient_id
     r.prior_transplant_id = other.transplant_id
-    other.transplant_number, r.transplant_number = 3, 2
+    other.transplant_number, r.transplant_number = numbers
+
+
+def _prior_not_earlier(r: TransplantRecord, others: Sequence[TransplantRecord], _: random.Random) -> None:
+    _follows(r, next(o for o in others if o is not r), (3, 2))
 
 
 def _prior_itself(r: TransplantRecord, _: Sequence[TransplantRecord], __: random.Random) -> None:
@@ -64,9 +68,7 @@ def _prior_itself(r: TransplantRecord, _: Sequence[TransplantRecord], __: random
 
 def _prior_infused_later(r: TransplantRecord, others: Sequence[TransplantRecord], _: random.Random) -> None:
     other = next(o for o in reversed(others) if o is not r)
-    other.patient_id = r.patient_id
-    r.prior_transplant_id = other.transplant_id
-    other.transplant_number, r.transplant_number = 1, 2
+    _follows(r, other, (1, 2))
     other.infusion_date, r.infusion_date = datetime.date(2024, 6, 3), datetime.date(2024, 3, 4)
 
 
